@@ -1,0 +1,72 @@
+package org.dpmammo.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/** Shared argument handling so every command parses, validates and prints help the same way. */
+public final class CliSupport {
+    private CliSupport() {}
+
+    /** Adds the --help flag every command accepts. */
+    public static Options withHelp(Options options) {
+        options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").build());
+        return options;
+    }
+
+    /** Parses arguments, turning Commons CLI errors into a {@link UsageException} that names the command. */
+    public static CommandLine parse(String command, Options options, String[] args) {
+        try {
+            return new DefaultParser().parse(options, args);
+        } catch (ParseException e) {
+            throw new UsageException(command + ": " + e.getMessage());
+        }
+    }
+
+    /** Prints usage with a header and footer wrapped to 100 columns. */
+    public static void printHelp(PrintStream out, String usage, String header, Options options, String footer) {
+        PrintWriter w = new PrintWriter(out);
+        HelpFormatter f = new HelpFormatter();
+        f.setWidth(100);
+        f.printHelp(w, 100, usage, header == null ? "" : "\n" + header + "\n\n", options, 2, 2,
+                footer == null ? "" : "\n" + footer, false);
+        w.flush();
+    }
+
+    public static double doubleOpt(CommandLine cl, String name, double dflt) {
+        String v = cl.getOptionValue(name);
+        if (v == null) return dflt;
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + ": expected a number, got '" + v + "'");
+        }
+    }
+
+    public static long longOpt(CommandLine cl, String name, long dflt) {
+        String v = cl.getOptionValue(name);
+        if (v == null) return dflt;
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + ": expected a whole number, got '" + v + "'");
+        }
+    }
+
+    public static int intOpt(CommandLine cl, String name, int dflt) {
+        long v = longOpt(cl, name, dflt);
+        if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) throw new UsageException("--" + name + ": " + v + " is out of range");
+        return (int) v;
+    }
+
+    public static String required(CommandLine cl, String name) {
+        String v = cl.getOptionValue(name);
+        if (v == null) throw new UsageException("missing required option --" + name);
+        return v;
+    }
+}

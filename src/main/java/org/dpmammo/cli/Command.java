@@ -1,0 +1,20 @@
+package org.dpmammo.cli;
+
+import java.io.PrintStream;
+
+/** One top-level command of the {@code dpmammo} tool. Parses its own arguments and calls the layers below. */
+public interface Command {
+    /** The word that selects this command on the command line. */
+    String name();
+
+    /** One line for the command list. */
+    String summary();
+
+    /**
+     * Runs the command.
+     *
+     * @return the exit status: 0 success, 1 failure
+     * @throws UsageException for bad usage or bad input values (exit status 2)
+     */
+    int run(String[] args, PrintStream out, PrintStream err) throws Exception;
+}

@@ -1,0 +1,73 @@
+package org.dpmammo.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/** Entry point of {@code java -jar dpmammo.jar}: dispatches to one command. */
+public final class Main {
+    private Main() {}
+
+    /** Every command, in the order {@code --help} lists them. */
+    static List<Command> commands() {
+        return List.of();
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command line and returns its exit status; used by tests too. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            printUsage(args.length == 0 ? err : out);
+            return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("--version")) {
+            out.println("dpmammo " + version());
+            return 0;
+        }
+        for (Command c : commands()) {
+            if (c.name().equals(args[0])) {
+                String[] rest = Arrays.copyOfRange(args, 1, args.length);
+                try {
+                    int rc = c.run(rest, out, err);
+                    out.flush();
+                    return rc;
+                } catch (UsageException e) {
+                    err.println("dpmammo " + c.name() + ": " + e.getMessage());
+                    return 2;
+                } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+                    err.println("dpmammo " + c.name() + ": " + describe(e));
+                    if (Boolean.getBoolean("dpmammo.trace")) e.printStackTrace(err);
+                    return 1;
+                }
+            }
+        }
+        err.println("dpmammo: unknown command '" + args[0] + "' (try dpmammo --help)");
+        return 2;
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        String line = m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        int nl = line.indexOf('\n');
+        return nl >= 0 ? line.substring(0, nl) : line;
+    }
+
+    private static void printUsage(PrintStream out) {
+        out.println("dpmammo " + version() + " — privacy-preserving deep learning for breast imaging");
+        out.println();
+        out.println("usage: java -jar dpmammo.jar <command> [options]     (each command has --help)");
+        out.println();
+        out.println("commands:");
+        for (Command c : commands()) out.printf("  %-12s %s%n", c.name(), c.summary());
+        out.println();
+        out.println("Set -Ddpmammo.trace=true to print stack traces of failures.");
+    }
+
+    public static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}
