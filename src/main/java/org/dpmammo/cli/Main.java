@@ -10,7 +10,8 @@ public final class Main {
 
     /** Every command, in the order {@code --help} lists them. */
     static List<Command> commands() {
-        return List.of();
+        return List.of(
+                new BenchCommand());
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,50 @@
+package org.dpmammo.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.cli.bench.Benchmark;
+
+/** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
+public final class BenchCommand implements Command {
+    /** Every benchmark family. */
+    static List<Benchmark> benchmarks() {
+        return List.of();
+    }
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "benchmarks (" + String.join(", ", benchmarks().stream().map(Benchmark::name).toList()) + ")";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            out.println("usage: dpmammo bench <name> [--json] [options]   (dpmammo bench <name> --help)");
+            out.println();
+            for (Benchmark b : benchmarks()) out.printf("  %-10s %s%n", b.name(), b.summary());
+            return args.length == 0 ? 2 : 0;
+        }
+        for (Benchmark b : benchmarks()) {
+            if (!b.name().equals(args[0])) continue;
+            Options options = CliSupport.withHelp(b.options());
+            options.addOption(Option.builder().longOpt("json").desc("print one JSON document instead of a table").build());
+            CommandLine cl = CliSupport.parse("bench " + b.name(), options, Arrays.copyOfRange(args, 1, args.length));
+            if (cl.hasOption("help")) {
+                CliSupport.printHelp(out, "dpmammo bench " + b.name() + " [options]", b.summary(), options, null);
+                return 0;
+            }
+            b.run(cl, out, cl.hasOption("json"));
+            return 0;
+        }
+        throw new UsageException("unknown benchmark '" + args[0] + "'");
+    }
+}
