@@ -1,0 +1,63 @@
+package org.dpmammo.backend;
+
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * The primitive ops every device implements. Autograd composes everything else (norms, attention, losses) from
+ * these, so a new device is correct once these are. Inputs may be strided views; outputs are fresh contiguous
+ * tensors. Shape errors throw {@link IllegalArgumentException} naming the op and the shapes.
+ */
+public interface Backend {
+    String name();
+
+    /** Broadcasting elementwise a ∘ b. */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** Elementwise f(x) with an op parameter (slope, exponent or scalar; ignored by ops without one). */
+    Tensor unary(UnaryOp op, Tensor x, float param);
+
+    /** The gradient of a unary op: gradOut · f'(x), given x and y = f(x) (whichever is cheaper is used). */
+    Tensor unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradOut, float param);
+
+    /** Sum over the given axes (all axes when empty), keeping them as size 1 when keepDims. */
+    Tensor sum(Tensor x, int[] axes, boolean keepDims);
+
+    /** Maximum over one axis, keeping it as size 1 when keepDims. */
+    Tensor max(Tensor x, int axis, boolean keepDims);
+
+    /** Index of the maximum over one axis (first on ties), as float values, keeping the axis as size 1. */
+    Tensor argmax(Tensor x, int axis);
+
+    /** Softmax (or log-softmax) over the last axis, computed stably by subtracting the row maximum. */
+    Tensor softmax(Tensor x, boolean log);
+
+    /** Backward of {@link #softmax} given its output y. */
+    Tensor softmaxBackward(Tensor y, Tensor gradOut, boolean log);
+
+    /**
+     * Batched matrix product op(a)·op(b) over the last two axes; leading (batch) axes broadcast.
+     * a is [..., M, K] (or [..., K, M] when transA), b is [..., K, N] (or [..., N, K] when transB).
+     */
+    Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB);
+
+    /** Rows of x along an axis picked by index (gather). */
+    Tensor indexSelect(Tensor x, int axis, int[] index);
+
+    /** The adjoint of indexSelect: a zero tensor of {@code axisSize} along the axis with src added at index. */
+    Tensor indexAdd(Tensor src, int axis, int[] index, int axisSize);
+
+    /** A contiguous copy of a (possibly strided) tensor. */
+    Tensor copy(Tensor x);
+
+    /** Concatenation along an existing axis. */
+    Tensor concat(Tensor[] parts, int axis);
+
+    /** 2-D convolution, NCHW: x [N, C, H, W], w [O, C, kH, kW], optional bias [O]. */
+    Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW);
+
+    /** Gradient of conv2d with respect to its input, of the given input height and width. */
+    Tensor conv2dBackwardInput(Tensor gradOut, Tensor w, int inH, int inW, int strideH, int strideW, int padH, int padW);
+
+    /** Gradient of conv2d with respect to its weight [O, C, kH, kW]. */
+    Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW);
+}

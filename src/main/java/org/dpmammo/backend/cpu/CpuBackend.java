@@ -1,0 +1,403 @@
+package org.dpmammo.backend.cpu;
+
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
+import org.dpmammo.tensor.Shape;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * The reference backend: pure Java, multithreaded over {@link Parallel}; GEMM and convolution go through the
+ * SIMD kernels in {@link Sgemm} and {@link ConvOps}. Every other device is tested against this one.
+ */
+public final class CpuBackend implements Backend {
+    /** Elements per parallel chunk for elementwise loops: below this, forking costs more than it saves. */
+    private static final int GRAIN = 1 << 15;
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        String name = op.name().toLowerCase();
+        int[] shape = Shape.broadcast(a.shapeRef(), b.shapeRef(), name);
+        int n = Shape.size(shape);
+        float[] out = new float[n];
+        if (n == 0) return Tensor.of(out, shape);
+        if (a.isContiguous() && b.isContiguous() && a.numel() == n && b.numel() == n) {
+            float[] ad = a.data(), bd = b.data();
+            int ao = a.offset(), bo = b.offset();
+            Parallel.forRange(n, GRAIN, (lo, hi) -> Kernels.binary(op, ad, ao + lo, 1, bd, bo + lo, 1, out, lo, hi - lo));
+            return Tensor.of(out, shape);
+        }
+        Tensor ae = a.expand(shape), be = b.expand(shape);
+        int rank = shape.length;
+        int inner = rank == 0 ? 1 : shape[rank - 1];
+        int rows = n / inner;
+        int[] as = ae.strides(), bs = be.strides();
+        int asInner = rank == 0 ? 0 : as[rank - 1], bsInner = rank == 0 ? 0 : bs[rank - 1];
+        float[] ad = ae.data(), bd = be.data();
+        Parallel.forRange(rows, Math.max(1, GRAIN / inner), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int ao = ae.offset(), bo = be.offset(), rem = r;
+                for (int d = rank - 2; d >= 0; d--) {
+                    int i = rem % shape[d];
+                    rem /= shape[d];
+                    ao += i * as[d];
+                    bo += i * bs[d];
+                }
+                Kernels.binary(op, ad, ao, asInner, bd, bo, bsInner, out, r * inner, inner);
+            }
+        });
+        return Tensor.of(out, shape);
+    }
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x, float param) {
+        Tensor c = x.contiguous();
+        int n = c.numel();
+        float[] out = new float[n];
+        float[] xd = c.data();
+        int xo = c.offset();
+        Parallel.forRange(n, GRAIN, (lo, hi) -> Kernels.unary(op, param, xd, xo + lo, out, lo, hi - lo));
+        return Tensor.of(out, x.shapeRef());
+    }
+
+    @Override
+    public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradOut, float param) {
+        Tensor xc = x == null ? null : x.contiguous();
+        Tensor yc = y == null ? null : y.contiguous();
+        Tensor gc = gradOut.contiguous();
+        int n = gc.numel();
+        float[] out = new float[n];
+        Parallel.forRange(n, GRAIN, (lo, hi) -> Kernels.unaryBackward(op, param,
+                xc == null ? null : xc.data(), xc == null ? 0 : xc.offset() + lo,
+                yc == null ? null : yc.data(), yc == null ? 0 : yc.offset() + lo,
+                gc.data(), gc.offset() + lo, out, lo, hi - lo));
+        return Tensor.of(out, gradOut.shapeRef());
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    @Override
+    public Tensor sum(Tensor x, int[] axes, boolean keepDims) {
+        int rank = x.rank();
+        boolean[] reduced = new boolean[rank];
+        if (axes.length == 0) java.util.Arrays.fill(reduced, true);
+        for (int a : axes) reduced[Shape.axis(a, rank, "sum")] = true;
+        // Move reduced axes last, so each output element sums one contiguous run.
+        int[] order = new int[rank];
+        int k = 0;
+        for (int i = 0; i < rank; i++) if (!reduced[i]) order[k++] = i;
+        int kept = k;
+        for (int i = 0; i < rank; i++) if (reduced[i]) order[k++] = i;
+        Tensor p = x.permute(order).contiguous();
+        int[] shape = x.shapeRef();
+        int outer = 1;
+        for (int i = 0; i < kept; i++) outer *= shape[order[i]];
+        int inner = outer == 0 ? 0 : x.numel() / outer;
+        float[] out = new float[outer];
+        float[] pd = p.data();
+        int po = p.offset();
+        Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, inner)), (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                double s = 0;
+                for (int i = po + o * inner, e = i + inner; i < e; i++) s += pd[i];
+                out[o] = (float) s;
+            }
+        });
+        return Tensor.of(out, reducedShape(shape, reduced, keepDims));
+    }
+
+    private static int[] reducedShape(int[] shape, boolean[] reduced, boolean keepDims) {
+        int count = 0;
+        for (int i = 0; i < shape.length; i++) if (!reduced[i] || keepDims) count++;
+        int[] out = new int[count];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (!reduced[i]) out[j++] = shape[i];
+            else if (keepDims) out[j++] = 1;
+        }
+        return out;
+    }
+
+    /** x with `axis` moved last, contiguous; rows of length shape[axis]. */
+    private static Tensor axisLast(Tensor x, int axis) {
+        int rank = x.rank();
+        int[] order = new int[rank];
+        for (int i = 0, j = 0; i < rank; i++) if (i != axis) order[j++] = i;
+        order[rank - 1] = axis;
+        return x.permute(order).contiguous();
+    }
+
+    @Override
+    public Tensor max(Tensor x, int axis, boolean keepDims) {
+        return reduceAlong(x, axis, keepDims, false, "max");
+    }
+
+    @Override
+    public Tensor argmax(Tensor x, int axis) {
+        return reduceAlong(x, axis, true, true, "argmax");
+    }
+
+    private Tensor reduceAlong(Tensor x, int axis, boolean keepDims, boolean index, String op) {
+        int a = Shape.axis(axis, x.rank(), op);
+        int len = x.shapeRef()[a];
+        if (len == 0) throw new IllegalArgumentException(op + ": empty axis " + axis + " in shape " + Shape.str(x.shapeRef()));
+        Tensor p = axisLast(x, a);
+        int rows = x.numel() / len;
+        float[] out = new float[rows];
+        float[] pd = p.data();
+        int po = p.offset();
+        Parallel.forRange(rows, Math.max(1, GRAIN / len), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = po + r * len;
+                float best = pd[base];
+                int arg = 0;
+                for (int i = 1; i < len; i++) {
+                    float v = pd[base + i];
+                    // NaN propagates as the maximum, as in PyTorch.
+                    if (v > best || (Float.isNaN(v) && !Float.isNaN(best))) {
+                        best = v;
+                        arg = i;
+                    }
+                }
+                out[r] = index ? arg : best;
+            }
+        });
+        boolean[] reduced = new boolean[x.rank()];
+        reduced[a] = true;
+        return Tensor.of(out, reducedShape(x.shapeRef(), reduced, keepDims));
+    }
+
+    @Override
+    public Tensor softmax(Tensor x, boolean log) {
+        Tensor c = x.contiguous();
+        int[] shape = x.shapeRef();
+        if (shape.length == 0) throw new IllegalArgumentException("softmax: needs at least one axis");
+        int len = shape[shape.length - 1];
+        int rows = len == 0 ? 0 : c.numel() / len;
+        float[] out = new float[c.numel()];
+        float[] xd = c.data();
+        int xo = c.offset();
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, len)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = xo + r * len, ob = r * len;
+                float m = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < len; i++) m = Math.max(m, xd[base + i]);
+                double s = 0;
+                for (int i = 0; i < len; i++) s += Math.exp(xd[base + i] - m);
+                if (log) {
+                    float lse = (float) (m + Math.log(s));
+                    for (int i = 0; i < len; i++) out[ob + i] = xd[base + i] - lse;
+                } else {
+                    double inv = 1.0 / s;
+                    for (int i = 0; i < len; i++) out[ob + i] = (float) (Math.exp(xd[base + i] - m) * inv);
+                }
+            }
+        });
+        return Tensor.of(out, shape);
+    }
+
+    @Override
+    public Tensor softmaxBackward(Tensor y, Tensor gradOut, boolean log) {
+        Tensor yc = y.contiguous(), gc = gradOut.contiguous();
+        int[] shape = y.shapeRef();
+        int len = shape[shape.length - 1];
+        int rows = len == 0 ? 0 : yc.numel() / len;
+        float[] out = new float[yc.numel()];
+        float[] yd = yc.data(), gd = gc.data();
+        int yo = yc.offset(), go = gc.offset();
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, len)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int yb = yo + r * len, gb = go + r * len, ob = r * len;
+                double s = 0;
+                if (log) {
+                    // d/dx of log-softmax: g − softmax · Σg
+                    for (int i = 0; i < len; i++) s += gd[gb + i];
+                    for (int i = 0; i < len; i++) out[ob + i] = (float) (gd[gb + i] - Math.exp(yd[yb + i]) * s);
+                } else {
+                    // d/dx of softmax: y · (g − Σ g·y)
+                    for (int i = 0; i < len; i++) s += (double) gd[gb + i] * yd[yb + i];
+                    for (int i = 0; i < len; i++) out[ob + i] = (float) (yd[yb + i] * (gd[gb + i] - s));
+                }
+            }
+        });
+        return Tensor.of(out, shape);
+    }
+
+    // ---------------------------------------------------------------- matmul
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
+        int[] as = a.shapeRef(), bs = b.shapeRef();
+        if (as.length < 2 || bs.length < 2) {
+            throw new IllegalArgumentException("matmul: needs rank ≥ 2, got " + Shape.str(as) + " and " + Shape.str(bs));
+        }
+        int m = transA ? as[as.length - 1] : as[as.length - 2];
+        int ka = transA ? as[as.length - 2] : as[as.length - 1];
+        int kb = transB ? bs[bs.length - 1] : bs[bs.length - 2];
+        int n = transB ? bs[bs.length - 2] : bs[bs.length - 1];
+        if (ka != kb) {
+            throw new IllegalArgumentException("matmul: inner sizes differ: " + Shape.str(as) + (transA ? "ᵀ" : "")
+                    + " · " + Shape.str(bs) + (transB ? "ᵀ" : ""));
+        }
+        int k = ka;
+        int[] batchA = java.util.Arrays.copyOf(as, as.length - 2);
+        int[] batchB = java.util.Arrays.copyOf(bs, bs.length - 2);
+        int[] batch = Shape.broadcast(batchA, batchB, "matmul");
+        int nb = Shape.size(batch);
+        int[] outShape = java.util.Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        float[] out = new float[Shape.size(outShape)];
+        if (out.length == 0) return Tensor.of(out, outShape);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        // A weight shared by every batch entry (b has no batch axes, a is a plain stack): one tall GEMM.
+        if (!transA && Shape.numel(batchB) == 1 && Shape.numel(batchA) == nb) {
+            Tensor ac = a.contiguous(), bc = b.contiguous();
+            Sgemm.sgemm(false, transB, nb * m, n, k, 1f, ac.data(), ac.offset(), k, bc.data(), bc.offset(), ldb,
+                    0f, out, 0, n);
+            return Tensor.of(out, outShape);
+        }
+        Tensor ae = expandBatch(a, batch), be = expandBatch(b, batch);
+        float[] ad = ae.data(), bd = be.data();
+        int aStride = Shape.numel(batchA) == 1 ? 0 : m * k, bStride = Shape.numel(batchB) == 1 ? 0 : k * n;
+        // Small matrices (attention's windows): parallelise over the batch, each GEMM on one thread.
+        Parallel.forRange(nb, 1, (b0, b1) -> {
+            for (int i = b0; i < b1; i++) {
+                Sgemm.sgemm(transA, transB, m, n, k, 1f, ad, ae.offset() + i * aStride, lda,
+                        bd, be.offset() + i * bStride, ldb, 0f, out, i * m * n, n);
+            }
+        });
+        return Tensor.of(out, outShape);
+    }
+
+    /** The operand laid out contiguously as [batch..., rows, cols]; a batch-free operand stays unexpanded. */
+    private static Tensor expandBatch(Tensor t, int[] batch) {
+        int[] s = t.shapeRef();
+        if (s.length == 2 || Shape.numel(java.util.Arrays.copyOf(s, s.length - 2)) == 1) return t.contiguous();
+        int[] target = java.util.Arrays.copyOf(batch, batch.length + 2);
+        target[batch.length] = s[s.length - 2];
+        target[batch.length + 1] = s[s.length - 1];
+        return t.expand(target).contiguous();
+    }
+
+    // ---------------------------------------------------------------- indexing and layout
+
+    @Override
+    public Tensor indexSelect(Tensor x, int axis, int[] index) {
+        int a = Shape.axis(axis, x.rank(), "indexSelect");
+        Tensor c = x.contiguous();
+        int[] shape = x.shapeRef();
+        int len = shape[a];
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= shape[i];
+        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
+        for (int idx : index) {
+            if (idx < 0 || idx >= len) {
+                throw new IndexOutOfBoundsException("indexSelect: index " + idx + " out of range for axis " + axis + " of " + Shape.str(shape));
+            }
+        }
+        int[] outShape = shape.clone();
+        outShape[a] = index.length;
+        float[] out = new float[outer * index.length * inner];
+        float[] xd = c.data();
+        int xo = c.offset();
+        int in = inner;
+        Parallel.forRange(outer * index.length, Math.max(1, GRAIN / Math.max(1, inner)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = r / index.length, j = r % index.length;
+                System.arraycopy(xd, xo + (o * len + index[j]) * in, out, r * in, in);
+            }
+        });
+        return Tensor.of(out, outShape);
+    }
+
+    @Override
+    public Tensor indexAdd(Tensor src, int axis, int[] index, int axisSize) {
+        int a = Shape.axis(axis, src.rank(), "indexAdd");
+        int[] shape = src.shapeRef();
+        if (shape[a] != index.length) {
+            throw new IllegalArgumentException("indexAdd: " + index.length + " indices for axis of size " + shape[a]);
+        }
+        Tensor c = src.contiguous();
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= shape[i];
+        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
+        int[] outShape = shape.clone();
+        outShape[a] = axisSize;
+        float[] out = new float[outer * axisSize * inner];
+        float[] sd = c.data();
+        int so = c.offset();
+        int in = inner;
+        // Parallel over the outer axis only: indices may repeat, so rows of one outer slice are not independent.
+        Parallel.forRange(outer, 1, (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                for (int j = 0; j < index.length; j++) {
+                    int idx = index[j];
+                    if (idx < 0 || idx >= axisSize) {
+                        throw new IndexOutOfBoundsException("indexAdd: index " + idx + " out of range for size " + axisSize);
+                    }
+                    int src0 = so + (o * index.length + j) * in, dst0 = (o * axisSize + idx) * in;
+                    for (int t = 0; t < in; t++) out[dst0 + t] += sd[src0 + t];
+                }
+            }
+        });
+        return Tensor.of(out, outShape);
+    }
+
+    @Override
+    public Tensor copy(Tensor x) {
+        return x.copy();
+    }
+
+    @Override
+    public Tensor concat(Tensor[] parts, int axis) {
+        if (parts.length == 0) throw new IllegalArgumentException("concat: no tensors");
+        int rank = parts[0].rank();
+        int a = Shape.axis(axis, rank, "concat");
+        int[] outShape = parts[0].shape();
+        outShape[a] = 0;
+        for (Tensor p : parts) {
+            int[] s = p.shapeRef();
+            boolean ok = s.length == rank;
+            for (int i = 0; ok && i < rank; i++) ok = i == a || s[i] == parts[0].shapeRef()[i];
+            if (!ok) throw new IllegalArgumentException("concat: shape " + Shape.str(s) + " does not match " + Shape.str(parts[0].shapeRef()) + " off axis " + axis);
+            outShape[a] += s[a];
+        }
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= outShape[i];
+        for (int i = a + 1; i < rank; i++) inner *= outShape[i];
+        float[] out = new float[Shape.size(outShape)];
+        int rowOut = outShape[a] * inner;
+        int at = 0;
+        for (Tensor p : parts) {
+            Tensor c = p.contiguous();
+            int row = p.shapeRef()[a] * inner;
+            for (int o = 0; o < outer; o++) System.arraycopy(c.data(), c.offset() + o * row, out, o * rowOut + at, row);
+            at += row;
+        }
+        return Tensor.of(out, outShape);
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW) {
+        return ConvOps.forward(x, w, bias, strideH, strideW, padH, padW);
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor gradOut, Tensor w, int inH, int inW, int strideH, int strideW, int padH, int padW) {
+        return ConvOps.backwardInput(gradOut, w, inH, inW, strideH, strideW, padH, padW);
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW) {
+        return ConvOps.backwardWeight(x, gradOut, kH, kW, strideH, strideW, padH, padW);
+    }
+}

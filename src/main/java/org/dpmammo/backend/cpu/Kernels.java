@@ -1,0 +1,124 @@
+package org.dpmammo.backend.cpu;
+
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
+
+/**
+ * Elementwise loops of the CPU backend. Each switch sits outside its loop so the JIT compiles one tight loop per op.
+ * Transcendentals are evaluated in double and rounded once, so float results are correctly rounded or nearly so.
+ */
+final class Kernels {
+    private Kernels() {}
+
+    static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo, int n) {
+        switch (op) {
+            case ADD -> { for (int i = 0; i < n; i++) out[oo + i] = a[ao + i * as] + b[bo + i * bs]; }
+            case SUB -> { for (int i = 0; i < n; i++) out[oo + i] = a[ao + i * as] - b[bo + i * bs]; }
+            case MUL -> { for (int i = 0; i < n; i++) out[oo + i] = a[ao + i * as] * b[bo + i * bs]; }
+            case DIV -> { for (int i = 0; i < n; i++) out[oo + i] = a[ao + i * as] / b[bo + i * bs]; }
+            case MAX -> { for (int i = 0; i < n; i++) out[oo + i] = Math.max(a[ao + i * as], b[bo + i * bs]); }
+            case MIN -> { for (int i = 0; i < n; i++) out[oo + i] = Math.min(a[ao + i * as], b[bo + i * bs]); }
+            case POW -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.pow(a[ao + i * as], b[bo + i * bs]); }
+            case GT -> { for (int i = 0; i < n; i++) out[oo + i] = a[ao + i * as] > b[bo + i * bs] ? 1f : 0f; }
+        }
+    }
+
+    static void unary(UnaryOp op, float p, float[] x, int xo, float[] out, int oo, int n) {
+        switch (op) {
+            case NEG -> { for (int i = 0; i < n; i++) out[oo + i] = -x[xo + i]; }
+            case EXP -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.exp(x[xo + i]); }
+            case LOG -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.log(x[xo + i]); }
+            case SQRT -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.sqrt(x[xo + i]); }
+            case RSQRT -> { for (int i = 0; i < n; i++) out[oo + i] = (float) (1.0 / Math.sqrt(x[xo + i])); }
+            case RECIPROCAL -> { for (int i = 0; i < n; i++) out[oo + i] = 1f / x[xo + i]; }
+            case ABS -> { for (int i = 0; i < n; i++) out[oo + i] = Math.abs(x[xo + i]); }
+            case SQUARE -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v * v; } }
+            case TANH -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.tanh(x[xo + i]); }
+            case SIGMOID -> { for (int i = 0; i < n; i++) out[oo + i] = (float) sigmoid(x[xo + i]); }
+            case RELU -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : (v != v ? v : 0f); } }
+            case LEAKY_RELU -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : v * p; } }
+            case GELU -> { for (int i = 0; i < n; i++) { double v = x[xo + i]; out[oo + i] = (float) (0.5 * v * (1 + erf(v * SQRT1_2))); } }
+            case ERF -> { for (int i = 0; i < n; i++) out[oo + i] = (float) erf(x[xo + i]); }
+            case POW -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.pow(x[xo + i], p); }
+            case ADD_SCALAR -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] + p; }
+            case MUL_SCALAR -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * p; }
+        }
+    }
+
+    /** gradOut · f'(x); x or y may be null where the rule does not need it. */
+    static void unaryBackward(UnaryOp op, float p, float[] x, int xo, float[] y, int yo, float[] g, int go, float[] out, int oo, int n) {
+        switch (op) {
+            case NEG -> { for (int i = 0; i < n; i++) out[oo + i] = -g[go + i]; }
+            case EXP -> { for (int i = 0; i < n; i++) out[oo + i] = g[go + i] * y[yo + i]; }
+            case LOG -> { for (int i = 0; i < n; i++) out[oo + i] = g[go + i] / x[xo + i]; }
+            case SQRT -> { for (int i = 0; i < n; i++) out[oo + i] = g[go + i] * 0.5f / y[yo + i]; }
+            case RSQRT -> { for (int i = 0; i < n; i++) { float v = y[yo + i]; out[oo + i] = -0.5f * g[go + i] * v * v * v; } }
+            case RECIPROCAL -> { for (int i = 0; i < n; i++) { float v = y[yo + i]; out[oo + i] = -g[go + i] * v * v; } }
+            case ABS -> { for (int i = 0; i < n; i++) out[oo + i] = g[go + i] * Math.signum(x[xo + i]); }
+            case SQUARE -> { for (int i = 0; i < n; i++) out[oo + i] = 2f * g[go + i] * x[xo + i]; }
+            case TANH -> { for (int i = 0; i < n; i++) { float v = y[yo + i]; out[oo + i] = g[go + i] * (1f - v * v); } }
+            case SIGMOID -> { for (int i = 0; i < n; i++) { float v = y[yo + i]; out[oo + i] = g[go + i] * v * (1f - v); } }
+            case RELU -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : 0f; }
+            case LEAKY_RELU -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : g[go + i] * p; }
+            case GELU -> {
+                for (int i = 0; i < n; i++) {
+                    double v = x[xo + i];
+                    double cdf = 0.5 * (1 + erf(v * SQRT1_2));
+                    double pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+                    out[oo + i] = (float) (g[go + i] * (cdf + v * pdf));
+                }
+            }
+            case ERF -> { for (int i = 0; i < n; i++) { double v = x[xo + i]; out[oo + i] = (float) (g[go + i] * TWO_OVER_SQRT_PI * Math.exp(-v * v)); } }
+            case POW -> { for (int i = 0; i < n; i++) out[oo + i] = (float) (g[go + i] * p * Math.pow(x[xo + i], p - 1)); }
+            case ADD_SCALAR -> System.arraycopy(g, go, out, oo, n);
+            case MUL_SCALAR -> { for (int i = 0; i < n; i++) out[oo + i] = g[go + i] * p; }
+        }
+    }
+
+    private static final double SQRT1_2 = Math.sqrt(0.5);
+    private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2 * Math.PI);
+    private static final double TWO_OVER_SQRT_PI = 2.0 / Math.sqrt(Math.PI);
+
+    static double sigmoid(double v) {
+        // Split by sign so exp never overflows.
+        if (v >= 0) return 1.0 / (1.0 + Math.exp(-v));
+        double e = Math.exp(v);
+        return e / (1.0 + e);
+    }
+
+    /**
+     * The error function to about 1e-15 relative: Maclaurin series below |x| = 2.5, where it converges quickly,
+     * and Lentz's continued fraction for erfc above, where the series would cancel.
+     */
+    static double erf(double x) {
+        double ax = Math.abs(x);
+        if (Double.isNaN(x)) return x;
+        if (ax < 2.5) {
+            double x2 = x * x, term = x, sum = x;
+            for (int k = 1; k < 80; k++) {
+                term *= -x2 / k;
+                double add = term / (2 * k + 1);
+                sum += add;
+                if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+            }
+            return TWO_OVER_SQRT_PI * sum;
+        }
+        if (ax > 6) return Math.signum(x);
+        // erfc(x) = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), evaluated by modified Lentz.
+        double tiny = 1e-300;
+        double f = ax, c = ax, d = 0;
+        for (int k = 1; k < 200; k++) {
+            double a = k * 0.5;
+            d = ax + a * d;
+            d = Math.abs(d) < tiny ? tiny : d;
+            c = ax + a / c;
+            c = Math.abs(c) < tiny ? tiny : c;
+            d = 1 / d;
+            double delta = c * d;
+            f *= delta;
+            if (Math.abs(delta - 1) < 1e-16) break;
+        }
+        double erfc = Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * f);
+        return Math.signum(x) * (1 - erfc);
+    }
+}
