@@ -1,5 +1,6 @@
 package org.dpmammo.autograd;
 
+import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Scope;
 
@@ -7,7 +8,25 @@ import org.dpmammo.util.Scope;
 public final class Grad {
     private static final ThreadLocal<boolean[]> ENABLED = ThreadLocal.withInitial(() -> new boolean[] {true});
 
+    /**
+     * Whether every op's output is scanned for NaN (default on; {@code -Ddpmammo.nanCheck=false} turns it off). A NaN
+     * then stops the computation at the op that made it, instead of surfacing later as a NaN loss or weight.
+     */
+    private static final boolean NAN_CHECK = !"false".equals(System.getProperty("dpmammo.nanCheck"));
+
     private Grad() {}
+
+    private static ArithmeticException nanError(String op, Variable[] inputs) {
+        StringBuilder shapes = new StringBuilder();
+        String culprit = null;
+        for (Variable v : inputs) {
+            if (v == null) continue;
+            shapes.append(shapes.length() == 0 ? "" : ", ").append(Shape.str(v.value().shapeRef()));
+            if (culprit == null && v.value().hasNaN()) culprit = Shape.str(v.value().shapeRef());
+        }
+        return new ArithmeticException(op + ": " + (culprit != null ? "input of shape " + culprit + " contains NaN"
+                : "produced NaN from inputs of shapes " + shapes));
+    }
 
     public static boolean enabled() {
         return ENABLED.get()[0];
@@ -26,6 +45,7 @@ public final class Grad {
      * the output is a constant and the backward rule (with whatever it captured) is dropped at once.
      */
     public static Variable record(String op, Tensor out, Backward backward, Variable... inputs) {
+        if (NAN_CHECK && out.hasNaN()) throw nanError(op, inputs);
         if (!enabled()) return new Variable(out, false);
         boolean needs = false;
         for (Variable v : inputs) needs |= v != null && v.requiresGrad();

@@ -288,6 +288,15 @@ public final class Tensor {
         return false;
     }
 
+    /** True if any element is NaN. */
+    public boolean hasNaN() {
+        Tensor c = contiguous();
+        for (int i = c.offset, end = c.offset + c.numel(); i < end; i++) {
+            if (Float.isNaN(c.data[i])) return true;
+        }
+        return false;
+    }
+
     public boolean sameShape(Tensor other) {
         return Arrays.equals(shape, other.shape);
     }
