@@ -1,0 +1,59 @@
+package org.dpmammo.privacy.noise;
+
+/**
+ * Gaussian noise for DP-SGD, N(0, std²) per coordinate, hardened against floating-point attacks.
+ *
+ * <p>Defences, in the order they act (see docs/SECURITY.md and dp-math.md §5):
+ * <ol>
+ *   <li>Randomness from {@link RandomSource}: ChaCha20 keyed from {@code SecureRandom} in secure mode.</li>
+ *   <li>Each standard normal is Box–Muller on two 53-bit uniforms, in double precision.</li>
+ *   <li>Holohan &amp; Braghin (arXiv 2107.10138, §5.1, n = 2): the sample is (z₁ + z₂ + z₃ + z₄)/2 of four
+ *       independent normals — the same N(0, 1) — which fills the "holes" a single Box–Muller draw leaves.</li>
+ *   <li>Snapping in the spirit of Mironov (CCS 2012): the noisy value x + std·z is rounded, in double, to a multiple
+ *       of a power-of-two resolution r chosen from std alone (r = 2^(⌊log₂ std⌋ − 12)), so the low-order bits of
+ *       the output are the same function of the noise whatever the input, and the float32 result is exact for
+ *       |x + noise| &lt; 2^24·r ≈ 4096·std. The rounding moves a value by at most r/2 ≈ std/8192.</li>
+ * </ol>
+ * This is hardening, not a proof: precision-based attacks on continuous noise are an open area.
+ */
+public final class GaussianNoise {
+    private final RandomSource source;
+
+    public GaussianNoise(RandomSource source) {
+        this.source = source;
+    }
+
+    public RandomSource source() {
+        return source;
+    }
+
+    /** One N(0, 1) draw by the Box–Muller transform. */
+    private double boxMuller() {
+        double u = source.nextDoubleOpenAtZero(), v = source.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    /** One hardened N(0, 1) draw: the mean of four draws, rescaled to unit variance. */
+    public double nextStandardNormal() {
+        return (boxMuller() + boxMuller() + boxMuller() + boxMuller()) / 2;
+    }
+
+    /** The snapping resolution used for noise of standard deviation std: a power of two, from std alone. */
+    public static double resolution(double std) {
+        return Math.scalb(1.0, Math.getExponent(std) - 12);
+    }
+
+    /**
+     * Adds N(0, std²) to values[off, off + len) in place, snapped to {@link #resolution(double)}. std = 0 leaves the
+     * values unchanged (the non-private limit, used by tests).
+     */
+    public void addTo(float[] values, int off, int len, double std) {
+        if (!(std >= 0) || Double.isInfinite(std)) throw new IllegalArgumentException("noise standard deviation must be finite and ≥ 0, got " + std);
+        if (std == 0) return;
+        double r = resolution(std);
+        for (int i = off, end = off + len; i < end; i++) {
+            double noisy = values[i] + std * nextStandardNormal();
+            values[i] = (float) (Math.rint(noisy / r) * r);
+        }
+    }
+}
