@@ -1,0 +1,138 @@
+package org.dpmammo.nn;
+
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.tensor.Shape;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * The per-example gradient algebra that DP-SGD needs from parameterised layers, in the "linear form" every such
+ * layer reduces to: for example i, an activation matrix A_i [T, d] and an output-gradient matrix G_i [T, p], whose
+ * weight gradient is g_i = G_iᵀ·A_i [p, d] (T = 1 for a plain linear layer, T = output positions for a convolution
+ * after im2col, T = tokens for a linear layer over a sequence).
+ *
+ * <p>Squared norms ‖g_i‖² come from either
+ * <ul>
+ *   <li>the ghost-norm identity ‖G_iᵀA_i‖² = ⟨A_iA_iᵀ, G_iG_iᵀ⟩ = Σ_{t,s}(a_t·a_s)(g_t·g_s), cost O(T²(d + p)), memory
+ *       O(T²), never materialising g_i (Goodfellow 2015 for T = 1; Li et al. 2022 for T &gt; 1); or</li>
+ *   <li>materialising g_i, cost O(T·d·p), memory O(d·p).</li>
+ * </ul>
+ * {@link #useGhost} picks by the rule of fastDP's mixed ghost norm: ghost when 2T² ≤ p·d. The clipped sum
+ * Σ_i c_i·g_i is always one GEMM over all rows: (c ⊙ G)ᵀ·A (book-keeping, Bu et al. 2023): no second backward.
+ *
+ * <p>Shapes: A [B, T, d], G [B, T, p], c [B]; B = examples.
+ */
+public final class PerExample {
+    private PerExample() {}
+
+    private static Backend be() {
+        return Backends.current();
+    }
+
+    /** fastDP's mixed rule: the ghost norm is cheaper in memory (and about in time) when 2T² ≤ p·d. */
+    public static boolean useGhost(int tokens, int inFeatures, int outFeatures) {
+        return 2L * tokens * tokens <= (long) inFeatures * outFeatures;
+    }
+
+    private static void check(Tensor a, Tensor g) {
+        int[] as = a.shapeRef(), gs = g.shapeRef();
+        if (as.length != 3 || gs.length != 3 || as[0] != gs[0] || as[1] != gs[1]) {
+            throw new IllegalArgumentException("per-example rule: activations " + Shape.str(as) + " and output gradients "
+                    + Shape.str(gs) + " are not [B, T, d] and [B, T, p]");
+        }
+    }
+
+    /** ‖G_iᵀA_i‖² for every example, by whichever form {@link #useGhost} prefers. */
+    public static float[] weightSqNorms(Tensor a, Tensor g) {
+        check(a, g);
+        return useGhost(a.size(1), a.size(2), g.size(2)) ? weightSqNormsGhost(a, g) : weightSqNormsMaterialised(a, g);
+    }
+
+    /** Ghost form: ⟨A_iA_iᵀ, G_iG_iᵀ⟩_F per example, via two batched Gram matrices [B, T, T]. */
+    public static float[] weightSqNormsGhost(Tensor a, Tensor g) {
+        check(a, g);
+        int b = a.size(0), t = a.size(1);
+        if (t == 1) {
+            // T = 1: ‖g aᵀ‖ = ‖a‖·‖g‖.
+            float[] na = rowSqNorms(a), ng = rowSqNorms(g);
+            float[] out = new float[b];
+            for (int i = 0; i < b; i++) out[i] = na[i] * ng[i];
+            return out;
+        }
+        float[] aa = be().matmul(a, a, false, true).compact().data();
+        float[] gg = be().matmul(g, g, false, true).compact().data();
+        float[] out = new float[b];
+        int tt = t * t;
+        for (int i = 0; i < b; i++) {
+            double s = 0;
+            for (int k = i * tt, e = k + tt; k < e; k++) s += (double) aa[k] * gg[k];
+            out[i] = (float) Math.max(0, s);
+        }
+        return out;
+    }
+
+    /** Materialised form: g_i = G_iᵀA_i [p, d] for each example, squared and summed. */
+    public static float[] weightSqNormsMaterialised(Tensor a, Tensor g) {
+        check(a, g);
+        float[] per = be().matmul(g, a, true, false).compact().data(); // [B, p, d]
+        int b = a.size(0), pd = g.size(2) * a.size(2);
+        float[] out = new float[b];
+        for (int i = 0; i < b; i++) {
+            double s = 0;
+            for (int k = i * pd, e = k + pd; k < e; k++) s += (double) per[k] * per[k];
+            out[i] = (float) s;
+        }
+        return out;
+    }
+
+    /** ‖Σ_t g_t‖² per example: the bias gradient's squared norm. */
+    public static float[] biasSqNorms(Tensor g) {
+        Tensor summed = be().sum(g, new int[] {1}, false); // [B, p]
+        return rowSqNorms(summed.reshape(g.size(0), 1, g.size(2)));
+    }
+
+    /** Σ over all non-batch elements of x², per example. */
+    public static float[] rowSqNorms(Tensor x) {
+        Tensor c = x.compact();
+        int b = x.size(0), per = b == 0 ? 0 : c.numel() / b;
+        float[] d = c.data(), out = new float[b];
+        for (int i = 0; i < b; i++) {
+            double s = 0;
+            for (int k = i * per, e = k + per; k < e; k++) s += (double) d[k] * d[k];
+            out[i] = (float) s;
+        }
+        return out;
+    }
+
+    /** G with example i's rows scaled by c_i: the one place clipping factors enter the sums. */
+    public static Tensor scaleExamples(Tensor g, float[] c) {
+        int[] shape = new int[g.rank()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = c.length;
+        return be().binary(BinaryOp.MUL, g, Tensor.of(c, shape));
+    }
+
+    /** Σ_i c_i·G_iᵀA_i [p, d] as one GEMM over all B·T rows. */
+    public static Tensor clippedWeightSum(Tensor a, Tensor g, float[] c) {
+        check(a, g);
+        int rows = a.size(0) * a.size(1);
+        Tensor gs = scaleExamples(g, c).reshape(rows, g.size(2));
+        return be().matmul(gs, a.contiguous().reshape(rows, a.size(2)), true, false);
+    }
+
+    /** Σ_i c_i Σ_t g_{i,t} [p]: the clipped bias gradient. */
+    public static Tensor clippedBiasSum(Tensor g, float[] c) {
+        return be().sum(scaleExamples(g, c), new int[] {0, 1}, false);
+    }
+
+    /** Per-example gradients that are cheap to hold, [B, ...] (norm affine parameters, small tables). */
+    public static float[] sqNormsOfMaterialised(Tensor perExample) {
+        return rowSqNorms(perExample);
+    }
+
+    /** Σ_i c_i·x_i over the batch axis of materialised per-example gradients [B, ...]. */
+    public static Tensor clippedSumOfMaterialised(Tensor perExample, float[] c) {
+        return be().sum(scaleExamples(perExample, c), new int[] {0}, false);
+    }
+}
