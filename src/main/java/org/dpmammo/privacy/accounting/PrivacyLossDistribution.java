@@ -1,5 +1,7 @@
 package org.dpmammo.privacy.accounting;
 
+import java.util.Arrays;
+
 /**
  * The privacy random variable (PRV) of one step of the Poisson-subsampled Gaussian mechanism, from Gopi, Lee and
  * Wutschitz, "Numerical Composition of Differential Privacy" (arXiv 2106.02848, Propositions B1 and B4):
@@ -107,6 +109,6 @@ final class PrivacyLossDistribution {
         int n = 0;
         for (double x = 1e-5; x < end && n < 62; x *= x < 1 ? 10 : 2) p[n++] = x;
         p[n++] = end;
-        return java.util.Arrays.copyOf(p, n);
+        return Arrays.copyOf(p, n);
     }
 }

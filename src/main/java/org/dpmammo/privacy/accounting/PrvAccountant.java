@@ -1,6 +1,7 @@
 package org.dpmammo.privacy.accounting;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -122,7 +123,7 @@ public final class PrvAccountant implements Accountant {
         double[] accIm = new double[bins];
         double[] re = new double[bins];
         double[] im = new double[bins];
-        java.util.Arrays.fill(accRe, 1);
+        Arrays.fill(accRe, 1);
         double totalShift = 0;
         for (Segment s : segments) {
             double[] pmf = new double[size];

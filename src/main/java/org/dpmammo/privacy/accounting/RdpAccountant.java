@@ -89,6 +89,10 @@ public final class RdpAccountant implements Accountant {
     public Epsilon epsilonFromCurve(double[] rdp, double delta) {
         Segment.checkDelta(delta);
         if (rdp.length != orders.length) throw new IllegalArgumentException("RDP curve and orders differ in length");
+        if (Arrays.stream(rdp).allMatch(r -> r == 0)) {
+            // No step taken: nothing was released, and the conversion's slack terms must not invent a cost.
+            return new Epsilon(0, delta, "rdp", Double.NaN, 0, 0, List.of());
+        }
         double logDelta = Math.log(delta);
         double best = Double.POSITIVE_INFINITY;
         int bestK = -1;
