@@ -119,8 +119,10 @@ public final class RdpAccountant implements Accountant {
     }
 
     /**
-     * log A_α for integer α: the finite binomial sum Σ_{i=0}^{α} C(α,i)(1−q)^{α−i} q^i e^{(i²−i)/(2σ²)}, summed
-     * after subtracting the largest log-term so nothing overflows.
+     * log A_α for integer α from the finite binomial sum Σ_{i=0}^{α} C(α,i)(1−q)^{α−i} q^i e^{(i²−i)/(2σ²)}.
+     * Since the binomial weights sum to 1, A_α − 1 = Σ_{i≥2} C(α,i)(1−q)^{α−i} q^i (e^{(i²−i)/(2σ²)} − 1), a sum
+     * of positive terms; working with it keeps full relative precision when A_α − 1 is tiny (small q, large σ),
+     * where summing to ≈ 1 first would leave only a few correct digits of log A_α.
      */
     static double logAInteger(double q, double sigma, int alpha) {
         double logQ = Math.log(q);
@@ -129,14 +131,21 @@ public final class RdpAccountant implements Accountant {
         double[] terms = new double[alpha + 1];
         double logBinom = 0;
         double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i <= alpha; i++) {
-            if (i > 0) logBinom += Math.log((double) (alpha - i + 1) / i);
-            terms[i] = logBinom + i * logQ + (alpha - i) * log1mQ + ((double) i * i - i) / twoSigma2;
+        for (int i = 1; i <= alpha; i++) {
+            logBinom += Math.log((double) (alpha - i + 1) / i);
+            if (i < 2) continue;
+            double x = ((double) i * i - i) / twoSigma2;
+            // log(e^x − 1), without overflow for large x
+            double logExpm1 = x > 1 ? x + Math.log1p(-Math.exp(-x)) : Math.log(Math.expm1(x));
+            terms[i] = logBinom + i * logQ + (alpha - i) * log1mQ + logExpm1;
             max = Math.max(max, terms[i]);
         }
+        if (max == Double.NEGATIVE_INFINITY) return 0;
         double sum = 0;
-        for (double t : terms) sum += Math.exp(t - max);
-        return max + Math.log(sum);
+        for (int i = 2; i <= alpha; i++) sum += Math.exp(terms[i] - max);
+        double logAm1 = max + Math.log(sum);
+        // log A = log(1 + e^{logAm1}), in the form that neither overflows nor loses the small case.
+        return logAm1 > 0 ? logAm1 + Math.log1p(Math.exp(-logAm1)) : Math.log1p(Math.exp(logAm1));
     }
 
     /**
