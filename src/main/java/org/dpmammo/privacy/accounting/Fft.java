@@ -8,32 +8,39 @@ package org.dpmammo.privacy.accounting;
 final class Fft {
     /** Real transform length N (a power of two, at least 4). */
     private final int n;
-    /** Complex transform length N/2 and its twiddles e^{−2πik/(N/2)}, k < N/4. */
+    /** Complex transform length N/2. */
     private final int h;
-    private final double[] cosH;
-    private final double[] sinH;
-    /** e^{−2πik/N}, k < N/2: the twiddles that untangle the packed real transform. */
-    private final double[] cosN;
-    private final double[] sinN;
+    /**
+     * w^k = e^{−2πik/N} for k < N/2: the twiddles that untangle the packed real transform; the half-length
+     * complex transform's twiddles e^{−2πik/(N/2)} are every second entry.
+     */
+    private final double[] cos;
+    private final double[] sin;
+    /** Sub-transforms up to this many complex points (256 KiB of data) are finished before moving on, in cache. */
+    private static final int BLOCK = 1 << 14;
 
     Fft(int n) {
         if (n < 4 || Integer.bitCount(n) != 1) throw new IllegalArgumentException("FFT length must be a power of two >= 4, got " + n);
         this.n = n;
         this.h = n / 2;
-        // Every twiddle is computed directly, not by a recurrence, so its error does not grow with the length.
-        cosH = new double[h / 2];
-        sinH = new double[h / 2];
-        for (int k = 0; k < h / 2; k++) {
-            double a = -2 * Math.PI * k / h;
-            cosH[k] = Math.cos(a);
-            sinH[k] = Math.sin(a);
+        cos = new double[h];
+        sin = new double[h];
+        // Each twiddle in the first eighth of the circle is computed directly (no recurrence, so no error growth
+        // with length); the rest follow by exact symmetries: w^{N/4 − k} = −i·conj(w^k), w^{k + N/4} = −i·w^k.
+        int eighth = n / 8;
+        for (int k = 0; k <= eighth && k < h; k++) {
+            double a = 2 * Math.PI * k / n;
+            cos[k] = Math.cos(a);
+            sin[k] = -Math.sin(a);
         }
-        cosN = new double[h];
-        sinN = new double[h];
-        for (int k = 0; k < h; k++) {
-            double a = -2 * Math.PI * k / n;
-            cosN[k] = Math.cos(a);
-            sinN[k] = Math.sin(a);
+        int quarter = n / 4;
+        for (int k = eighth + 1; k <= quarter && k < h; k++) {
+            cos[k] = -sin[quarter - k];
+            sin[k] = -cos[quarter - k];
+        }
+        for (int k = quarter + 1; k < h; k++) {
+            cos[k] = sin[k - quarter];
+            sin[k] = -cos[k - quarter];
         }
     }
 
@@ -62,8 +69,8 @@ final class Fft {
             double ei = 0.5 * (zi[a] - zi[b]);
             double or = 0.5 * (zi[a] + zi[b]);
             double oi = -0.5 * (zr[a] - zr[b]);
-            double c = k < h ? cosN[k] : -1;
-            double s = k < h ? sinN[k] : 0;
+            double c = k < h ? cos[k] : -1;
+            double s = k < h ? sin[k] : 0;
             re[k] = er + c * or - s * oi;
             im[k] = ei + c * oi + s * or;
         }
@@ -81,9 +88,9 @@ final class Fft {
             double ei = 0.5 * (im[k] + bi);
             double dr = 0.5 * (re[k] - br);
             double di = 0.5 * (im[k] - bi);
-            // Dividing by w^k = cosN + i·sinN is multiplying by its conjugate, since |w| = 1.
-            double or = dr * cosN[k] + di * sinN[k];
-            double oi = di * cosN[k] - dr * sinN[k];
+            // Dividing by w^k is multiplying by its conjugate, since |w| = 1.
+            double or = dr * cos[k] + di * sin[k];
+            double oi = di * cos[k] - dr * sin[k];
             zr[k] = er - oi;
             zi[k] = ei + or;
         }
@@ -109,24 +116,41 @@ final class Fft {
                 im[j] = t;
             }
         }
-        double sign = inverse ? -1 : 1;
-        for (int len = 2; len <= h; len <<= 1) {
-            int half = len >> 1;
-            int stride = h / len;
-            for (int start = 0; start < h; start += len) {
-                for (int k = 0; k < half; k++) {
-                    double wr = cosH[k * stride];
-                    double wi = sign * sinH[k * stride];
-                    int p = start + k;
-                    int q = p + half;
-                    double tr = re[q] * wr - im[q] * wi;
-                    double ti = re[q] * wi + im[q] * wr;
-                    re[q] = re[p] - tr;
-                    im[q] = im[p] - ti;
-                    re[p] += tr;
-                    im[p] += ti;
-                }
-            }
+        decimateInTime(re, im, 0, h, inverse ? -1 : 1);
+    }
+
+    /**
+     * Radix-2 decimation in time on [off, off + len) of bit-reversed input. Depth first, so that once a
+     * sub-transform fits in cache all its stages run there; only the top log2(N/BLOCK) stages stream memory.
+     */
+    private void decimateInTime(double[] re, double[] im, int off, int len, double sign) {
+        if (len > BLOCK) {
+            decimateInTime(re, im, off, len / 2, sign);
+            decimateInTime(re, im, off + len / 2, len / 2, sign);
+            butterflies(re, im, off, len, sign);
+            return;
+        }
+        for (int span = 2; span <= len; span <<= 1) {
+            for (int start = off; start < off + len; start += span) butterflies(re, im, start, span, sign);
+        }
+    }
+
+    /** One stage: combines the two halves of [start, start + span) into a transform of length span. */
+    private void butterflies(double[] re, double[] im, int start, int span, double sign) {
+        int half = span >> 1;
+        // The length-span twiddle e^{−2πik/span} is w^{k·N/span} in the length-N table.
+        int stride = n / span;
+        for (int k = 0; k < half; k++) {
+            double wr = cos[k * stride];
+            double wi = sign * sin[k * stride];
+            int p = start + k;
+            int q = p + half;
+            double tr = re[q] * wr - im[q] * wi;
+            double ti = re[q] * wi + im[q] * wr;
+            re[q] = re[p] - tr;
+            im[q] = im[p] - ti;
+            re[p] += tr;
+            im[p] += ti;
         }
     }
 }

@@ -165,6 +165,7 @@ public final class PrvAccountant implements Accountant {
         double meanSum = 0;
         double meanComp = 0;
         for (int j = 0; j < size; j++) {
+            if (lo[1] == 0) break; // S underflowed: no mass from here on (pmf is already zero there)
             double tj = tMin + j * dt;
             if (j == size - 1) {
                 hi[0] = 1 - sMax;
