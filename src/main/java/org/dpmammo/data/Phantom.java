@@ -1,7 +1,5 @@
 package org.dpmammo.data;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.dpmammo.util.Rng;
 
 /**
@@ -46,6 +44,10 @@ public final class Phantom {
 
     /** One generated patch with its observed label, its true class and its latent score. */
     public record Sample(GrayImage image, int label, int trueLabel, double malignancy) {}
+
+    /** Angular resolution of the tabulated mass outline. */
+    private static final int ANGLES = 720;
+    private static final int GAMMA_STEPS = 4096;
 
     private final Config config;
     private final long seed;
@@ -101,14 +103,20 @@ public final class Phantom {
     /** Breast parenchyma: density blobs, fibrous strands along a dominant direction, fine grain, maybe a skin line. */
     private static void tissue(float[] img, int n, Rng rng) {
         double density = rng.uniform(0.2, 0.6); // fatty (dark) to dense (bright)
-        double blobAmp = rng.uniform(0.15, 0.35);
-        double strandAmp = rng.uniform(0.06, 0.16);
+        double blobAmp = rng.uniform(0.12, 0.3);
+        double strandAmp = rng.uniform(0.05, 0.14);
         double theta = rng.uniform(0, Math.PI);
-        Fbm blobs = new Fbm(rng, 3, 4, 0.55);
+        Fbm blobs = new Fbm(rng, 4, 2, 0.55);
+        Fbm patchy = new Fbm(rng, 2, 3, 0.5);
+        double theta2 = theta + rng.uniform(0.3, 0.8) * (rng.nextDouble() < 0.5 ? -1 : 1);
+        double cosT = Math.cos(theta);
+        double sinT = Math.sin(theta);
+        double cosT2 = Math.cos(theta2);
+        double sinT2 = Math.sin(theta2);
         Fbm warp = new Fbm(rng, 2, 2, 0.5);
-        Strands strands1 = new Strands(rng, 3, 36);
-        Strands strands2 = new Strands(rng, 5, 70);
-        Fbm grain = new Fbm(rng, 2, 48, 0.6);
+        Strands strands1 = new Strands(rng, 2, 40);
+        Strands strands2 = new Strands(rng, 3, 80);
+        Fbm grain = new Fbm(rng, 2, 32, 0.6);
         boolean skin = rng.nextDouble() < 0.15;
         double skinAngle = rng.uniform(0, 2 * Math.PI);
         double skinDist = rng.uniform(0.42, 0.6);
@@ -118,14 +126,19 @@ public final class Phantom {
             for (int x = 0; x < n; x++) {
                 double u = (x + 0.5) / n;
                 // Strands bend with the tissue: the direction drifts with a slow noise field.
-                double t = theta + 0.9 * (warp.at(u, v) - 0.5);
-                double c = Math.cos(t);
-                double s = Math.sin(t);
+                // The drift is under 0.2 rad, so a second-order expansion of cos and sin of theta + delta suffices.
+                double delta = 0.35 * (warp.at(u, v) - 0.5);
+                double c = cosT * (1 - 0.5 * delta * delta) - sinT * delta;
+                double s = sinT * (1 - 0.5 * delta * delta) + cosT * delta;
                 double a = u * c + v * s;
                 double b = -u * s + v * c;
+                double a2 = u * cosT2 + v * sinT2;
+                double b2 = -u * sinT2 + v * cosT2;
+                // Strands come and go in patches, crossing at an angle, rather than combing the whole patch.
+                double where = Math.max(0, 2.2 * patchy.at(u, v) - 0.6);
                 double val = density + blobAmp * (blobs.at(u, v) - 0.5) * 2
-                        + strandAmp * (strands1.at(a, b) + 0.6 * strands2.at(a + 0.37, b + 0.11))
-                        + 0.05 * (grain.at(u, v) - 0.5);
+                        + strandAmp * where * (strands1.at(a, b) + 0.7 * strands2.at(a2, b2))
+                        + 0.03 * (grain.at(u, v) - 0.5);
                 if (skin) {
                     // Signed distance to a gently curved skin line; beyond it, air (nearly black).
                     double du = u - 0.5;
@@ -142,11 +155,11 @@ public final class Phantom {
 
     /** One mass whose outline, margin and spicules are set by the malignancy score m. */
     private static void mass(float[] img, int n, double m, Rng rng) {
-        double radius = rng.uniform(0.1, 0.24) * n;
+        double radius = rng.uniform(0.13, 0.3) * n;
         // The study's crops are shifted towards smaller coordinates (paper.md 1.4), so masses sit slightly down-right.
         double cx = n * (0.5 + rng.uniform(-0.04, 0.1));
         double cy = n * (0.5 + rng.uniform(-0.04, 0.1));
-        double contrast = rng.uniform(0.18, 0.4);
+        double contrast = rng.uniform(0.1, 0.24);
         double elong = rng.uniform(0, 0.35);
         double phi = rng.uniform(0, Math.PI);
         // Outline: smooth low-order lobulation for every mass, jagged high orders growing with m.
@@ -160,38 +173,50 @@ public final class Phantom {
             phase[k] = rng.uniform(0, 2 * Math.PI);
         }
         // Margin width: circumscribed masses fall off within a pixel or two; ill-defined ones over a third of the radius.
-        double width = radius * (0.04 + 0.4 * m * m) + 0.5;
+        double width = radius * (0.06 + 0.4 * m * m) + 0.7;
         double marginVar = m * m; // how much the margin sharpness changes around the outline
         double[] wAmp = {rng.uniform(0, 1), rng.uniform(0, 1)};
         double[] wPh = {rng.uniform(0, 2 * Math.PI), rng.uniform(0, 2 * Math.PI)};
         boolean halo = m < 0.4 && rng.nextDouble() < 0.4; // the benign "halo sign": a thin lucent rim
         Fbm texture = new Fbm(rng, 3, 6, 0.5);
-        List<double[]> spicules = new ArrayList<>();
+        // Outline and margin width are tabulated over angle once, instead of summing the series at every pixel.
+        double[] rTable = new double[ANGLES + 1];
+        double[] wTable = new double[ANGLES + 1];
+        for (int j = 0; j <= ANGLES; j++) {
+            double ang = -Math.PI + 2 * Math.PI * j / ANGLES;
+            rTable[j] = outline(ang, radius, elong, phi, amp, phase);
+            wTable[j] = Math.max(0.3, width * (1 + marginVar * 0.8 * (wAmp[0] * Math.cos(3 * ang + wPh[0]) + wAmp[1] * Math.cos(5 * ang + wPh[1]))));
+        }
+        float[] add = new float[n * n];
         int count = (int) Math.round(Math.max(0, (m - 0.3) * 40 * rng.uniform(0.5, 1.3)));
         for (int i = 0; i < count; i++) {
             double ang = rng.uniform(0, 2 * Math.PI);
             double r0 = outline(ang, radius, elong, phi, amp, phase) * 0.85;
-            double len = radius * rng.uniform(0.5, 1.6) * (0.5 + m);
+            double len = radius * rng.uniform(0.6, 2.2) * (0.4 + m);
             double bend = rng.uniform(-0.25, 0.25);
-            double w0 = n / 128.0 * rng.uniform(0.7, 1.6);
-            double a = contrast * rng.uniform(0.35, 0.8);
-            spicules.add(new double[] {cx + r0 * Math.cos(ang), cy + r0 * Math.sin(ang), ang, len, bend, w0, a});
+            double w0 = n / 128.0 * rng.uniform(0.5, 1.2);
+            double a = contrast * rng.uniform(0.25, 0.6);
+            spicule(add, n, cx + r0 * Math.cos(ang), cy + r0 * Math.sin(ang), ang, len, bend, w0, a);
         }
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
                 double dx = x + 0.5 - cx;
                 double dy = y + 0.5 - cy;
-                double d = Math.hypot(dx, dy);
-                double ang = Math.atan2(dy, dx);
-                double r = outline(ang, radius, elong, phi, amp, phase);
-                double w = width * (1 + marginVar * (wAmp[0] * Math.cos(3 * ang + wPh[0]) + wAmp[1] * Math.cos(5 * ang + wPh[1])) * 0.8);
-                double inside = 1 / (1 + Math.exp((d - r) / Math.max(0.3, w)));
+                double d = Math.sqrt(dx * dx + dy * dy);
+                double pos = (Math.atan2(dy, dx) + Math.PI) / (2 * Math.PI) * ANGLES;
+                int j = Math.min(ANGLES - 1, (int) pos);
+                double f = pos - j;
+                double r = rTable[j] + f * (rTable[j + 1] - rTable[j]);
+                double w = wTable[j] + f * (wTable[j + 1] - wTable[j]);
+                double inside = 1 / (1 + Math.exp((d - r) / w));
                 double dome = 1 + 0.35 * Math.max(0, 1 - d / r);
                 double tex = 1 + 0.35 * (texture.at(x / (double) n, y / (double) n) - 0.5);
                 double val = contrast * inside * dome * tex;
-                if (halo) val -= 0.06 * Math.exp(-Math.pow((d - r - 1.5 * w - 1) / (0.6 + 0.04 * radius), 2));
-                for (double[] sp : spicules) val += spicule(x + 0.5, y + 0.5, sp);
-                img[y * n + x] += (float) val;
+                if (halo) {
+                    double h = (d - r - 1.5 * w - 1) / (0.6 + 0.04 * radius);
+                    val -= 0.035 * Math.exp(-h * h);
+                }
+                img[y * n + x] += (float) val + add[y * n + x];
             }
         }
     }
@@ -204,19 +229,32 @@ public final class Phantom {
         return radius * r * Math.max(0.35, f);
     }
 
-    /** A thin bright strand from the mass outward, slightly curved, tapering to nothing. */
-    private static double spicule(double x, double y, double[] sp) {
-        double dx = x - sp[0];
-        double dy = y - sp[1];
-        double c = Math.cos(sp[2]);
-        double s = Math.sin(sp[2]);
-        double along = dx * c + dy * s;
-        if (along < 0 || along > sp[3]) return 0;
-        double t = along / sp[3];
-        double across = -dx * s + dy * c - sp[4] * sp[3] * t * t;
-        double width = sp[5] * (1 - 0.8 * t);
-        if (Math.abs(across) > 4 * width) return 0;
-        return sp[6] * (1 - t) * Math.exp(-across * across / (width * width));
+    /**
+     * Adds a thin bright strand from (x0, y0) outward along ang: slightly curved, tapering to nothing over len pixels.
+     * Only the pixels of its bounding box are visited.
+     */
+    private static void spicule(float[] dst, int n, double x0, double y0, double ang, double len, double bend, double w0, double amp) {
+        double c = Math.cos(ang);
+        double s = Math.sin(ang);
+        // The strand stays within |bend|·len of its chord, plus four widths of falloff.
+        double pad = Math.abs(bend) * len + 4 * w0 + 1;
+        int xa = Math.max(0, (int) Math.floor(Math.min(x0, x0 + c * len) - pad));
+        int xb = Math.min(n - 1, (int) Math.ceil(Math.max(x0, x0 + c * len) + pad));
+        int ya = Math.max(0, (int) Math.floor(Math.min(y0, y0 + s * len) - pad));
+        int yb = Math.min(n - 1, (int) Math.ceil(Math.max(y0, y0 + s * len) + pad));
+        for (int y = ya; y <= yb; y++) {
+            for (int x = xa; x <= xb; x++) {
+                double dx = x + 0.5 - x0;
+                double dy = y + 0.5 - y0;
+                double along = dx * c + dy * s;
+                if (along < 0 || along > len) continue;
+                double t = along / len;
+                double across = -dx * s + dy * c - bend * len * t * t;
+                double width = w0 * (1 - 0.8 * t);
+                if (Math.abs(across) > 4 * width) continue;
+                dst[y * n + x] += (float) (amp * (1 - t) * Math.exp(-across * across / (width * width)));
+            }
+        }
     }
 
     /** Film look: random window and gamma (patches were min-max scaled per mammogram), slight blur, grain. */
@@ -241,11 +279,15 @@ public final class Phantom {
         double lo = rng.uniform(-0.05, 0.15);
         double hi = rng.uniform(0.85, 1.15);
         double gamma = rng.uniform(0.8, 1.3);
-        double grain = rng.uniform(0.005, 0.02);
+        double grain = rng.uniform(0.003, 0.012);
+        // The gamma curve is tabulated finely enough (4096 steps, linear in between) to be exact at 8-bit output.
+        double[] curve = new double[GAMMA_STEPS + 2];
+        for (int i = 0; i <= GAMMA_STEPS; i++) curve[i] = Math.pow((double) i / GAMMA_STEPS, gamma);
+        curve[GAMMA_STEPS + 1] = 1;
         for (int i = 0; i < img.length; i++) {
-            double v = (blurred[i] - lo) / (hi - lo);
-            v = Math.pow(Math.max(0, Math.min(1, v)), gamma) + grain * rng.nextGaussian();
-            img[i] = (float) v;
+            double v = Math.max(0, Math.min(1, (blurred[i] - lo) / (hi - lo))) * GAMMA_STEPS;
+            int k = (int) v;
+            img[i] = (float) (curve[k] + (v - k) * (curve[k + 1] - curve[k]) + grain * rng.nextGaussian());
         }
     }
 
@@ -323,7 +365,8 @@ public final class Phantom {
 
         double at(double a, double b) {
             double r = 1 - Math.abs(2 * lattice.at(a * along, b * across) - 1);
-            return r * r * r;
+            double r2 = r * r;
+            return r2 * r2 * r2 * r;
         }
     }
 }
