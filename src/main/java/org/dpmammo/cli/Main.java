@@ -13,6 +13,7 @@ public final class Main {
         return List.of(
                 new PrivacyCommand(),
                 new SelftestCommand(),
+                new DataCommand(),
                 new BenchCommand());
     }
 
