@@ -4,6 +4,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.tensor.Tensor;
 import org.dpmammo.testing.PerExampleCheck;
 import org.dpmammo.testing.TestTensors;
 import org.dpmammo.util.Rng;
@@ -48,5 +49,25 @@ class PerExampleProperties {
         ln.weight.setValue(TestTensors.randn(rng, c));
         ln.bias.setValue(TestTensors.randn(rng, c));
         PerExampleCheck.checkClippedSum(ln, x -> ln.forward(Variable.constant(x)), TestTensors.randn(rng, n, 3, c), seed);
+    }
+
+    @Property(tries = 20)
+    void groupNorm(@ForAll @IntRange(min = 0, max = 3) int n, @ForAll @IntRange(min = 1, max = 3) int groups,
+            @ForAll @IntRange(min = 0, max = 1000) int seed) {
+        Rng rng = new Rng(seed);
+        GroupNorm gn = new GroupNorm(groups, 2 * groups);
+        gn.weight.setValue(TestTensors.randn(rng, 2 * groups));
+        gn.bias.setValue(TestTensors.randn(rng, 2 * groups));
+        PerExampleCheck.checkClippedSum(gn, x -> gn.forward(Variable.constant(x)), TestTensors.randn(rng, n, 2 * groups, 2, 3), seed);
+    }
+
+    @Property(tries = 20)
+    void embedding(@ForAll @IntRange(min = 0, max = 4) int n, @ForAll @IntRange(min = 1, max = 3) int t,
+            @ForAll @IntRange(min = 0, max = 1000) int seed) {
+        Rng rng = new Rng(seed);
+        Embedding e = new Embedding(4, 3, rng);
+        Tensor idx = Tensor.zeros(n, t);
+        for (int i = 0; i < idx.data().length; i++) idx.data()[i] = rng.nextInt(4);
+        PerExampleCheck.checkClippedSum(e, x -> e.forward(Variable.constant(x)), idx, seed);
     }
 }
