@@ -143,5 +143,6 @@ class OptimizerTest {
         assertThrows(IllegalArgumentException.class, () -> sgd.loadState(Map.of("x.momentum_buffer", Tensor.zeros(3))));
         assertTrue(sgd.state().isEmpty());
         assertThrows(IllegalArgumentException.class, () -> new SGD(List.of(p), 0.1, 0, 0, 0, true), "Nesterov needs momentum");
+        assertThrows(IllegalArgumentException.class, () -> new Adam(List.of(p, p), 0.1), "a parameter listed twice");
     }
 }
