@@ -1,0 +1,58 @@
+package org.dpmammo.backend.cuda;
+
+import java.lang.ref.Cleaner;
+import jcuda.driver.CUdeviceptr;
+import org.dpmammo.tensor.DeviceBuffer;
+
+/**
+ * Floats in device memory from the {@link CachingAllocator}. The block goes back to the cache when the buffer is
+ * closed or, failing that, when the garbage collector finds it unreachable; reuse is safe either way because all
+ * work is ordered on the device's one stream. The host copy is downloaded on first {@link #host()} and dropped
+ * whenever a kernel writes the buffer in place.
+ */
+final class CudaBuffer implements DeviceBuffer, AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    final CudaDevice device;
+    final CUdeviceptr ptr;
+    private final long length;
+    private final Cleaner.Cleanable cleanable;
+    private float[] host;
+
+    CudaBuffer(CudaDevice device, long length) {
+        this.device = device;
+        this.length = length;
+        long bytes = 4 * Math.max(1, length);
+        CUdeviceptr p = device.allocator.acquire(bytes);
+        this.ptr = p;
+        CachingAllocator<CUdeviceptr> allocator = device.allocator;
+        // The action must not capture `this`, or the buffer would never become unreachable.
+        this.cleanable = CLEANER.register(this, () -> allocator.release(p, bytes));
+    }
+
+    @Override
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public synchronized float[] host() {
+        if (host == null) host = device.download(ptr, length);
+        return host;
+    }
+
+    @Override
+    public String device() {
+        return "cuda:" + device.ordinal;
+    }
+
+    /** Called after a kernel wrote this buffer in place, so the next host read downloads again. */
+    synchronized void invalidateHost() {
+        host = null;
+    }
+
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+}
