@@ -1,6 +1,10 @@
 package org.dpmammo.cli.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -11,6 +15,7 @@ import org.dpmammo.backend.cuda.CudaProvider;
 import org.dpmammo.backend.cuda.GpuBenchRunner;
 import org.dpmammo.backend.cuda.GpuBenchRunner.Measurement;
 import org.dpmammo.cli.CliSupport;
+import org.dpmammo.util.AtomicFiles;
 
 /**
  * {@code dpmammo bench gpu}: SGEMM (float32 and TF32) at square sizes and the DP kernels' throughput on CUDA
@@ -32,12 +37,13 @@ public final class GpuBench implements Benchmark {
     public Options options() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("sizes").hasArg().argName("LIST").desc("square GEMM sizes (default 1024,2048,4096,8192)").build());
+        o.addOption(Option.builder().longOpt("json-file").hasArg().argName("PATH").desc("also write the JSON document to PATH (for tools/gpu_peer.py)").build());
         o.addOption(Option.builder().longOpt("repeats").hasArg().argName("R").desc("timed runs per measurement (default 5)").build());
         return o;
     }
 
     @Override
-    public void run(CommandLine cl, PrintStream out, boolean json) {
+    public void run(CommandLine cl, PrintStream out, boolean json) throws java.io.IOException {
         CudaProvider.Availability cuda = CudaProvider.open(0);
         if (!cuda.available()) throw new IllegalStateException("bench gpu: no usable CUDA device: " + cuda.reason());
         int repeats = CliSupport.intOpt(cl, "repeats", 5);
@@ -46,14 +52,10 @@ public final class GpuBench implements Benchmark {
         for (String s : cl.getOptionValue("sizes", "1024,2048,4096,8192").split(",")) sizes.add(Integer.parseInt(s.trim()));
         List<Measurement> results = GpuBenchRunner.run(cuda.backend(), sizes, repeats);
         String device = GpuBenchRunner.describe(cuda.backend());
+        String doc = jsonDocument(device, results, GpuBenchRunner.memoryReport(cuda.backend()));
+        if (cl.hasOption("json-file")) AtomicFiles.writeString(Path.of(cl.getOptionValue("json-file")), doc + "\n");
         if (json) {
-            StringBuilder sb = new StringBuilder("{\"device\": \"" + device + "\", \"results\": [");
-            for (int i = 0; i < results.size(); i++) {
-                Measurement r = results.get(i);
-                sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                        "{\"what\": \"%s\", \"shape\": \"%s\", \"seconds\": %.6g, \"rate\": %.6g, \"unit\": \"%s\"}", r.what(), r.shape(), r.seconds(), r.rate(), r.unit()));
-            }
-            out.println(sb.append("], \"memory\": \"").append(GpuBenchRunner.memoryReport(cuda.backend())).append("\"}"));
+            out.println(doc);
             return;
         }
         out.println("device: " + device);
@@ -63,5 +65,15 @@ public final class GpuBench implements Benchmark {
         }
         out.println("device memory: " + GpuBenchRunner.memoryReport(cuda.backend()));
         out.println("Swin-T / GAN training steps on the GPU: not benchmarked yet (the models do not exist yet).");
+    }
+
+    private static String jsonDocument(String device, List<Measurement> results, String memory) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode().put("device", device).put("memory", memory);
+        ArrayNode rows = root.putArray("results");
+        for (Measurement r : results) {
+            rows.addObject().put("what", r.what()).put("shape", r.shape()).put("seconds", r.seconds()).put("rate", r.rate()).put("unit", r.unit());
+        }
+        return root.toString();
     }
 }
