@@ -1,7 +1,6 @@
 package org.dpmammo.backend.cuda;
 
 import java.util.Arrays;
-import jcuda.driver.CUdeviceptr;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
@@ -16,10 +15,10 @@ import org.dpmammo.tensor.Tensor;
  * <p>Only {@link CudaProvider} names this class, reflectively, so the JCuda natives load only when CUDA is asked for.
  */
 public final class CudaBackend implements Backend {
-    private final CudaDevice dev;
+    private final KernelDevice dev;
     private final boolean tf32;
 
-    private CudaBackend(CudaDevice dev, boolean tf32) {
+    CudaBackend(KernelDevice dev, boolean tf32) {
         this.dev = dev;
         this.tf32 = tf32;
     }
@@ -60,8 +59,7 @@ public final class CudaBackend implements Backend {
     /** t as a tensor on this GPU: itself (views kept) if it already lives here, else a contiguous upload. */
     private Tensor resident(Tensor t) {
         if (t.deviceBuffer() instanceof CudaBuffer b && b.device == dev) return t;
-        Tensor c = t.compact();
-        return Tensor.onDevice(dev.upload(c.data(), 0, c.numel()), t.shapeRef());
+        return upload(t);
     }
 
     /** t on this GPU, contiguous: strided views are gathered with ew_strided_copy. */
@@ -73,10 +71,10 @@ public final class CudaBackend implements Backend {
 
     private Tensor gather(Tensor r) {
         int n = r.numel();
-        CudaBuffer out = dev.allocate(n);
+        CudaBuffer out = new CudaBuffer(dev, n);
         if (n > 0) {
             StridedLayout l = StridedLayout.copy(r);
-            dev.launch("elementwise", "ew_strided_copy", LaunchShape.elementwise(n), (long) n, l.packed(), buffer(r).ptr, (long) r.offset(), out.ptr);
+            dev.launch("elementwise", "ew_strided_copy", LaunchShape.elementwise(n), (long) n, l.packed(), buffer(r).at(0), (long) r.offset(), out.at(0));
         }
         return Tensor.onDevice(out, r.shapeRef());
     }
@@ -86,12 +84,12 @@ public final class CudaBackend implements Backend {
     }
 
     /** Device pointer to element 0 of a resident tensor. */
-    private static CUdeviceptr ptr(Tensor t) {
-        return buffer(t).ptr.withByteOffset(4L * t.offset());
+    private static DevPtr ptr(Tensor t) {
+        return buffer(t).at(t.offset());
     }
 
     private Tensor fresh(int[] shape) {
-        return Tensor.onDevice(dev.allocate(Shape.size(shape)), shape);
+        return Tensor.onDevice(new CudaBuffer(dev, Shape.size(shape)), shape);
     }
 
     // ---------------------------------------------------------------- elementwise
@@ -106,7 +104,7 @@ public final class CudaBackend implements Backend {
         Tensor ra = resident(a), rb = resident(b);
         StridedLayout l = StridedLayout.binary(shape, ra, rb);
         dev.launch("elementwise", "ew_binary", LaunchShape.elementwise(n), KernelCodes.of(op), (long) n, l.packed(),
-                buffer(ra).ptr, (long) ra.offset(), buffer(rb).ptr, (long) rb.offset(), ptr(out));
+                buffer(ra).at(0), (long) ra.offset(), buffer(rb).at(0), (long) rb.offset(), ptr(out));
         return out;
     }
 
@@ -124,9 +122,8 @@ public final class CudaBackend implements Backend {
     public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradOut, float param) {
         dev.enter();
         Tensor gc = dense(gradOut);
-        CUdeviceptr none = new CUdeviceptr();
-        CUdeviceptr xp = x == null ? none : ptr(dense(x));
-        CUdeviceptr yp = y == null ? none : ptr(dense(y));
+        DevPtr xp = x == null ? DevPtr.NULL : ptr(dense(x));
+        DevPtr yp = y == null ? DevPtr.NULL : ptr(dense(y));
         Tensor out = fresh(gradOut.shapeRef());
         int n = out.numel();
         if (n > 0) {
@@ -230,8 +227,8 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- matmul
 
     /** C[batch] = alpha·op(A)·op(B) + beta·C over `batch` entries with the given element strides (0 = shared). */
-    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, long strideA,
-            CUdeviceptr b, int ldb, long strideB, float beta, CUdeviceptr c, int ldc, long strideC, int batch) {
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DevPtr a, int lda, long strideA,
+            DevPtr b, int ldb, long strideB, float beta, DevPtr c, int ldc, long strideC, int batch) {
         if (m == 0 || n == 0 || batch == 0) return;
         LaunchShape shape = tf32 ? LaunchShape.sgemmTf32(m, n, batch) : LaunchShape.sgemm(m, n, batch);
         dev.launch(tf32 ? "sgemm_tf32" : "sgemm", tf32 ? "sgemm_tf32" : "sgemm_f32", shape, m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha,
@@ -309,8 +306,8 @@ public final class CudaBackend implements Backend {
         Tensor out = fresh(outShape);
         if (out.numel() == 0) return out;
         Tensor xc = dense(x);
-        try (CudaBuffer idx = dev.uploadInts(index)) {
-            dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, idx.ptr, ptr(xc), ptr(out));
+        try (CudaBuffer idx = uploadInts(index)) {
+            dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, idx.at(0), ptr(xc), ptr(out));
         }
         return out;
     }
@@ -335,8 +332,8 @@ public final class CudaBackend implements Backend {
         dev.zero(ptr(out), out.numel());
         if (src.numel() == 0) return out;
         Tensor sc = dense(src);
-        try (CudaBuffer idx = dev.uploadInts(index)) {
-            dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, idx.ptr, ptr(sc), ptr(out));
+        try (CudaBuffer idx = uploadInts(index)) {
+            dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, idx.at(0), ptr(sc), ptr(out));
         }
         return out;
     }
@@ -465,10 +462,10 @@ public final class CudaBackend implements Backend {
         }
         Tensor cols = im2col(dense(x), kH, kW, strideH, strideW, padH, padW, oh, ow);
         Tensor g = dense(gradOut);
-        CUdeviceptr gp = ptr(g), cp = ptr(cols);
+        DevPtr gp = ptr(g), cp = ptr(cols);
         // dW = Σ_n g[n]·cols[n]ᵀ, accumulated in place (beta = 1 after the first image).
         for (int i = 0; i < n; i++) {
-            gemm(false, true, o, ckk, plane, 1f, gp.withByteOffset(4L * i * o * plane), plane, 0, cp.withByteOffset(4L * i * ckk * plane), plane, 0,
+            gemm(false, true, o, ckk, plane, 1f, gp.plus(4L * i * o * plane), plane, 0, cp.plus(4L * i * ckk * plane), plane, 0,
                     i == 0 ? 0f : 1f, ptr(dw), ckk, 0, 1);
         }
         buffer(cols).close();
@@ -578,12 +575,20 @@ public final class CudaBackend implements Backend {
     public Tensor upload(Tensor t) {
         dev.enter();
         Tensor c = t.compact();
-        return Tensor.onDevice(dev.upload(c.data(), 0, c.numel()), t.shapeRef());
+        CudaBuffer b = new CudaBuffer(dev, c.numel());
+        dev.upload(b.at(0), c.data(), 0, c.numel());
+        return Tensor.onDevice(b, t.shapeRef());
+    }
+
+    private CudaBuffer uploadInts(int[] values) {
+        CudaBuffer b = new CudaBuffer(dev, values.length);
+        dev.uploadInts(b.at(0), values);
+        return b;
     }
 
     /** Bytes held by live tensors and by the allocator's cache, and driver allocations versus reuses. */
     public String memoryReport() {
-        CachingAllocator<?> a = dev.allocator;
+        CachingAllocator<?> a = dev.allocator();
         return String.format("live %.1f MiB, cached %.1f MiB, %d cuMemAlloc, %d reuses", a.liveBytes() / 1048576.0,
                 a.cachedBytes() / 1048576.0, a.driverAllocations(), a.reuses());
     }

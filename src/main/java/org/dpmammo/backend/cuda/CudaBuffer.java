@@ -1,33 +1,37 @@
 package org.dpmammo.backend.cuda;
 
 import java.lang.ref.Cleaner;
-import jcuda.driver.CUdeviceptr;
 import org.dpmammo.tensor.DeviceBuffer;
 
 /**
- * Floats in device memory from the {@link CachingAllocator}. The block goes back to the cache when the buffer is
- * closed or, failing that, when the garbage collector finds it unreachable; reuse is safe either way because all
- * work is ordered on the device's one stream. The host copy is downloaded on first {@link #host()} and dropped
- * whenever a kernel writes the buffer in place.
+ * Floats in device memory from the device's {@link CachingAllocator}. The block goes back to the cache when the
+ * buffer is closed or, failing that, when the garbage collector finds it unreachable; reuse is safe either way
+ * because all work is ordered on the device's one stream. The host copy is downloaded on first {@link #host()} and
+ * dropped whenever a kernel writes the buffer in place.
  */
 final class CudaBuffer implements DeviceBuffer, AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
-    final CudaDevice device;
-    final CUdeviceptr ptr;
+    final KernelDevice device;
+    /** The allocator's block: the device's own pointer type. */
+    final Object block;
     private final long length;
     private final Cleaner.Cleanable cleanable;
     private float[] host;
 
-    CudaBuffer(CudaDevice device, long length) {
+    CudaBuffer(KernelDevice device, long length) {
         this.device = device;
         this.length = length;
         long bytes = 4 * Math.max(1, length);
-        CUdeviceptr p = device.allocator.acquire(bytes);
-        this.ptr = p;
-        CachingAllocator<CUdeviceptr> allocator = device.allocator;
+        CachingAllocator<Object> allocator = device.allocator();
+        Object b = allocator.acquire(bytes);
+        this.block = b;
         // The action must not capture `this`, or the buffer would never become unreachable.
-        this.cleanable = CLEANER.register(this, () -> allocator.release(p, bytes));
+        this.cleanable = CLEANER.register(this, () -> allocator.release(b, bytes));
+    }
+
+    DevPtr at(long floatOffset) {
+        return new DevPtr(this, 4 * floatOffset);
     }
 
     @Override
@@ -37,13 +41,13 @@ final class CudaBuffer implements DeviceBuffer, AutoCloseable {
 
     @Override
     public synchronized float[] host() {
-        if (host == null) host = device.download(ptr, length);
+        if (host == null) host = device.download(at(0), length);
         return host;
     }
 
     @Override
     public String device() {
-        return "cuda:" + device.ordinal;
+        return device.name();
     }
 
     /** Called after a kernel wrote this buffer in place, so the next host read downloads again. */

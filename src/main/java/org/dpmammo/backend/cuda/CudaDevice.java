@@ -26,7 +26,7 @@ import jcuda.driver.JCudaDriver;
  * its grid/block. Kernel faults surface at the next synchronisation; {@code -Ddpmammo.cuda.sync=true} synchronises
  * after every launch to pin them on the kernel that caused them.
  */
-final class CudaDevice {
+final class CudaDevice implements KernelDevice {
     /** Kernel families, one per src/main/cuda/*.cu. */
     private static final String[] FAMILIES = {"elementwise", "reduce", "softmax", "sgemm", "sgemm_tf32", "conv", "index", "dp"};
     private static final String RESOURCES = "/org/dpmammo/cuda/";
@@ -40,7 +40,7 @@ final class CudaDevice {
     final CUstream stream = new CUstream();
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
-    final CachingAllocator<CUdeviceptr> allocator;
+    private final CachingAllocator<Object> allocator;
     private String lastKernel = "none";
 
     private CudaDevice(int ordinal) {
@@ -69,7 +69,7 @@ final class CudaDevice {
         check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
         enter();
         check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-        this.allocator = new CachingAllocator<>(this::driverAlloc, p -> check(cuMemFree(p), "cuMemFree"), CudaDevice::collectGarbage);
+        this.allocator = new CachingAllocator<>(this::driverAlloc, p -> check(cuMemFree((CUdeviceptr) p), "cuMemFree"), CudaDevice::collectGarbage);
         for (String family : FAMILIES) {
             if (family.equals("sgemm_tf32") && ccMajor < 8) continue;
             modules.put(family, loadModule(family));
@@ -80,20 +80,33 @@ final class CudaDevice {
         return new CudaDevice(ordinal);
     }
 
-    boolean hasTf32() {
+    @Override
+    public boolean hasTf32() {
         return modules.containsKey("sgemm_tf32");
     }
 
-    String describe() {
+    @Override
+    public String describe() {
         return "cuda:" + ordinal + " " + name + " (sm_" + ccMajor + ccMinor + ")";
     }
 
+    @Override
+    public String name() {
+        return "cuda:" + ordinal;
+    }
+
+    @Override
+    public CachingAllocator<Object> allocator() {
+        return allocator;
+    }
+
     /** Makes this device's context current on the calling thread; every entry point calls it first. */
-    void enter() {
+    @Override
+    public void enter() {
         check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
-    private CUdeviceptr driverAlloc(long bytes) {
+    private Object driverAlloc(long bytes) {
         CUdeviceptr p = new CUdeviceptr();
         int rc = cuMemAlloc(p, bytes);
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) throw new OutOfMemoryError("cuda:" + ordinal + ": out of device memory allocating " + bytes + " bytes");
@@ -143,11 +156,12 @@ final class CudaDevice {
         });
     }
 
-    /**
-     * Launches a kernel on the stream. Arguments: Integer, Long, Float, Double, CUdeviceptr, or int[] for a struct
-     * passed by value (its ints are the struct's bytes).
-     */
-    void launch(String family, String kernel, LaunchShape shape, Object... args) {
+    private static CUdeviceptr pointer(DevPtr p) {
+        return p.buffer() == null ? new CUdeviceptr() : ((CUdeviceptr) p.buffer().block).withByteOffset(p.byteOffset());
+    }
+
+    @Override
+    public void launch(String family, String kernel, LaunchShape shape, Object... args) {
         Pointer[] params = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -155,7 +169,7 @@ final class CudaDevice {
             else if (a instanceof Long v) params[i] = Pointer.to(new long[] {v});
             else if (a instanceof Float v) params[i] = Pointer.to(new float[] {v});
             else if (a instanceof Double v) params[i] = Pointer.to(new double[] {v});
-            else if (a instanceof CUdeviceptr p) params[i] = Pointer.to(p);
+            else if (a instanceof DevPtr p) params[i] = Pointer.to(pointer(p));
             else if (a instanceof int[] s) params[i] = Pointer.to(s);
             else throw new IllegalArgumentException("launch " + kernel + ": unsupported argument type " + a.getClass());
         }
@@ -166,50 +180,45 @@ final class CudaDevice {
         if (SYNC_EACH) check(cuStreamSynchronize(stream), "cuStreamSynchronize after " + what);
     }
 
-    void synchronize() {
+    @Override
+    public void synchronize() {
         check(cuStreamSynchronize(stream), "cuStreamSynchronize (last launch: " + lastKernel
                 + "; run with -Ddpmammo.cuda.sync=true to pin the failing kernel)");
     }
 
-    CudaBuffer allocate(long floats) {
-        enter();
-        return new CudaBuffer(this, floats);
+    @Override
+    public void upload(DevPtr dst, float[] host, int offset, int n) {
+        if (n == 0) return;
+        check(cuMemcpyHtoDAsync(pointer(dst), Pointer.to(host).withByteOffset(4L * offset), 4L * n, stream), "cuMemcpyHtoDAsync(" + n + " floats)");
+        // The Java array may move or die once we return: finish the copy while it is pinned for the call.
+        synchronize();
     }
 
-    CudaBuffer upload(float[] host, int offset, int n) {
-        CudaBuffer b = allocate(n);
-        if (n > 0) {
-            check(cuMemcpyHtoDAsync(b.ptr, Pointer.to(host).withByteOffset(4L * offset), 4L * n, stream), "cuMemcpyHtoDAsync(" + n + " floats)");
-            // The Java array may move or die once we return: finish the copy while it is pinned for the call.
-            synchronize();
-        }
-        return b;
+    @Override
+    public void uploadInts(DevPtr dst, int[] host) {
+        if (host.length == 0) return;
+        check(cuMemcpyHtoDAsync(pointer(dst), Pointer.to(host), 4L * host.length, stream), "cuMemcpyHtoDAsync(" + host.length + " ints)");
+        synchronize();
     }
 
-    CudaBuffer uploadInts(int[] host) {
-        CudaBuffer b = allocate(host.length);
-        if (host.length > 0) {
-            check(cuMemcpyHtoDAsync(b.ptr, Pointer.to(host), 4L * host.length, stream), "cuMemcpyHtoDAsync(" + host.length + " ints)");
-            synchronize();
-        }
-        return b;
-    }
-
-    float[] download(CUdeviceptr src, long floats) {
+    @Override
+    public float[] download(DevPtr src, long floats) {
         enter();
         float[] out = new float[Math.toIntExact(floats)];
         synchronize();
-        if (floats > 0) check(cuMemcpyDtoHAsync(Pointer.to(out), src, 4L * floats, stream), "cuMemcpyDtoHAsync(" + floats + " floats)");
+        if (floats > 0) check(cuMemcpyDtoHAsync(Pointer.to(out), pointer(src), 4L * floats, stream), "cuMemcpyDtoHAsync(" + floats + " floats)");
         synchronize();
         return out;
     }
 
-    void copy(CUdeviceptr dst, CUdeviceptr src, long floats) {
-        if (floats > 0) check(cuMemcpyDtoDAsync(dst, src, 4L * floats, stream), "cuMemcpyDtoDAsync(" + floats + " floats)");
+    @Override
+    public void copy(DevPtr dst, DevPtr src, long floats) {
+        if (floats > 0) check(cuMemcpyDtoDAsync(pointer(dst), pointer(src), 4L * floats, stream), "cuMemcpyDtoDAsync(" + floats + " floats)");
     }
 
-    void zero(CUdeviceptr dst, long floats) {
-        if (floats > 0) check(cuMemsetD32Async(dst, 0, floats, stream), "cuMemsetD32Async(" + floats + " floats)");
+    @Override
+    public void zero(DevPtr dst, long floats) {
+        if (floats > 0) check(cuMemsetD32Async(pointer(dst), 0, floats, stream), "cuMemsetD32Async(" + floats + " floats)");
     }
 
     static void check(int rc, String what) {
