@@ -61,24 +61,27 @@ static T read() {
     return v;
 }
 
+// One thread per lane of a block, reused for every block of the launch; the barrier after each block keeps the
+// next block from starting (and reusing the __shared__ statics) before every lane has finished this one.
 static void run(Invoker k, void** params, uint3 grid, unsigned block) {
     gridDim = grid;
     blockDim = {block, 1, 1};
-    for (unsigned z = 0; z < grid.z; z++)
-        for (unsigned y = 0; y < grid.y; y++)
-            for (unsigned x = 0; x < grid.x; x++) {
-                std::barrier<> bar(block);
-                emu_block_barrier = &bar;
-                std::vector<std::thread> threads;
-                for (unsigned t = 0; t < block; t++) {
-                    threads.emplace_back([=] {
+    std::barrier<> bar(block);
+    emu_block_barrier = &bar;
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < block; t++) {
+        threads.emplace_back([=, &bar] {
+            threadIdx = {t, 0, 0};
+            for (unsigned z = 0; z < grid.z; z++)
+                for (unsigned y = 0; y < grid.y; y++)
+                    for (unsigned x = 0; x < grid.x; x++) {
                         blockIdx = {x, y, z};
-                        threadIdx = {t, 0, 0};
                         k(params);
-                    });
-                }
-                for (auto& th : threads) th.join();
-            }
+                        bar.arrive_and_wait();
+                    }
+        });
+    }
+    for (auto& th : threads) th.join();
 }
 
 int main() {
