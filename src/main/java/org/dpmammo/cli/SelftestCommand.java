@@ -48,13 +48,15 @@ public final class SelftestCommand implements Command {
         String device = cl.getOptionValue("device", "cpu");
         if (!List.of("cpu", "cuda", "auto").contains(device)) throw new UsageException("--device must be cpu, cuda or auto, got '" + device + "'");
         List<String[]> rows = new ArrayList<>();
-        if (!device.equals("cpu")) {
-            // Only here does the JVM load the CUDA backend's classes and natives.
-            CudaProvider.Availability cuda = CudaProvider.open(0);
-            if (cuda.available()) return printTable(out, gpuRows(cuda.backend(), seed), failuresOnly, seed);
-            err.println("selftest: no usable CUDA device (" + cuda.reason() + ")" + (device.equals("auto") ? "; checking the CPU backend" : ""));
-            if (device.equals("cuda")) return 1;
+        // Only for cuda/auto does the JVM load the CUDA backend's classes and natives.
+        Backend backend;
+        try {
+            backend = CudaProvider.select(device, err);
+        } catch (IllegalStateException e) {
+            err.println("selftest: " + e.getMessage());
+            return 1;
         }
+        if (backend != Backends.cpu()) return printTable(out, gpuRows(backend, seed), failuresOnly, seed);
         for (BackendCheck.Row r : BackendCheck.run(Backends.cpu(), new ReferenceBackend(), seed)) {
             rows.add(tableRow("cpu vs reference", r));
         }

@@ -49,11 +49,6 @@ public final class CudaBackend implements Backend {
         dev.synchronize();
     }
 
-    /** A copy of t in host memory: the edge where device results leave the GPU. */
-    public static Tensor toHost(Tensor t) {
-        return t.isOnDevice() ? Tensor.of(t.toArray(), t.shapeRef()) : t;
-    }
-
     // ---------------------------------------------------------------- residency helpers
 
     /** t as a tensor on this GPU: itself (views kept) if it already lives here, else a contiguous upload. */

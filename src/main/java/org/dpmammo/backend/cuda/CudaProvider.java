@@ -33,6 +33,7 @@ public final class CudaProvider {
     }
 
     private static String reason(Throwable e) {
+        if (e instanceof UnsatisfiedLinkError) return "the NVIDIA driver (libcuda.so.1) or JCuda's native library did not load";
         String m = e.getMessage();
         String line = e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
         int nl = line.indexOf('\n');

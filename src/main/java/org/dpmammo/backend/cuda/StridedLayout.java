@@ -59,10 +59,6 @@ public record StridedLayout(int[] shape, int[] strideA, int[] strideB) {
         return new StridedLayout(Arrays.copyOf(ns, r), Arrays.copyOf(na, r), Arrays.copyOf(nb, r));
     }
 
-    public int rank() {
-        return shape.length;
-    }
-
     /** The struct's bytes as ints: rank, then shape, strideA and strideB each padded to MAX_RANK. */
     public int[] packed() {
         int[] p = new int[1 + 3 * MAX_RANK];
