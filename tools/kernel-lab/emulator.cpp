@@ -1,6 +1,6 @@
 // Runs the kernels of src/main/cuda on the CPU behind a byte protocol on stdin/stdout, so the JUnit test
 // EmulatedCudaBackendTest can drive the real CudaBackend (its launch code, argument order and types) against them.
-// Build: g++ -std=c++20 -O1 -pthread -Wno-unknown-pragmas -I tools/kernel-lab -I src/main/cuda tools/kernel-lab/emulator.cpp
+// Build: g++ -std=c++20 -O1 -Wno-unknown-pragmas -I tools/kernel-lab -I src/main/cuda tools/kernel-lab/emulator.cpp
 //
 // Requests (little-endian): 'A' u64 bytes -> u64 address | 'F' u64 address | 'U' u64 address u64 n bytes[n] |
 // 'D' u64 address u64 n -> bytes[n] | 'Z' u64 address u64 n | 'C' u64 dst u64 src u64 n |
@@ -14,7 +14,6 @@
 #include <cstring>
 #include <map>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -22,6 +21,7 @@
 #include "reduce.cu"
 #include "softmax.cu"
 #include "sgemm.cu"
+#include "sgemm_tf32.cu"
 #include "conv.cu"
 #include "index.cu"
 #include "dp.cu"
@@ -44,7 +44,7 @@ constexpr std::size_t arity(void (*)(A...)) {
 static const std::map<std::string, Invoker> kernels = {
     KERNEL(ew_binary), KERNEL(ew_strided_copy), KERNEL(ew_unary), KERNEL(ew_unary_backward),
     KERNEL(reduce_sum_rows), KERNEL(reduce_max_rows), KERNEL(softmax_rows), KERNEL(softmax_backward_rows),
-    KERNEL(sgemm_f32), KERNEL(conv_im2col), KERNEL(conv_col2im), KERNEL(conv_add_bias),
+    KERNEL(sgemm_f32), KERNEL(sgemm_tf32), KERNEL(conv_im2col), KERNEL(conv_col2im), KERNEL(conv_add_bias),
     KERNEL(index_select), KERNEL(index_add), KERNEL(concat_part),
     KERNEL(dp_sq_norms), KERNEL(dp_ghost_norms), KERNEL(dp_clip_factors), KERNEL(dp_scale_examples),
     KERNEL(dp_gaussian_noise), KERNEL(dp_adamw),
@@ -61,27 +61,52 @@ static T read() {
     return v;
 }
 
-// One thread per lane of a block, reused for every block of the launch; the barrier after each block keeps the
-// next block from starting (and reusing the __shared__ statics) before every lane has finished this one.
+// Each block: one coroutine per lane, resumed in lane order until all have returned. A lane that reaches
+// __syncthreads switches back here, so every lane passes a barrier before any lane goes beyond it.
+static Invoker emu_kernel;
+static void** emu_params;
+static char* emu_done;
+static unsigned emu_current;
+
+static void lane_main() {
+    emu_kernel(emu_params);
+    emu_done[emu_current] = true;
+}
+
 static void run(Invoker k, void** params, uint3 grid, unsigned block) {
+    constexpr std::size_t stack_bytes = 64 * 1024;
     gridDim = grid;
     blockDim = {block, 1, 1};
-    std::barrier<> bar(block);
-    emu_block_barrier = &bar;
-    std::vector<std::thread> threads;
-    for (unsigned t = 0; t < block; t++) {
-        threads.emplace_back([=, &bar] {
-            threadIdx = {t, 0, 0};
-            for (unsigned z = 0; z < grid.z; z++)
-                for (unsigned y = 0; y < grid.y; y++)
-                    for (unsigned x = 0; x < grid.x; x++) {
-                        blockIdx = {x, y, z};
-                        k(params);
-                        bar.arrive_and_wait();
+    emu_kernel = k;
+    emu_params = params;
+    std::vector<ucontext_t> lanes(block);
+    std::vector<std::vector<char>> stacks(block, std::vector<char>(stack_bytes));
+    std::vector<char> done(block);
+    for (unsigned z = 0; z < grid.z; z++)
+        for (unsigned y = 0; y < grid.y; y++)
+            for (unsigned x = 0; x < grid.x; x++) {
+                blockIdx = {x, y, z};
+                for (unsigned t = 0; t < block; t++) {
+                    getcontext(&lanes[t]);
+                    lanes[t].uc_stack.ss_sp = stacks[t].data();
+                    lanes[t].uc_stack.ss_size = stack_bytes;
+                    lanes[t].uc_link = &emu_scheduler;
+                    makecontext(&lanes[t], lane_main, 0);
+                    done[t] = false;
+                }
+                emu_done = done.data();
+                for (bool running = true; running;) {
+                    running = false;
+                    for (unsigned t = 0; t < block; t++) {
+                        if (done[t]) continue;
+                        threadIdx = {t, 0, 0};
+                        emu_current = t;
+                        emu_lane = &lanes[t];
+                        swapcontext(&emu_scheduler, &lanes[t]);
+                        running = running || !done[t];
                     }
-        });
-    }
-    for (auto& th : threads) th.join();
+                }
+            }
 }
 
 int main() {

@@ -16,11 +16,23 @@
 #define BK 16
 #define PAD 4
 
+// The only inline PTX, kept in two small functions so tools/kernel-lab/cuda_emu.h can stand in for them on a CPU.
+#ifndef DPMAMMO_KERNEL_EMULATOR
 __device__ __forceinline__ unsigned to_tf32(float x) {
     unsigned r;
     asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
     return r;
 }
+
+// d += A·B for one 16×8×8 tile held in this lane's fragments (layout in the header).
+__device__ __forceinline__ void mma_tf32(float* d, const unsigned* a, const unsigned* b) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+#endif
 
 extern "C" __global__ void __launch_bounds__(128)
 sgemm_tf32(int m, int n, int k, int transA, int transB, float alpha, const float* __restrict__ a, int lda, long long strideA,
@@ -67,14 +79,7 @@ sgemm_tf32(int m, int n, int k, int transA, int transB, float alpha, const float
 #pragma unroll
                 for (int mi = 0; mi < 2; mi++)
 #pragma unroll
-                    for (int ni = 0; ni < 4; ni++) {
-                        float* d = acc[mi][ni];
-                        asm volatile(
-                            "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
-                            "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-                            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                            : "r"(af[mi][0]), "r"(af[mi][1]), "r"(af[mi][2]), "r"(af[mi][3]), "r"(bf[ni][0]), "r"(bf[ni][1]));
-                    }
+                    for (int ni = 0; ni < 4; ni++) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
             }
             __syncthreads();
         }

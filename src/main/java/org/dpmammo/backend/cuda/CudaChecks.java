@@ -99,7 +99,7 @@ public final class CudaChecks {
             rows.add(new BackendCheck.Row("matmul TF32 (unavailable: " + e.getMessage() + ")", "", 0, TF32));
             return rows;
         }
-        int[][] shapes = {{67, 45, 33}, {256, 256, 256}, {1, 513, 130}};
+        int[][] shapes = {{67, 45, 33}, {130, 100, 70}, {1, 513, 130}};
         for (int[] s : shapes) {
             for (int tr = 0; tr < 4; tr++) {
                 boolean ta = (tr & 1) != 0, tb = (tr & 2) != 0;

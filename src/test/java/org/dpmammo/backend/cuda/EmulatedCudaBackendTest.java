@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole CUDA backend — launch shapes, argument order and types, residency, the kernels' arithmetic — against the
  * CPU backend, with the .cu kernels executed on the CPU by tools/kernel-lab/emulator.cpp. What this cannot see:
- * the GPU's math library, real concurrency between blocks, memory-model races, and the TF32 kernel's inline PTX.
+ * the GPU's math library, real concurrency between blocks, memory-model races, and the TF32 kernel's inline PTX
+ * (emulated from the PTX ISA's fragment layout, so a misreading of that layout would go unnoticed).
  */
 class EmulatedCudaBackendTest {
     @Test

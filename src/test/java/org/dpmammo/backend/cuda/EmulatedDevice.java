@@ -76,7 +76,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
 
     @Override
     public boolean hasTf32() {
-        return false;
+        return true;
     }
 
     @Override
@@ -169,7 +169,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
         java.nio.file.Files.createDirectories(exe.getParent());
         Process p;
         try {
-            p = new ProcessBuilder("g++", "-std=c++20", "-O1", "-pthread", "-Wno-unknown-pragmas", "-I", "tools/kernel-lab", "-I",
+            p = new ProcessBuilder("g++", "-std=c++20", "-O1", "-Wno-unknown-pragmas", "-I", "tools/kernel-lab", "-I",
                     "src/main/cuda", "tools/kernel-lab/emulator.cpp", "-o", exe.toString()).redirectErrorStream(true).start();
         } catch (IOException e) {
             return null;
