@@ -32,6 +32,15 @@ public final class CudaChecks {
         return new BackendCheck.Row(op, shapes, BackendCheck.error(candidate, Tensor.of(reference, candidate.shapeRef())), tol);
     }
 
+    /** {@link BackendCheck} of every primitive against the CPU backend, with tolerances capped at 1e-5 relative. */
+    public static List<BackendCheck.Row> primitives(Backend backend, long seed) {
+        List<BackendCheck.Row> rows = new ArrayList<>();
+        for (BackendCheck.Row r : BackendCheck.run(backend, Backends.cpu(), seed)) {
+            rows.add(new BackendCheck.Row(r.op(), r.shapes(), r.error(), Math.min(r.tolerance(), F32)));
+        }
+        return rows;
+    }
+
     /** Every DP kernel and the TF32 GEMM, compared on inputs drawn from the seed. */
     public static List<BackendCheck.Row> dpKernels(Backend backend, long seed) {
         CudaBackend gpu = (CudaBackend) backend;

@@ -2,7 +2,6 @@ package org.dpmammo.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.dpmammo.backend.Backends;
 import org.dpmammo.check.BackendCheck;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -16,7 +15,7 @@ class CudaBackendGpuTest {
         CudaProvider.Availability cuda = CudaProvider.open(0);
         Assumptions.assumeTrue(cuda.available(), "no CUDA device: " + cuda.reason());
         CudaBackend gpu = (CudaBackend) cuda.backend();
-        for (BackendCheck.Row r : BackendCheck.run(gpu, Backends.cpu(), 1)) assertTrue(r.passed(), r.toString());
+        for (BackendCheck.Row r : CudaChecks.primitives(gpu, 1)) assertTrue(r.passed(), r.toString());
         for (BackendCheck.Row r : CudaChecks.dpKernels(gpu, 1)) assertTrue(r.passed(), r.toString());
     }
 }

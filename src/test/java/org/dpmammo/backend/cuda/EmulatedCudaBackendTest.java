@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.dpmammo.backend.Backends;
 import org.dpmammo.check.BackendCheck;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -23,7 +22,7 @@ class EmulatedCudaBackendTest {
         try (EmulatedDevice dev = new EmulatedDevice(exe)) {
             CudaBackend emu = new CudaBackend(dev, false);
             List<String> failures = new ArrayList<>();
-            List<BackendCheck.Row> rows = new ArrayList<>(BackendCheck.run(emu, Backends.cpu(), 1));
+            List<BackendCheck.Row> rows = new ArrayList<>(CudaChecks.primitives(emu, 1));
             rows.addAll(CudaChecks.dpKernels(emu, 1));
             for (BackendCheck.Row r : rows) if (!r.passed()) failures.add(r.toString());
             assertTrue(failures.isEmpty(), failures.size() + " of " + rows.size() + " checks failed:\n" + String.join("\n", failures));
