@@ -186,19 +186,25 @@ final class CudaDevice implements KernelDevice {
                 + "; run with -Ddpmammo.cuda.sync=true to pin the failing kernel)");
     }
 
+    // Host copies use the blocking driver calls on a synchronised device: JCuda hands Java arrays to the driver as
+    // pageable memory, which an asynchronous copy may still be reading after the call returns. So: drain the
+    // stream (a reused block may still be read by earlier kernels), copy, and for uploads wait until the DMA has
+    // landed, since a pageable cuMemcpyHtoD may return before it has and our stream does not wait for the
+    // legacy stream the copy ran on.
     @Override
     public void upload(DevPtr dst, float[] host, int offset, int n) {
         if (n == 0) return;
-        check(cuMemcpyHtoDAsync(pointer(dst), Pointer.to(host).withByteOffset(4L * offset), 4L * n, stream), "cuMemcpyHtoDAsync(" + n + " floats)");
-        // The Java array may move or die once we return: finish the copy while it is pinned for the call.
         synchronize();
+        check(cuMemcpyHtoD(pointer(dst), Pointer.to(host).withByteOffset(4L * offset), 4L * n), "cuMemcpyHtoD(" + n + " floats)");
+        check(cuCtxSynchronize(), "cuCtxSynchronize after an upload");
     }
 
     @Override
     public void uploadInts(DevPtr dst, int[] host) {
         if (host.length == 0) return;
-        check(cuMemcpyHtoDAsync(pointer(dst), Pointer.to(host), 4L * host.length, stream), "cuMemcpyHtoDAsync(" + host.length + " ints)");
         synchronize();
+        check(cuMemcpyHtoD(pointer(dst), Pointer.to(host), 4L * host.length), "cuMemcpyHtoD(" + host.length + " ints)");
+        check(cuCtxSynchronize(), "cuCtxSynchronize after an upload");
     }
 
     @Override
@@ -206,8 +212,7 @@ final class CudaDevice implements KernelDevice {
         enter();
         float[] out = new float[Math.toIntExact(floats)];
         synchronize();
-        if (floats > 0) check(cuMemcpyDtoHAsync(Pointer.to(out), pointer(src), 4L * floats, stream), "cuMemcpyDtoHAsync(" + floats + " floats)");
-        synchronize();
+        if (floats > 0) check(cuMemcpyDtoH(Pointer.to(out), pointer(src), 4L * floats), "cuMemcpyDtoH(" + floats + " floats)");
         return out;
     }
 
