@@ -134,7 +134,14 @@ final class CudaDevice implements KernelDevice {
         byte[] ptx = resource(family + ".ptx");
         if (ptx == null) throw new CudaFailure("kernel resource " + RESOURCES + family + ".ptx missing from the jar");
         byte[] z = java.util.Arrays.copyOf(ptx, ptx.length + 1);  // the driver reads PTX as a NUL-terminated string
-        check(cuModuleLoadData(module, z), "cuModuleLoadData(" + family + ".ptx)");
+        int rc = cuModuleLoadData(module, z);
+        if (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
+            int[] v = new int[1];
+            cuDriverGetVersion(v);
+            throw new CudaFailure("cuda: " + family + ".ptx is PTX ISA 9.0 (CUDA 13) and driver " + v[0] / 1000 + "." + v[0] % 1000 / 10
+                    + " cannot JIT it: update the NVIDIA driver to R580+ or rebuild the PTX with an older nvcc (tools/build-ptx.sh)");
+        }
+        check(rc, "cuModuleLoadData(" + family + ".ptx)");
         return module;
     }
 
@@ -146,7 +153,7 @@ final class CudaDevice implements KernelDevice {
         }
     }
 
-    private CUfunction function(String family, String kernel) {
+    private synchronized CUfunction function(String family, String kernel) {
         return functions.computeIfAbsent(kernel, k -> {
             CUmodule m = modules.get(family);
             if (m == null) throw new CudaFailure("kernel family " + family + " not loaded on " + describe());
