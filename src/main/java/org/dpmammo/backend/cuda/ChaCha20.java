@@ -1,5 +1,7 @@
 package org.dpmammo.backend.cuda;
 
+import java.security.SecureRandom;
+
 /**
  * The ChaCha20 block function of RFC 8439 (20 rounds, 32-bit counter, 96-bit nonce), the random source of the
  * device noise kernel (dp_gaussian_noise in src/main/cuda/dp.cu). This Java twin lets the self-test and the CPU
@@ -7,6 +9,17 @@ package org.dpmammo.backend.cuda;
  */
 public final class ChaCha20 {
     private ChaCha20() {}
+
+    /**
+     * A fresh 256-bit key from {@link SecureRandom} (the OS generator, /dev/urandom on Linux, as Opacus' secure
+     * mode uses): the only way keys for DP noise should be made. Never derive one from a user seed.
+     */
+    public static int[] secureKey() {
+        SecureRandom r = new SecureRandom();
+        int[] key = new int[8];
+        for (int i = 0; i < 8; i++) key[i] = r.nextInt();
+        return key;
+    }
 
     private static final int[] CONSTANTS = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
 

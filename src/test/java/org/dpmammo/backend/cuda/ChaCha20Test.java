@@ -17,4 +17,11 @@ class ChaCha20Test {
             0x466482d2, 0x09aa9f07, 0x05d7c214, 0xa2028bd9, 0xd19c12b5, 0xb94e16de, 0xe883d0cb, 0x4e3c50a2};
         assertArrayEquals(expected, ChaCha20.block(key, 1, 0x09000000, 0x4a000000, 0));
     }
+
+    @Test
+    void secureKeysAreFreshEachTime() {
+        int[] a = ChaCha20.secureKey(), b = ChaCha20.secureKey();
+        org.junit.jupiter.api.Assertions.assertEquals(8, a.length);
+        org.junit.jupiter.api.Assertions.assertFalse(java.util.Arrays.equals(a, b));
+    }
 }
