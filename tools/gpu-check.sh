@@ -16,13 +16,21 @@ jar=target/dpmammo.jar
 [ -x "$java" ] || { echo "gpu-check: $java missing; build it with tools/build-jre.sh (or set JAVA)" >&2; exit 1; }
 [ -f "$jar" ] || { echo "gpu-check: $jar missing" >&2; exit 1; }
 mkdir -p "$out"
-run() { "$java" --add-modules jdk.incubator.vector -jar "$jar" "$@"; }
+run() { "$java" --add-modules jdk.incubator.vector "${jvm_flags[@]}" -jar "$jar" "$@"; }
+jvm_flags=()
 
 if command -v nvidia-smi >/dev/null; then nvidia-smi >"$out/nvidia-smi.txt" 2>&1; fi
 
 echo "== selftest --device cuda"
 run selftest --device cuda 2>&1 | tee "$out/selftest.txt"
 selftest=${PIPESTATUS[0]}
+if [ "$selftest" -ne 0 ]; then
+  # Kernel faults surface at the next synchronisation; rerun synchronising after every launch to name the kernel.
+  echo "== selftest --device cuda again, synchronising after every launch"
+  jvm_flags=(-Ddpmammo.cuda.sync=true -Ddpmammo.trace=true)
+  run selftest --device cuda --failures-only 2>&1 | tee "$out/selftest-sync.txt"
+  jvm_flags=()
+fi
 
 echo "== bench gpu"
 run bench gpu --json-file "$out/bench-gpu.json" 2>&1 | tee "$out/bench-gpu.txt"
