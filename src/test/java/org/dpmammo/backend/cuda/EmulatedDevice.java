@@ -167,6 +167,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
     static String build() throws IOException, InterruptedException {
         java.nio.file.Path exe = java.nio.file.Path.of("target/cuda-emu/emulator");
         java.nio.file.Files.createDirectories(exe.getParent());
+        if (upToDate(exe)) return exe.toString();
         Process p;
         try {
             p = new ProcessBuilder("g++", "-std=c++20", "-O1", "-Wno-unknown-pragmas", "-I", "tools/kernel-lab", "-I",
@@ -177,6 +178,24 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
         String log = new String(readAll(p.getInputStream()), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) throw new IllegalStateException("emulator build failed:\n" + log);
         return exe.toString();
+    }
+
+    /** True when the built emulator is newer than every source it is made of, so a rerun can skip the compile. */
+    private static boolean upToDate(java.nio.file.Path exe) throws IOException {
+        if (!java.nio.file.Files.exists(exe)) return false;
+        java.nio.file.attribute.FileTime built = java.nio.file.Files.getLastModifiedTime(exe);
+        for (String dir : new String[] {"src/main/cuda", "tools/kernel-lab"}) {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(java.nio.file.Path.of(dir))) {
+                if (files.anyMatch(f -> {
+                    try {
+                        return java.nio.file.Files.getLastModifiedTime(f).compareTo(built) >= 0;
+                    } catch (IOException e) {
+                        return true;
+                    }
+                })) return false;
+            }
+        }
+        return true;
     }
 
     private static byte[] readAll(InputStream s) throws IOException {

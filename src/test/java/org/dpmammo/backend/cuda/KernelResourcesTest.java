@@ -99,15 +99,21 @@ class KernelResourcesTest {
         Map<String, String[]> m = manifest();
         List<Process> jobs = new ArrayList<>();
         List<Path> cus = sources();
+        List<Path> stale = new ArrayList<>();
         for (Path cu : cus) {
-            jobs.add(new ProcessBuilder("nvcc", "-ptx", "-arch=" + m.get(family(cu))[2], "-o", out.resolve(family(cu) + ".ptx").toString(), cu.toString())
+            // A compile already in target/ and newer than its source is reused: CI starts clean, local reruns are quick.
+            Path ptx = out.resolve(family(cu) + ".ptx");
+            if (Files.exists(ptx) && Files.getLastModifiedTime(ptx).compareTo(Files.getLastModifiedTime(cu)) > 0) continue;
+            stale.add(cu);
+            jobs.add(new ProcessBuilder("nvcc", "-ptx", "-arch=" + m.get(family(cu))[2], "-o", ptx.toString(), cu.toString())
                     .redirectErrorStream(true).start());
         }
-        for (int i = 0; i < cus.size(); i++) {
+        for (int i = 0; i < stale.size(); i++) {
             Process p = jobs.get(i);
-            assertTrue(p.waitFor(300, TimeUnit.SECONDS), "nvcc timed out on " + cus.get(i));
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS), "nvcc timed out on " + stale.get(i));
             String log = new String(p.getInputStream().readAllBytes());
-            assertEquals(0, p.exitValue(), "nvcc failed on " + cus.get(i) + ":\n" + log);
+            if (p.exitValue() != 0) Files.deleteIfExists(out.resolve(family(stale.get(i)) + ".ptx"));
+            assertEquals(0, p.exitValue(), "nvcc failed on " + stale.get(i) + ":\n" + log);
         }
         for (Path cu : cus) {
             byte[] fresh = Files.readAllBytes(out.resolve(family(cu) + ".ptx"));
