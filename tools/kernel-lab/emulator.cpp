@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,8 +80,10 @@ static void run(Invoker k, void** params, uint3 grid, unsigned block) {
     blockDim = {block, 1, 1};
     emu_kernel = k;
     emu_params = params;
+    // Lane stacks are allocated once and kept: zero-filling up to 1024 × 64 KiB per launch would dominate.
+    static std::vector<std::unique_ptr<char[]>> stacks;
+    while (stacks.size() < block) stacks.emplace_back(new char[stack_bytes]);
     std::vector<ucontext_t> lanes(block);
-    std::vector<std::vector<char>> stacks(block, std::vector<char>(stack_bytes));
     std::vector<char> done(block);
     for (unsigned z = 0; z < grid.z; z++)
         for (unsigned y = 0; y < grid.y; y++)
@@ -88,7 +91,7 @@ static void run(Invoker k, void** params, uint3 grid, unsigned block) {
                 blockIdx = {x, y, z};
                 for (unsigned t = 0; t < block; t++) {
                     getcontext(&lanes[t]);
-                    lanes[t].uc_stack.ss_sp = stacks[t].data();
+                    lanes[t].uc_stack.ss_sp = stacks[t].get();
                     lanes[t].uc_stack.ss_size = stack_bytes;
                     lanes[t].uc_link = &emu_scheduler;
                     makecontext(&lanes[t], lane_main, 0);
