@@ -114,8 +114,8 @@ public final class Phantom {
         double cosT2 = Math.cos(theta2);
         double sinT2 = Math.sin(theta2);
         Fbm warp = new Fbm(rng, 2, 2, 0.5);
-        Strands strands1 = new Strands(rng, 2, 40);
-        Strands strands2 = new Strands(rng, 3, 80);
+        Strands strands1 = new Strands(rng, 1, 45);
+        Strands strands2 = new Strands(rng, 2, 90);
         Fbm grain = new Fbm(rng, 2, 32, 0.6);
         boolean skin = rng.nextDouble() < 0.15;
         double skinAngle = rng.uniform(0, 2 * Math.PI);
@@ -159,21 +159,22 @@ public final class Phantom {
         // The study's crops are shifted towards smaller coordinates (paper.md 1.4), so masses sit slightly down-right.
         double cx = n * (0.5 + rng.uniform(-0.04, 0.1));
         double cy = n * (0.5 + rng.uniform(-0.04, 0.1));
-        double contrast = rng.uniform(0.1, 0.24);
+        // Ill-defined masses would vanish into the tissue at equal contrast; real malignant cores are dense.
+        double contrast = rng.uniform(0.1, 0.24) * (0.8 + 0.6 * m);
         double elong = rng.uniform(0, 0.35);
         double phi = rng.uniform(0, Math.PI);
         // Outline: smooth low-order lobulation for every mass, jagged high orders growing with m.
-        int orders = 24;
+        int orders = 13;
         double[] amp = new double[orders];
         double[] phase = new double[orders];
         for (int k = 2; k < orders; k++) {
             double lob = k <= 4 ? 0.05 / k * rng.uniform(0, 1.5) : 0;
-            double jag = k >= 5 ? 0.33 * m * m * m / Math.pow(k, 0.65) * rng.uniform(0.3, 1.2) : 0;
+            double jag = k >= 5 ? 0.45 * m * m * m / k * rng.uniform(0.3, 1.2) : 0;
             amp[k] = lob + jag;
             phase[k] = rng.uniform(0, 2 * Math.PI);
         }
         // Margin width: circumscribed masses fall off within a pixel or two; ill-defined ones over a third of the radius.
-        double width = radius * (0.06 + 0.4 * m * m) + 0.7;
+        double width = radius * (0.08 + 0.3 * m * m) + 0.7;
         double marginVar = m * m; // how much the margin sharpness changes around the outline
         double[] wAmp = {rng.uniform(0, 1), rng.uniform(0, 1)};
         double[] wPh = {rng.uniform(0, 2 * Math.PI), rng.uniform(0, 2 * Math.PI)};
@@ -188,14 +189,14 @@ public final class Phantom {
             wTable[j] = Math.max(0.3, width * (1 + marginVar * 0.8 * (wAmp[0] * Math.cos(3 * ang + wPh[0]) + wAmp[1] * Math.cos(5 * ang + wPh[1]))));
         }
         float[] add = new float[n * n];
-        int count = (int) Math.round(Math.max(0, (m - 0.3) * 40 * rng.uniform(0.5, 1.3)));
+        int count = (int) Math.round(Math.max(0, (m - 0.35) * 26 * rng.uniform(0.5, 1.3)));
         for (int i = 0; i < count; i++) {
             double ang = rng.uniform(0, 2 * Math.PI);
-            double r0 = outline(ang, radius, elong, phi, amp, phase) * 0.85;
-            double len = radius * rng.uniform(0.6, 2.2) * (0.4 + m);
+            double r0 = outline(ang, radius, elong, phi, amp, phase) * rng.uniform(0.7, 1.0);
+            double len = radius * rng.uniform(0.8, 2.8) * (0.3 + m);
             double bend = rng.uniform(-0.25, 0.25);
-            double w0 = n / 128.0 * rng.uniform(0.5, 1.2);
-            double a = contrast * rng.uniform(0.25, 0.6);
+            double w0 = n / 128.0 * rng.uniform(0.45, 0.95);
+            double a = contrast * rng.uniform(0.12, 0.35);
             spicule(add, n, cx + r0 * Math.cos(ang), cy + r0 * Math.sin(ang), ang, len, bend, w0, a);
         }
         for (int y = 0; y < n; y++) {
@@ -209,12 +210,12 @@ public final class Phantom {
                 double r = rTable[j] + f * (rTable[j + 1] - rTable[j]);
                 double w = wTable[j] + f * (wTable[j + 1] - wTable[j]);
                 double inside = 1 / (1 + Math.exp((d - r) / w));
-                double dome = 1 + 0.35 * Math.max(0, 1 - d / r);
+                double dome = 1 + (0.35 + 0.2 * m) * Math.max(0, 1 - d / r);
                 double tex = 1 + 0.35 * (texture.at(x / (double) n, y / (double) n) - 0.5);
                 double val = contrast * inside * dome * tex;
                 if (halo) {
-                    double h = (d - r - 1.5 * w - 1) / (0.6 + 0.04 * radius);
-                    val -= 0.035 * Math.exp(-h * h);
+                    double h = (d - r - 1.5 * w - 1) / (0.5 + 0.02 * radius);
+                    val -= 0.02 * Math.exp(-h * h);
                 }
                 img[y * n + x] += (float) val + add[y * n + x];
             }
