@@ -77,10 +77,6 @@ public final class DataLoader implements AutoCloseable {
         return outShape.clone();
     }
 
-    public Dataset dataset() {
-        return dataset;
-    }
-
     /**
      * The batches of one epoch. While the caller works on batch k, batch k+1 is being decoded. A decoding failure
      * surfaces from {@code next()} as an {@link UncheckedIOException} whose message names the file.
@@ -109,19 +105,6 @@ public final class DataLoader implements AutoCloseable {
                 }
             }
         };
-    }
-
-    /** Loads and transforms the given examples, in their order, into one batch (used by tests and evaluation). */
-    public Batch batch(int[] indices, int epoch) {
-        Rng augment = new Rng(seed).fork(AUGMENT_STREAM).fork(epoch);
-        try {
-            return build(indices, augment.nextLong()).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while loading a batch", e);
-        } catch (ExecutionException e) {
-            throw unchecked(e.getCause());
-        }
     }
 
     private CompletableFuture<Batch> build(int[] indices, long augmentBase) {

@@ -251,10 +251,5 @@ public final class Datasets {
             out.add(cur.toString());
             return out;
         }
-
-        static String quote(String field) {
-            if (field.indexOf(',') < 0 && field.indexOf('"') < 0) return field;
-            return '"' + field.replace("\"", "\"\"") + '"';
-        }
     }
 }

@@ -169,13 +169,13 @@ public final class Phantom {
         double[] phase = new double[orders];
         for (int k = 2; k < orders; k++) {
             double lob = k <= 4 ? 0.05 / k * rng.uniform(0, 1.5) : 0;
-            double jag = k >= 5 ? 0.45 * m * m * m / k * rng.uniform(0.3, 1.2) : 0;
+            double jag = k >= 3 ? 0.6 * m * m * m / Math.pow(k, 1.2) * rng.uniform(0.2, 1.2) : 0;
             amp[k] = lob + jag;
             phase[k] = rng.uniform(0, 2 * Math.PI);
         }
         // Margin width: circumscribed masses fall off within a pixel or two; ill-defined ones over a third of the radius.
-        double width = radius * (0.08 + 0.3 * m * m) + 0.7;
-        double marginVar = m * m; // how much the margin sharpness changes around the outline
+        double width = radius * (0.03 + 0.35 * m * m) + 0.5;
+        double marginVar = 0.4 * m * m; // how much the margin sharpness changes around the outline
         double[] wAmp = {rng.uniform(0, 1), rng.uniform(0, 1)};
         double[] wPh = {rng.uniform(0, 2 * Math.PI), rng.uniform(0, 2 * Math.PI)};
         boolean halo = m < 0.4 && rng.nextDouble() < 0.4; // the benign "halo sign": a thin lucent rim
@@ -189,10 +189,11 @@ public final class Phantom {
             wTable[j] = Math.max(0.3, width * (1 + marginVar * 0.8 * (wAmp[0] * Math.cos(3 * ang + wPh[0]) + wAmp[1] * Math.cos(5 * ang + wPh[1]))));
         }
         float[] add = new float[n * n];
-        int count = (int) Math.round(Math.max(0, (m - 0.35) * 26 * rng.uniform(0.5, 1.3)));
+        int count = (int) Math.round(Math.max(0, (m - 0.3) * 30 * rng.uniform(0.5, 1.3)));
         for (int i = 0; i < count; i++) {
             double ang = rng.uniform(0, 2 * Math.PI);
-            double r0 = outline(ang, radius, elong, phi, amp, phase) * rng.uniform(0.7, 1.0);
+            // Rooted on the smooth body, not the jagged outline, so strands do not converge into a bright star at the centre.
+            double r0 = radius * (1 + elong * Math.cos(2 * (ang - phi))) * rng.uniform(0.75, 1.0);
             double len = radius * rng.uniform(0.8, 2.8) * (0.3 + m);
             double bend = rng.uniform(-0.25, 0.25);
             double w0 = n / 128.0 * rng.uniform(0.45, 0.95);
@@ -210,7 +211,7 @@ public final class Phantom {
                 double r = rTable[j] + f * (rTable[j + 1] - rTable[j]);
                 double w = wTable[j] + f * (wTable[j + 1] - wTable[j]);
                 double inside = 1 / (1 + Math.exp((d - r) / w));
-                double dome = 1 + (0.35 + 0.2 * m) * Math.max(0, 1 - d / r);
+                double dome = 1 + 0.35 * Math.max(0, 1 - d / r);
                 double tex = 1 + 0.35 * (texture.at(x / (double) n, y / (double) n) - 0.5);
                 double val = contrast * inside * dome * tex;
                 if (halo) {
