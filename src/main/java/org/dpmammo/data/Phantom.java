@@ -45,6 +45,12 @@ public final class Phantom {
     /** One generated patch with its observed label, its true class and its latent score. */
     public record Sample(GrayImage image, int label, int trueLabel, double malignancy) {}
 
+    /**
+     * Generator version: bumped whenever a change alters any pixel for a given seed, so that provenance records which
+     * phantom a run saw ({@code PhantomTest} pins the pixels of version 1).
+     */
+    public static final int VERSION = 1;
+
     /** Angular resolution of the tabulated mass outline. */
     private static final int ANGLES = 720;
     private static final int GAMMA_STEPS = 4096;
@@ -121,6 +127,8 @@ public final class Phantom {
         double skinAngle = rng.uniform(0, 2 * Math.PI);
         double skinDist = rng.uniform(0.42, 0.6);
         double skinBend = rng.uniform(-0.6, 0.6);
+        double skinCos = Math.cos(skinAngle);
+        double skinSin = Math.sin(skinAngle);
         for (int y = 0; y < n; y++) {
             double v = (y + 0.5) / n;
             for (int x = 0; x < n; x++) {
@@ -143,8 +151,8 @@ public final class Phantom {
                     // Signed distance to a gently curved skin line; beyond it, air (nearly black).
                     double du = u - 0.5;
                     double dv = v - 0.5;
-                    double along = -du * Math.sin(skinAngle) + dv * Math.cos(skinAngle);
-                    double d = du * Math.cos(skinAngle) + dv * Math.sin(skinAngle) - skinDist + skinBend * along * along;
+                    double along = -du * skinSin + dv * skinCos;
+                    double d = du * skinCos + dv * skinSin - skinDist + skinBend * along * along;
                     double inside = 1 / (1 + Math.exp(d * n / 1.5));
                     val = val * (0.15 + 0.85 * inside) * (1 - 0.3 * Math.exp(-Math.abs(d) * 12));
                 }
@@ -163,7 +171,7 @@ public final class Phantom {
         double contrast = rng.uniform(0.1, 0.24) * (0.8 + 0.6 * m);
         double elong = rng.uniform(0, 0.35);
         double phi = rng.uniform(0, Math.PI);
-        // Outline: smooth low-order lobulation for every mass, jagged high orders growing with m.
+        // Outline: gentle low-order lobulation for every mass; irregular orders 3 to 12 growing with m cubed.
         int orders = 13;
         double[] amp = new double[orders];
         double[] phase = new double[orders];
