@@ -20,7 +20,8 @@ import org.dpmammo.util.Rng;
  * Streams a dataset through a {@link Pipeline} as batches: images [B, C, H, W], int labels ({@link Labels}) and the
  * example indices.
  *
- * <p>Memory is bounded: only the batch being consumed and one batch being prepared exist as float tensors at a time;
+ * <p>Memory is bounded: at most three batches exist as float tensors at a time (the one the caller holds, the next
+ * one, being prepared while the caller works, and, from the moment {@code next()} is called, the one after it);
  * decoded sources can optionally be cached (two bytes a pixel: 1698 patches of 128×128 take 56 MB) so later epochs
  * skip PNG decoding. Each batch is decoded and transformed on {@code threads} worker threads.
  *
