@@ -173,6 +173,19 @@ class DataCommandTest {
     }
 
     @Test
+    void dataBenchRunsOnAnyFolder() throws IOException {
+        Path data = dir.resolve("small");
+        assertEquals(0, run("data", "phantom", "--out", data.toString(), "--count", "12", "--size", "64").rc());
+        Result r = run("bench", "data", "--root", data.toString(), "--size", "32", "--batch", "5", "--repeat", "1", "--json");
+        assertEquals(0, r.rc(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(12, j.get("images").asInt());
+        assertEquals(3, j.get("batches").asInt());
+        assertEquals("[5, 3, 32, 32]", j.get("outputShape").asText());
+        assertEquals(2, run("bench", "data", "--root", dir.resolve("none").toString()).rc());
+    }
+
+    @Test
     void sheetFromThePhantom() throws IOException {
         Path png = dir.resolve("sheet.png");
         Result r = run("data", "sheet", "phantom:64:40:1", "--out", png.toString(), "--count", "16", "--columns", "4");
