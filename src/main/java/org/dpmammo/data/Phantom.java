@@ -301,15 +301,22 @@ public final class Phantom {
         }
     }
 
-    /** Periodic value noise on an nx × ny lattice with smoothstep interpolation. */
+    /**
+     * Value noise with smoothstep interpolation on a lattice of at least the requested number of cells per axis. The
+     * lattice side is rounded up to a power of two so that wrapping is a bit mask: an integer division per lookup
+     * was the generator's largest cost. Callers request enough cells that no pattern repeats within a patch.
+     */
     private static final class Lattice {
+        private final int maskX;
+        private final int maskY;
         private final int nx;
-        private final int ny;
         private final float[] v;
 
-        Lattice(Rng rng, int nx, int ny) {
-            this.nx = nx;
-            this.ny = ny;
+        Lattice(Rng rng, int cellsX, int cellsY) {
+            nx = Integer.highestOneBit(Math.max(1, cellsX) * 2 - 1);
+            int ny = Integer.highestOneBit(Math.max(1, cellsY) * 2 - 1);
+            maskX = nx - 1;
+            maskY = ny - 1;
             v = new float[nx * ny];
             for (int i = 0; i < v.length; i++) v[i] = rng.nextFloat();
         }
@@ -318,10 +325,10 @@ public final class Phantom {
         double at(double x, double y) {
             double fx = Math.floor(x);
             double fy = Math.floor(y);
-            int x0 = Math.floorMod((int) fx, nx);
-            int y0 = Math.floorMod((int) fy, ny);
-            int x1 = (x0 + 1) % nx;
-            int y1 = (y0 + 1) % ny;
+            int x0 = (int) fx & maskX;
+            int y0 = (int) fy & maskY;
+            int x1 = (x0 + 1) & maskX;
+            int y1 = (y0 + 1) & maskY;
             double tx = smooth(x - fx);
             double ty = smooth(y - fy);
             double a = v[y0 * nx + x0] + tx * (v[y0 * nx + x1] - v[y0 * nx + x0]);
@@ -344,7 +351,7 @@ public final class Phantom {
             this.base = base;
             this.persistence = persistence;
             octaves = new Lattice[count];
-            for (int o = 0; o < count; o++) octaves[o] = new Lattice(rng, base << o, base << o);
+            for (int o = 0; o < count; o++) octaves[o] = new Lattice(rng, (base << o) + 1, (base << o) + 1);
         }
 
         double at(double u, double v) {
@@ -370,7 +377,8 @@ public final class Phantom {
         Strands(Rng rng, int along, int across) {
             this.along = along;
             this.across = across;
-            lattice = new Lattice(rng, along * 2, across * 2);
+            // Rotated coordinates span about 2.9 units (a patch diagonal each way), so 3 units of cells never repeat.
+            lattice = new Lattice(rng, along * 3, across * 3);
         }
 
         double at(double a, double b) {
