@@ -70,7 +70,8 @@ public final class PrvAccountant implements Accountant {
             return new Epsilon(byRdp.epsilon(), delta, "rdp", byRdp.order(), 0, byRdp.estimate(), warnings);
         }
         if (b.upper() > byRdp.epsilon()) return byRdp;
-        return new Epsilon(b.upper(), delta, "prv", Double.NaN, epsError, b.estimate(), List.of());
+        // Clamped like RDP: a guarantee at negative ε implies one at ε = 0.
+        return new Epsilon(Math.max(0, b.upper()), delta, "prv", Double.NaN, epsError, b.estimate(), List.of());
     }
 
     /** The paper's three values: ε(δ + δ_err) − ε_err ≤ true ε ≤ ε(δ − δ_err) + ε_err, and the estimate ε(δ). */
@@ -117,7 +118,15 @@ public final class PrvAccountant implements Accountant {
             throw new Unavailable("delta is too small for this grid: floating-point error would dominate it");
         }
 
-        Fft fft = new Fft(Math.max(4, Integer.highestOneBit(size - 1) << 1));
+        int length = Math.max(4, Integer.highestOneBit(size - 1) << 1);
+        // Working set: the pmf, composed and tail-sum arrays (5 × size) and the spectra, scratch and twiddles
+        // (about 4 × length) in doubles. Falling back beats running out of memory half-way.
+        Runtime rt = Runtime.getRuntime();
+        long need = 8L * (5L * size + 4L * length);
+        if (need > rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) {
+            throw new Unavailable(String.format("the grid of %d points needs about %d MB of heap", size, need >> 20));
+        }
+        Fft fft = new Fft(length);
         int bins = fft.length() / 2 + 1;
         double[] accRe = new double[bins];
         double[] accIm = new double[bins];
