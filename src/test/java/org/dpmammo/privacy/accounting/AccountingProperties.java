@@ -108,4 +108,15 @@ class AccountingProperties {
         assertTrue(steps == 0 || eps(RDP, q, sigma, steps, 1e-5) <= target);
         assertTrue(eps(RDP, q, sigma, steps + 1, 1e-5) > target);
     }
+
+    @Property(tries = 15)
+    void rdpStaysFiniteAndNonNegativeOverTheWholeRange(@ForAll @Scale(8) @DoubleRange(min = 1e-6, max = 1) double q,
+                                                      @ForAll @Scale(4) @DoubleRange(min = 0.3, max = 100) double sigma) {
+        RdpAccountant extended = new RdpAccountant(RdpAccountant.EXTENDED_ORDERS);
+        for (double r : extended.rdpCurve(List.of(new Segment(q, sigma, 1_000_000)))) {
+            assertTrue(r >= 0 && r < Double.POSITIVE_INFINITY, () -> "RDP " + r);
+        }
+        double e = extended.epsilon(List.of(new Segment(q, sigma, 1_000_000)), 1e-6).epsilon();
+        assertTrue(e >= 0 && e < Double.POSITIVE_INFINITY);
+    }
 }
