@@ -51,10 +51,6 @@ public final class PrvAccountant implements Accountant {
         return "prv";
     }
 
-    public double epsError() {
-        return epsError;
-    }
-
     @Override
     public Epsilon epsilon(List<Segment> history, double delta) {
         Segment.checkDelta(delta);
@@ -165,12 +161,10 @@ public final class PrvAccountant implements Accountant {
         int size = pmf.length;
         double[] lo = new double[2];
         double[] hi = new double[2];
-        prv.cdfAndSurvival(tMin, lo);
-        double fMin = lo[0];
         prv.cdfAndSurvival(tMax, hi);
-        double mass = 1 - fMin - hi[1];
         double sMax = hi[1];
         prv.cdfAndSurvival(tMin, lo);
+        double mass = 1 - lo[0] - sMax;
         double meanSum = 0;
         double meanComp = 0;
         for (int j = 0; j < size; j++) {
@@ -184,7 +178,6 @@ public final class PrvAccountant implements Accountant {
             }
             // Difference of whichever of F and S is the small one at the left end, to keep tail masses exact.
             double mj = lo[1] <= 0.5 ? lo[1] - hi[1] : hi[0] - lo[0];
-            if (j == size - 1) mj = lo[1] <= 0.5 ? lo[1] - sMax : (1 - sMax) - lo[0];
             pmf[j] = mj / mass;
             double v = tj * pmf[j];
             double t = meanSum + v;
