@@ -72,7 +72,7 @@ class AccountingProperties {
         assertEquals(whole, split, 1e-12 * whole);
     }
 
-    @Property(tries = 8)
+    @Property(tries = 6)
     void prvNeverExceedsRdp(@ForAll @Scale(6) @DoubleRange(min = 0.001, max = 0.2) double q, @ForAll @Scale(6) @DoubleRange(min = 0.6, max = 4) double sigma,
                             @ForAll @LongRange(min = 10, max = 2000) long steps) throws Exception {
         // The raw PRV upper bound, before the accountant caps it at the RDP bound, must already be below RDP
@@ -83,7 +83,7 @@ class AccountingProperties {
         assertTrue(prv <= rdp, () -> "PRV " + prv + " > RDP " + rdp);
     }
 
-    @Property(tries = 4)
+    @Property(tries = 3)
     void heterogeneousPrvNeverExceedsRdp(@ForAll @Scale(6) @DoubleRange(min = 0.005, max = 0.1) double q1, @ForAll @Scale(6) @DoubleRange(min = 0.8, max = 3) double s1,
                                          @ForAll @Scale(6) @DoubleRange(min = 0.005, max = 0.1) double q2, @ForAll @Scale(6) @DoubleRange(min = 0.8, max = 3) double s2) {
         List<Segment> h = List.of(new Segment(q1, s1, 300), new Segment(q2, s2, 700));
