@@ -22,7 +22,7 @@ class RdpReferenceTest {
         try (InputStream in = getClass().getResourceAsStream("rdp-reference.csv")) {
             lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().skip(1).toList();
         }
-        assertTrue(lines.size() >= 8, "reference rows: " + lines.size());
+        assertEquals(10, lines.size(), "reference rows: " + lines.size());
         RdpAccountant rdp = new RdpAccountant();
         for (String line : lines) {
             String[] f = line.split(",");
