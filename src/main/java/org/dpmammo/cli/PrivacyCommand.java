@@ -294,6 +294,10 @@ public final class PrivacyCommand implements Command {
             out.println(JSON.writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "steps = %d (largest within the budget)%n", r.steps());
+            if (cl.hasOption("dataset-size")) {
+                long perEpoch = (positiveLong(cl, "dataset-size") + positiveLong(cl, "batch-size") - 1) / positiveLong(cl, "batch-size");
+                out.printf(Locale.ROOT, "= %d full epochs of %d steps (+ %d steps)%n", r.steps() / perEpoch, perEpoch, r.steps() % perEpoch);
+            }
             out.printf(Locale.ROOT, "epsilon = %s <= target %s at delta = %s%n", fmt(r.epsilon().epsilon()), fmt(target), fmt(delta));
             out.println(describe(accountant, r.epsilon()));
             out.printf(Locale.ROOT, "sample rate q = %s, noise multiplier sigma = %s%n", fmt(s.q()), fmt(sigma));
