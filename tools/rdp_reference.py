@@ -15,7 +15,6 @@ Usage: python3 tools/rdp_reference.py > src/test/resources/org/dpmammo/privacy/a
 Needs only mpmath (Debian: python3-mpmath). Slow: about an hour on a busy 2-core machine (the q = 0.5,
 sigma = 10 quadratures dominate).
 """
-import sys
 import mpmath as mp
 
 mp.mp.dps = 40
