@@ -167,23 +167,20 @@ public final class Conv2dKernels {
         for (int i = 0; i < s.kH(); i++) {
             for (int j = 0; j < s.kW(); j++) {
                 int row = colOff + ((c * s.kH() + i) * s.kW() + j) * ldcol;
-                int dx = j - s.padW();
-                // Output columns whose input column lies inside the image: ow in [lo, hi).
-                int lo = dx >= 0 ? 0 : (-dx + sw - 1) / sw, hi = Math.min(ow, (wd - 1 - dx) / sw + 1);
-                if (wd - 1 - dx < 0) hi = 0;
-                lo = Math.min(lo, ow);
-                hi = Math.max(hi, lo);
+                int dx = j - s.padW(), lo = validFrom(dx, sw, ow), hi = validTo(dx, sw, wd, ow);
                 for (int r = 0; r < oh; r++) {
                     int ih = r * sh - s.padH() + i, dst = row + r * ow;
+                    // Plain loops rather than fill/arraycopy: rows are often a handful of floats (deep layers),
+                    // where the call overhead dominated; C2 vectorises these loops on its own.
                     if (ih < 0 || ih >= h) {
-                        Arrays.fill(col, dst, dst + ow, 0f);
+                        for (int q = 0; q < ow; q++) col[dst + q] = 0f;
                         continue;
                     }
                     int src = plane + ih * wd + dx;
                     for (int q = 0; q < lo; q++) col[dst + q] = 0f;
-                    if (sw == 1) System.arraycopy(x, src + lo, col, dst + lo, hi - lo);
+                    if (sw == 1) for (int q = lo; q < hi; q++) col[dst + q] = x[src + q];
                     else for (int q = lo; q < hi; q++) col[dst + q] = x[src + q * sw];
-                    for (int q = hi; q < ow; q++) col[dst + q] = 0f;
+                    for (int q = Math.max(lo, hi); q < ow; q++) col[dst + q] = 0f;
                 }
             }
         }
@@ -195,17 +192,26 @@ public final class Conv2dKernels {
         for (int i = 0; i < s.kH(); i++) {
             for (int j = 0; j < s.kW(); j++) {
                 int row = colOff + ((c * s.kH() + i) * s.kW() + j) * ldcol;
-                int dx = j - s.padW();
-                int lo = dx >= 0 ? 0 : (-dx + sw - 1) / sw, hi = Math.min(ow, (wd - 1 - dx) / sw + 1);
-                if (wd - 1 - dx < 0) hi = 0;
+                int dx = j - s.padW(), lo = validFrom(dx, sw, ow), hi = validTo(dx, sw, wd, ow);
                 for (int r = 0; r < oh; r++) {
                     int ih = r * sh - s.padH() + i;
                     if (ih < 0 || ih >= h) continue;
                     int src = row + r * ow, dst = plane + ih * wd + dx;
-                    for (int q = lo; q < hi; q++) x[dst + q * sw] += col[src + q];
+                    if (sw == 1) for (int q = lo; q < hi; q++) x[dst + q] += col[src + q];
+                    else for (int q = lo; q < hi; q++) x[dst + q * sw] += col[src + q];
                 }
             }
         }
+    }
+
+    /** First output column whose input column q·sw + dx is inside the image (≥ 0). */
+    private static int validFrom(int dx, int sw, int ow) {
+        return dx >= 0 ? 0 : Math.min(ow, (-dx + sw - 1) / sw);
+    }
+
+    /** One past the last output column whose input column q·sw + dx is inside an image of width wd. */
+    private static int validTo(int dx, int sw, int wd, int ow) {
+        return wd - 1 - dx < 0 ? 0 : Math.min(ow, (wd - 1 - dx) / sw + 1);
     }
 
     /** im2col of images [n0, n0+g) side by side into a K × (g·L) matrix, in parallel over (image, channel). */

@@ -16,8 +16,10 @@ interface GemmKernel {
     int nr();
 
     /**
-     * C[i, j] = alpha·Σ_p A[p·MR + i]·B[p·NR + j] + beta·C[i, j] over the full MR×NR tile at {@code c[cOff + i·ldc + j]}.
-     * {@code beta == 0} writes without reading C, so NaN there does not leak; {@code beta == 1} accumulates.
+     * C[i, j] (+)= alpha·Σ_p A[p·MR + i]·B[p·NR + j] over the full MR×NR tile at {@code c[cOff + i·ldc + j]}: added to
+     * C when {@code accumulate}, otherwise written without reading C, so NaN there does not leak. A general beta is
+     * applied by the caller beforehand; keeping it out leaves the kernel one branch, so C2 does not deoptimise it
+     * when a new beta shows up.
      */
-    void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, float beta);
+    void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, boolean accumulate);
 }

@@ -24,7 +24,7 @@ final class ScalarGemmKernel implements GemmKernel {
     }
 
     @Override
-    public void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, float beta) {
+    public void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, boolean accumulate) {
         float[] acc = new float[MR * NR];
         for (int p = 0; p < kc; p++) {
             int ap = aOff + p * MR, bp = bOff + p * NR;
@@ -36,11 +36,8 @@ final class ScalarGemmKernel implements GemmKernel {
         }
         for (int i = 0; i < MR; i++) {
             int ci = cOff + i * ldc, r = i * NR;
-            if (beta == 0f) {
-                for (int j = 0; j < NR; j++) c[ci + j] = alpha * acc[r + j];
-            } else {
-                for (int j = 0; j < NR; j++) c[ci + j] = alpha * acc[r + j] + beta * c[ci + j];
-            }
+            if (accumulate) for (int j = 0; j < NR; j++) c[ci + j] += alpha * acc[r + j];
+            else for (int j = 0; j < NR; j++) c[ci + j] = alpha * acc[r + j];
         }
     }
 }

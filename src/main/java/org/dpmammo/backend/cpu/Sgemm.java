@@ -205,7 +205,7 @@ public final class Sgemm {
         final int mc, rowBlocks;
         // State of the current (jc, pc) step, read by the workers.
         int jc, nc, pc, kc, colPanels, colSplits;
-        float betaNow;
+        boolean accumulate;
         float[] packedB;
 
         Job(GemmKernel kern, boolean parallel, boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -238,6 +238,8 @@ public final class Sgemm {
         }
 
         void run() {
+            // beta = 0 is the first slice overwriting C; any other beta is applied once here, then slices add.
+            if (beta != 0f && beta != 1f) scale(c, cOff, ldc, m, n, beta);
             Scratch scratch = SCRATCH.get();
             int ncMax = NC / nr * nr;
             for (jc = 0; jc < n; jc += ncMax) {
@@ -249,7 +251,7 @@ public final class Sgemm {
                 if (rowBlocks >= 2 * threads) colSplits = 1;
                 for (pc = 0; pc < k; pc += KC) {
                     kc = Math.min(KC, k - pc);
-                    betaNow = pc == 0 ? beta : 1f;
+                    accumulate = pc > 0 || beta != 0f;
                     packedB = scratch.packB(colPanels * nr * kc);
                     if (parallel) Parallel.forRange(colPanels, 8, this::packB);
                     else packB(0, colPanels);
@@ -329,9 +331,9 @@ public final class Sgemm {
                     for (int ir = 0; ir < rows; ir += mr) {
                         int rs = Math.min(mr, rows - ir), ao = ir * kc, co = cOff + (i0 + ir) * ldc + j0;
                         if (rs == mr && cols == nr) {
-                            kern.kernel(kc, packedA, ao, packedB, bo, c, co, ldc, alpha, betaNow);
+                            kern.kernel(kc, packedA, ao, packedB, bo, c, co, ldc, alpha, accumulate);
                         } else {
-                            kern.kernel(kc, packedA, ao, packedB, bo, tile, 0, nr, alpha, 0f);
+                            kern.kernel(kc, packedA, ao, packedB, bo, tile, 0, nr, alpha, false);
                             merge(tile, co, rs, cols);
                         }
                     }
@@ -342,8 +344,8 @@ public final class Sgemm {
         private void merge(float[] tile, int co, int rows, int cols) {
             for (int i = 0; i < rows; i++) {
                 int r = co + i * ldc, t = i * nr;
-                if (betaNow == 0f) for (int j = 0; j < cols; j++) c[r + j] = tile[t + j];
-                else for (int j = 0; j < cols; j++) c[r + j] = tile[t + j] + betaNow * c[r + j];
+                if (accumulate) for (int j = 0; j < cols; j++) c[r + j] += tile[t + j];
+                else for (int j = 0; j < cols; j++) c[r + j] = tile[t + j];
             }
         }
     }

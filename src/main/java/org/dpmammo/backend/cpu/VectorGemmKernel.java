@@ -36,7 +36,7 @@ final class VectorGemmKernel implements GemmKernel {
     }
 
     @Override
-    public void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, float beta) {
+    public void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, boolean accumulate) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
@@ -67,62 +67,34 @@ final class VectorGemmKernel implements GemmKernel {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        if (alpha != 1f) {
-            FloatVector va = FloatVector.broadcast(S, alpha);
-            c00 = c00.mul(va);
-            c01 = c01.mul(va);
-            c10 = c10.mul(va);
-            c11 = c11.mul(va);
-            c20 = c20.mul(va);
-            c21 = c21.mul(va);
-            c30 = c30.mul(va);
-            c31 = c31.mul(va);
-            c40 = c40.mul(va);
-            c41 = c41.mul(va);
-            c50 = c50.mul(va);
-            c51 = c51.mul(va);
-        }
-        if (beta == 0f) {
-            // Overwrite without reading C: NaN in an uninitialised C must not leak (BLAS semantics).
-            c00.intoArray(c, cOff + 0 * ldc);
-            c01.intoArray(c, cOff + 0 * ldc + 8);
-            c10.intoArray(c, cOff + 1 * ldc);
-            c11.intoArray(c, cOff + 1 * ldc + 8);
-            c20.intoArray(c, cOff + 2 * ldc);
-            c21.intoArray(c, cOff + 2 * ldc + 8);
-            c30.intoArray(c, cOff + 3 * ldc);
-            c31.intoArray(c, cOff + 3 * ldc + 8);
-            c40.intoArray(c, cOff + 4 * ldc);
-            c41.intoArray(c, cOff + 4 * ldc + 8);
-            c50.intoArray(c, cOff + 5 * ldc);
-            c51.intoArray(c, cOff + 5 * ldc + 8);
-        } else if (beta == 1f) {
-            c00.add(FloatVector.fromArray(S, c, cOff + 0 * ldc)).intoArray(c, cOff + 0 * ldc);
-            c01.add(FloatVector.fromArray(S, c, cOff + 0 * ldc + 8)).intoArray(c, cOff + 0 * ldc + 8);
-            c10.add(FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc);
-            c11.add(FloatVector.fromArray(S, c, cOff + 1 * ldc + 8)).intoArray(c, cOff + 1 * ldc + 8);
-            c20.add(FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
-            c21.add(FloatVector.fromArray(S, c, cOff + 2 * ldc + 8)).intoArray(c, cOff + 2 * ldc + 8);
-            c30.add(FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
-            c31.add(FloatVector.fromArray(S, c, cOff + 3 * ldc + 8)).intoArray(c, cOff + 3 * ldc + 8);
-            c40.add(FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
-            c41.add(FloatVector.fromArray(S, c, cOff + 4 * ldc + 8)).intoArray(c, cOff + 4 * ldc + 8);
-            c50.add(FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
-            c51.add(FloatVector.fromArray(S, c, cOff + 5 * ldc + 8)).intoArray(c, cOff + 5 * ldc + 8);
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        if (accumulate) {
+            c00.fma(va, FloatVector.fromArray(S, c, cOff + 0 * ldc)).intoArray(c, cOff + 0 * ldc);
+            c01.fma(va, FloatVector.fromArray(S, c, cOff + 0 * ldc + 8)).intoArray(c, cOff + 0 * ldc + 8);
+            c10.fma(va, FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc);
+            c11.fma(va, FloatVector.fromArray(S, c, cOff + 1 * ldc + 8)).intoArray(c, cOff + 1 * ldc + 8);
+            c20.fma(va, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
+            c21.fma(va, FloatVector.fromArray(S, c, cOff + 2 * ldc + 8)).intoArray(c, cOff + 2 * ldc + 8);
+            c30.fma(va, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
+            c31.fma(va, FloatVector.fromArray(S, c, cOff + 3 * ldc + 8)).intoArray(c, cOff + 3 * ldc + 8);
+            c40.fma(va, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
+            c41.fma(va, FloatVector.fromArray(S, c, cOff + 4 * ldc + 8)).intoArray(c, cOff + 4 * ldc + 8);
+            c50.fma(va, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
+            c51.fma(va, FloatVector.fromArray(S, c, cOff + 5 * ldc + 8)).intoArray(c, cOff + 5 * ldc + 8);
         } else {
-            FloatVector vb = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, cOff + 0 * ldc).fma(vb, c00).intoArray(c, cOff + 0 * ldc);
-            FloatVector.fromArray(S, c, cOff + 0 * ldc + 8).fma(vb, c01).intoArray(c, cOff + 0 * ldc + 8);
-            FloatVector.fromArray(S, c, cOff + 1 * ldc).fma(vb, c10).intoArray(c, cOff + 1 * ldc);
-            FloatVector.fromArray(S, c, cOff + 1 * ldc + 8).fma(vb, c11).intoArray(c, cOff + 1 * ldc + 8);
-            FloatVector.fromArray(S, c, cOff + 2 * ldc).fma(vb, c20).intoArray(c, cOff + 2 * ldc);
-            FloatVector.fromArray(S, c, cOff + 2 * ldc + 8).fma(vb, c21).intoArray(c, cOff + 2 * ldc + 8);
-            FloatVector.fromArray(S, c, cOff + 3 * ldc).fma(vb, c30).intoArray(c, cOff + 3 * ldc);
-            FloatVector.fromArray(S, c, cOff + 3 * ldc + 8).fma(vb, c31).intoArray(c, cOff + 3 * ldc + 8);
-            FloatVector.fromArray(S, c, cOff + 4 * ldc).fma(vb, c40).intoArray(c, cOff + 4 * ldc);
-            FloatVector.fromArray(S, c, cOff + 4 * ldc + 8).fma(vb, c41).intoArray(c, cOff + 4 * ldc + 8);
-            FloatVector.fromArray(S, c, cOff + 5 * ldc).fma(vb, c50).intoArray(c, cOff + 5 * ldc);
-            FloatVector.fromArray(S, c, cOff + 5 * ldc + 8).fma(vb, c51).intoArray(c, cOff + 5 * ldc + 8);
+            // Overwrite without reading C: NaN in an uninitialised C must not leak (BLAS semantics for beta = 0).
+            c00.mul(va).intoArray(c, cOff + 0 * ldc);
+            c01.mul(va).intoArray(c, cOff + 0 * ldc + 8);
+            c10.mul(va).intoArray(c, cOff + 1 * ldc);
+            c11.mul(va).intoArray(c, cOff + 1 * ldc + 8);
+            c20.mul(va).intoArray(c, cOff + 2 * ldc);
+            c21.mul(va).intoArray(c, cOff + 2 * ldc + 8);
+            c30.mul(va).intoArray(c, cOff + 3 * ldc);
+            c31.mul(va).intoArray(c, cOff + 3 * ldc + 8);
+            c40.mul(va).intoArray(c, cOff + 4 * ldc);
+            c41.mul(va).intoArray(c, cOff + 4 * ldc + 8);
+            c50.mul(va).intoArray(c, cOff + 5 * ldc);
+            c51.mul(va).intoArray(c, cOff + 5 * ldc + 8);
         }
     }
 }
