@@ -16,10 +16,14 @@ interface GemmKernel {
     int nr();
 
     /**
-     * C[i, j] (+)= alpha·Σ_p A[p·MR + i]·B[p·NR + j] over the full MR×NR tile at {@code c[cOff + i·ldc + j]}: added to
-     * C when {@code accumulate}, otherwise written without reading C, so NaN there does not leak. A general beta is
-     * applied by the caller beforehand; keeping it out leaves the kernel one branch, so C2 does not deoptimise it
-     * when a new beta shows up.
+     * C[i, j] = alpha·Σ_p A[p·MR + i]·B[p·NR + j] over the full MR×NR tile at {@code c[cOff + i·ldc + j]}, written
+     * without reading C, so NaN there does not leak (BLAS beta = 0).
      */
-    void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha, boolean accumulate);
+    void multiply(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha);
+
+    /**
+     * C[i, j] += alpha·Σ_p A[p·MR + i]·B[p·NR + j]. Separate from {@link #multiply} rather than a flag, so that neither
+     * has a branch C2 could deoptimise on; a general beta is applied to C by the caller beforehand.
+     */
+    void multiplyAdd(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha);
 }

@@ -245,10 +245,11 @@ public final class Sgemm {
             for (jc = 0; jc < n; jc += ncMax) {
                 nc = Math.min(ncMax, n - jc);
                 colPanels = (nc + nr - 1) / nr;
-                // Enough tasks that dynamic hand-out balances the threads, without repacking A more than needed.
+                // Enough tasks that dynamic hand-out balances the threads, without repacking A more than needed:
+                // column splits only when there are too few row blocks to go round.
                 int threads = parallel ? Parallel.threads() : 1;
-                colSplits = Math.max(1, Math.min(colPanels, (4 * threads + rowBlocks - 1) / rowBlocks));
-                if (rowBlocks >= 2 * threads) colSplits = 1;
+                colSplits = threads == 1 || rowBlocks >= 2 * threads ? 1
+                        : Math.max(1, Math.min(colPanels, (4 * threads + rowBlocks - 1) / rowBlocks));
                 for (pc = 0; pc < k; pc += KC) {
                     kc = Math.min(KC, k - pc);
                     accumulate = pc > 0 || beta != 0f;
@@ -331,9 +332,10 @@ public final class Sgemm {
                     for (int ir = 0; ir < rows; ir += mr) {
                         int rs = Math.min(mr, rows - ir), ao = ir * kc, co = cOff + (i0 + ir) * ldc + j0;
                         if (rs == mr && cols == nr) {
-                            kern.kernel(kc, packedA, ao, packedB, bo, c, co, ldc, alpha, accumulate);
+                            if (accumulate) kern.multiplyAdd(kc, packedA, ao, packedB, bo, c, co, ldc, alpha);
+                            else kern.multiply(kc, packedA, ao, packedB, bo, c, co, ldc, alpha);
                         } else {
-                            kern.kernel(kc, packedA, ao, packedB, bo, tile, 0, nr, alpha, false);
+                            kern.multiply(kc, packedA, ao, packedB, bo, tile, 0, nr, alpha);
                             merge(tile, co, rs, cols);
                         }
                     }
