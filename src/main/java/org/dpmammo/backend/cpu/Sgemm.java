@@ -21,7 +21,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * when the jdk.incubator.vector module is in the boot layer and 256-bit vectors are native; otherwise the scalar
  * kernel. Forcing {@code vector} where the module is absent falls back to scalar with one line on stderr.
  *
- * <p>Kernel lab: micro-kernel shapes tried, n=1024, 2 threads, AMD EPYC (Zen 3, AVX2), see docs/BENCHMARKS.md.
+ * <p>Kernel lab (AMD EPYC Zen 3, AVX2, 16 ymm registers; one core; the micro-kernel alone on L1-resident panels,
+ * kc = 256; best of 6 runs, on a machine shared with other builds, so ±15%). Vector API micro-kernel shapes, in
+ * GFLOP/s: 6×16 (12 accumulators) 75-83, kept; 5×16 62-68; 8×8 57-62; 4×16 52; 4×24 39 and 3×32 32-38 (16
+ * registers live, C2 spills). A plain FMA loop with no loads reached 65-80 on the same machine, so 6×16 runs near
+ * peak. Two pitfalls cost more than the shape: a store helper taking FloatVector arguments that C2 did not inline
+ * (vectors boxed: 24-30 GFLOP/s), and one kernel with an accumulate flag, which C2 deoptimised the first time the
+ * flag changed (the kernel then ran interpreted for seconds). Turning the Vector API's index checks off
+ * (jdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0) gave no gain beyond the noise, so they stay on.
+ * Whole-GEMM numbers against OpenBLAS are in docs/BENCHMARKS.md.
  */
 public final class Sgemm {
     /** Depth of one packed slice: a KC×NR B panel (16 KiB at NR=16) stays in the 32 KiB L1. */
