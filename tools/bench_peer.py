@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Peer numbers for `dpmammo bench gemm` and `dpmammo bench conv`: the same shapes through OpenBLAS (numpy) and
-PyTorch CPU, timed the same way (warm-up, then the median of runs that each last at least 0.2 s).
+PyTorch CPU, timed the same way (warm-up, then the median and the best of runs that each last at least 0.2 s).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 tools/bench_peer.py gemm
     /usr/bin/python3 tools/bench_peer.py conv --json
@@ -40,7 +40,7 @@ import torch.nn.functional as F  # noqa: E402
 torch.set_num_threads(ARGS.threads)
 
 
-def median_seconds(body, warmup=1.0, runs=5, sample=0.2):
+def measure(body, warmup=1.0, runs=5, sample=0.2):
     t0 = time.perf_counter()
     calls = 0
     while True:
@@ -58,7 +58,7 @@ def median_seconds(body, warmup=1.0, runs=5, sample=0.2):
         samples.append((time.perf_counter() - s) / reps)
     samples.sort()
     n = len(samples)
-    return samples[n // 2] if n % 2 else 0.5 * (samples[n // 2 - 1] + samples[n // 2])
+    return (samples[n // 2] if n % 2 else 0.5 * (samples[n // 2 - 1] + samples[n // 2])), samples[0]
 
 
 def blas_info():
@@ -110,10 +110,11 @@ def run_gemm():
         ta_t, tb_t = torch.from_numpy(opa), torch.from_numpy(opb)
         out_t = torch.empty(out.shape)
         flops = 2.0 * m * n * k * batch
-        t_np = median_seconds(lambda: np.matmul(opa, opb, out=out), runs=ARGS.runs)
-        t_torch = median_seconds(lambda: torch.matmul(ta_t, tb_t, out=out_t), runs=ARGS.runs)
+        t_np, best_np = measure(lambda: np.matmul(opa, opb, out=out), runs=ARGS.runs)
+        t_torch, best_torch = measure(lambda: torch.matmul(ta_t, tb_t, out=out_t), runs=ARGS.runs)
         rows.append(dict(case=name, m=m, n=n, k=k, batch=batch, numpy_ms=t_np * 1e3, numpy_gflops=flops / t_np / 1e9,
-                         torch_ms=t_torch * 1e3, torch_gflops=flops / t_torch / 1e9))
+                         numpy_best_gflops=flops / best_np / 1e9, torch_ms=t_torch * 1e3, torch_gflops=flops / t_torch / 1e9,
+                         torch_best_gflops=flops / best_torch / 1e9))
         if not ARGS.json:
             r = rows[-1]
             print(f"{name:<14} {m:6d} {n:6d} {k:6d} {batch:6d} {r['numpy_ms']:10.3f} {r['numpy_gflops']:9.1f} "
@@ -155,10 +156,11 @@ def run_conv():
                                                           [True, True, False])
         flops = 2.0 * b * cout * out * out * cin * k * k if not transposed else 2.0 * b * cin * size * size * cout * k * k
         with torch.no_grad():
-            tf = median_seconds(fwd, warmup=0.5, runs=ARGS.runs)
-            tb = median_seconds(bwd, warmup=0.5, runs=ARGS.runs)
+            tf, best_f = measure(fwd, warmup=0.5, runs=ARGS.runs)
+            tb, best_b = measure(bwd, warmup=0.5, runs=ARGS.runs)
         shape = f"{cin}x{size}x{size} -> {cout}x{out}x{out} k{k} s{s} p{p}"
         rows.append(dict(layer=name, shape=shape, forward_ms=tf * 1e3, backward_ms=tb * 1e3,
+                         forward_best_ms=best_f * 1e3, backward_best_ms=best_b * 1e3,
                          forward_gflops=flops / tf / 1e9, backward_gflops=2 * flops / tb / 1e9))
         if not ARGS.json:
             print(f"{name:<5} {shape:<34} {tf * 1e3:10.3f} {tb * 1e3:10.3f} {flops / tf / 1e9:9.1f} {2 * flops / tb / 1e9:9.1f}",

@@ -71,7 +71,7 @@ public final class ConvBench implements Benchmark {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("batch").hasArg().argName("N").desc("batch size (default 8, the study's)").build());
         o.addOption(Option.builder().longOpt("only").hasArg().argName("NAMES").desc("comma-separated layer names, e.g. d2,g3").build());
-        o.addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs per layer, median reported (default 5)").build());
+        o.addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs per layer; median reported, best in --json (default 5)").build());
         return o;
     }
 
@@ -93,7 +93,8 @@ public final class ConvBench implements Benchmark {
         }
         double totalF = 0, totalB = 0;
         for (Layer l : layers) {
-            double[] t = time(l, runs);
+            Timing.Result[] r = time(l, runs);
+            double[] t = {r[0].median(), r[1].median()};
             totalF += t[0];
             totalB += t[1];
             Map<String, Object> row = new LinkedHashMap<>();
@@ -101,6 +102,8 @@ public final class ConvBench implements Benchmark {
             row.put("shape", l.geometry());
             row.put("forward_ms", t[0] * 1e3);
             row.put("backward_ms", t[1] * 1e3);
+            row.put("forward_best_ms", r[0].best() * 1e3);
+            row.put("backward_best_ms", r[1].best() * 1e3);
             row.put("forward_gflops", l.flops() / t[0] / 1e9);
             row.put("backward_gflops", 2 * l.flops() / t[1] / 1e9);
             rows.add(row);
@@ -123,29 +126,29 @@ public final class ConvBench implements Benchmark {
         }
     }
 
-    /** Median seconds of {forward, backward = data gradient + weight gradient}. */
-    private static double[] time(Layer l, int runs) {
+    /** Seconds of {forward, backward = data gradient + weight gradient}. */
+    private static Timing.Result[] time(Layer l, int runs) {
         if (l.conv() != null) {
             Conv2dShape s = l.conv();
             float[] x = Timing.randomArray((int) s.inputSize(), 1), w = Timing.randomArray((int) s.weightSize(), 2);
             float[] y = new float[(int) s.outputSize()], dy = Timing.randomArray((int) s.outputSize(), 3);
             float[] dx = new float[x.length], dw = new float[w.length];
-            double f = Timing.medianSeconds(() -> Conv2dKernels.forward(s, x, w, null, y), 0.5, runs, 0.2);
-            double b = Timing.medianSeconds(() -> {
+            Timing.Result f = Timing.measure(() -> Conv2dKernels.forward(s, x, w, null, y), 0.5, runs, 0.2);
+            Timing.Result b = Timing.measure(() -> {
                 Conv2dKernels.backwardData(s, dy, w, dx);
                 Conv2dKernels.backwardWeight(s, x, dy, dw, null);
             }, 0.5, runs, 0.2);
-            return new double[] {f, b};
+            return new Timing.Result[] {f, b};
         }
         ConvTranspose2dShape t = l.transpose();
         float[] x = Timing.randomArray((int) t.inputSize(), 1), w = Timing.randomArray((int) t.weightSize(), 2);
         float[] y = new float[(int) t.outputSize()], dy = Timing.randomArray((int) t.outputSize(), 3);
         float[] dx = new float[x.length], dw = new float[w.length];
-        double f = Timing.medianSeconds(() -> Conv2dKernels.transposeForward(t, x, w, null, y), 0.5, runs, 0.2);
-        double b = Timing.medianSeconds(() -> {
+        Timing.Result f = Timing.measure(() -> Conv2dKernels.transposeForward(t, x, w, null, y), 0.5, runs, 0.2);
+        Timing.Result b = Timing.measure(() -> {
             Conv2dKernels.transposeBackwardData(t, dy, w, dx);
             Conv2dKernels.transposeBackwardWeight(t, x, dy, dw, null);
         }, 0.5, runs, 0.2);
-        return new double[] {f, b};
+        return new Timing.Result[] {f, b};
     }
 }

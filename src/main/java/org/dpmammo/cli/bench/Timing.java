@@ -6,12 +6,14 @@ import java.util.Arrays;
 public final class Timing {
     private Timing() {}
 
+    /** Seconds per call: the median of the samples, and the best, which is steadier on a shared machine. */
+    public record Result(double median, double best) {}
+
     /**
      * Seconds per call of {@code body}: calls it until {@code warmupSeconds} have passed (JIT, caches, page faults),
-     * then takes {@code runs} samples, each averaging enough calls to last at least {@code sampleSeconds}, and
-     * returns their median.
+     * then takes {@code runs} samples, each averaging enough calls to last at least {@code sampleSeconds}.
      */
-    public static double medianSeconds(Runnable body, double warmupSeconds, int runs, double sampleSeconds) {
+    public static Result measure(Runnable body, double warmupSeconds, int runs, double sampleSeconds) {
         long t0 = System.nanoTime();
         int calls = 0;
         do {
@@ -27,7 +29,8 @@ public final class Timing {
             samples[r] = (System.nanoTime() - s) / 1e9 / reps;
         }
         Arrays.sort(samples);
-        return runs % 2 == 1 ? samples[runs / 2] : 0.5 * (samples[runs / 2 - 1] + samples[runs / 2]);
+        double median = runs % 2 == 1 ? samples[runs / 2] : 0.5 * (samples[runs / 2 - 1] + samples[runs / 2]);
+        return new Result(median, samples[0]);
     }
 
     /** Deterministic pseudo-random floats in [-1, 1), so runs compare like for like. */
