@@ -238,9 +238,12 @@ public final class Sgemm {
             this.c = c;
             this.cOff = cOff;
             this.ldc = ldc;
-            // Equal row blocks of at most MC rows (rounded to whole MR panels), so threads get equal work.
+            // Equal row blocks of at most MC rows (rounded to whole MR panels), and when threaded a multiple of the
+            // thread count, so that no thread waits on another's last block (15 blocks on 2 threads idle one 7%).
             int mcMax = Math.max(mr, MC / mr * mr);
-            this.rowBlocks = (m + mcMax - 1) / mcMax;
+            int blocks = (m + mcMax - 1) / mcMax, threads = parallel ? Parallel.threads() : 1;
+            if (blocks > 1 && threads > 1) blocks = Math.min((blocks + threads - 1) / threads * threads, (m + mr - 1) / mr);
+            this.rowBlocks = blocks;
             int perBlock = (m + rowBlocks - 1) / rowBlocks;
             this.mc = (perBlock + mr - 1) / mr * mr;
         }
