@@ -22,7 +22,12 @@ class Conv2dKernelsTest {
             Conv2dShape.of(2, 3, 16, 16, 8, 4, 4, 0),   // Swin patch embedding, k4 s4 p0
             new Conv2dShape(2, 3, 7, 10, 4, 3, 2, 2, 1, 1, 0),  // rectangular everything
             new Conv2dShape(1, 1, 5, 5, 2, 1, 1, 1, 1, 0, 0),   // 1x1
-            new Conv2dShape(3, 2, 9, 6, 3, 2, 5, 3, 2, 1, 2));  // stride larger than kernel height
+            new Conv2dShape(3, 2, 9, 6, 3, 2, 5, 3, 2, 1, 2),   // stride larger than kernel height
+            // Outputs at least 12 wide take the row-copy path (strided: through column phases) instead of the
+            // element-by-element one.
+            Conv2dShape.of(1, 2, 26, 30, 3, 4, 2, 1),
+            new Conv2dShape(1, 1, 14, 16, 2, 3, 3, 1, 1, 1, 1),
+            new Conv2dShape(1, 1, 9, 40, 2, 3, 5, 1, 3, 0, 2));
 
     private static float[] rand(SplittableRandom r, long n) {
         float[] x = new float[(int) n];
@@ -108,18 +113,24 @@ class Conv2dKernelsTest {
             float[] dx = rand(r, s.inputSize()), dw = rand(r, s.weightSize()), db = rand(r, s.outC());
             Conv2dKernels.backwardData(s, dy, w, dx);
             Conv2dKernels.backwardWeight(s, x, dy, dw, db);
-            // L(x, w, b) = Σ conv(x, w, b)·dy: each gradient entry is the derivative of the (double) reference loop.
+            // The adjoint of the forward's 7 loops: every product x·w that made y gets dy back on both factors.
             double[] dxRef = new double[dx.length], dwRef = new double[dw.length];
-            for (int i = 0; i < x.length; i++) {
-                float[] e = new float[x.length];
-                e[i] = 1f;
-                dxRef[i] = dotD(refForward(s, e, w, null), dy);
-            }
-            for (int i = 0; i < w.length; i++) {
-                float[] e = new float[w.length];
-                e[i] = 1f;
-                dwRef[i] = dotD(refForward(s, x, e, null), dy);
-            }
+            for (int n = 0; n < s.batch(); n++)
+                for (int o = 0; o < s.outC(); o++)
+                    for (int oh = 0; oh < s.outH(); oh++)
+                        for (int q = 0; q < s.outW(); q++) {
+                            double g = dy[((n * s.outC() + o) * s.outH() + oh) * s.outW() + q];
+                            for (int c = 0; c < s.inC(); c++)
+                                for (int i = 0; i < s.kH(); i++)
+                                    for (int j = 0; j < s.kW(); j++) {
+                                        int ih = oh * s.strideH() - s.padH() + i, iw = q * s.strideW() - s.padW() + j;
+                                        if (ih < 0 || ih >= s.inH() || iw < 0 || iw >= s.inW()) continue;
+                                        int xi = ((n * s.inC() + c) * s.inH() + ih) * s.inW() + iw;
+                                        int wi = ((o * s.inC() + c) * s.kH() + i) * s.kW() + j;
+                                        dxRef[xi] += g * w[wi];
+                                        dwRef[wi] += g * x[xi];
+                                    }
+                        }
             assertClose(dxRef, dx, 1e-5, "backwardData " + s);
             assertClose(dwRef, dw, 1e-5, "backwardWeight " + s);
             for (int o = 0; o < s.outC(); o++) {
@@ -192,6 +203,7 @@ class Conv2dKernelsTest {
                 ConvTranspose2dShape.of(2, 5, 1, 1, 3, 4, 1, 0),   // generator layer 1: 1x1 -> 4x4
                 ConvTranspose2dShape.of(2, 4, 4, 4, 3, 4, 2, 1),   // generator layers 2-6: doubles the size
                 ConvTranspose2dShape.of(1, 3, 3, 5, 2, 6, 2, 2),
+                ConvTranspose2dShape.of(1, 2, 7, 7, 2, 4, 2, 1),   // 14x14 output: the row-copy paths
                 new ConvTranspose2dShape(2, 2, 3, 4, 3, 3, 2, 2, 3, 1, 0));
         for (ConvTranspose2dShape t : shapes) {
             float[] x = rand(r, t.inputSize()), w = rand(r, t.weightSize()), b = rand(r, t.outC());
