@@ -1,6 +1,6 @@
 // Convolution family: im2col and col2im for NCHW images, batched over N. Convolution itself is im2col followed by
 // a batched sgemm_f32 (weight [O, C·kH·kW] times columns [C·kH·kW, OH·OW] per image), exactly the layout of
-// backend/cpu/ConvOps.im2col, so the DP per-example rules can reuse the same columns on either device.
+// backend/cpu/Conv2dKernels.im2col, so the DP per-example rules can reuse the same columns on either device.
 //
 // im2col: one thread per column entry cols[n][(c·kH + i)·kW + j][oh·OW + ow], zero in the padding.
 // col2im: one thread per image pixel, gathering every column entry that came from it, so no two threads write the
