@@ -57,6 +57,13 @@ public final class CrashSafeRun {
     /** What a finished (or budget-stopped) run reports. */
     public record Outcome(long stepsRun, long resumedFrom, double epsilonSpent, long ledgerSteps) {}
 
+    /** A checkpoint that cannot be resumed here: another architecture, other settings, or a ledger that moved on. */
+    public static final class BadCheckpointException extends IOException {
+        public BadCheckpointException(String message) {
+            super(message);
+        }
+    }
+
     /** Checkpoint file name under the run folder. */
     public static final String CHECKPOINT = "checkpoints/last.safetensors";
 
@@ -125,6 +132,11 @@ public final class CrashSafeRun {
         PoissonSampler sampler = new PoissonSampler(y.length, s.sampleRate(), source("sampler"));
         model.train();
         for (long step = start; step < s.steps(); step++) {
+            if (step >= allowed) {
+                double spent = PrivacyEngine.spent(ledger, s.datasetFingerprint(), s.delta(), accountant).epsilon();
+                throw new DpSgd.BudgetExhaustedException(String.format("privacy budget exhausted: %d of %d steps ran, ε = %.4f spent on this "
+                        + "dataset (all phases in %s), and one more step would pass the target ε = %s", step, s.steps(), spent, ledgerFile, s.targetEpsilon()));
+            }
             dp.step(step, sampler.batch(step), this::losses);
             if ((step + 1) % s.checkpointEvery() == 0 || step + 1 == s.steps()) checkpoint(step + 1, optimizer, ledger);
             listener.completed(step);
@@ -198,25 +210,46 @@ public final class CrashSafeRun {
         SafeTensors.write(outDir.resolve(CHECKPOINT), all, ints, meta);
     }
 
+    /**
+     * A process killed inside an atomic write leaves its hidden temporary file behind (.last.safetensors.*.tmp); no
+     * reader ever trusts one, and removing them keeps repeated crashes from filling the disk.
+     */
+    private static void removeStaleTemporaries(Path checkpoint) throws IOException {
+        Path dir = checkpoint.getParent();
+        if (!Files.isDirectory(dir)) return;
+        String prefix = "." + checkpoint.getFileName() + ".";
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(prefix) && n.endsWith(".tmp")) Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Loads the last checkpoint, if any, and returns the step to continue from (0 for a fresh run). */
     private long resume(PrivacyLedger ledger, SGD optimizer) throws IOException {
         Path file = outDir.resolve(CHECKPOINT);
+        removeStaleTemporaries(file);
         if (!Files.exists(file)) return 0;
         SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, String> meta = c.metadata();
         if (!s.toString().equals(meta.get("settings"))) {
-            throw new IllegalArgumentException(file + ": checkpoint of a run with other settings; use a new --out folder");
+            throw new BadCheckpointException(file + ": checkpoint of a run with other settings; use a new --out folder");
         }
         long step, entries;
         try {
             step = Long.parseLong(meta.get("step"));
             entries = Long.parseLong(meta.get("ledger_entries"));
         } catch (NumberFormatException | NullPointerException e) {
-            throw new IOException(file + ": checkpoint metadata lacks its step or ledger position");
+            throw new BadCheckpointException(file + ": checkpoint metadata lacks its step or ledger position");
         }
-        ledger.requireReaches(meta.get("ledger_head"), entries);
+        try {
+            ledger.requireReaches(meta.get("ledger_head"), entries);
+        } catch (IllegalStateException e) {
+            throw new BadCheckpointException(e.getMessage());
+        }
         if (ledger.stepsRecorded(s.phaseId()) < step) {
-            throw new IllegalStateException(file + " is at step " + step + " but the ledger records only " + ledger.stepsRecorded(s.phaseId()));
+            throw new BadCheckpointException(file + " is at step " + step + " but the ledger records only " + ledger.stepsRecorded(s.phaseId()));
         }
         Map<String, Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
         c.tensors().forEach((k, v) -> {
@@ -228,7 +261,7 @@ public final class CrashSafeRun {
             model.loadStateDict(weights, true);
             optimizer.loadState(state);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": checkpoint does not fit this model (another architecture?): " + e.getMessage());
+            throw new BadCheckpointException(file + ": checkpoint does not fit this model (another architecture?): " + e.getMessage());
         }
         return step;
     }
