@@ -98,8 +98,9 @@ public final class AuditRun {
             if (g.width() != c.imageSize() || g.height() != c.imageSize()) {
                 throw new IllegalArgumentException(ds.name(i) + ": image of " + g.width() + "x" + g.height() + ", expected " + c.imageSize() + "x" + c.imageSize());
             }
-            if (g.maxValue() != 255 && g.maxValue() != 65535) {
-                throw new IllegalArgumentException(ds.name(i) + ": " + g.bitDepth() + "-bit samples (max " + g.maxValue() + "), expected 8- or 16-bit grayscale");
+            // Fewer than 8 bits is a mask or a thumbnail, not a mammogram patch.
+            if (g.bitDepth() < 8) {
+                throw new IllegalArgumentException(ds.name(i) + ": " + g.bitDepth() + "-bit samples (max " + g.maxValue() + "), expected 8- to 16-bit grayscale");
             }
             FloatImage f = p.apply(g, new Rng(i));
             System.arraycopy(f.data(), 0, all.data(), r * per, per);

@@ -231,7 +231,12 @@ public final class CrashSafeRun {
         Path file = outDir.resolve(CHECKPOINT);
         removeStaleTemporaries(file);
         if (!Files.exists(file)) return 0;
-        SafeTensors.Contents c = SafeTensors.read(file);
+        SafeTensors.Contents c;
+        try {
+            c = SafeTensors.read(file);
+        } catch (IOException e) {
+            throw new BadCheckpointException(e.getMessage());
+        }
         Map<String, String> meta = c.metadata();
         if (!s.toString().equals(meta.get("settings"))) {
             throw new BadCheckpointException(file + ": checkpoint of a run with other settings; use a new --out folder");
