@@ -91,11 +91,20 @@ class AuditCommandTest {
         byte[] bytes = Files.readAllBytes(ckpt);
         String text = new String(bytes, StandardCharsets.ISO_8859_1).replaceFirst("\"data_offsets\":\\[0,", "\"data_offsets\":[4,");
         Files.write(ckpt, text.getBytes(StandardCharsets.ISO_8859_1));
-        before = snapshot(dir.resolve("a"));
-        r = run("audit", "--config", c.toString(), "--out", dir.resolve("a").toString(), "--ledger", ledger.toString());
+        assertCheckpointRefused(c, dir, ledger, "spans 2044 bytes");
+        // A header that claims more bytes than the file has, and one that lies about a dtype.
+        Files.write(ckpt, java.util.Arrays.copyOf(bytes, 64));
+        assertCheckpointRefused(c, dir, ledger, "exceeds the file size");
+        Files.write(ckpt, new String(bytes, StandardCharsets.ISO_8859_1).replaceFirst("\"F32\"", "\"F16\"").getBytes(StandardCharsets.ISO_8859_1));
+        assertCheckpointRefused(c, dir, ledger, "F16");
+    }
+
+    private static void assertCheckpointRefused(Path config, Path dir, Path ledger, String expected) throws IOException {
+        Map<String, byte[]> before = snapshot(dir.resolve("a"));
+        Run r = run("audit", "--config", config.toString(), "--out", dir.resolve("a").toString(), "--ledger", ledger.toString());
         assertEquals(2, r.rc(), r.err());
         assertEquals(1, r.err().strip().lines().filter(l -> !l.contains(": warning: ")).count(), "one error line: " + r.err());
-        assertTrue(r.err().contains("spans 2044 bytes"), r.err());
+        assertTrue(r.err().contains(expected), r.err());
         assertSnapshotEquals(before, snapshot(dir.resolve("a")));
     }
 
@@ -164,6 +173,11 @@ class AuditCommandTest {
         Path m = Files.createDirectories(dir.resolve("manifest"));
         Files.writeString(m.resolve("list.csv"), "path,label\n../benign/0_benign.png,benign\n");
         refused(config(dir, "csv.json", "{\"data\": \"" + m.resolve("list.csv") + "\", \"input_canaries\": 0}"), out, "leaves the manifest's folder");
+        // The same escape through a symbolic link whose name stays inside the folder.
+        Path linked = Files.createDirectories(dir.resolve("linked"));
+        Files.createSymbolicLink(linked.resolve("inside.png"), benign.resolve("0_benign.png"));
+        Files.writeString(linked.resolve("list.csv"), "path,label\ninside.png,benign\n");
+        refused(config(dir, "link.json", "{\"data\": \"" + linked.resolve("list.csv") + "\", \"input_canaries\": 0}"), out, "through a symbolic link");
     }
 
     /** A valid PNG signature and IHDR declaring w × h 8-bit gray pixels, with one tiny IDAT. */
