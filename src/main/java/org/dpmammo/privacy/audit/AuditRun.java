@@ -144,7 +144,9 @@ public final class AuditRun {
         PrivacyEngine.Plan plan = prep.plan();
         double sigma = c.noiseMultiplier() != null ? c.noiseMultiplier() : plan.noiseMultiplier();
         Sequential model = model();
-        CrashSafeRun.Settings settings = new CrashSafeRun.Settings("audit:" + outDir.toAbsolutePath().normalize(), prep.fingerprint(),
+        // The phase names the whole config, so a checkpoint left by an audit with other canaries is never resumed.
+        String phase = "audit:" + configHash() + ":" + outDir.toAbsolutePath().normalize();
+        CrashSafeRun.Settings settings = new CrashSafeRun.Settings(phase, prep.fingerprint(),
                 c.learningRate(), c.momentum(), sigma, c.maxGradNorm(), plan.sampleRate(), plan.steps(), 256, c.delta(),
                 c.targetEpsilon(), c.accountant(), false, c.seed(), (int) Math.max(1, plan.steps() / 10));
         CrashSafeRun run = new CrashSafeRun(model, prep.x(), prep.y(), settings, outDir, ledgerFile).injectFaultForTest(fault);
@@ -170,6 +172,15 @@ public final class AuditRun {
         }
         double bound = Math.max(input == null ? 0 : input.epsilonLowerBound(), gradient == null ? 0 : gradient.epsilonLowerBound());
         return new Report(out.epsilonSpent(), c.delta(), c.accountant(), sigma, plan.sampleRate(), plan.steps(), bound, c.confidence(), input, gradient, prep.warnings());
+    }
+
+    private String configHash() {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(c.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
     }
 
     private Kind kind(double[] scores, boolean[] included, List<Double> fractions, double confidence) {
