@@ -39,7 +39,7 @@ public final class AuditCommand implements Command {
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("audit settings (JSON; keys left out take the demo preset's values)").build());
-        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("built-in settings: demo (phantom data, a few minutes on 2 cores)").build());
+        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("built-in settings: demo (phantom data, under a minute on 2 cores)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("run folder: config.json, ledger.json, checkpoints/, report.json").build());
         o.addOption(Option.builder().longOpt("ledger").hasArg().argName("FILE").desc("privacy ledger shared with other runs on the same data (default DIR/ledger.json)").build());
         o.addOption(Option.builder().longOpt("json").desc("print the report as JSON").build());
@@ -48,7 +48,7 @@ public final class AuditCommand implements Command {
             CliSupport.printHelp(out, "dpmammo audit (--config FILE | --preset demo) --out DIR [--ledger FILE] [--json]",
                     "Inserts canaries (mislabelled patches and white-box gradient canaries), each included with probability 1/2, "
                             + "trains once with DP-SGD, guesses which canaries were in, and turns the guesses into a 95% lower bound on ε "
-                            + "(Steinke, Nasr & Jagielski 2023). A correct implementation never shows a bound above the claimed ε. "
+                            + "(Steinke, Nasr & Jagielski 2023). A correct implementation shows a bound above the claimed ε with probability at most 5%. "
                             + "A run killed part-way resumes from DIR.", o, AuditConfig.demo().toJson());
             return 0;
         }

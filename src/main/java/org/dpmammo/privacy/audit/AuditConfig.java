@@ -37,8 +37,8 @@ public record AuditConfig(String data, int imageSize, int inputSize, int hidden,
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /**
-     * A few minutes on two cores: 1000 phantom patches at 16×16 through a 16-unit MLP, 200 mislabelled and 1000
-     * gradient canaries, ε = 8 (a large ε, so that the audit has something to find).
+     * About 30 s on two busy cores: 1000 phantom patches at 16×16 through a 16-unit MLP, 200 mislabelled and 1000
+     * gradient canaries, 200 steps at q = 0.05, ε = 8 (a large ε, so that the audit has something to find).
      */
     public static AuditConfig demo() {
         return new AuditConfig("phantom:64:1000:11", 64, 16, 16, 50, 10, 8.0, null, 1e-5, 1.0, 0.5, 0.0, "rdp",
