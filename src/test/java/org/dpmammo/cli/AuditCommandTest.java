@@ -129,6 +129,7 @@ class AuditCommandTest {
         refused(config(dir, "broken.json", "{\"epochs\": "), out, "config");
         refused(config(dir, "delta.json", "{\"delta\": 1}"), out, "delta must be in (0, 1)");
         refused(config(dir, "type.json", "{\"epochs\": \"many\"}"), out, "config");
+        refused(config(dir, "few.json", "{\"input_canaries\": 1, \"gradient_canaries\": 1}"), out, "at least 2 canaries of one kind");
         assertEquals(2, run("audit", "--preset", "demo").rc());
         assertEquals(2, run("audit", "--preset", "nope", "--out", out.toString()).rc());
         assertEquals(2, run("audit", "--config", dir.resolve("missing.json").toString(), "--out", out.toString()).rc());

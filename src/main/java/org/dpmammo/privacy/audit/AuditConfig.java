@@ -57,8 +57,9 @@ public record AuditConfig(String data, int imageSize, int inputSize, int hidden,
         if (!(maxGradNorm > 0) || Double.isInfinite(maxGradNorm)) throw new IllegalArgumentException("max_grad_norm must be positive, got " + maxGradNorm);
         if (!(learningRate > 0) || !(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("learning_rate must be > 0 and momentum in [0, 1)");
         if (!"rdp".equals(accountant) && !"prv".equals(accountant)) throw new IllegalArgumentException("accountant must be rdp or prv, got " + accountant);
-        if (inputCanaries < 0 || gradientCanaries < 0 || inputCanaries + gradientCanaries < 2) {
-            throw new IllegalArgumentException("need at least 2 canaries in all (input_canaries " + inputCanaries + ", gradient_canaries " + gradientCanaries + ")");
+        // One canary cannot be ranked against another: a kind is audited only with at least two.
+        if (inputCanaries < 0 || gradientCanaries < 0 || (inputCanaries < 2 && gradientCanaries < 2)) {
+            throw new IllegalArgumentException("need at least 2 canaries of one kind (input_canaries " + inputCanaries + ", gradient_canaries " + gradientCanaries + ")");
         }
         if (!(confidence > 0.5 && confidence < 1)) throw new IllegalArgumentException("confidence must be in (0.5, 1), got " + confidence);
         if (guessFractions == null || guessFractions.isEmpty()) throw new IllegalArgumentException("guess_fractions: at least one rule is needed");
