@@ -79,6 +79,13 @@ public final class Conv2d extends Module implements PerExampleLayer {
     }
 
     @Override
+    public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
+        Tensor a = PerExample.unfold(activation, kernel, stride, padding);
+        return PerExample.linearNorms(a, PerExample.channelsLast(gradOut), weight.requiresGrad(), bias != null,
+                bias != null && bias.requiresGrad(), weight.value().shapeRef());
+    }
+
+    @Override
     public void setGradientSink(GradientSink sink) {
         this.sink = sink;
     }

@@ -105,6 +105,40 @@ public final class PerExample {
         return out;
     }
 
+    /**
+     * Per-example squared norms, plus — when the rule materialised them anyway — the per-example gradients [B, …] of
+     * the layer's parameters in {@link PerExampleLayer#perExampleParameters()} order (null entries for frozen ones),
+     * so the clipped sum Σ cᵢ·gᵢ can reuse them instead of recomputing Aᵀ·diag(c)·G (fastDP's MixOpt). When
+     * {@code perExampleGrads} is null the caller takes the book-keeping route through the layer's gradients().
+     */
+    public record Norms(float[] sqNorms, Tensor[] perExampleGrads) {}
+
+    /**
+     * The linear-form norms; where the weight norm is cheaper materialised (2T² &gt; p·d) the per-example weight
+     * gradients [B, weightShape…] and bias gradients [B, p] are returned with them.
+     */
+    public static Norms linearNorms(Tensor a, Tensor g, boolean weightTrainable, boolean hasBias, boolean biasTrainable, int[] weightShape) {
+        check(a, g);
+        int b = a.size(0);
+        if (!weightTrainable || useGhost(a.size(1), a.size(2), g.size(2))) {
+            return new Norms(linearSqNorms(a, g, weightTrainable, hasBias && biasTrainable), null);
+        }
+        Tensor w = be().matmul(g, a, true, false); // [B, p, d]
+        float[] norms = rowSqNorms(w);
+        int[] shape = new int[weightShape.length + 1];
+        shape[0] = b;
+        System.arraycopy(weightShape, 0, shape, 1, weightShape.length);
+        Tensor[] grads = new Tensor[hasBias ? 2 : 1];
+        grads[0] = w.reshape(shape);
+        if (hasBias && biasTrainable) {
+            Tensor bias = be().sum(g, new int[] {1}, false); // [B, p]
+            float[] nb = rowSqNorms(bias);
+            for (int i = 0; i < b; i++) norms[i] += nb[i];
+            grads[1] = bias;
+        }
+        return new Norms(norms, grads);
+    }
+
     /** ‖weight gradient‖² + ‖bias gradient‖² per example of a layer in linear form, skipping frozen parts. */
     public static float[] linearSqNorms(Tensor a, Tensor g, boolean weightTrainable, boolean biasTrainable) {
         float[] out = weightTrainable ? weightSqNorms(a, g) : new float[a.size(0)];
