@@ -13,6 +13,7 @@ public final class Main {
         return List.of(
                 new SelftestCommand(),
                 new DataCommand(),
+                new GanCommand(),
                 new BenchCommand());
     }
 

@@ -60,7 +60,8 @@ public final class GanSampler {
 
     /**
      * Writes count images as {@code sample_<i>_<benign|malignant>.png} (the flat layout the data package reads back)
-     * and {@code contact_sheet.png} (up to 32 per class, benign above the white band). Returns the labels written.
+     * and {@code preview/contact_sheet.png} (up to 32 per class, benign above the white band; in a sub-folder so that out
+     * stays a flat labelled folder that {@code Datasets} reads back). Returns the labels written.
      */
     public static int[] write(Generator g, String mode, int count, long seed, Path out) throws IOException {
         int[] labels = labels(mode, count);
@@ -72,7 +73,7 @@ public final class GanSampler {
             List<GrayImage> side = labels[i] == Labels.BENIGN ? benign : malignant;
             if (side.size() < 32) side.add(images.get(i));
         }
-        ImageIo.writePng(out.resolve("contact_sheet.png"), sheet(benign, malignant));
+        ImageIo.writePng(out.resolve("preview").resolve("contact_sheet.png"), sheet(benign, malignant));
         return labels;
     }
 

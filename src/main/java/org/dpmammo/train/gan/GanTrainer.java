@@ -64,8 +64,12 @@ public final class GanTrainer {
 
     /** Trains into out (resuming from its last checkpoint if asked) and returns the final state. */
     public static GanState run(Options o, Dataset data, Path out, boolean resume, PrintStream log) throws IOException {
+        return run(o, new GanState(o.model(), o.seed(), o.lr(), o.beta1(), o.beta2()), data, out, resume, log);
+    }
+
+    /** Trains a given fresh state (tests start from a damaged one to check the non-finite stop). */
+    static GanState run(Options o, GanState state, Dataset data, Path out, boolean resume, PrintStream log) throws IOException {
         if (data.size() < o.batchSize()) throw new IllegalArgumentException("dataset has " + data.size() + " images, fewer than one batch of " + o.batchSize());
-        GanState state = new GanState(o.model(), o.seed(), o.lr(), o.beta1(), o.beta2());
         Path ckDir = out.resolve("checkpoints");
         Path last = lastCheckpoint(ckDir);
         List<String> rows = new ArrayList<>();
