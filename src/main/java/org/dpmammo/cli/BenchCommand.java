@@ -7,12 +7,13 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.cli.bench.Benchmark;
+import org.dpmammo.cli.bench.GanBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of();
+        return List.of(new GanBench());
     }
 
     @Override
