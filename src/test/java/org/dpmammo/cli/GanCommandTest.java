@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dpmammo.data.Datasets;
+import org.dpmammo.data.FileDataset;
 import org.dpmammo.data.SharedData;
 import org.dpmammo.train.gan.QualityReport;
 import org.dpmammo.train.gan.RadiomicsFeatures;
@@ -56,8 +57,8 @@ class GanCommandTest {
     @Test
     void featuresOfRealPatchesAreFiniteAndFindAMass() throws Exception {
         Path train = SharedData.require("cbis-ddsm/train");
-        QualityReport.Features f = QualityReport.extract(Datasets.open(train.resolve("is_benign_false")), 128);
-        assertTrue(f.rows().length > 100);
+        FileDataset all = Datasets.split(train);
+        QualityReport.Features f = QualityReport.extract(new FileDataset(all.entries().subList(0, 120), "first 120 of " + train), 128);
         for (double[] row : f.rows()) {
             for (int j = 0; j < RadiomicsFeatures.DIM; j++) assertTrue(Double.isFinite(row[j]), RadiomicsFeatures.NAMES.get(j));
             assertTrue(row[20] > 0 && row[20] < 1, "mass area fraction " + row[20]);
