@@ -31,7 +31,8 @@ import org.dpmammo.util.Rng;
 /** {@code dpmammo data inspect|phantom|split|sheet}: look at, generate, split and preview datasets. */
 public final class DataCommand implements Command {
     private static final String SOURCES = "SRC is a study root (<split>/is_benign_<true|false>/*.png), a split folder, a flat folder of "
-            + "*_benign.png / *_malignant.png, a CSV manifest (path,label[,patient_id]), or phantom[:size[:count[:seed]]].";
+            + "*_benign.png / *_malignant.png, a CSV manifest (path,label[,patient_id]), or phantom[:size[:count[:seed]]] for the built-in generator "
+            + "(defaults 128, 1000, 0; write ./phantom for a folder of that name).";
 
     @Override
     public String name() {
@@ -124,13 +125,11 @@ public final class DataCommand implements Command {
         PhantomDataset data = new PhantomDataset(config, count, seed);
         Map<String, int[]> splits = Splitter.split(data, List.of("train", "val", "test"), fractions, seed);
         try (LayoutWriter w = LayoutWriter.create(dir)) {
-            for (var e : splits.entrySet()) {
-                for (int i : e.getValue()) w.writePng(e.getKey(), data.label(i), data.name(i), data.image(i));
-            }
+            String[] splitOf = splitOf(splits, count);
+            w.writeAll(count, i -> w.writePng(splitOf[i], data.label(i), data.name(i), data.image(i)));
             Map<String, Object> about = new LinkedHashMap<>();
             about.put("generator", data.description());
             about.put("seed", seed);
-            about.put("fingerprint", data.fingerprint());
             w.writeText("phantom.json", json().writeValueAsString(about) + "\n");
             w.commit();
         }
@@ -162,9 +161,8 @@ public final class DataCommand implements Command {
         }
         Map<String, int[]> splits = Splitter.split(files, List.of("train", "val", "test"), fractions, seed);
         try (LayoutWriter w = LayoutWriter.create(dir)) {
-            for (var e : splits.entrySet()) {
-                for (int i : e.getValue()) w.copy(e.getKey(), files.label(i), files.path(i));
-            }
+            String[] splitOf = splitOf(splits, files.size());
+            w.writeAll(files.size(), i -> w.copy(splitOf[i], files.label(i), files.path(i)));
             w.commit();
         }
         out.println("split " + files.size() + " images from " + src + " into " + dir + ": " + summary(splits, files));
@@ -209,7 +207,7 @@ public final class DataCommand implements Command {
         if (pos.size() != 1) throw new UsageException(cmd + ": expected one source SRC, got " + pos.size() + " (see --help)");
         String src = pos.get(0);
         // A missing path fails here, naming it, before any work starts.
-        if (!src.equals("phantom") && !src.startsWith("phantom:") && !Files.exists(Path.of(src))) {
+        if (!Datasets.isPhantomSpec(src) && !Files.exists(Path.of(src))) {
             throw new IOException(src + ": no such file or folder");
         }
         return src;
@@ -236,6 +234,13 @@ public final class DataCommand implements Command {
         }
         if (Math.abs(sum - 1) > 1e-6) throw new UsageException("--fractions must sum to 1, got " + sum);
         return f;
+    }
+
+    /** The split name of each example, from the splitter's index lists. */
+    private static String[] splitOf(Map<String, int[]> splits, int n) {
+        String[] of = new String[n];
+        for (var e : splits.entrySet()) for (int i : e.getValue()) of[i] = e.getKey();
+        return of;
     }
 
     private static String summary(Map<String, int[]> splits, Dataset data) {

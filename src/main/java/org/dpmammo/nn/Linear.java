@@ -16,7 +16,8 @@ import org.dpmammo.util.Rng;
  *
  * <p>Backward, with x and G = ∂L/∂y flattened to M = N·… rows: ∂x = G·W, ∂W = Gᵀ·x, ∂b = Σ_rows G.
  * Per-example view (DP): A = x [N, T, in] and G [N, T, out] with T the product of the middle axes (1 for plain
- * [N, in]); example i's gradient is ∂Wᵢ = Gᵢᵀ·Aᵢ and ∂bᵢ = Σ_t Gᵢ,t.
+ * [N, in]); example i's gradient is ∂Wᵢ = Gᵢᵀ·Aᵢ and ∂bᵢ = Σ_t Gᵢ,t. Its squared norm is ‖aᵢ‖²‖gᵢ‖² when T = 1,
+ * and ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩ (ghost norm) in general, cheaper than materialising ∂Wᵢ when 2T² &lt; in·out.
  */
 public final class Linear extends Module implements PerExampleLayer {
     public final int inFeatures, outFeatures;
@@ -75,6 +76,14 @@ public final class Linear extends Module implements PerExampleLayer {
         if (weight.requiresGrad()) out[0] = be.matmul(g2, a2, true, false);
         if (bias != null && bias.requiresGrad()) out[1] = be.sum(g2, new int[] {0}, false);
         return out;
+    }
+
+    /** Linear form with T = the middle axes: ghost or materialised weight norm by shape, plus ‖Σ_t gₜ‖² for the bias. */
+    @Override
+    public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        Tensor a = activation.reshape(n, -1, inFeatures), g = gradOut.reshape(n, -1, outFeatures);
+        return PerExample.linearSqNorms(a, g, weight.requiresGrad(), bias != null && bias.requiresGrad());
     }
 
     @Override
