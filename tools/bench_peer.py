@@ -26,10 +26,15 @@ def parse():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--only", help="comma-separated case or layer names")
     p.add_argument("--batch", type=int, default=8, help="conv batch size (default 8)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time in process CPU time (steadier on a loaded machine; needs --threads 1)")
     return p.parse_args()
 
 
 ARGS = parse()
+if ARGS.cpu_time and ARGS.threads != 1:
+    sys.exit("--cpu-time needs --threads 1")
+CLOCK = time.process_time if ARGS.cpu_time else time.perf_counter
 # Thread counts must be in the environment before numpy / torch load their BLAS and OpenMP runtimes.
 os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
@@ -52,10 +57,10 @@ def measure(body, warmup=1.0, runs=5, sample=0.2):
     reps = max(1, int(-(-sample // max(per_call, 1e-9))))
     samples = []
     for _ in range(runs):
-        s = time.perf_counter()
+        s = CLOCK()
         for _ in range(reps):
             body()
-        samples.append((time.perf_counter() - s) / reps)
+        samples.append((CLOCK() - s) / reps)
     samples.sort()
     n = len(samples)
     return (samples[n // 2] if n % 2 else 0.5 * (samples[n // 2 - 1] + samples[n // 2])), samples[0]
@@ -169,7 +174,7 @@ def run_conv():
 
 
 def main():
-    info = dict(threads=ARGS.threads, numpy=np.__version__, torch=torch.__version__,
+    info = dict(threads=ARGS.threads, clock="process-cpu" if ARGS.cpu_time else "wall", numpy=np.__version__, torch=torch.__version__,
                 torch_threads=torch.get_num_threads(), mkldnn=torch.backends.mkldnn.is_available())
     info.update(blas_info())
     if not ARGS.json:

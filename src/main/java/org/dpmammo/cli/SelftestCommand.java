@@ -10,6 +10,8 @@ import org.dpmammo.autograd.GradientCheck;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.ReferenceBackend;
+import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.backend.cuda.CudaChecks;
 import org.dpmammo.backend.cuda.CudaProvider;
 import org.dpmammo.check.BackendCheck;
@@ -95,7 +97,8 @@ public final class SelftestCommand implements Command {
             if (failuresOnly && ok) continue;
             out.printf("%-24s %-36s %-34s %-9s %-6s %s%n", (Object[]) r);
         }
-        out.printf("%d checks, %d passed, %d failed (seed %d)%n", rows.size(), rows.size() - failed, failed, seed);
+        out.printf("%d checks, %d passed, %d failed (seed %d; GEMM kernel %s, %d threads)%n", rows.size(), rows.size() - failed, failed, seed,
+                Sgemm.implementation(), Parallel.threads());
         return failed == 0 ? 0 : 1;
     }
 }

@@ -62,6 +62,8 @@ public final class GemmBench implements Benchmark {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("only").hasArg().argName("NAMES")
                 .desc("comma-separated case names (default: all)").build());
+        o.addOption(Option.builder().longOpt("cpu-time").desc("time in thread CPU time rather than wall time "
+                + "(steadier on a loaded machine; needs -Ddpmammo.threads=1)").build());
         o.addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs per case; median and best reported (default 5)").build());
         return o;
     }
@@ -70,6 +72,8 @@ public final class GemmBench implements Benchmark {
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
         int runs = CliSupport.intOpt(cl, "runs", 5);
         if (runs < 1) throw new UsageException("--runs must be at least 1");
+        boolean cpuTime = cl.hasOption("cpu-time");
+        if (cpuTime && Parallel.threads() != 1) throw new UsageException("--cpu-time needs -Ddpmammo.threads=1");
         List<Case> cases = cases();
         if (cl.hasOption("only")) {
             List<String> names = List.of(cl.getOptionValue("only").split(","));
@@ -79,11 +83,11 @@ public final class GemmBench implements Benchmark {
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         if (!json) {
-            out.printf("SGEMM, kernel %s, %d threads%n", Sgemm.implementation(), Parallel.threads());
+            out.printf("SGEMM, kernel %s, %d threads%s%n", Sgemm.implementation(), Parallel.threads(), cpuTime ? ", thread CPU time" : "");
             out.printf("%-14s %6s %6s %6s %6s %10s %9s %9s%n", "case", "m", "n", "k", "batch", "ms", "GFLOP/s", "best");
         }
         for (Case c : cases) {
-            Timing.Result t = time(c, runs);
+            Timing.Result t = time(c, runs, cpuTime);
             double sec = t.median(), gflops = c.flops() / sec / 1e9;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("case", c.name());
@@ -106,13 +110,14 @@ public final class GemmBench implements Benchmark {
             doc.put("benchmark", "gemm");
             doc.put("implementation", Sgemm.implementation());
             doc.put("threads", Parallel.threads());
+            doc.put("clock", cpuTime ? "thread-cpu" : "wall");
             doc.put("java", System.getProperty("java.vm.version"));
             doc.put("results", rows);
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         }
     }
 
-    private static Timing.Result time(Case c, int runs) {
+    private static Timing.Result time(Case c, int runs, boolean cpuTime) {
         int aRows = c.transA() ? c.k() : c.m(), aCols = c.transA() ? c.m() : c.k();
         int bRows = c.transB() ? c.n() : c.k(), bCols = c.transB() ? c.k() : c.n();
         float[] a = Timing.randomArray(aRows * aCols * c.batch(), 1);
@@ -122,6 +127,6 @@ public final class GemmBench implements Benchmark {
                 ? () -> Sgemm.sgemm(c.transA(), c.transB(), c.m(), c.n(), c.k(), 1f, a, 0, aCols, b, 0, bCols, 0f, out, 0, c.n())
                 : () -> Sgemm.sgemmBatched(c.transA(), c.transB(), c.m(), c.n(), c.k(), 1f, a, 0, aCols, b, 0, bCols, 0f, out, 0, c.n(),
                         c.batch(), (long) aRows * aCols, (long) bRows * bCols, (long) c.m() * c.n());
-        return Timing.measure(body, 1.0, runs, 0.2);
+        return Timing.measure(body, 1.0, runs, 0.2, cpuTime);
     }
 }

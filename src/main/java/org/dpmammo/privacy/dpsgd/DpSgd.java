@@ -152,9 +152,11 @@ public final class DpSgd {
             int[] chunk = Arrays.copyOfRange(batch, from, Math.min(batch.length, from + config.physicalBatch()));
             List<Capture> captures = backwardWithCapture(chunk, perExampleLosses);
             float[][] layerNorms = new float[captures.size()][];
+            PerExample.Norms[] norms = new PerExample.Norms[captures.size()];
             for (int k = 0; k < captures.size(); k++) {
                 Capture c = captures.get(k);
-                layerNorms[k] = c.layer().perExampleSqNorms(c.activation(), c.gradOut());
+                norms[k] = c.layer().perExampleNorms(c.activation(), c.gradOut());
+                layerNorms[k] = norms[k].sqNorms();
             }
             float[][] factors = clipFactors(layerNorms, chunk.length);
             for (int i = 0; i < chunk.length; i++) {
@@ -166,7 +168,7 @@ public final class DpSgd {
             }
             for (int k = 0; k < captures.size(); k++) {
                 Capture c = captures.get(k);
-                Tensor[] grads = c.layer().gradients(c.activation(), PerExample.scaleExamples(c.gradOut(), factors[k]));
+                Tensor[] grads = clippedSums(c, norms[k], factors[k]);
                 List<Parameter> ps = c.layer().perExampleParameters();
                 for (int j = 0; j < ps.size(); j++) {
                     if (grads[j] == null || !ps.get(j).requiresGrad()) continue;
@@ -189,6 +191,17 @@ public final class DpSgd {
         optimizer.step();
         optimizer.zeroGrad();
         return new StepStats(batch.length, clipped, batch.length == 0 ? 0 : normSum / batch.length);
+    }
+
+    /** Σ cᵢ·gᵢ per parameter: from the materialised per-example gradients if the norm rule kept them, else Aᵀ·diag(c)·G. */
+    private static Tensor[] clippedSums(Capture c, PerExample.Norms norms, float[] factors) {
+        Tensor[] perExample = norms.perExampleGrads();
+        if (perExample == null) return c.layer().gradients(c.activation(), PerExample.scaleExamples(c.gradOut(), factors));
+        Tensor[] out = new Tensor[perExample.length];
+        for (int j = 0; j < out.length; j++) {
+            if (perExample[j] != null) out[j] = PerExample.clippedSumOfMaterialised(perExample[j], factors);
+        }
+        return out;
     }
 
     /** Per-example losses of a chunk, one backward, and the (A, G) of every trainable layer, each layer once. */
