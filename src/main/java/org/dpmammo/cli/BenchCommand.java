@@ -12,13 +12,14 @@ import org.dpmammo.cli.bench.DataBench;
 import org.dpmammo.cli.bench.DpBench;
 import org.dpmammo.cli.bench.GpuBench;
 import org.dpmammo.cli.bench.ConvBench;
+import org.dpmammo.cli.bench.GanBench;
 import org.dpmammo.cli.bench.GemmBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new GpuBench(), new GemmBench(), new ConvBench());
+        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new GpuBench(), new GemmBench(), new ConvBench(), new GanBench());
     }
 
     @Override

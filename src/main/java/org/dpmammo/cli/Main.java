@@ -15,6 +15,7 @@ public final class Main {
                 new SelftestCommand(),
                 new DataCommand(),
                 new AuditCommand(),
+                new GanCommand(),
                 new BenchCommand());
     }
 
