@@ -18,7 +18,7 @@ import org.dpmammo.tensor.Tensor;
 public class Variable {
     private Tensor value;
     private Tensor grad;
-    private final boolean requiresGrad;
+    private boolean requiresGrad;
     private Node node;
 
     /** A leaf. */
@@ -68,6 +68,15 @@ public class Variable {
 
     public boolean requiresGrad() {
         return requiresGrad;
+    }
+
+    /**
+     * Turns gradient tracking of a leaf on or off (freezing a backbone). It takes effect for graphs recorded afterwards;
+     * an op's output always requires a gradient, so only leaves may be changed.
+     */
+    public void setRequiresGrad(boolean requiresGrad) {
+        if (node != null) throw new IllegalStateException("setRequiresGrad: only leaves can be changed, this is the output of '" + node.op + "'");
+        this.requiresGrad = requiresGrad;
     }
 
     public boolean isLeaf() {

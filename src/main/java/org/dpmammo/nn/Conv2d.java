@@ -1,0 +1,83 @@
+package org.dpmammo.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dpmammo.autograd.Grad;
+import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
+import org.dpmammo.tensor.Shape;
+import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.Rng;
+
+/**
+ * 2-D convolution, NCHW, square kernel, one stride and padding for both axes (all DCGAN and Swin need):
+ * x [N, C_in, H, W] → y [N, C_out, H', W'] with H' = ⌊(H + 2p − k)/s⌋ + 1; weight [C_out, C_in, k, k], bias [C_out].
+ *
+ * <p>Per-example view (DP): A = x [N, C_in, H, W], G [N, C_out, H', W']. After unfolding A into patches, a conv is
+ * a Linear layer over T = H'·W' positions with d = C_in·k² and p = C_out (dp-math §1.3), so the Linear norm rules
+ * carry over; ∂Wᵢ is the weight gradient of example i alone and ∂bᵢ = Σ_{h,w} Gᵢ.
+ */
+public final class Conv2d extends Module implements PerExampleLayer {
+    public final int inChannels, outChannels, kernel, stride, padding;
+    public final Parameter weight, bias;
+    private GradientSink sink;
+
+    public Conv2d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias, Rng rng) {
+        if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
+            throw new IllegalArgumentException("Conv2d: channels " + inChannels + " → " + outChannels + ", kernel " + kernel + ", stride " + stride + ", padding " + padding);
+        }
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        weight = registerParameter("weight", new Parameter(Tensor.zeros(outChannels, inChannels, kernel, kernel)));
+        this.bias = bias ? registerParameter("bias", new Parameter(Tensor.zeros(outChannels))) : null;
+        Init.defaultLinear(weight, this.bias, rng);
+    }
+
+    @Override
+    public Variable forward(Variable x) {
+        Tensor xv = x.value();
+        int[] xs = xv.shape();
+        if (xs.length != 4 || xs[1] != inChannels || xs[2] + 2 * padding < kernel || xs[3] + 2 * padding < kernel) {
+            throw new IllegalArgumentException("Conv2d(" + inChannels + " → " + outChannels + ", k" + kernel + ", p" + padding + "): input " + Shape.str(xs));
+        }
+        Backend be = Backends.current();
+        Tensor wv = weight.value();
+        Tensor y = be.conv2d(xv, wv, bias == null ? null : bias.value(), stride, stride, padding, padding);
+        return Grad.record("conv2d", y, g -> {
+            Tensor gx = x.requiresGrad() ? be.conv2dBackwardInput(g, wv, xs[2], xs[3], stride, stride, padding, padding) : null;
+            Tensor[] pg = LayerGrads.route(this, xv, g);
+            return new Tensor[] {gx, pg[0], bias == null ? null : pg[1]};
+        }, x, weight, bias);
+    }
+
+    @Override
+    public List<Parameter> perExampleParameters() {
+        List<Parameter> ps = new ArrayList<>(List.of(weight));
+        if (bias != null) ps.add(bias);
+        return ps;
+    }
+
+    /** A = x [N, C_in, H, W], G [N, C_out, H', W']: the convolution's weight gradient and Σ_{n,h,w} G. */
+    @Override
+    public Tensor[] gradients(Tensor activation, Tensor gradOut) {
+        Backend be = Backends.current();
+        Tensor[] out = new Tensor[bias == null ? 1 : 2];
+        if (weight.requiresGrad()) out[0] = be.conv2dBackwardWeight(activation, gradOut, kernel, kernel, stride, stride, padding, padding);
+        if (bias != null && bias.requiresGrad()) out[1] = be.sum(gradOut, new int[] {0, 2, 3}, false);
+        return out;
+    }
+
+    @Override
+    public void setGradientSink(GradientSink sink) {
+        this.sink = sink;
+    }
+
+    @Override
+    public GradientSink gradientSink() {
+        return sink;
+    }
+}

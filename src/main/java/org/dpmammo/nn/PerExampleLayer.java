@@ -1,0 +1,42 @@
+package org.dpmammo.nn;
+
+import java.util.List;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * A layer whose parameter gradients are a function of two tensors only: its saved input activation A and the
+ * gradient G of its output, both with the example axis first. This is what DP-SGD needs from a layer (see
+ * {@code reference/dp-math.md} §1 and DESIGN.md "One DP training step"): per-example gradients and their norms come
+ * from (A, G) without a second backward pass.
+ *
+ * <p>Each implementing layer records its forward as one op whose backward computes the input gradient and, unless
+ * a {@link GradientSink} is installed, the summed parameter gradients {@code gradients(A, G)}, accumulated into the
+ * parameters' {@code grad()}. With a sink installed, the backward still returns the input gradient (so the pass
+ * continues to earlier layers) but hands (A, G) to the sink instead of computing parameter gradients. Frozen
+ * parameters get no gradient, and when all of a layer's parameters are frozen the sink is not called.
+ *
+ * <p>Contract for the DP engine (issue 5), which is expected to extend this interface with per-example squared
+ * norms (materialised, or the ghost-norm identity ‖GᵢᵀAᵢ‖² = ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩):
+ * <ul>
+ *   <li>A and G are exactly what the layer's gradient rule uses; their layouts are documented on each layer.
+ *   <li>{@link #gradients} is linear in G, so the clipped sum Σᵢ cᵢ gᵢ = Aᵀ·diag(c)·G is
+ *       {@code gradients(A, G scaled by cᵢ along axis 0)}.
+ *   <li>A layer applied k times in one graph (a discriminator on real and on fake images) calls the sink k times,
+ *       once per application; pairing the examples of the calls is the engine's business.
+ * </ul>
+ */
+public interface PerExampleLayer {
+    /** The parameters {@link #gradients} returns gradients for, in that order (absent ones, e.g. bias=false, omitted). */
+    List<Parameter> perExampleParameters();
+
+    /**
+     * The gradients of the parameters in {@link #perExampleParameters()} order, summed over the examples (axis 0)
+     * of A and G. Entries for frozen parameters are null.
+     */
+    Tensor[] gradients(Tensor activation, Tensor gradOut);
+
+    /** Installs (or, with null, removes) the receiver of (A, G); it is read when backward runs. */
+    void setGradientSink(GradientSink sink);
+
+    GradientSink gradientSink();
+}

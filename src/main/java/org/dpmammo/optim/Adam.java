@@ -1,0 +1,72 @@
+package org.dpmammo.optim;
+
+import java.util.List;
+import java.util.Map;
+import org.dpmammo.nn.Parameter;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * Adam with PyTorch's update rule (amsgrad off). Per step t: g ← g + wd·w (L2 penalty, Adam) or w ← w·(1 − lr·wd)
+ * first (decoupled, {@link AdamW}); m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²;
+ * w ← w − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + eps).
+ */
+public class Adam extends Optimizer {
+    public final double beta1, beta2, eps, weightDecay;
+    private final boolean decoupled;
+
+    /** decoupled: weight decay applied to the weights (AdamW) rather than added to the gradient (Adam). */
+    Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled) {
+        super(params, lr);
+        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("Adam: betas (" + beta1 + ", " + beta2 + ") outside [0, 1)");
+        if (!(eps >= 0) || !(weightDecay >= 0)) throw new IllegalArgumentException("Adam: eps " + eps + " and weight decay " + weightDecay + " must be ≥ 0");
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        this.decoupled = decoupled;
+    }
+
+    /** Adam with the L2 penalty added to the gradient (PyTorch's torch.optim.Adam). */
+    public Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        this(params, lr, beta1, beta2, eps, weightDecay, false);
+    }
+
+    /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay. */
+    public Adam(List<Parameter> params, double lr) {
+        this(params, lr, 0.9, 0.999, 1e-8, 0, false);
+    }
+
+    public boolean decoupledWeightDecay() {
+        return decoupled;
+    }
+
+    @Override
+    protected void update(float[] w, float[] g, Map<String, Tensor> slots) {
+        double lr = lr();
+        float[] step = slot(slots, "step", 1);
+        float[] m = slot(slots, "exp_avg", w.length), v = slot(slots, "exp_avg_sq", w.length);
+        step[0] += 1;
+        double t = step[0];
+        double bc1 = 1 - Math.pow(beta1, t), bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+        double stepSize = lr / bc1;
+        for (int i = 0; i < w.length; i++) {
+            double wi = w[i], gi = g[i];
+            if (decoupled) wi *= 1 - lr * weightDecay;
+            else gi += weightDecay * wi;
+            double mi = beta1 * m[i] + (1 - beta1) * gi;
+            double vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+            m[i] = (float) mi;
+            v[i] = (float) vi;
+            w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+        }
+    }
+
+    @Override
+    protected int slotSize(String slot, int numel) {
+        return switch (slot) {
+            case "step" -> 1;
+            case "exp_avg", "exp_avg_sq" -> numel;
+            default -> -1;
+        };
+    }
+}

@@ -1,0 +1,51 @@
+package org.dpmammo.optim;
+
+import java.util.List;
+import java.util.Map;
+import org.dpmammo.nn.Parameter;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * Stochastic gradient descent with PyTorch's update rule:
+ * d = g + wd·w; with momentum μ: b ← d on the first step, else b ← μ·b + (1 − dampening)·d, and d = b, or
+ * d = d + μ·b with Nesterov; then w ← w − lr·d.
+ */
+public final class SGD extends Optimizer {
+    public final double momentum, dampening, weightDecay;
+    public final boolean nesterov;
+
+    public SGD(List<Parameter> params, double lr, double momentum, double dampening, double weightDecay, boolean nesterov) {
+        super(params, lr);
+        if (momentum < 0 || weightDecay < 0) throw new IllegalArgumentException("SGD: momentum " + momentum + " and weight decay " + weightDecay + " must be ≥ 0");
+        if (nesterov && (momentum <= 0 || dampening != 0)) throw new IllegalArgumentException("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+        this.momentum = momentum;
+        this.dampening = dampening;
+        this.weightDecay = weightDecay;
+        this.nesterov = nesterov;
+    }
+
+    public SGD(List<Parameter> params, double lr) {
+        this(params, lr, 0, 0, 0, false);
+    }
+
+    @Override
+    protected void update(float[] w, float[] g, Map<String, Tensor> slots) {
+        double lr = lr();
+        boolean first = !hasSlot(slots, "momentum_buffer");
+        float[] buf = momentum != 0 ? slot(slots, "momentum_buffer", w.length) : null;
+        for (int i = 0; i < w.length; i++) {
+            double d = g[i] + weightDecay * w[i];
+            if (buf != null) {
+                double b = first ? d : momentum * buf[i] + (1 - dampening) * d;
+                buf[i] = (float) b;
+                d = nesterov ? d + momentum * b : b;
+            }
+            w[i] = (float) (w[i] - lr * d);
+        }
+    }
+
+    @Override
+    protected int slotSize(String slot, int numel) {
+        return slot.equals("momentum_buffer") && momentum != 0 ? numel : -1;
+    }
+}
