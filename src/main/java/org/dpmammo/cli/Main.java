@@ -12,6 +12,7 @@ public final class Main {
     static List<Command> commands() {
         return List.of(
                 new SelftestCommand(),
+                new DataCommand(),
                 new BenchCommand());
     }
 

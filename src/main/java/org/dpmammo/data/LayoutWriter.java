@@ -1,0 +1,105 @@
+package org.dpmammo.data;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.dpmammo.util.AtomicFiles;
+
+/**
+ * Writes a dataset in the study's layout {@code <out>/<split>/is_benign_<true|false>/<name>} all or nothing: files go
+ * into a hidden sibling folder that is renamed to {@code out} only by {@link #commit()}; closing without committing
+ * deletes it. A crash or an error therefore never leaves a half-written dataset that a reader would take as whole.
+ */
+public final class LayoutWriter implements AutoCloseable {
+    private final Path out;
+    private final Path staging;
+    private boolean committed;
+
+    private LayoutWriter(Path out, Path staging) {
+        this.out = out;
+        this.staging = staging;
+    }
+
+    /** Starts writing {@code out}, which must not exist or be an empty folder. */
+    public static LayoutWriter create(Path out) throws IOException {
+        Path abs = out.toAbsolutePath().normalize();
+        if (Files.exists(abs)) {
+            if (!Files.isDirectory(abs)) throw new IOException(out + ": exists and is not a folder");
+            try (Stream<Path> s = Files.list(abs)) {
+                if (s.findAny().isPresent()) throw new IOException(out + ": folder exists and is not empty");
+            }
+        }
+        Path parent = abs.getParent();
+        Files.createDirectories(parent);
+        Path staging = Files.createTempDirectory(parent, "." + abs.getFileName() + ".partial-");
+        try {
+            // Temporary folders are private (rwx------); the finished dataset should be readable like any folder.
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: the default permissions are the platform's usual ones.
+        }
+        return new LayoutWriter(abs, staging);
+    }
+
+    public Path out() {
+        return out;
+    }
+
+    /** The path a file of this split and label will have once committed. */
+    public Path target(String split, int label, String fileName) {
+        return out.resolve(split).resolve(Labels.folder(label)).resolve(fileName);
+    }
+
+    public void writePng(String split, int label, String fileName, GrayImage image) throws IOException {
+        ImageIo.writePng(staged(split, label, fileName), image);
+    }
+
+    public void copy(String split, int label, Path source) throws IOException {
+        byte[] bytes = ImageIo.readBytes(source);
+        AtomicFiles.writeBytes(staged(split, label, source.getFileName().toString()), bytes);
+    }
+
+    /** A text file at a path relative to the dataset root (a description, a summary). */
+    public void writeText(String relative, String text) throws IOException {
+        AtomicFiles.writeString(staging.resolve(relative), text);
+    }
+
+    private Path staged(String split, int label, String fileName) throws IOException {
+        if (split.isEmpty() || split.contains("/") || split.contains("\\") || split.startsWith(".")) {
+            throw new IOException("invalid split name '" + split + "'");
+        }
+        Path p = staging.resolve(split).resolve(Labels.folder(label)).resolve(fileName);
+        if (Files.exists(p)) throw new FileAlreadyExistsException(p.toString(), null, "two images named " + fileName + " in split " + split);
+        return p;
+    }
+
+    /** Makes the written dataset visible at {@code out} in one rename. */
+    public void commit() throws IOException {
+        try {
+            Files.deleteIfExists(out); // an empty folder the user made beforehand
+        } catch (DirectoryNotEmptyException e) {
+            throw new IOException(out + ": folder was filled while writing");
+        }
+        try {
+            Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(staging, out);
+        }
+        committed = true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (committed || !Files.exists(staging)) return;
+        try (Stream<Path> s = Files.walk(staging)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
