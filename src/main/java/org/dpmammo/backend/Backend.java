@@ -58,6 +58,12 @@ public interface Backend {
     /** Gradient of conv2d with respect to its input, of the given input height and width. */
     Tensor conv2dBackwardInput(Tensor gradOut, Tensor w, int inH, int inW, int strideH, int strideW, int padH, int padW);
 
+    /**
+     * The patches a convolution's kernel sees (im2col): x [N, C, H, W] → [N, C·kH·kW, OH·OW], zero where the window
+     * covers padding. Per-example convolution gradients are GEMMs over these.
+     */
+    Tensor unfold(Tensor x, int kH, int kW, int strideH, int strideW, int padH, int padW);
+
     /** Gradient of conv2d with respect to its weight [O, C, kH, kW]. */
     Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW);
 }

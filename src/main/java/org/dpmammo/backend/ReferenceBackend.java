@@ -371,6 +371,24 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public Tensor unfold(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw) {
+        int n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
+        int oh = (h + 2 * ph - kh) / sh + 1, ow = (wd + 2 * pw - kw) / sw + 1;
+        Tensor out = Tensor.zeros(n, c * kh * kw, oh * ow);
+        for (int b = 0; b < n; b++)
+            for (int ic = 0; ic < c; ic++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                        for (int y = 0; y < oh; y++)
+                            for (int xx = 0; xx < ow; xx++) {
+                                int iy = y * sh - ph + i, ix = xx * sw - pw + j;
+                                float v = iy >= 0 && iy < h && ix >= 0 && ix < wd ? x.get(b, ic, iy, ix) : 0f;
+                                out.set(v, b, (ic * kh + i) * kw + j, y * ow + xx);
+                            }
+        return out;
+    }
+
+    @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor g, int kh, int kw, int sh, int sw, int ph, int pw) {
         int n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3), o = g.size(1), oh = g.size(2), ow = g.size(3);
         double[] acc = new double[o * c * kh * kw];

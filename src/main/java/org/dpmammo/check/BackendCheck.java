@@ -119,6 +119,8 @@ public final class BackendCheck {
             int o = (12 + 2 * pd - ks) / st + 1;
             p.add(new Probe("conv2d backward-input" + shape, acc, rng -> new Tensor[] {u(rng, -1, 1, 2, 5, o, o), u(rng, -1, 1, 5, 3, ks, ks)},
                     (b, in) -> b.conv2dBackwardInput(in[0], in[1], 12, 12, st, st, pd, pd)));
+            p.add(new Probe("unfold" + shape, 0, rng -> new Tensor[] {strided(u(rng, -1, 1, 3, 2, 12, 12))},
+                    (b, in) -> b.unfold(in[0], ks, ks, st, st, pd, pd)));
             p.add(new Probe("conv2d backward-weight" + shape, acc, rng -> new Tensor[] {u(rng, -1, 1, 2, 3, 12, 12), u(rng, -1, 1, 2, 5, o, o)},
                     (b, in) -> b.conv2dBackwardWeight(in[0], in[1], ks, ks, st, st, pd, pd)));
         }

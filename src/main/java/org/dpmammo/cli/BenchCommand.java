@@ -7,12 +7,14 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.cli.bench.Benchmark;
+import org.dpmammo.cli.bench.PrivacyBench;
+import org.dpmammo.cli.bench.DataBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of();
+        return List.of(new PrivacyBench(), new DataBench());
     }
 
     @Override

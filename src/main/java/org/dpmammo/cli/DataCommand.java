@@ -124,13 +124,11 @@ public final class DataCommand implements Command {
         PhantomDataset data = new PhantomDataset(config, count, seed);
         Map<String, int[]> splits = Splitter.split(data, List.of("train", "val", "test"), fractions, seed);
         try (LayoutWriter w = LayoutWriter.create(dir)) {
-            for (var e : splits.entrySet()) {
-                for (int i : e.getValue()) w.writePng(e.getKey(), data.label(i), data.name(i), data.image(i));
-            }
+            String[] splitOf = splitOf(splits, count);
+            w.writeAll(count, i -> w.writePng(splitOf[i], data.label(i), data.name(i), data.image(i)));
             Map<String, Object> about = new LinkedHashMap<>();
             about.put("generator", data.description());
             about.put("seed", seed);
-            about.put("fingerprint", data.fingerprint());
             w.writeText("phantom.json", json().writeValueAsString(about) + "\n");
             w.commit();
         }
@@ -162,9 +160,8 @@ public final class DataCommand implements Command {
         }
         Map<String, int[]> splits = Splitter.split(files, List.of("train", "val", "test"), fractions, seed);
         try (LayoutWriter w = LayoutWriter.create(dir)) {
-            for (var e : splits.entrySet()) {
-                for (int i : e.getValue()) w.copy(e.getKey(), files.label(i), files.path(i));
-            }
+            String[] splitOf = splitOf(splits, files.size());
+            w.writeAll(files.size(), i -> w.copy(splitOf[i], files.label(i), files.path(i)));
             w.commit();
         }
         out.println("split " + files.size() + " images from " + src + " into " + dir + ": " + summary(splits, files));
@@ -236,6 +233,13 @@ public final class DataCommand implements Command {
         }
         if (Math.abs(sum - 1) > 1e-6) throw new UsageException("--fractions must sum to 1, got " + sum);
         return f;
+    }
+
+    /** The split name of each example, from the splitter's index lists. */
+    private static String[] splitOf(Map<String, int[]> splits, int n) {
+        String[] of = new String[n];
+        for (var e : splits.entrySet()) for (int i : e.getValue()) of[i] = e.getKey();
+        return of;
     }
 
     private static String summary(Map<String, int[]> splits, Dataset data) {

@@ -11,6 +11,7 @@ public final class Main {
     /** Every command, in the order {@code --help} lists them. */
     static List<Command> commands() {
         return List.of(
+                new PrivacyCommand(),
                 new SelftestCommand(),
                 new DataCommand(),
                 new BenchCommand());

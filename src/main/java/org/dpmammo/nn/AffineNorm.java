@@ -75,6 +75,30 @@ public abstract class AffineNorm extends Module implements PerExampleLayer {
         return new Tensor[] {gw, gb};
     }
 
+    /** γ and β are small: materialise each example's ∂γᵢ = Σ x̂ᵢ ⊙ Gᵢ and ∂βᵢ = Σ Gᵢ as [N, C…] and square. */
+    @Override
+    public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        float[] out = new float[n];
+        if (weight == null) return out;
+        Backend be = Backends.current();
+        // The parameters' broadcast view, right-aligned to the input's rank, with the example axis kept.
+        int[] view = broadcastShape(activation.shapeRef());
+        int[] perExample = new int[activation.rank()];
+        Arrays.fill(perExample, 1);
+        System.arraycopy(view, 0, perExample, perExample.length - view.length, view.length);
+        perExample[0] = n;
+        if (weight.requiresGrad()) {
+            float[] w = PerExample.rowSqNorms(Ops.sumTo(be.binary(BinaryOp.MUL, gradOut, activation), perExample));
+            for (int i = 0; i < n; i++) out[i] += w[i];
+        }
+        if (bias.requiresGrad()) {
+            float[] b = PerExample.rowSqNorms(Ops.sumTo(gradOut, perExample));
+            for (int i = 0; i < n; i++) out[i] += b[i];
+        }
+        return out;
+    }
+
     @Override
     public void setGradientSink(GradientSink sink) {
         this.sink = sink;

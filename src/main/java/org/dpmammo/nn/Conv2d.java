@@ -71,6 +71,13 @@ public final class Conv2d extends Module implements PerExampleLayer {
         return out;
     }
 
+    /** After im2col, a linear layer over T = H'·W' positions: A → [N, T, C_in·k²], G → [N, T, C_out]. */
+    @Override
+    public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        Tensor a = PerExample.unfold(activation, kernel, stride, padding);
+        return PerExample.linearSqNorms(a, PerExample.channelsLast(gradOut), weight.requiresGrad(), bias != null && bias.requiresGrad());
+    }
+
     @Override
     public void setGradientSink(GradientSink sink) {
         this.sink = sink;

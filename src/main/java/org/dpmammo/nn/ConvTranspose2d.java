@@ -80,6 +80,24 @@ public final class ConvTranspose2d extends Module implements PerExampleLayer {
         return out;
     }
 
+    /**
+     * The weight gradient is that of a convolution of G by A read the other way round, so the linear form is
+     * A' = im2col(G) [N, T = H·W, C_out·k²] and G' = A as [N, T, C_in]; the bias norm is taken from G directly.
+     */
+    @Override
+    public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        float[] out = new float[activation.size(0)];
+        if (weight.requiresGrad()) {
+            Tensor a = PerExample.unfold(gradOut, kernel, stride, padding);
+            out = PerExample.linearSqNorms(a, PerExample.channelsLast(activation), true, false);
+        }
+        if (bias != null && bias.requiresGrad()) {
+            float[] b = PerExample.biasSqNorms(PerExample.channelsLast(gradOut));
+            for (int i = 0; i < out.length; i++) out[i] += b[i];
+        }
+        return out;
+    }
+
     @Override
     public void setGradientSink(GradientSink sink) {
         this.sink = sink;

@@ -77,6 +77,14 @@ public final class Linear extends Module implements PerExampleLayer {
         return out;
     }
 
+    /** Linear form with T = the middle axes: ghost or materialised weight norm by shape, plus ‖Σ_t gₜ‖² for the bias. */
+    @Override
+    public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        Tensor a = activation.reshape(n, -1, inFeatures), g = gradOut.reshape(n, -1, outFeatures);
+        return PerExample.linearSqNorms(a, g, weight.requiresGrad(), bias != null && bias.requiresGrad());
+    }
+
     @Override
     public void setGradientSink(GradientSink sink) {
         this.sink = sink;

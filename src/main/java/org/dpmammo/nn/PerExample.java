@@ -105,6 +105,28 @@ public final class PerExample {
         return out;
     }
 
+    /** ‖weight gradient‖² + ‖bias gradient‖² per example of a layer in linear form, skipping frozen parts. */
+    public static float[] linearSqNorms(Tensor a, Tensor g, boolean weightTrainable, boolean biasTrainable) {
+        float[] out = weightTrainable ? weightSqNorms(a, g) : new float[a.size(0)];
+        if (biasTrainable) {
+            float[] b = biasSqNorms(g);
+            for (int i = 0; i < out.length; i++) out[i] += b[i];
+        }
+        return out;
+    }
+
+    /** x [N, C, H, W] unfolded into the patches the kernel sees: [N, T = oh·ow, C·k²] (one row per output position). */
+    public static Tensor unfold(Tensor x, int kernel, int stride, int padding) {
+        // The backend lays out [C·k², T] per example; the linear form wants positions as rows.
+        return be().unfold(x, kernel, kernel, stride, stride, padding, padding).transpose(1, 2).contiguous();
+    }
+
+    /** [N, C, H, W] → [N, H·W, C]: channels become the feature axis of the linear form. */
+    public static Tensor channelsLast(Tensor x) {
+        int n = x.size(0), c = x.size(1);
+        return x.permute(0, 2, 3, 1).contiguous().reshape(n, -1, c);
+    }
+
     /** G with example i's rows scaled by c_i: the one place clipping factors enter the sums. */
     public static Tensor scaleExamples(Tensor g, float[] c) {
         int[] shape = new int[g.rank()];

@@ -35,6 +35,25 @@ public interface PerExampleLayer {
      */
     Tensor[] gradients(Tensor activation, Tensor gradOut);
 
+    /**
+     * ‖gᵢ‖² for every example i: the squared norm of example i's gradient over this layer's trainable parameters.
+     * The default takes the obviously-correct route, one {@link #gradients} call per example (the VJP identity);
+     * layers override it with vectorised rules (ghost norm or materialised, see {@link PerExample}).
+     */
+    default float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (Tensor g : gradients(activation.slice(0, i, i + 1), gradOut.slice(0, i, i + 1))) {
+                if (g == null) continue;
+                for (float v : g.toArray()) s += (double) v * v;
+            }
+            out[i] = (float) s;
+        }
+        return out;
+    }
+
     /** Installs (or, with null, removes) the receiver of (A, G); it is read when backward runs. */
     void setGradientSink(GradientSink sink);
 

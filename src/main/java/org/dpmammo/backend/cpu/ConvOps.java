@@ -106,6 +106,23 @@ public final class ConvOps {
         return Tensor.of(out, n, o, oh, ow);
     }
 
+    public static Tensor unfold(Tensor xt, int kH, int kW, int strideH, int strideW, int padH, int padW) {
+        int[] xs = xt.shapeRef();
+        if (xs.length != 4) throw new IllegalArgumentException("unfold: input " + Shape.str(xs) + " is not [N, C, H, W]");
+        check("unfold", xs, new int[] {1, xs[1], kH, kW}, strideH, strideW, padH, padW);
+        int n = xs[0], c = xs[1], h = xs[2], w = xs[3];
+        int oh = outSize(h, kH, strideH, padH), ow = outSize(w, kW, strideW, padW);
+        int ckk = c * kH * kW, plane = oh * ow;
+        Tensor x = xt.compact();
+        float[] cols = new float[n * ckk * plane];
+        Parallel.forRange(n, 1, (n0, n1) -> {
+            for (int i = n0; i < n1; i++) {
+                im2col(x.data(), i * c * h * w, c, h, w, kH, kW, strideH, strideW, padH, padW, oh, ow, cols, i * ckk * plane);
+            }
+        });
+        return Tensor.of(cols, n, ckk, plane);
+    }
+
     public static Tensor backwardInput(Tensor gt, Tensor wt, int h, int w, int strideH, int strideW, int padH, int padW) {
         int[] gs = gt.shapeRef(), ws = wt.shapeRef();
         int n = gs[0], o = ws[0], c = ws[1], kH = ws[2], kW = ws[3];

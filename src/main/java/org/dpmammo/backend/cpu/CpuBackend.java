@@ -397,6 +397,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor unfold(Tensor x, int kH, int kW, int strideH, int strideW, int padH, int padW) {
+        return ConvOps.unfold(x, kH, kW, strideH, strideW, padH, padW);
+    }
+
+    @Override
     public Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW) {
         return ConvOps.backwardWeight(x, gradOut, kH, kW, strideH, strideW, padH, padW);
     }

@@ -1,0 +1,123 @@
+package org.dpmammo.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.cli.CliSupport;
+import org.dpmammo.cli.PrivacyCommand;
+import org.dpmammo.cli.UsageException;
+import org.dpmammo.privacy.accounting.Accountant;
+import org.dpmammo.privacy.accounting.Epsilon;
+import org.dpmammo.privacy.accounting.PrvAccountant;
+import org.dpmammo.privacy.accounting.RdpAccountant;
+import org.dpmammo.privacy.accounting.Segment;
+import org.dpmammo.util.Rng;
+
+/**
+ * {@code dpmammo bench privacy}: time of one ε query (q = 256/60000, σ = 1.1, δ = 1e-5, 10^5 steps by default) for
+ * each accountant after warm-up, and of a seeded grid of distinct settings as the grid mode runs it.
+ */
+public final class PrivacyBench implements Benchmark {
+    @Override
+    public String name() {
+        return "privacy";
+    }
+
+    @Override
+    public String summary() {
+        return "privacy accountants: one epsilon at 1e5 steps (RDP, PRV) and a 500-row grid";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("steps").hasArg().argName("T").desc("steps of the single query (default 100000)").build());
+        o.addOption(Option.builder().longOpt("rows").hasArg().argName("N").desc("rows in the grid (default 500)").build());
+        o.addOption(Option.builder().longOpt("reps").hasArg().argName("R").desc("timed repetitions of the single query (default 10)").build());
+        return o;
+    }
+
+    @Override
+    public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
+        long steps = CliSupport.longOpt(cl, "steps", 100_000);
+        int rows = CliSupport.intOpt(cl, "rows", 500);
+        int reps = CliSupport.intOpt(cl, "reps", 10);
+        if (steps < 1 || rows < 1 || reps < 1) throw new UsageException("--steps, --rows and --reps must be >= 1");
+        double q = 256.0 / 60000;
+        double sigma = 1.1;
+        double delta = 1e-5;
+        List<Segment> history = List.of(new Segment(q, sigma, steps));
+        List<Measure> results = new ArrayList<>();
+        for (Accountant a : List.of(new RdpAccountant(), new PrvAccountant())) {
+            Epsilon e = null;
+            for (int i = 0; i < 3; i++) e = a.epsilon(history, delta);
+            double[] ms = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                e = a.epsilon(history, delta);
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            Arrays.sort(ms);
+            results.add(new Measure(a.name() + " epsilon, " + steps + " steps", ms[reps / 2], ms[0], e.epsilon(), 1));
+        }
+        List<PrivacyCommand.GridRow> grid = grid(rows);
+        for (Accountant a : List.of(new RdpAccountant(), new PrvAccountant())) {
+            long t0 = System.nanoTime();
+            Epsilon[] eps = PrivacyCommand.evaluateGrid(a, grid);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            double sum = 0;
+            for (Epsilon e : eps) sum += e.epsilon();
+            results.add(new Measure(a.name() + " grid, " + rows + " rows", ms, ms, sum / rows, rows));
+        }
+        if (json) {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode root = m.createObjectNode();
+            root.put("benchmark", name());
+            root.put("threads", Parallel.threads());
+            ArrayNode a = root.putArray("results");
+            for (Measure r : results) {
+                ObjectNode o = a.addObject();
+                o.put("case", r.name);
+                o.put("median_ms", r.medianMs);
+                o.put("min_ms", r.minMs);
+                o.put("epsilon", r.epsilon);
+                o.put("rows", r.rows);
+            }
+            out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+            return;
+        }
+        out.printf(Locale.ROOT, "privacy accountants (q = %.6g, sigma = %.3g, delta = %.0e; %d threads for grids)%n", q, sigma, delta, Parallel.threads());
+        out.printf(Locale.ROOT, "%-34s %12s %12s %14s%n", "case", "median ms", "min ms", "epsilon");
+        for (Measure r : results) {
+            out.printf(Locale.ROOT, "%-34s %12.2f %12.2f %14.6f%s%n", r.name, r.medianMs, r.minMs, r.epsilon, r.rows > 1 ? "  (mean)" : "");
+        }
+    }
+
+    private record Measure(String name, double medianMs, double minMs, double epsilon, int rows) {}
+
+    /**
+     * Distinct settings spread over the range DP-SGD uses: q log-uniform in [1e-3, 0.1], σ in [0.6, 3], steps
+     * log-uniform in [100, 20000], δ 1e-5 or 1e-6; seeded, so every run times the same grid.
+     */
+    static List<PrivacyCommand.GridRow> grid(int rows) {
+        Rng rng = new Rng(20261128L);
+        List<PrivacyCommand.GridRow> out = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            double q = Math.pow(10, -3 + 2 * rng.nextDouble());
+            double sigma = 0.6 + 2.4 * rng.nextDouble();
+            long steps = Math.round(Math.pow(10, 2 + Math.log10(200) * rng.nextDouble()));
+            double delta = rng.nextDouble() < 0.5 ? 1e-5 : 1e-6;
+            out.add(new PrivacyCommand.GridRow(i + 2, "", q, sigma, steps, delta));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,254 @@
+package org.dpmammo.privacy.accounting;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Tight accountant that composes privacy random variables numerically, following Gopi, Lee and Wutschitz,
+ * "Numerical Composition of Differential Privacy" (NeurIPS 2021, arXiv 2106.02848), with the error parameters,
+ * domain and grid of Opacus' PRVAccountant so that results agree with it.
+ *
+ * <p>Each segment's PRV is truncated to [−L, L], discretised on a grid of mesh Δ, shifted so that its mean is
+ * exact, raised to its number of steps by FFT and multiplied with the other segments' spectra. ε is read off the
+ * composed distribution; the reported ε is the upper end of the paper's error bound: true ε ≤ ε_upper =
+ * ε(δ − δ_err) + ε_err. L comes from the RDP bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2).
+ *
+ * <p>Where the computation cannot be trusted (grid too large, the mean-shift check fails, floating point
+ * dominates δ, no crossing found), the RDP bound is returned instead with a warning, never an exception. Since
+ * both are valid upper bounds, the result is also never larger than the RDP bound.
+ */
+public final class PrvAccountant implements Accountant {
+    /** Opacus' default ε error. */
+    public static final double DEFAULT_EPS_ERROR = 0.01;
+    /** Opacus' default δ error is δ/1000. */
+    public static final double DEFAULT_DELTA_ERROR_FRACTION = 1e-3;
+    /** Largest grid (2^24 points, about 0.7 GB of working arrays) before falling back to RDP. */
+    public static final int DEFAULT_MAX_POINTS = 1 << 24;
+    private static final double DOUBLE_EPSILON = Math.ulp(1.0);
+
+    private final double epsError;
+    private final double deltaErrorFraction;
+    private final int maxPoints;
+    /** Opacus sizes the domain with its RDP accountant at its default orders; so do we. */
+    private final RdpAccountant rdp = new RdpAccountant(RdpAccountant.DEFAULT_ORDERS);
+
+    public PrvAccountant() {
+        this(DEFAULT_EPS_ERROR, DEFAULT_DELTA_ERROR_FRACTION, DEFAULT_MAX_POINTS);
+    }
+
+    public PrvAccountant(double epsError, double deltaErrorFraction, int maxPoints) {
+        if (!(epsError > 0 && epsError < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("eps error must be > 0, got " + epsError);
+        if (!(deltaErrorFraction > 0 && deltaErrorFraction < 1)) throw new IllegalArgumentException("delta error fraction must be in (0, 1), got " + deltaErrorFraction);
+        if (maxPoints < 4) throw new IllegalArgumentException("max points must be >= 4, got " + maxPoints);
+        this.epsError = epsError;
+        this.deltaErrorFraction = deltaErrorFraction;
+        this.maxPoints = maxPoints;
+    }
+
+    @Override
+    public String name() {
+        return "prv";
+    }
+
+    public double epsError() {
+        return epsError;
+    }
+
+    @Override
+    public Epsilon epsilon(List<Segment> history, double delta) {
+        Segment.checkDelta(delta);
+        List<Segment> segments = Segment.compact(history);
+        if (segments.isEmpty()) return new Epsilon(0, delta, "prv", Double.NaN, 0, 0, List.of());
+        Epsilon byRdp = rdp.epsilon(segments, delta);
+        Bounds b;
+        try {
+            b = bounds(segments, delta);
+        } catch (Unavailable e) {
+            List<String> warnings = new ArrayList<>(byRdp.warnings());
+            warnings.add(0, "PRV accountant unavailable (" + e.getMessage() + "); reporting the RDP bound instead");
+            return new Epsilon(byRdp.epsilon(), delta, "rdp", byRdp.order(), 0, byRdp.estimate(), warnings);
+        }
+        if (b.upper() > byRdp.epsilon()) return byRdp;
+        return new Epsilon(b.upper(), delta, "prv", Double.NaN, epsError, b.estimate(), List.of());
+    }
+
+    /** The paper's three values: ε(δ + δ_err) − ε_err ≤ true ε ≤ ε(δ − δ_err) + ε_err, and the estimate ε(δ). */
+    record Bounds(double lower, double estimate, double upper) {}
+
+    /** Why the PRV computation was not trusted; turned into a fallback to RDP. */
+    static final class Unavailable extends Exception {
+        Unavailable(String message) {
+            super(message);
+        }
+    }
+
+    /** The raw PRV bounds, without the RDP fallback or cap. */
+    Bounds bounds(List<Segment> history, double delta) throws Unavailable {
+        List<Segment> segments = Segment.compact(history);
+        long total = Segment.totalSteps(segments);
+        double deltaError = delta * deltaErrorFraction;
+        if (segments.isEmpty()) return new Bounds(0, 0, 0);
+
+        // Domain [−L, L] (Opacus' reading of Remark 5.6): the RDP ε of the whole history at δ_err/4, and of one
+        // step of each segment at δ_err/(8N), bound where the composed and the single-step PRVs lose mass.
+        double bound = rdp.epsilon(segments, deltaError / 4).epsilon();
+        for (Segment s : segments) {
+            Segment one = new Segment(s.sampleRate(), s.noiseMultiplier(), 1);
+            bound = Math.max(bound, rdp.epsilon(List.of(one), deltaError / (8.0 * total)).epsilon());
+        }
+        double halfWidth = Math.max(bound, epsError) + 3;
+        double mesh = epsError / Math.sqrt(total * Math.log(12 / deltaError) / 2);
+        if (!(halfWidth < Double.POSITIVE_INFINITY)) throw new Unavailable("the RDP bound used to size the grid is infinite");
+        double tMin = Math.floor(-halfWidth / mesh) * mesh;
+        double tMax = Math.ceil(halfWidth / mesh) * mesh;
+        double points = Math.rint((tMax - tMin) / mesh) + 1;
+        if (points > maxPoints) {
+            throw new Unavailable(String.format("the grid would need %.3g points, more than %d", points, maxPoints));
+        }
+        int size = (int) points;
+        // An even size puts t = 0 at index size/2 − 1, which the composition's index arithmetic relies on.
+        if (size % 2 == 1) {
+            size++;
+            tMax += mesh;
+        }
+        double dt = (tMax - tMin) / (size - 1);
+        if (DOUBLE_EPSILON * size > delta - deltaError) {
+            throw new Unavailable("delta is too small for this grid: floating-point error would dominate it");
+        }
+
+        Fft fft = new Fft(Math.max(4, Integer.highestOneBit(size - 1) << 1));
+        int bins = fft.length() / 2 + 1;
+        double[] accRe = new double[bins];
+        double[] accIm = new double[bins];
+        double[] re = new double[bins];
+        double[] im = new double[bins];
+        Arrays.fill(accRe, 1);
+        double totalShift = 0;
+        for (Segment s : segments) {
+            double[] pmf = new double[size];
+            totalShift += s.steps() * discretise(new PrivacyLossDistribution(s.sampleRate(), s.noiseMultiplier()), tMin, tMax, dt, pmf);
+            fft.realForward(pmf, re, im);
+            for (int k = 0; k < bins; k++) {
+                double[] p = power(re[k], im[k], s.steps());
+                double r = accRe[k] * p[0] - accIm[k] * p[1];
+                accIm[k] = accRe[k] * p[1] + accIm[k] * p[0];
+                accRe[k] = r;
+            }
+        }
+        double[] composed = new double[fft.length()];
+        fft.realInverse(accRe, accIm, composed);
+        // Grid index j stands for t = (j − m)·Δ with m = size/2 − 1, so a sum of N indices is offset by (N−1)·m;
+        // the circular result at (J + (N−1)·m) mod length is the composed mass at grid index J.
+        long m = size / 2 - 1;
+        int offset = (int) Math.floorMod((total - 1) % fft.length() * m, (long) fft.length());
+        double[] p = new double[size];
+        for (int j = 0; j < size; j++) p[j] = composed[(j + offset) % fft.length()];
+        return readEpsilon(p, tMin + totalShift, dt, delta, deltaError);
+    }
+
+    /**
+     * Fills pmf[j] with the truncated PRV's mass in [t_j − Δ/2, t_j + Δ/2] (clipped to [tMin, tMax]) and returns
+     * the shift that makes the discrete mean equal the continuous one.
+     */
+    private static double discretise(PrivacyLossDistribution prv, double tMin, double tMax, double dt, double[] pmf)
+            throws Unavailable {
+        int size = pmf.length;
+        double[] lo = new double[2];
+        double[] hi = new double[2];
+        prv.cdfAndSurvival(tMin, lo);
+        double fMin = lo[0];
+        prv.cdfAndSurvival(tMax, hi);
+        double mass = 1 - fMin - hi[1];
+        double sMax = hi[1];
+        prv.cdfAndSurvival(tMin, lo);
+        double meanSum = 0;
+        double meanComp = 0;
+        for (int j = 0; j < size; j++) {
+            if (lo[1] == 0) break; // S underflowed: no mass from here on (pmf is already zero there)
+            double tj = tMin + j * dt;
+            if (j == size - 1) {
+                hi[0] = 1 - sMax;
+                hi[1] = sMax;
+            } else {
+                prv.cdfAndSurvival(tj + dt / 2, hi);
+            }
+            // Difference of whichever of F and S is the small one at the left end, to keep tail masses exact.
+            double mj = lo[1] <= 0.5 ? lo[1] - hi[1] : hi[0] - lo[0];
+            if (j == size - 1) mj = lo[1] <= 0.5 ? lo[1] - sMax : (1 - sMax) - lo[0];
+            pmf[j] = mj / mass;
+            double v = tj * pmf[j];
+            double t = meanSum + v;
+            meanComp += Math.abs(meanSum) >= Math.abs(v) ? (meanSum - t) + v : (v - t) + meanSum;
+            meanSum = t;
+            double[] swap = lo;
+            lo = hi;
+            hi = swap;
+        }
+        double shift = prv.truncatedMean(tMin, tMax) - (meanSum + meanComp);
+        if (!(Math.abs(shift) < dt / 2)) {
+            throw new Unavailable("the discrete mean differs from the continuous mean by more than half the mesh");
+        }
+        return shift;
+    }
+
+    /** (re + i·im)^k by repeated squaring: faster than polar form and its error grows only like k·2^-53. */
+    private static double[] power(double re, double im, long k) {
+        double rr = 1;
+        double ri = 0;
+        double br = re;
+        double bi = im;
+        while (k > 0) {
+            if ((k & 1) == 1) {
+                double t = rr * br - ri * bi;
+                ri = rr * bi + ri * br;
+                rr = t;
+            }
+            k >>= 1;
+            if (k > 0) {
+                double t = br * br - bi * bi;
+                bi = 2 * br * bi;
+                br = t;
+            }
+        }
+        return new double[] {rr, ri};
+    }
+
+    /**
+     * ε for δ* from the composed distribution p on t_j = t0 + j·Δ. With d1_i = Σ_{j≥i} p_j and
+     * d2_i = Σ_{j≥i} p_j·e^{t_i − t_j}, δ(t_i) = d1_i − d2_i; at the first i with δ(t_i) ≤ δ*,
+     * ε = t_i + log((d1_i − δ*)/d2_i). d2 is kept relative to t_i so that nothing overflows at large ε.
+     */
+    private Bounds readEpsilon(double[] p, double t0, double dt, double delta, double deltaError) throws Unavailable {
+        int n = p.length;
+        double[] d1 = new double[n];
+        double[] d2 = new double[n];
+        double decay = Math.exp(-dt);
+        double s1 = 0;
+        double s2 = 0;
+        for (int i = n - 1; i >= 0; i--) {
+            s1 += p[i];
+            s2 = p[i] + decay * s2;
+            d1[i] = s1;
+            d2[i] = s2;
+        }
+        double upper = epsilonAt(d1, d2, t0, dt, delta - deltaError) + epsError;
+        double estimate = epsilonAt(d1, d2, t0, dt, delta);
+        double lower = epsilonAt(d1, d2, t0, dt, delta + deltaError) - epsError;
+        if (!(upper < Double.POSITIVE_INFINITY)) throw new Unavailable("the composed distribution gives no finite epsilon");
+        return new Bounds(lower, estimate, upper);
+    }
+
+    private static double epsilonAt(double[] d1, double[] d2, double t0, double dt, double target) throws Unavailable {
+        // Binary search for the first i with d2_i − d1_i ≥ −δ*, i.e. δ(t_i) ≤ δ*; δ(t) decreases in t.
+        int lo = 0;
+        int hi = d1.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (d2[mid] - d1[mid] >= -target) hi = mid;
+            else lo = mid + 1;
+        }
+        if (lo == 0 || lo == d1.length) throw new Unavailable("delta " + target + " is not reached inside the grid");
+        return t0 + lo * dt + Math.log((d1[lo] - target) / d2[lo]);
+    }
+}

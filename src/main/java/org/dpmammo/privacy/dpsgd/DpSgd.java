@@ -1,0 +1,243 @@
+package org.dpmammo.privacy.dpsgd;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.dpmammo.autograd.Ops;
+import org.dpmammo.autograd.Variable;
+import org.dpmammo.nn.MixesExamples;
+import org.dpmammo.nn.Module;
+import org.dpmammo.nn.Parameter;
+import org.dpmammo.nn.PerExample;
+import org.dpmammo.nn.PerExampleLayer;
+import org.dpmammo.optim.Optimizer;
+import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.dpmammo.privacy.noise.GaussianNoise;
+import org.dpmammo.tensor.Shape;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * One DP-SGD step with Opacus' semantics and book-keeping's cost (DESIGN.md, "One DP training step"):
+ * per-example losses → one backward, in which every parameterised layer hands over its activation A and output
+ * gradient G instead of summing its weight gradient → per-example squared norms per layer (ghost or materialised)
+ * → clip factors cᵢ = min(1, C/(‖gᵢ‖ + 1e-6)) → each layer's clipped sum as gradients(A, diag(c)·G) → Gaussian
+ * noise N(0, σ²C²) per coordinate → division by the expected batch size q·N → the wrapped optimizer's step
+ * (SGD, Adam or AdamW: DP-SGD, DP-Adam, DP-AdamW).
+ *
+ * <p>The logical (Poisson) batch is processed in physical chunks to bound memory; since clipping is per example,
+ * chunking changes only the order of floating-point sums. An empty batch still adds noise and still spends privacy.
+ * If a ledger is attached, the step is reserved there before anything is computed (write-ahead).
+ */
+public final class DpSgd {
+    /** How the clipping norm is shared out. */
+    public enum Clipping {
+        /** One norm over all trainable parameters (Opacus' default). */
+        FLAT,
+        /** Each of the L layers clipped to C/√L, so the total stays ≤ C. */
+        PER_LAYER
+    }
+
+    /** The step's settings: σ, C, q, N, the chunk size, the clipping style. */
+    public record Config(double noiseMultiplier, double maxGradNorm, double sampleRate, int datasetSize, int physicalBatch, Clipping clipping) {
+        public Config {
+            if (!(noiseMultiplier >= 0) || Double.isInfinite(noiseMultiplier)) throw new IllegalArgumentException("noise multiplier σ must be finite and ≥ 0, got " + noiseMultiplier);
+            if (!(maxGradNorm > 0) || Double.isInfinite(maxGradNorm)) throw new IllegalArgumentException("clipping norm C must be positive, got " + maxGradNorm);
+            if (!(sampleRate > 0 && sampleRate <= 1)) throw new IllegalArgumentException("sample rate q must be in (0, 1], got " + sampleRate);
+            if (datasetSize <= 0) throw new IllegalArgumentException("dataset size must be positive, got " + datasetSize);
+            if (physicalBatch <= 0) throw new IllegalArgumentException("physical batch must be positive, got " + physicalBatch);
+        }
+
+        public double expectedBatchSize() {
+            return sampleRate * datasetSize;
+        }
+    }
+
+    /** What one step did: realised batch size, how many examples were clipped, their mean pre-clip norm. */
+    public record StepStats(int batchSize, int clipped, double meanNorm) {}
+
+    private final Module model;
+    private final Optimizer optimizer;
+    private final Config config;
+    private final GaussianNoise noise;
+    private final List<PerExampleLayer> layers = new ArrayList<>();
+    private final Map<String, Parameter> trainable = new LinkedHashMap<>();
+    private PrivacyLedger ledger;
+    private String phaseId;
+    private long maxSteps = Long.MAX_VALUE;
+
+    public DpSgd(Module model, Optimizer optimizer, Config config, GaussianNoise noise) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.config = config;
+        this.noise = noise;
+        validate();
+    }
+
+    /** Refuses models DP-SGD cannot handle, naming the module or parameter (as Opacus' ModuleValidator does). */
+    private void validate() {
+        Map<Parameter, Boolean> covered = new IdentityHashMap<>();
+        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
+            Module m = e.getValue();
+            if (m instanceof MixesExamples && m.isTraining()) {
+                throw new IllegalArgumentException("module '" + e.getKey() + "' (" + m.getClass().getSimpleName()
+                        + ") mixes examples in training mode, so per-example gradients do not exist: use GroupNorm or InstanceNorm under DP");
+            }
+            if (m instanceof PerExampleLayer l) {
+                boolean any = false;
+                for (Parameter p : l.perExampleParameters()) {
+                    covered.put(p, Boolean.TRUE);
+                    any |= p.requiresGrad();
+                }
+                if (any) layers.add(l);
+            }
+        }
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            if (!e.getValue().requiresGrad()) continue;
+            if (!covered.containsKey(e.getValue())) {
+                throw new IllegalArgumentException("parameter '" + e.getKey() + "' is trainable but its module has no per-example gradient rule; freeze it or use a supported layer");
+            }
+            trainable.put(e.getKey(), e.getValue());
+        }
+        for (Parameter p : optimizer.parameters()) {
+            if (p.requiresGrad() && !trainable.containsValue(p)) throw new IllegalArgumentException("the optimizer updates a parameter outside the model");
+        }
+    }
+
+    /** Records every step in the ledger before it runs, under the given phase (which must exist there). */
+    public DpSgd withLedger(PrivacyLedger ledger, String phaseId) {
+        this.ledger = ledger;
+        this.phaseId = phaseId;
+        return this;
+    }
+
+    /** The step count the privacy budget allows; stepping beyond it throws. */
+    public DpSgd withMaxSteps(long maxSteps) {
+        this.maxSteps = maxSteps;
+        return this;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** Thrown when a step would spend more than the planned budget. */
+    public static final class BudgetExhaustedException extends IllegalStateException {
+        public BudgetExhaustedException(String message) {
+            super(message);
+        }
+    }
+
+    /** One (A, G) pair handed over by a layer during backward. */
+    private record Capture(PerExampleLayer layer, Tensor activation, Tensor gradOut) {}
+
+    /**
+     * Runs global step {@code step} on the examples in {@code batch}. {@code perExampleLosses} maps a chunk of example
+     * indices to a loss vector [chunk] — one loss per example, each depending on its own example only.
+     */
+    public StepStats step(long step, int[] batch, Function<int[], Variable> perExampleLosses) throws IOException {
+        if (step >= maxSteps) {
+            throw new BudgetExhaustedException("step " + (step + 1) + " would exceed the " + maxSteps + " steps the privacy budget allows");
+        }
+        if (ledger != null) ledger.reserve(phaseId, step + 1);
+        Map<Parameter, float[]> sums = new IdentityHashMap<>();
+        for (Parameter p : trainable.values()) sums.put(p, new float[p.value().numel()]);
+        int clipped = 0;
+        double normSum = 0;
+        for (int from = 0; from < batch.length; from += config.physicalBatch()) {
+            int[] chunk = Arrays.copyOfRange(batch, from, Math.min(batch.length, from + config.physicalBatch()));
+            List<Capture> captures = backwardWithCapture(chunk, perExampleLosses);
+            float[][] layerNorms = new float[captures.size()][];
+            for (int k = 0; k < captures.size(); k++) {
+                Capture c = captures.get(k);
+                layerNorms[k] = c.layer().perExampleSqNorms(c.activation(), c.gradOut());
+            }
+            float[][] factors = clipFactors(layerNorms, chunk.length);
+            for (int i = 0; i < chunk.length; i++) {
+                double total = 0;
+                for (float[] n : layerNorms) total += n[i];
+                double norm = Math.sqrt(total);
+                normSum += norm;
+                if (!(norm <= config.maxGradNorm())) clipped++;
+            }
+            for (int k = 0; k < captures.size(); k++) {
+                Capture c = captures.get(k);
+                Tensor[] grads = c.layer().gradients(c.activation(), PerExample.scaleExamples(c.gradOut(), factors[k]));
+                List<Parameter> ps = c.layer().perExampleParameters();
+                for (int j = 0; j < ps.size(); j++) {
+                    if (grads[j] == null || !ps.get(j).requiresGrad()) continue;
+                    float[] acc = sums.get(ps.get(j));
+                    float[] g = grads[j].toArray();
+                    for (int t = 0; t < acc.length; t++) acc[t] += g[t];
+                }
+            }
+        }
+        // Noise in a fixed parameter order from the step's own keystream, so a resumed run adds the same noise.
+        noise.source().seekStep(step);
+        double std = config.noiseMultiplier() * config.maxGradNorm();
+        float scale = (float) (1.0 / config.expectedBatchSize());
+        for (Parameter p : trainable.values()) {
+            float[] acc = sums.get(p);
+            noise.addTo(acc, 0, acc.length, std);
+            for (int t = 0; t < acc.length; t++) acc[t] *= scale;
+            p.setGrad(Tensor.of(acc, p.value().shapeRef()));
+        }
+        optimizer.step();
+        optimizer.zeroGrad();
+        return new StepStats(batch.length, clipped, batch.length == 0 ? 0 : normSum / batch.length);
+    }
+
+    /** Per-example losses of a chunk, one backward, and the (A, G) of every trainable layer, each layer once. */
+    private List<Capture> backwardWithCapture(int[] chunk, Function<int[], Variable> perExampleLosses) {
+        List<Capture> captures = new ArrayList<>();
+        Map<PerExampleLayer, Boolean> seen = new IdentityHashMap<>();
+        for (PerExampleLayer l : layers) {
+            l.setGradientSink((layer, a, g) -> {
+                if (seen.put(layer, Boolean.TRUE) != null) {
+                    throw new IllegalStateException(layer.getClass().getSimpleName() + " was applied twice in one DP step: its per-example"
+                            + " gradient would need cross terms; run it once on the concatenated batch");
+                }
+                captures.add(new Capture(layer, a, g));
+            });
+        }
+        try {
+            Variable losses = perExampleLosses.apply(chunk);
+            if (losses.rank() != 1 || losses.size(0) != chunk.length) {
+                throw new IllegalArgumentException("per-example losses must be a vector of " + chunk.length + ", got " + Shape.str(losses.value().shapeRef()));
+            }
+            // The sum, not the mean: each example's own gradient reaches the layers unscaled.
+            if (chunk.length > 0 && losses.requiresGrad()) Ops.sum(losses, false).backward();
+        } finally {
+            for (PerExampleLayer l : layers) l.setGradientSink(null);
+        }
+        return captures;
+    }
+
+    /** cᵢ per capture (rows) and example (columns): flat uses the total norm, per-layer each layer's own. */
+    private float[][] clipFactors(float[][] layerNorms, int n) {
+        float[][] f = new float[layerNorms.length][n];
+        double c = config.maxGradNorm();
+        if (config.clipping() == Clipping.FLAT) {
+            for (int i = 0; i < n; i++) {
+                double total = 0;
+                for (float[] l : layerNorms) total += l[i];
+                float ci = factor(Math.sqrt(total), c);
+                for (float[] row : f) row[i] = ci;
+            }
+        } else {
+            double perLayer = c / Math.sqrt(Math.max(1, layers.size()));
+            for (int k = 0; k < layerNorms.length; k++) for (int i = 0; i < n; i++) f[k][i] = factor(Math.sqrt(layerNorms[k][i]), perLayer);
+        }
+        return f;
+    }
+
+    /** min(1, C/(‖g‖ + 1e-6)); a non-finite norm drops the example (factor 0) rather than poisoning the sum. */
+    static float factor(double norm, double c) {
+        if (!Double.isFinite(norm)) return 0f;
+        return (float) Math.min(1.0, c / (norm + 1e-6));
+    }
+}

@@ -1,0 +1,153 @@
+package org.dpmammo.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.dpmammo.data.Datasets;
+import org.dpmammo.data.FileDataset;
+import org.dpmammo.data.GrayImage;
+import org.dpmammo.data.ImageIo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DataCommandTest {
+    @TempDir
+    Path dir;
+
+    private record Result(int rc, String out, String err) {}
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void everySubcommandHasHelp() {
+        for (String sub : new String[] {"inspect", "phantom", "split", "sheet"}) {
+            Result r = run("data", sub, "--help");
+            assertEquals(0, r.rc(), sub);
+            assertTrue(r.out().contains("dpmammo data " + sub), r.out());
+        }
+        assertEquals(0, run("data", "--help").rc());
+        assertEquals(2, run("data").rc());
+        assertEquals(2, run("data", "frobnicate").rc());
+    }
+
+    @Test
+    void badInputIsOneLine() {
+        Result missing = run("data", "inspect", dir.resolve("nope").toString());
+        assertEquals(1, missing.rc());
+        assertTrue(missing.err().contains("nope") && missing.err().strip().lines().count() == 1, missing.err());
+        assertEquals(2, run("data", "phantom", "--out", dir.resolve("p").toString(), "--size", "100").rc());
+        assertEquals(2, run("data", "phantom", "--out", dir.resolve("p").toString(), "--count", "x").rc());
+        assertEquals(2, run("data", "phantom", "--out", dir.resolve("p").toString(), "--fractions", "0.5,0.5,0.5").rc());
+        assertEquals(2, run("data", "phantom").rc());
+        assertEquals(2, run("data", "inspect").rc());
+        assertFalse(Files.exists(dir.resolve("p")));
+    }
+
+    @Test
+    void phantomWritesTheStudyLayoutThatReadersAccept() throws IOException {
+        Path out = dir.resolve("ph");
+        Result r = run("data", "phantom", "--out", out.toString(), "--count", "60", "--size", "64", "--seed", "4");
+        assertEquals(0, r.rc(), r.err());
+        Map<String, FileDataset> splits = Datasets.splits(out);
+        assertEquals(Set.of("train", "val", "test"), splits.keySet());
+        // 70/15/15 of each observed class: exact up to rounding per class.
+        assertEquals(60, splits.values().stream().mapToInt(FileDataset::size).sum());
+        assertEquals(42, splits.get("train").size(), 1);
+        assertEquals(9, splits.get("val").size(), 1);
+        int train = splits.get("train").size();
+        assertEquals(64, splits.get("test").image(0).width());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(1, s.count(), "no staging folder is left behind");
+        }
+        // Writing again refuses and leaves the first result intact.
+        assertEquals(1, run("data", "phantom", "--out", out.toString(), "--count", "5").rc());
+        assertEquals(train, Datasets.splits(out).get("train").size());
+
+        Result json = run("data", "inspect", out.toString(), "--json");
+        assertEquals(0, json.rc(), json.err());
+        JsonNode j = new ObjectMapper().readTree(json.out());
+        assertEquals(60, j.get("images").asInt());
+        assertEquals(train, j.get("splits").get("train").get("patients").asInt());
+        assertEquals(0, j.get("patientOverlap").get("train~test").get("shared").asInt());
+    }
+
+    @Test
+    void splitKeepsPatientsTogetherAndStratifies() throws IOException {
+        // 40 patients with 1 to 3 patches each, mixed classes.
+        Path src = dir.resolve("src");
+        int files = 0;
+        for (int p = 0; p < 40; p++) {
+            for (int k = 0; k <= p % 3; k++) {
+                int benign = (p + k) % 4 == 0 ? 0 : 1;
+                String split = p % 2 == 0 ? "train" : "test";
+                Path f = src.resolve(split).resolve("is_benign_" + (benign == 1)).resolve(
+                        "patientx__P_" + p + "_image" + k + "_mass" + k + "_is_benign_" + benign + ".png");
+                ImageIo.writePng(f, new GrayImage(2, 2, 255, new short[] {(short) p, (short) k, 0, 0}));
+                files++;
+            }
+        }
+        Path out = dir.resolve("split");
+        Result r = run("data", "split", src.toString(), "--out", out.toString(), "--seed", "3");
+        assertEquals(0, r.rc(), r.err());
+        Map<String, FileDataset> splits = Datasets.splits(out);
+        int total = 0;
+        Set<String> seen = new HashSet<>();
+        for (FileDataset d : splits.values()) {
+            total += d.size();
+            Set<String> here = new HashSet<>();
+            for (int i = 0; i < d.size(); i++) here.add(d.patientId(i));
+            for (String p : here) assertTrue(seen.add(p), "patient " + p + " in two splits");
+        }
+        assertEquals(files, total);
+        assertTrue(splits.get("train").size() >= 0.6 * files && splits.get("train").size() <= 0.8 * files, r.out());
+        for (FileDataset d : splits.values()) assertTrue(d.classCounts()[0] > 0 && d.classCounts()[1] > 0, r.out());
+    }
+
+    @Test
+    void inspectRealDataFindsNoLeaks() throws IOException {
+        Path root = Path.of("..", "shared", "data", "cbis-ddsm");
+        if (!Files.isDirectory(root) && System.getProperty("dpmammo.shared") != null) {
+            root = Path.of(System.getProperty("dpmammo.shared"), "data", "cbis-ddsm");
+        }
+        assumeTrue(Files.isDirectory(root), "real data not found (../shared/data/cbis-ddsm; or set -Ddpmammo.shared)");
+        Result r = run("data", "inspect", root.toString(), "--json");
+        assertEquals(0, r.rc(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(1698, j.get("images").asInt());
+        assertEquals(579, j.get("splits").get("train").get("benign").asInt());
+        assertEquals(157, j.get("splits").get("test").get("malignant").asInt());
+        assertEquals(0, j.get("duplicateGroups").get("acrossSplits").asInt());
+        for (JsonNode o : j.get("patientOverlap")) assertEquals(0, o.get("shared").asInt());
+        assertEquals(1104, j.get("splits").get("train").get("channelsXdepth").get("1x8-bit").asInt());
+    }
+
+    @Test
+    void sheetFromThePhantom() throws IOException {
+        Path png = dir.resolve("sheet.png");
+        Result r = run("data", "sheet", "phantom:64:40:1", "--out", png.toString(), "--count", "16", "--columns", "4");
+        assertEquals(0, r.rc(), r.err());
+        GrayImage g = ImageIo.read(png);
+        // 4 columns of 64 px with 2 px gaps; two blocks of 2 rows, plus a 16 px band.
+        assertEquals(4 * 64 + 5 * 2, g.width());
+        assertEquals(2 * (2 * 64 + 3 * 2) + 16, g.height());
+    }
+}
