@@ -108,7 +108,8 @@ public final class ClassifierTrainer {
         }
         if (s.resume() && Files.exists(out.resolve("config.json"))) {
             ObjectNode before = (ObjectNode) JSON.readTree(out.resolve("config.json").toFile());
-            ObjectNode now = config.deepCopy();
+            // Through text, so that numbers compare by value and not by node type (a long seed reads back as an int).
+            ObjectNode now = (ObjectNode) JSON.readTree(JSON.writeValueAsString(config));
             before.remove("epochs");
             now.remove("epochs");
             if (!before.equals(now)) throw new IllegalStateException(out + " holds a run with other settings; --resume needs the same ones (only --epochs may grow)");

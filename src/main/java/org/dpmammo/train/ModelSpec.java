@@ -15,12 +15,13 @@ public record ModelSpec(SwinConfig swin, SwinTransformer.Head head, int classes)
     public static final String KEY = "dpmammo.model";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** "paper" (torchvision swin_t, 224×224) or "cpu" (the reduced model, 64×64). */
+    /** "paper" (torchvision swin_t, 224×224), "cpu" (the reduced model, 64×64) or "tiny" (32×32, for tests and smoke runs). */
     public static SwinConfig preset(String name) {
         return switch (name) {
             case "paper" -> SwinConfig.swinT();
             case "cpu" -> SwinConfig.cpu();
-            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (paper, cpu)");
+            case "tiny" -> SwinConfig.tiny();
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (paper, cpu, tiny)");
         };
     }
 

@@ -53,6 +53,11 @@ public record SwinConfig(int imageSize, int patchSize, int embedDim, int[] depth
         return new SwinConfig(64, 4, 48, new int[] {2, 2, 2}, new int[] {3, 6, 12}, 4, 4.0, 0.1);
     }
 
+    /** A test-sized model (the shape of the torchvision fixture): 32×32 input, width 24, depths 2-2, heads 2-4, window 4. */
+    public static SwinConfig tiny() {
+        return new SwinConfig(32, 4, 24, new int[] {2, 2}, new int[] {2, 4}, 4, 4.0, 0.1);
+    }
+
     /** Width of the pooled feature: embedDim·2^(stages−1) (768 for Swin-T). */
     public int numFeatures() {
         return embedDim << (depths.length - 1);
