@@ -9,12 +9,13 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.cli.bench.Benchmark;
 import org.dpmammo.cli.bench.PrivacyBench;
 import org.dpmammo.cli.bench.DataBench;
+import org.dpmammo.cli.bench.SwinBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench());
+        return List.of(new PrivacyBench(), new DataBench(), new SwinBench());
     }
 
     @Override
