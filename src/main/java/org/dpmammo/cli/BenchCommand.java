@@ -9,13 +9,17 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.cli.bench.Benchmark;
 import org.dpmammo.cli.bench.PrivacyBench;
 import org.dpmammo.cli.bench.DataBench;
+import org.dpmammo.cli.bench.DpBench;
+import org.dpmammo.cli.bench.GpuBench;
+import org.dpmammo.cli.bench.ConvBench;
+import org.dpmammo.cli.bench.GemmBench;
 import org.dpmammo.cli.bench.SwinBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench(), new SwinBench());
+        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new GpuBench(), new GemmBench(), new ConvBench(), new SwinBench());
     }
 
     @Override

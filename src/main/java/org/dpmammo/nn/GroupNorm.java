@@ -31,7 +31,10 @@ public final class GroupNorm extends AffineNorm {
     protected Variable normalize(Variable x) {
         int[] s = x.value().shape();
         if (s.length < 2 || s[1] != numChannels) throw new IllegalArgumentException("GroupNorm(" + numGroups + ", " + numChannels + "): input " + Shape.str(s));
-        Variable grouped = Ops.reshape(x, s[0], numGroups, -1);
+        // The group length is spelled out rather than inferred with −1, which cannot be resolved for an empty batch.
+        int groupLen = numChannels / numGroups;
+        for (int i = 2; i < s.length; i++) groupLen *= s[i];
+        Variable grouped = Ops.reshape(x, s[0], numGroups, groupLen);
         return Ops.reshape(NnOps.normalize(grouped, eps, 2), s);
     }
 

@@ -16,7 +16,8 @@ import org.dpmammo.util.Rng;
  *
  * <p>Backward, with x and G = ∂L/∂y flattened to M = N·… rows: ∂x = G·W, ∂W = Gᵀ·x, ∂b = Σ_rows G.
  * Per-example view (DP): A = x [N, T, in] and G [N, T, out] with T the product of the middle axes (1 for plain
- * [N, in]); example i's gradient is ∂Wᵢ = Gᵢᵀ·Aᵢ and ∂bᵢ = Σ_t Gᵢ,t.
+ * [N, in]); example i's gradient is ∂Wᵢ = Gᵢᵀ·Aᵢ and ∂bᵢ = Σ_t Gᵢ,t. Its squared norm is ‖aᵢ‖²‖gᵢ‖² when T = 1,
+ * and ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩ (ghost norm) in general, cheaper than materialising ∂Wᵢ when 2T² &lt; in·out.
  */
 public final class Linear extends Module implements PerExampleLayer {
     public final int inFeatures, outFeatures;

@@ -53,9 +53,10 @@ public abstract class Module {
      */
     protected Tensor registerBuffer(String name, Tensor value, boolean integer) {
         checkName(name);
-        buffers.put(name, value.compact());
+        Tensor stored = value.compact();
+        buffers.put(name, stored);
         if (integer) integerBuffers.add(name);
-        return value;
+        return stored;
     }
 
     protected Tensor buffer(String name) {

@@ -19,8 +19,12 @@ import org.dpmammo.tensor.Tensor;
  * norms (materialised, or the ghost-norm identity ‖GᵢᵀAᵢ‖² = ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩):
  * <ul>
  *   <li>A and G are exactly what the layer's gradient rule uses; their layouts are documented on each layer.
+ *       Either may be a strided view shared with the graph: read them, never write them.
  *   <li>{@link #gradients} is linear in G, so the clipped sum Σᵢ cᵢ gᵢ = Aᵀ·diag(c)·G is
  *       {@code gradients(A, G scaled by cᵢ along axis 0)}.
+ *   <li>Axis 0 of A and G is the example axis, so callers keep examples first: Swin's window attention should
+ *       apply its Linear layers to [N, windows·T, C] rather than torchvision's [N·windows, T, C] (the same map),
+ *       or each window would pass for an example.
  *   <li>A layer applied k times in one graph (a discriminator on real and on fake images) calls the sink k times,
  *       once per application; pairing the examples of the calls is the engine's business.
  * </ul>

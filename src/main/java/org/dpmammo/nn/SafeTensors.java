@@ -78,7 +78,7 @@ public final class SafeTensors {
             DType dt = int64Keys.contains(name) ? DType.I64 : DType.F32;
             if (dt == DType.I64) {
                 for (float v : t.toArray()) {
-                    if (v != Math.rint(v)) throw new IllegalArgumentException("safetensors: integer tensor '" + name + "' holds " + v);
+                    if (!Float.isFinite(v) || v != Math.rint(v)) throw new IllegalArgumentException("safetensors: integer tensor '" + name + "' holds " + v);
                 }
             }
             ObjectNode entry = header.putObject(name);
@@ -197,6 +197,7 @@ public final class SafeTensors {
             numel *= dims[i];
             if (numel > Integer.MAX_VALUE - 8) throw bad(file, "tensor '" + name + "' has more elements than a Java array holds");
         }
+        if (numel * dtype.bytes > Integer.MAX_VALUE - 8) throw bad(file, "tensor '" + name + "' has more than 2 GB of data, more than one read buffer holds");
         if (offsets == null || !offsets.isArray() || offsets.size() != 2
                 || !offsets.get(0).canConvertToLong() || !offsets.get(0).isIntegralNumber()
                 || !offsets.get(1).canConvertToLong() || !offsets.get(1).isIntegralNumber()) {

@@ -1,6 +1,7 @@
 package org.dpmammo.optim;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,11 @@ public abstract class Optimizer {
     protected Optimizer(List<Parameter> params, double lr) {
         if (!(lr >= 0)) throw new IllegalArgumentException(getClass().getSimpleName() + ": learning rate " + lr + " must be ≥ 0");
         this.params = List.copyOf(params);
+        // A parameter listed twice would be updated twice per step, as PyTorch also refuses.
+        Map<Parameter, Boolean> seen = new IdentityHashMap<>();
+        for (Parameter p : this.params) {
+            if (seen.put(p, Boolean.TRUE) != null) throw new IllegalArgumentException(getClass().getSimpleName() + ": a parameter appears twice in the list");
+        }
         for (int i = 0; i < this.params.size(); i++) slots.add(new LinkedHashMap<>());
         this.lr = lr;
     }

@@ -79,6 +79,7 @@ class NormTest {
         GradCheck.Result r = GradCheck.run(() -> gn.forward(xv), withParams(xv, gn), 5e-3);
         assertTrue(r.passed(), r.toString());
         assertThrows(IllegalArgumentException.class, () -> new GroupNorm(3, 4));
+        TestTensors.assertShape(gn.forward(Variable.constant(Tensor.zeros(0, 4, 2, 2))).value(), 0, 4, 2, 2);
     }
 
     @Test

@@ -1,0 +1,188 @@
+package org.dpmammo.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.autograd.NnOps;
+import org.dpmammo.autograd.Ops;
+import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.cli.CliSupport;
+import org.dpmammo.nn.Conv2d;
+import org.dpmammo.nn.Flatten;
+import org.dpmammo.nn.InstanceNorm2d;
+import org.dpmammo.nn.LeakyReLU;
+import org.dpmammo.nn.Linear;
+import org.dpmammo.nn.Module;
+import org.dpmammo.nn.Sequential;
+import org.dpmammo.optim.Adam;
+import org.dpmammo.privacy.dpsgd.DpSgd;
+import org.dpmammo.privacy.noise.GaussianNoise;
+import org.dpmammo.privacy.noise.RandomSource;
+import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.Rng;
+
+/**
+ * {@code dpmammo bench dpsgd}: the cost of privacy. For each model, one non-private training step (forward, mean
+ * loss, backward, Adam) against one DP-SGD step on the same batch (per-example norms, clipping, clipped sums,
+ * noise, Adam), as the median of several timed steps after warm-up, and the peak heap each needs; plus the same
+ * with all but the head frozen.
+ */
+public final class DpBench implements Benchmark {
+    @Override
+    public String name() {
+        return "dpsgd";
+    }
+
+    @Override
+    public String summary() {
+        return "DP-SGD step vs non-private step (time and peak memory), all trainable and head-only";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("examples per step (default 64)").build());
+        o.addOption(Option.builder().longOpt("reps").hasArg().argName("R").desc("timed steps per measurement (default 5)").build());
+        return o;
+    }
+
+    /** A model, its input shape per example, and a factory so both variants start from the same weights. */
+    private record Case(String name, int[] inputShape, Supplier<Sequential> model) {}
+
+    /** The study's discriminator pattern (k6 s2 p2 convs, InstanceNorm, LeakyReLU 0.1) at 64×64 with ndf = 32. */
+    static Sequential discriminator64() {
+        Rng rng = new Rng(1);
+        return new Sequential(
+                new Conv2d(2, 32, 6, 2, 2, false, rng), new LeakyReLU(0.1f),
+                new Conv2d(32, 64, 6, 2, 2, false, rng), new InstanceNorm2d(64, 1e-5f, true), new LeakyReLU(0.1f),
+                new Conv2d(64, 128, 6, 2, 2, false, rng), new InstanceNorm2d(128, 1e-5f, true), new LeakyReLU(0.1f),
+                new Conv2d(128, 256, 6, 2, 2, false, rng), new InstanceNorm2d(256, 1e-5f, true), new LeakyReLU(0.1f),
+                new Flatten(), new Linear(256 * 4 * 4, 1, rng));
+    }
+
+    /** Per-example losses of a batch: BCE of the sigmoid score against alternating targets. */
+    private static Function<int[], Variable> losses(Module m, Tensor x) {
+        return idx -> {
+            int per = x.numel() / x.size(0);
+            int[] shape = x.shape();
+            shape[0] = idx.length;
+            Tensor xb = Tensor.zeros(shape);
+            float[] t = new float[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                System.arraycopy(x.data(), idx[i] * per, xb.data(), i * per, per);
+                t[i] = idx[i] % 2;
+            }
+            Variable p = Ops.sigmoid(Ops.reshape(m.forward(Variable.constant(xb)), idx.length));
+            return NnOps.binaryCrossEntropy(p, Tensor.of(t, idx.length));
+        };
+    }
+
+    private static void freezeAllButLast(Sequential m) {
+        m.setFrozen(true);
+        m.get(m.size() - 1).setFrozen(false);
+    }
+
+    private record Timing(double medianMs, long peakBytes) {}
+
+    private static Timing measure(int reps, Runnable step) {
+        for (int i = 0; i < 2; i++) step.run();
+        double[] ms = new double[reps];
+        System.gc();
+        List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
+        long base = 0;
+        for (MemoryPoolMXBean p : heap) {
+            p.resetPeakUsage();
+            base += p.getUsage().getUsed();
+        }
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            step.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        long peak = 0;
+        for (MemoryPoolMXBean p : heap) peak += p.getPeakUsage().getUsed();
+        Arrays.sort(ms);
+        return new Timing(ms[reps / 2], Math.max(0, peak - base));
+    }
+
+    @Override
+    public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
+        int batch = CliSupport.intOpt(cl, "batch", 64);
+        int reps = CliSupport.intOpt(cl, "reps", 5);
+        List<Case> cases = List.of(new Case("gan-discriminator-64 (ndf 32)", new int[] {2, 64, 64}, DpBench::discriminator64));
+        ObjectMapper mapper = new ObjectMapper();
+        ArrayNode rows = mapper.createArrayNode();
+        List<String> lines = new ArrayList<>();
+        for (Case c : cases) {
+            for (boolean headOnly : new boolean[] {false, true}) {
+                int[] shape = new int[c.inputShape().length + 1];
+                shape[0] = batch;
+                System.arraycopy(c.inputShape(), 0, shape, 1, c.inputShape().length);
+                Tensor x = Tensor.zeros(shape);
+                Rng rng = new Rng(7);
+                for (int i = 0; i < x.numel(); i++) x.data()[i] = (float) rng.uniform(-1, 1);
+                int[] all = new int[batch];
+                for (int i = 0; i < batch; i++) all[i] = i;
+
+                Sequential plain = c.model().get();
+                if (headOnly) freezeAllButLast(plain);
+                Adam adam = new Adam(plain.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0);
+                Timing p = measure(reps, () -> {
+                    Ops.mean(losses(plain, x).apply(all), false).backward();
+                    adam.step();
+                    adam.zeroGrad();
+                });
+
+                Sequential priv = c.model().get();
+                if (headOnly) freezeAllButLast(priv);
+                DpSgd dp = new DpSgd(priv, new Adam(priv.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0),
+                        new DpSgd.Config(1.0, 1.0, (double) batch / (10 * batch), 10 * batch, batch, DpSgd.Clipping.FLAT),
+                        new GaussianNoise(RandomSource.secure()));
+                long[] step = {0};
+                Timing d = measure(reps, () -> {
+                    try {
+                        dp.step(step[0]++, all, losses(priv, x));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                String name = c.name() + (headOnly ? ", head only" : ", all trainable");
+                lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
+                        d.medianMs() / p.medianMs(), p.peakBytes() / 1e6, d.peakBytes() / 1e6, (double) d.peakBytes() / Math.max(1, p.peakBytes())));
+                ObjectNode r = rows.addObject();
+                r.put("model", c.name());
+                r.put("trainable", headOnly ? "head" : "all");
+                r.put("batch", batch);
+                r.put("nonPrivateMs", p.medianMs());
+                r.put("dpMs", d.medianMs());
+                r.put("timeRatio", d.medianMs() / p.medianMs());
+                r.put("nonPrivatePeakBytes", p.peakBytes());
+                r.put("dpPeakBytes", d.peakBytes());
+            }
+        }
+        if (json) {
+            ObjectNode root = mapper.createObjectNode();
+            root.put("threads", Parallel.threads());
+            root.set("results", rows);
+            out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+            return;
+        }
+        out.printf("DP-SGD overhead, batch %d, %d threads (median of %d steps; peak heap above the idle baseline)%n", batch, Parallel.threads(), reps);
+        out.printf("%-48s %10s %10s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "plain MB", "DP MB", "memory");
+        lines.forEach(out::println);
+    }
+}
