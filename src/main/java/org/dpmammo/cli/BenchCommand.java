@@ -14,12 +14,21 @@ import org.dpmammo.cli.bench.GpuBench;
 import org.dpmammo.cli.bench.ConvBench;
 import org.dpmammo.cli.bench.GanBench;
 import org.dpmammo.cli.bench.GemmBench;
+import org.dpmammo.cli.bench.SwinBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new GpuBench(), new GemmBench(), new ConvBench(), new GanBench());
+        return List.of(
+                new GemmBench(),
+                new ConvBench(),
+                new PrivacyBench(),
+                new DataBench(),
+                new DpBench(),
+                new GanBench(),
+                new SwinBench(),
+                new GpuBench());
     }
 
     @Override

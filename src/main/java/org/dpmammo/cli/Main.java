@@ -16,6 +16,7 @@ public final class Main {
                 new DataCommand(),
                 new AuditCommand(),
                 new GanCommand(),
+                new ClassifierCommand(),
                 new BenchCommand());
     }
 
