@@ -53,10 +53,11 @@ class KillAndResumeTest {
             });
             reader.start();
             if (kills < KILLS) {
-                // Kill while training: wait until this child has finished a step, then a random moment within 100 ms.
-                long before = lastDone.get(), startWait = System.nanoTime();
-                while (lastDone.get() == before && p.isAlive() && System.nanoTime() - startWait < 30_000_000_000L) Thread.sleep(2);
-                Thread.sleep(rng.nextInt(100));
+                // Kill while training: wait until this child has finished 1–3 more steps (counted in steps, not time, so
+                // a fast machine cannot run through the whole schedule between kills), then a random moment within 3 ms.
+                long target = lastDone.get() + 1 + rng.nextInt(3), startWait = System.nanoTime();
+                while (lastDone.get() < target && p.isAlive() && System.nanoTime() - startWait < 30_000_000_000L) Thread.sleep(1);
+                Thread.sleep(rng.nextInt(3));
                 if (p.isAlive()) kills++;
                 p.destroyForcibly(); // SIGKILL on Linux: no shutdown hooks, no finally blocks
             }

@@ -15,7 +15,7 @@ import org.dpmammo.util.Rng;
  * and "done k" after step k is complete and checkpointed, and writes the final model to final.safetensors.
  */
 public final class KillResumeChild {
-    static final int N = 64, FEATURES = 16, STEPS = 120;
+    static final int N = 64, FEATURES = 16, STEPS = 300;
 
     static Sequential model() {
         Rng rng = new Rng(3);
