@@ -1,0 +1,252 @@
+package org.dpmammo.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.data.Dataset;
+import org.dpmammo.data.Datasets;
+import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.train.Classifier;
+import org.dpmammo.train.ClassifierTrainer;
+import org.dpmammo.train.CurvePlot;
+import org.dpmammo.train.Metrics;
+import org.dpmammo.util.AtomicFiles;
+
+/** {@code dpmammo classifier train|evaluate|predict}: the study's Swin classifier, with or without DP-SGD. */
+public final class ClassifierCommand implements Command {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Override
+    public String name() {
+        return "classifier";
+    }
+
+    @Override
+    public String summary() {
+        return "train (optionally with DP-SGD), evaluate and apply the Swin classifier";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            PrintStream p = args.length == 0 ? err : out;
+            p.println("usage: dpmammo classifier <subcommand> [options]   (each has --help)");
+            p.println();
+            p.println("  train     --train DIR [--train DIR2 …] --val DIR --out RUN [--dp --target-epsilon E …]");
+            p.println("  evaluate  --checkpoint F --data DIR [--data DIR2 …] [--json]");
+            p.println("  predict   --checkpoint F --data DIR --out FILE.csv");
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "train" -> train(rest, out);
+                case "evaluate" -> evaluate(rest, out);
+                case "predict" -> predict(rest, out);
+                default -> throw new UsageException("unknown subcommand '" + args[0] + "' (train, evaluate, predict)");
+            };
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // Settings the layers below refuse (a used run folder, a model DP cannot train, an unmet ε) are usage errors.
+            throw new UsageException(args[0] + ": " + e.getMessage());
+        }
+    }
+
+    private static Option opt(String name, String arg, String desc) {
+        Option.Builder b = Option.builder().longOpt(name).desc(desc);
+        if (arg != null) b.hasArg().argName(arg);
+        return b.build();
+    }
+
+    private static int train(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(Option.builder().longOpt("train").hasArgs().argName("DIR").desc("training data (repeatable: real and synthetic folders are mixed)").build());
+        o.addOption(opt("val", "DIR", "validation data, used for model selection"));
+        o.addOption(opt("out", "RUN", "run folder"));
+        o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64) or tiny (32×32, tests); default paper"));
+        o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation and (without --secure-noise) DP randomness; default 42"));
+        o.addOption(opt("epochs", "N", "epochs; default 300 (the study's)"));
+        o.addOption(opt("batch-size", "B", "logical batch (expected batch under DP); default 128"));
+        o.addOption(opt("lr", "LR", "AdamW learning rate; default 1e-5"));
+        o.addOption(opt("weight-decay", "WD", "AdamW weight decay; default 1e-8"));
+        o.addOption(opt("label-smoothing", "E", "cross-entropy label smoothing; default 0.1"));
+        o.addOption(opt("head", "KIND", "linear (Linear(F→2)) or mlp (Linear(F→F/2), LeakyReLU(0.2), Linear(F/2→2)); default mlp"));
+        o.addOption(opt("freeze", "WHAT", "backbone (train the head only, on cached features) or none; default backbone"));
+        o.addOption(opt("init-weights", "FILE", "safetensors with torchvision names (e.g. swin_t ImageNet weights); mismatches are reported"));
+        o.addOption(opt("dp", null, "train with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise, RDP accounting)"));
+        o.addOption(opt("target-epsilon", "E", "DP: ε reached after all epochs (noise calibrated to it)"));
+        o.addOption(opt("delta", "D", "DP: δ; default 1e-4"));
+        o.addOption(opt("max-grad-norm", "C", "DP: per-example clipping norm; default 1.0"));
+        o.addOption(opt("secure-noise", null, "DP: draw noise and batches from the OS's secure source instead of the seed"));
+        o.addOption(opt("physical-batch", "B", "examples per forward/backward pass (memory); default 16"));
+        o.addOption(opt("threads", "T", "image decoding threads; default 2"));
+        o.addOption(opt("resume", null, "continue the run in --out from its last completed epoch"));
+        CommandLine cl = CliSupport.parse("classifier train", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo classifier train --train DIR [--train DIR2 …] --val DIR --out RUN [options]",
+                    "The study's classifier training (paper.md §3–4): per-epoch validation, best checkpoint by validation "
+                            + "AUPRC (benign positive); under DP only among epochs whose spent ε is in (0.75, 1.05) × target.", o,
+                    "Writes config.json, provenance.json, metrics.csv, metrics.json, ledger.json (DP), checkpoints/, val-roc.png, val-pr.png.");
+            return 0;
+        }
+        String[] trains = cl.getOptionValues("train");
+        if (trains == null) throw new UsageException("missing required option --train");
+        for (String t : trains) requireExists(t, "--train");
+        String val = CliSupport.required(cl, "val");
+        requireExists(val, "--val");
+        Path outDir = Path.of(CliSupport.required(cl, "out"));
+        String preset = cl.getOptionValue("preset", "paper");
+        if (!List.of("paper", "cpu", "tiny").contains(preset)) throw new UsageException("--preset: expected paper, cpu or tiny, got '" + preset + "'");
+        String head = cl.getOptionValue("head", "mlp");
+        if (!List.of("linear", "mlp").contains(head)) throw new UsageException("--head: expected linear or mlp, got '" + head + "'");
+        String freeze = cl.getOptionValue("freeze", "backbone");
+        if (!List.of("backbone", "none").contains(freeze)) throw new UsageException("--freeze: expected backbone or none, got '" + freeze + "'");
+        Path init = cl.hasOption("init-weights") ? Path.of(cl.getOptionValue("init-weights")) : null;
+        if (init != null && !Files.isRegularFile(init)) throw new UsageException("--init-weights: " + init + " is not a file");
+        boolean dp = cl.hasOption("dp");
+        double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
+        if (dp && !(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
+        if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("secure-noise"))) throw new UsageException("--target-epsilon and --secure-noise need --dp");
+        double delta = CliSupport.doubleOpt(cl, "delta", 1e-4);
+        if (!(delta > 0 && delta < 1)) throw new UsageException("--delta: expected a value in (0, 1), got " + delta);
+        double c = CliSupport.doubleOpt(cl, "max-grad-norm", 1.0);
+        if (!(c > 0 && c < Double.POSITIVE_INFINITY)) throw new UsageException("--max-grad-norm: expected a positive value, got " + c);
+        int epochs = positive(cl, "epochs", 300);
+        int batch = positive(cl, "batch-size", 128);
+        double lr = CliSupport.doubleOpt(cl, "lr", 1e-5);
+        if (!(lr > 0)) throw new UsageException("--lr: expected a positive value, got " + lr);
+        double wd = CliSupport.doubleOpt(cl, "weight-decay", 1e-8);
+        if (!(wd >= 0)) throw new UsageException("--weight-decay: expected a value ≥ 0, got " + wd);
+        double ls = CliSupport.doubleOpt(cl, "label-smoothing", 0.1);
+        if (!(ls >= 0 && ls <= 1)) throw new UsageException("--label-smoothing: expected a value in [0, 1], got " + ls);
+        ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset,
+                CliSupport.longOpt(cl, "seed", 42), epochs, batch, lr, wd, ls,
+                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, dp,
+                dp ? eps : Double.POSITIVE_INFINITY, delta, c, positive(cl, "physical-batch", 16), positive(cl, "threads", 2),
+                cl.hasOption("resume"), cl.hasOption("secure-noise"));
+        ClassifierTrainer.Result r = ClassifierTrainer.run(s, out);
+        if (r.bestEpoch() < 0) return 1;
+        out.printf(Locale.ROOT, "best epoch %d, validation AUPRC %.4f%s; checkpoint %s%n", r.bestEpoch(), r.bestAuprc(),
+                dp ? String.format(Locale.ROOT, ", ε spent %.3f", r.epsilonSpent()) : "", r.bestCheckpoint());
+        return 0;
+    }
+
+    private static int evaluate(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train"));
+        o.addOption(Option.builder().longOpt("data").hasArgs().argName("DIR").desc("test data (repeatable)").build());
+        o.addOption(opt("json", null, "print one JSON document"));
+        o.addOption(opt("bootstrap", "N", "bootstrap resamples for the 95 % intervals; default 1000"));
+        o.addOption(opt("seed", "S", "bootstrap seed; default 0"));
+        o.addOption(opt("plots", "DIR", "also write ROC and precision-recall PNGs per data set"));
+        o.addOption(opt("threads", "T", "image decoding threads; default 2"));
+        CommandLine cl = CliSupport.parse("classifier evaluate", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo classifier evaluate --checkpoint F --data DIR [--data DIR2 …] [--json]",
+                    "Accuracy, F1 (benign), AUROC, AUPRC (benign positive) as the study computed them, and sensitivity and "
+                            + "specificity for malignancy at the threshold chosen on validation, each with a 95 % bootstrap interval.", o, null);
+            return 0;
+        }
+        Classifier c = loadCheckpoint(cl);
+        String[] data = cl.getOptionValues("data");
+        if (data == null) throw new UsageException("missing required option --data");
+        for (String d : data) requireExists(d, "--data");
+        int resamples = positive(cl, "bootstrap", 1000);
+        long seed = CliSupport.longOpt(cl, "seed", 0);
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("checkpoint", cl.getOptionValue("checkpoint"));
+        doc.put("threshold_malignancy", c.threshold());
+        ArrayNode sets = doc.putArray("sets");
+        for (String d : data) {
+            Dataset ds = Datasets.open(d);
+            int[] y = Classifier.labels(ds);
+            double[] p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+            Metrics.Report r = Metrics.report(y, p, c.threshold(), resamples, seed);
+            ObjectNode set = sets.addObject();
+            set.put("data", d);
+            set.set("metrics", JSON.valueToTree(r));
+            if (cl.hasOption("plots")) {
+                Path dir = Path.of(cl.getOptionValue("plots"));
+                Files.createDirectories(dir);
+                String base = Path.of(d).getFileName() == null ? "data" : Path.of(d).normalize().toString().replaceAll("[^A-Za-z0-9]+", "_");
+                CurvePlot.roc(dir.resolve(base + "-roc.png"), Metrics.roc(y, p), String.format(Locale.ROOT, "ROC %s, AUROC %.3f", d, r.auroc().value()));
+                CurvePlot.precisionRecall(dir.resolve(base + "-pr.png"), Metrics.precisionRecall(y, p), r.benign() / (double) Math.max(1, r.n()),
+                        String.format(Locale.ROOT, "PR (benign) %s, AUPRC %.3f", d, r.auprc().value()));
+            }
+            if (!cl.hasOption("json")) {
+                out.printf(Locale.ROOT, "%s: %d images (%d benign)%n", d, r.n(), r.benign());
+                row(out, "accuracy", r.accuracy());
+                row(out, "F1 (benign)", r.f1());
+                row(out, "AUROC", r.auroc());
+                row(out, "AUPRC (benign)", r.auprc());
+                row(out, String.format(Locale.ROOT, "sensitivity (malignant, t=%.3f)", r.threshold()), r.sensitivity());
+                row(out, String.format(Locale.ROOT, "specificity (malignant, t=%.3f)", r.threshold()), r.specificity());
+            }
+        }
+        if (cl.hasOption("json")) out.println(JSON.writeValueAsString(doc));
+        return 0;
+    }
+
+    private static void row(PrintStream out, String name, Metrics.Estimate e) {
+        out.printf(Locale.ROOT, "  %-34s %.4f  [%.4f, %.4f]%n", name, e.value(), e.lo(), e.hi());
+    }
+
+    private static int predict(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train"));
+        o.addOption(opt("data", "DIR", "images to classify"));
+        o.addOption(opt("out", "FILE", "CSV to write: name,label,p_benign,p_malignant,argmax,malignant_at_threshold"));
+        o.addOption(opt("threads", "T", "image decoding threads; default 2"));
+        CommandLine cl = CliSupport.parse("classifier predict", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo classifier predict --checkpoint F --data DIR --out FILE.csv",
+                    "Per-image probabilities; argmax is the study's decision, malignant_at_threshold uses the validation threshold.", o, null);
+            return 0;
+        }
+        Classifier c = loadCheckpoint(cl);
+        String d = CliSupport.required(cl, "data");
+        requireExists(d, "--data");
+        Path file = Path.of(CliSupport.required(cl, "out"));
+        Dataset ds = Datasets.open(d);
+        double[] p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+        StringBuilder sb = new StringBuilder("name,label,p_benign,p_malignant,argmax,malignant_at_threshold\n");
+        for (int i = 0; i < p.length; i++) {
+            sb.append(String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%s,%b%n", ds.name(i), ds.label(i) == 1 ? "benign" : "malignant", p[i], 1 - p[i],
+                    p[i] > 0.5 ? "benign" : "malignant", 1 - p[i] >= c.threshold()));
+        }
+        AtomicFiles.writeString(file, sb.toString());
+        out.printf("%d predictions written to %s%n", p.length, file);
+        return 0;
+    }
+
+    private static Classifier loadCheckpoint(CommandLine cl) throws Exception {
+        Path f = Path.of(CliSupport.required(cl, "checkpoint"));
+        if (!Files.isRegularFile(f)) throw new UsageException("--checkpoint: " + f + " is not a file");
+        try {
+            return Classifier.load(f);
+        } catch (java.io.IOException e) {
+            throw new UsageException("--checkpoint: " + e.getMessage());
+        }
+    }
+
+    private static void requireExists(String path, String option) {
+        if (!(path.equals("phantom") || path.startsWith("phantom:")) && !Files.exists(Path.of(path))) {
+            throw new UsageException(option + ": " + path + " does not exist");
+        }
+    }
+
+    private static int positive(CommandLine cl, String name, int dflt) {
+        int v = CliSupport.intOpt(cl, name, dflt);
+        if (v <= 0) throw new UsageException("--" + name + ": expected a positive whole number, got " + v);
+        return v;
+    }
+}

@@ -1,0 +1,104 @@
+package org.dpmammo.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.autograd.Grad;
+import org.dpmammo.autograd.Ops;
+import org.dpmammo.autograd.Variable;
+import org.dpmammo.cli.CliSupport;
+import org.dpmammo.cli.UsageException;
+import org.dpmammo.models.swin.SwinConfig;
+import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.Rng;
+import org.dpmammo.util.Scope;
+
+/**
+ * {@code dpmammo bench swin}: Swin-T (torchvision's swin_t shape, 224×224, 1000 classes) on the CPU backend: a
+ * forward pass without the tape (what feature caching for a frozen backbone costs) and a forward + backward pass in
+ * training mode with every parameter trainable (full fine-tuning). Compare with tools/bench_swin_peer.py, the same
+ * measurement in PyTorch with two threads. The first iteration is discarded (JIT compilation).
+ */
+public final class SwinBench implements Benchmark {
+    @Override
+    public String name() {
+        return "swin";
+    }
+
+    @Override
+    public String summary() {
+        return "Swin-T forward and forward+backward on the CPU (compare tools/bench_swin_peer.py)";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8)").build());
+        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("paper (Swin-T 224x224, default) or cpu (64x64)").build());
+        o.addOption(Option.builder().longOpt("repeat").hasArg().argName("N").desc("timed iterations after one warm-up, best reported (default 3)").build());
+        return o;
+    }
+
+    @Override
+    public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
+        int batch = CliSupport.intOpt(cl, "batch", 8);
+        int repeat = CliSupport.intOpt(cl, "repeat", 3);
+        if (batch < 1 || repeat < 1) throw new UsageException("--batch and --repeat must be positive");
+        String preset = cl.getOptionValue("preset", "paper");
+        SwinConfig cfg = switch (preset) {
+            case "paper" -> SwinConfig.swinT();
+            case "cpu" -> SwinConfig.cpu();
+            default -> throw new UsageException("--preset: expected paper or cpu, got '" + preset + "'");
+        };
+        SwinTransformer model = new SwinTransformer(cfg, SwinTransformer.Head.LINEAR, 1000, new Rng(0));
+        Rng rng = new Rng(1);
+        float[] x = new float[batch * 3 * cfg.imageSize() * cfg.imageSize()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.uniform(-1, 1);
+        Tensor input = Tensor.of(x, batch, 3, cfg.imageSize(), cfg.imageSize());
+
+        double fwd = Double.MAX_VALUE, fwdBwd = Double.MAX_VALUE;
+        for (int it = 0; it <= repeat; it++) {
+            model.eval();
+            long t0 = System.nanoTime();
+            try (Scope s = Grad.noGrad()) {
+                model.forward(Variable.constant(input));
+            }
+            double f = (System.nanoTime() - t0) / 1e9;
+            model.train();
+            model.zeroGrad();
+            t0 = System.nanoTime();
+            Ops.mean(model.forward(Variable.constant(input)), false, 0, 1).backward();
+            double fb = (System.nanoTime() - t0) / 1e9;
+            if (it > 0) {
+                fwd = Math.min(fwd, f);
+                fwdBwd = Math.min(fwdBwd, fb);
+            }
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("model", cfg.toString());
+        r.put("batch", batch);
+        r.put("parameters", model.numParameters());
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("loadAverage", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        r.put("repeat", repeat);
+        r.put("forwardS", Math.round(fwd * 1000) / 1000.0);
+        r.put("forwardBackwardS", Math.round(fwdBwd * 1000) / 1000.0);
+        r.put("imagesPerSecondForward", Math.round(batch / fwd * 100) / 100.0);
+        r.put("imagesPerSecondForwardBackward", Math.round(batch / fwdBwd * 100) / 100.0);
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+            return;
+        }
+        out.printf("swin: %s, batch %d, %,d parameters; best of %d after one warm-up; %d cores, load average %.1f%n",
+                cfg, batch, model.numParameters(), repeat, r.get("cores"), r.get("loadAverage"));
+        out.printf("  forward (no tape, eval)             %8.3f s  (%.2f images/s)%n", fwd, batch / fwd);
+        out.printf("  forward + backward (train, all)     %8.3f s  (%.2f images/s)%n", fwdBwd, batch / fwdBwd);
+    }
+}

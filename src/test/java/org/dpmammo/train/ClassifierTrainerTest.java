@@ -1,0 +1,104 @@
+package org.dpmammo.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.dpmammo.data.Datasets;
+import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.nn.SafeTensors;
+import org.dpmammo.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end runs of the trainer on the built-in phantom at the tiny preset (32×32), each a few seconds. */
+class ClassifierTrainerTest {
+    static final String TRAIN = "phantom:32:48:1", VAL = "phantom:32:24:2";
+    static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    static ClassifierTrainer.Settings settings(Path out, int epochs, boolean dp, boolean freeze, boolean resume) {
+        return new ClassifierTrainer.Settings(List.of(TRAIN), VAL, out, "tiny", 5, epochs, 12, 1e-3, 1e-8, 0.1,
+                freeze ? SwinTransformer.Head.MLP : SwinTransformer.Head.LINEAR, freeze, null, dp, dp ? 8 : Double.POSITIVE_INFINITY,
+                1e-4, 1.0, 16, 1, resume, false);
+    }
+
+    @Test
+    void dpRunSpendsItsBudgetAndSelectsInsideTheWindow(@TempDir Path dir) throws Exception {
+        ClassifierTrainer.Result r = ClassifierTrainer.run(settings(dir, 4, true, true, false), QUIET);
+        List<String> rows = Files.readAllLines(dir.resolve("metrics.csv"));
+        assertEquals(5, rows.size());
+        double prev = 0;
+        for (String row : rows.subList(1, rows.size())) {
+            double eps = Double.parseDouble(row.split(",")[7]);
+            assertTrue(eps > prev, row);
+            prev = eps;
+        }
+        // σ is calibrated so that all planned steps spend the target: the last epoch ends just under it
+        assertTrue(prev <= 8 && prev > 0.75 * 8, "final ε " + prev);
+        assertEquals(prev, r.epsilonSpent(), 1e-5); // the CSV has 6 decimals
+        assertTrue(r.bestEpoch() >= 0);
+        double epsAtBest = Double.parseDouble(rows.get(1 + r.bestEpoch()).split(",")[7]);
+        assertTrue(epsAtBest > 6 && epsAtBest < 8.4, "selected at ε " + epsAtBest);
+        assertTrue(Files.readString(dir.resolve("ledger.json")).contains("\"spend\""));
+        assertTrue(Files.exists(dir.resolve("val-roc.png")) && Files.exists(dir.resolve("provenance.json")));
+        // the best checkpoint reloads and reproduces its recorded validation AUPRC
+        Classifier c = Classifier.load(r.bestCheckpoint());
+        var val = Datasets.open(VAL);
+        double auprc = Metrics.averagePrecision(Classifier.labels(val), c.probabilities(val, 8, 1));
+        assertEquals(Double.parseDouble(c.metadata().get("dpmammo.val_auprc")), auprc, 1e-6);
+        assertEquals(r.bestAuprc(), auprc, 1e-6);
+    }
+
+    @Test
+    void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
+        ClassifierTrainer.Settings first = settings(dir.resolve("b"), 3, true, true, false);
+        // stop after the first epoch: same settings but 1 epoch, then resume to 3
+        ClassifierTrainer.run(new ClassifierTrainer.Settings(first.train(), first.val(), first.out(), first.preset(), first.seed(), 1,
+                first.batchSize(), first.lr(), first.weightDecay(), first.labelSmoothing(), first.head(), first.freezeBackbone(), null,
+                true, 8, 1e-4, 1.0, 16, 1, false, false), QUIET);
+        // without --resume a used run folder is refused
+        assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(settings(dir.resolve("b"), 3, true, true, false), QUIET));
+        // under DP, more epochs means another σ: the ledger refuses the changed phase
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ClassifierTrainer.run(settings(dir.resolve("b"), 3, true, true, true), QUIET));
+        assertTrue(e.getMessage().contains("other parameters"), e.getMessage());
+        ClassifierTrainer.Settings nonDp = settings(dir.resolve("c"), 3, false, true, false);
+        ClassifierTrainer.run(nonDp, QUIET);
+        ClassifierTrainer.run(new ClassifierTrainer.Settings(nonDp.train(), nonDp.val(), dir.resolve("d"), nonDp.preset(), nonDp.seed(), 1,
+                nonDp.batchSize(), nonDp.lr(), nonDp.weightDecay(), nonDp.labelSmoothing(), nonDp.head(), true, null, false,
+                Double.POSITIVE_INFINITY, 1e-4, 1.0, 16, 1, false, false), QUIET);
+        ClassifierTrainer.run(settings(dir.resolve("d"), 3, false, true, true), QUIET);
+        Map<String, Tensor> c = SafeTensors.read(dir.resolve("c/checkpoints/last.safetensors")).tensors();
+        Map<String, Tensor> d = SafeTensors.read(dir.resolve("d/checkpoints/last.safetensors")).tensors();
+        assertEquals(c.keySet(), d.keySet());
+        for (String k : c.keySet()) assertArrayEquals(c.get(k).toArray(), d.get(k).toArray(), k);
+        assertEquals(Files.readString(dir.resolve("c/metrics.csv")).lines().map(l -> l.substring(0, l.lastIndexOf(','))).toList(),
+                Files.readString(dir.resolve("d/metrics.csv")).lines().map(l -> l.substring(0, l.lastIndexOf(','))).toList());
+    }
+
+    @Test
+    void fullFineTuneMovesTheBackbone(@TempDir Path dir) throws Exception {
+        ClassifierTrainer.run(settings(dir, 1, false, false, false), QUIET);
+        Map<String, Tensor> after = SafeTensors.read(dir.resolve("checkpoints/last.safetensors")).tensors();
+        Map<String, Tensor> init = new SwinTransformer(org.dpmammo.models.swin.SwinConfig.tiny(), SwinTransformer.Head.LINEAR, 2,
+                new org.dpmammo.util.Rng(5)).stateDict();
+        assertFalse(java.util.Arrays.equals(init.get("features.1.0.attn.qkv.weight").toArray(), after.get("features.1.0.attn.qkv.weight").toArray()));
+        assertNotEquals(0, Files.readAllLines(dir.resolve("metrics.csv")).size());
+    }
+
+    @Test
+    void fullModelDpIsRefusedWithAReason(@TempDir Path dir) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClassifierTrainer.run(settings(dir, 1, true, false, false), QUIET));
+        assertTrue(e.getMessage().contains("relative_position_bias_table"), e.getMessage());
+    }
+}

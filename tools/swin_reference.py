@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Reference dumps of torchvision's Swin Transformer for dpmammo's equivalence tests.
+
+  fixture DIR        a reduced Swin (width 24, depths 2-2, heads 2-4, window 4, 32x32 input, 3 classes) built by
+                     torchvision's own SwinTransformer class, seeded: DIR/model.safetensors (state dict) and
+                     DIR/io.safetensors (input, per-stage outputs, logits). Small enough to commit.
+  full FILE          torchvision swin_t (random init, seed 0, 1000 classes) with a 224x224 input and its logits in one
+                     file, for the local (not CI) check: java ... SwinReferenceTest with -Ddpmammo.swinFull=FILE.
+  check FILE         loads a checkpoint written by dpmammo (model tensors plus 'x.input' and 'x.logits', config in the
+                     metadata) into torchvision strictly, runs it, and prints the largest relative logit difference.
+
+Needs torch and torchvision (tested with torch 1.13 / torchvision 0.14); safetensors files are written and read here
+with struct and json, so the safetensors package is not needed.
+"""
+import json
+import struct
+import sys
+
+import torch
+import torchvision
+from torchvision.models.swin_transformer import SwinTransformer
+
+DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
+
+
+def save(path, tensors, metadata):
+    header = {"__metadata__": metadata} if metadata else {}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        code, _ = DTYPES[t.dtype]
+        raw = t.numpy().astype(DTYPES[t.dtype][1]).tobytes()
+        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+def load(path):
+    import numpy as np
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    out = {}
+    for name, e in header.items():
+        np_type = {"F32": "<f4", "I64": "<i8"}[e["dtype"]]
+        a, b = e["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np_type).copy()).reshape(e["shape"])
+    return out, meta
+
+
+def build(cfg):
+    return SwinTransformer(patch_size=[cfg["patch"], cfg["patch"]], embed_dim=cfg["embed"], depths=cfg["depths"],
+                           num_heads=cfg["heads"], window_size=[cfg["window"], cfg["window"]],
+                           stochastic_depth_prob=cfg["drop_path"], num_classes=cfg["classes"])
+
+
+def run(model, x):
+    """Logits plus the output of every features.i, for field-by-field comparison."""
+    stages = {}
+    h = x
+    for i, m in enumerate(model.features):
+        h = m(h)
+        stages["x.features.%d" % i] = h
+    return model(x), stages
+
+
+def fixture(out_dir):
+    torch.manual_seed(7)
+    cfg = {"image": 32, "patch": 4, "embed": 24, "depths": [2, 2], "heads": [2, 4], "window": 4, "drop_path": 0.2,
+           "classes": 3}
+    model = build(cfg).eval()
+    # Make the LayerNorm affine parameters and the bias table non-trivial so a wrong norm or a misplaced bias
+    # would show, and the head larger so the logits are not all near zero.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name or "relative_position_bias_table" in name:
+                p.add_(0.3 * torch.randn_like(p))
+        model.head.weight.normal_(0, 0.5)
+    x = torch.rand(2, 3, cfg["image"], cfg["image"]) * 2 - 1
+    with torch.no_grad():
+        logits, stages = run(model, x)
+    meta = {"config": json.dumps(cfg), "torch": torch.__version__, "torchvision": torchvision.__version__,
+            "generator": "tools/swin_reference.py fixture"}
+    save(out_dir + "/model.safetensors", model.state_dict(), meta)
+    save(out_dir + "/io.safetensors", {"x.input": x, **stages, "x.logits": logits}, meta)
+    print("logits", logits)
+
+
+def full(path):
+    torch.manual_seed(0)
+    model = torchvision.models.swin_t().eval()
+    x = torch.rand(1, 3, 224, 224) * 2 - 1
+    with torch.no_grad():
+        logits = model(x)
+    meta = {"torch": torch.__version__, "torchvision": torchvision.__version__}
+    save(path, {**model.state_dict(), "x.input": x, "x.logits": logits}, meta)
+    print("wrote", path, "logits[0,:5]", logits[0, :5])
+
+
+def check(path):
+    tensors, meta = load(path)
+    cfg = json.loads(meta["config"])
+    x, expected = tensors.pop("x.input"), tensors.pop("x.logits")
+    model = build(cfg).eval()
+    model.load_state_dict(tensors, strict=True)
+    with torch.no_grad():
+        logits = model(x)
+    rel = ((logits - expected).abs().max() / expected.abs().max()).item()
+    print("max relative logit difference (torchvision vs dpmammo): %.3g" % rel)
+    sys.exit(0 if rel <= 1e-4 else 1)
+
+
+if __name__ == "__main__":
+    {"fixture": fixture, "full": full, "check": check}[sys.argv[1]](sys.argv[2])
