@@ -11,12 +11,13 @@ import org.dpmammo.cli.bench.PrivacyBench;
 import org.dpmammo.cli.bench.DataBench;
 import org.dpmammo.cli.bench.DpBench;
 import org.dpmammo.cli.bench.SwinBench;
+import org.dpmammo.cli.bench.GanBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new SwinBench());
+        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new SwinBench(), new GanBench());
     }
 
     @Override

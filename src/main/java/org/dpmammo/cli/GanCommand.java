@@ -1,0 +1,181 @@
+package org.dpmammo.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.data.Dataset;
+import org.dpmammo.data.Datasets;
+import org.dpmammo.models.gan.GanConfig;
+import org.dpmammo.models.gan.Generator;
+import org.dpmammo.train.gan.GanSampler;
+import org.dpmammo.train.gan.GanState;
+import org.dpmammo.train.gan.GanTrainer;
+import org.dpmammo.train.gan.QualityReport;
+
+/** {@code dpmammo gan train|sample|evaluate}: the malignancy-conditioned DCGAN of the study. */
+public final class GanCommand implements Command {
+    private static final String SOURCES = "DIR is a study root or split folder (is_benign_<true|false>/*.png), a flat folder of "
+            + "*_benign.png / *_malignant.png, a CSV manifest, or phantom[:size[:count[:seed]]].";
+
+    @Override
+    public String name() {
+        return "gan";
+    }
+
+    @Override
+    public String summary() {
+        return "train the conditional GAN, sample labelled patches, measure sample quality";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            PrintStream p = args.length == 0 ? err : out;
+            p.println("usage: dpmammo gan <subcommand> [options]   (each has --help)");
+            p.println();
+            p.println("  train --data DIR --out RUN        the study's C-DCGAN loop, resumable, checkpoints and sample grids");
+            p.println("  sample --checkpoint F --out DIR   labelled PNGs (*_benign.png / *_malignant.png) and a contact sheet");
+            p.println("  evaluate --real DIR --synthetic DIR   Fréchet radiomics distance, per-class precision/recall");
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        return switch (args[0]) {
+            case "train" -> train(rest, out);
+            case "sample" -> sample(rest, out);
+            case "evaluate" -> evaluate(rest, out);
+            default -> throw new UsageException("unknown subcommand '" + args[0] + "' (train, sample, evaluate)");
+        };
+    }
+
+    private static int train(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
+        o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
+        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME")
+                .desc("paper: the study's 128x128 model, ngf=ndf=64, real images in [0,1]; cpu (default): 64x64, ngf=ndf=16, real images in [-1,1]").build());
+        o.addOption(Option.builder().longOpt("epochs").hasArg().argName("N").desc("epochs (default 50)").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of initialisation, data order, augmentation and noise (default 42)").build());
+        o.addOption(Option.builder().longOpt("resume").desc("continue from the run folder's last checkpoint").build());
+        o.addOption(Option.builder().longOpt("checkpoint-every").hasArg().argName("K").desc("checkpoint and sample grid every K epochs (default 10)").build());
+        o.addOption(Option.builder().longOpt("norm").hasArg().argName("instance|batch").desc("override the preset's normalisation").build());
+        o.addOption(Option.builder().longOpt("real-range").hasArg().argName("unit|signed")
+                .desc("override the preset's real-image range: unit = [0,1] as the study, signed = [-1,1] to match tanh").build());
+        o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
+        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8, the study's)").build());
+        o.addOption(Option.builder().longOpt("no-augment").desc("turn off the flips and light random resized crop").build());
+        o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("data loading threads (default 1)").build());
+        CommandLine cl = CliSupport.parse("gan train", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo gan train --data DIR --out RUN [--preset paper|cpu] [--epochs N] [--seed S] [--resume]",
+                    "Trains the study's malignancy-conditioned DCGAN: BCE with real targets U(0.7, 1.2), Adam 1e-4 (0.5, 0.999), one D step per "
+                            + "G step. Writes config.json, provenance.json, losses.csv, loss_curve.png, samples/ and checkpoints/ into RUN. "
+                            + "Differential privacy for the GAN is not available yet.", o, SOURCES);
+            return 0;
+        }
+        Dataset data = openData(CliSupport.required(cl, "data"));
+        Path runDir = Path.of(CliSupport.required(cl, "out"));
+        GanConfig base;
+        try {
+            base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
+            int width = CliSupport.intOpt(cl, "width", base.ngf());
+            base = new GanConfig(base.imageSize(), base.latentSize(), width, width, base.embeddingSize(),
+                    cl.hasOption("norm") ? GanConfig.Norm.parse(cl.getOptionValue("norm")) : base.norm(),
+                    cl.hasOption("real-range") ? GanConfig.RealRange.parse(cl.getOptionValue("real-range")) : base.realRange());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        int epochs = positive(cl, "epochs", 50);
+        GanTrainer.Options study = GanTrainer.Options.study(base, epochs, CliSupport.longOpt(cl, "seed", 42));
+        GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), study.lr(), study.beta1(), study.beta2(),
+                study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseThreshold(),
+                positive(cl, "threads", 1));
+        if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
+        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, real images %s; %d epochs, batch %d, seed %d%n", data.description(), data.size(),
+                base.imageSize(), base.imageSize(), base.ngf(), base.norm().name().toLowerCase(), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
+                epochs, opts.batchSize(), opts.seed());
+        GanState s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
+        out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));
+        return 0;
+    }
+
+    private static int sample(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(Option.builder().longOpt("checkpoint").hasArg().argName("F").desc("a gan train checkpoint (required)").build());
+        o.addOption(Option.builder().longOpt("count").hasArg().argName("N").desc("number of images (default 100)").build());
+        o.addOption(Option.builder().longOpt("class").hasArg().argName("C").desc("benign, malignant or balanced (default balanced)").build());
+        o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("output folder (required)").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of z (default 0)").build());
+        CommandLine cl = CliSupport.parse("gan sample", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo gan sample --checkpoint F --count N --class benign|malignant|balanced --out DIR [--seed S]",
+                    "Writes sample_<i>_<benign|malignant>.png (8-bit) into DIR and preview/contact_sheet.png (benign above the white band).", o, null);
+            return 0;
+        }
+        Path ck = Path.of(CliSupport.required(cl, "checkpoint"));
+        if (!Files.isRegularFile(ck)) throw new UsageException("--checkpoint " + ck + ": no such file");
+        String mode = cl.getOptionValue("class", "balanced");
+        if (!mode.equals("benign") && !mode.equals("malignant") && !mode.equals("balanced")) {
+            throw new UsageException("--class must be benign, malignant or balanced, got '" + mode + "'");
+        }
+        int count = positive(cl, "count", 100);
+        Path dir = Path.of(CliSupport.required(cl, "out"));
+        Generator g = GanState.loadGenerator(ck);
+        int[] labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir);
+        long benign = Arrays.stream(labels).filter(l -> l == 1).count();
+        out.printf("wrote %d images (%d benign, %d malignant) and preview/contact_sheet.png to %s%n", count, benign, count - benign, dir);
+        return 0;
+    }
+
+    private static int evaluate(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(Option.builder().longOpt("real").hasArg().argName("DIR").desc("real labelled images (required)").build());
+        o.addOption(Option.builder().longOpt("synthetic").hasArg().argName("DIR").desc("synthetic labelled images (required)").build());
+        o.addOption(Option.builder().longOpt("size").hasArg().argName("S").desc("resize every image to S x S first (default 128)").build());
+        o.addOption(Option.builder().longOpt("k").hasArg().argName("K").desc("neighbours for precision/recall (default 3)").build());
+        o.addOption(Option.builder().longOpt("repeats").hasArg().argName("R").desc("random draws per distance (default 3, as the study)").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the draws (default 0)").build());
+        o.addOption(Option.builder().longOpt("json").desc("print one JSON document").build());
+        CommandLine cl = CliSupport.parse("gan evaluate", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo gan evaluate --real DIR --synthetic DIR [--json]",
+                    "Radiomics features (first order, GLCM, mass shape) per image, standardised on the real set; Fréchet distance for "
+                            + "real-real, real-synthetic and synthetic-synthetic pairs of equal-size disjoint sets; manifold precision and "
+                            + "recall (Kynkäänniemi et al. 2019) per class.", o, SOURCES);
+            return 0;
+        }
+        Dataset real = openData(CliSupport.required(cl, "real"));
+        Dataset synth = openData(CliSupport.required(cl, "synthetic"));
+        int size = positive(cl, "size", 128);
+        if (size < 16) throw new UsageException("--size must be at least 16, got " + size);
+        int k = positive(cl, "k", 3);
+        int repeats = positive(cl, "repeats", 3);
+        if (Math.min(real.size(), synth.size()) < 4) throw new UsageException("need at least 4 real and 4 synthetic images, got " + real.size() + " and " + synth.size());
+        QualityReport.Report r = QualityReport.evaluate(QualityReport.extract(real, size), QualityReport.extract(synth, size), repeats, k,
+                CliSupport.longOpt(cl, "seed", 0));
+        if (cl.hasOption("json")) out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+        else out.print(QualityReport.text(r));
+        return 0;
+    }
+
+    private static Dataset openData(String spec) {
+        try {
+            Dataset d = Datasets.open(spec);
+            if (d.size() == 0) throw new UsageException(spec + ": no labelled images found");
+            return d;
+        } catch (java.io.IOException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private static int positive(CommandLine cl, String name, int dflt) {
+        int v = CliSupport.intOpt(cl, name, dflt);
+        if (v < 1) throw new UsageException("--" + name + " must be positive, got " + v);
+        return v;
+    }
+}

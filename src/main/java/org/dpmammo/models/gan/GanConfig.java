@@ -1,0 +1,94 @@
+package org.dpmammo.models.gan;
+
+import java.util.Locale;
+
+/**
+ * The shape of the conditional DCGAN (paper.md 2.2–2.4) and the two places where dpmammo may deviate from the study.
+ *
+ * @param imageSize     64 or 128: the number of stride-2 stages is log₂(size) − 2, so 128 is the study's six-layer
+ *                      network and 64 drops one stage from each network
+ * @param latentSize    z's length (study: 100)
+ * @param ngf           generator width: its last hidden layer has ngf channels, each earlier one twice as many (64)
+ * @param ndf           discriminator width: its first layer has ndf channels, each later one twice as many (64)
+ * @param embeddingSize the condition embedding's length (50)
+ * @param norm          the normalisation after each hidden (transposed) convolution but D's first
+ * @param realRange     the range real images are fed to D in; see {@link RealRange}
+ */
+public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int embeddingSize, Norm norm, RealRange realRange) {
+    /** The study's code builds InstanceNorm2d without affine parameters by default (paper.md 8.3); BatchNorm is its option. */
+    public enum Norm {
+        INSTANCE, BATCH;
+
+        public static Norm parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "instance" -> INSTANCE;
+                case "batch" -> BATCH;
+                default -> throw new IllegalArgumentException("norm must be instance or batch, got '" + s + "'");
+            };
+        }
+    }
+
+    /**
+     * The study loads real patches in [0, 1] (its Normalize is commented out) while the generator ends in tanh, whose
+     * range is [−1, 1]: D can tell real from fake by any negative pixel, and samples are read by clamping to [0, 1]
+     * (paper.md 2.5). {@code UNIT} reproduces that; {@code SIGNED} scales real images to [−1, 1] to match tanh, and
+     * samples are read as (x + 1)/2.
+     */
+    public enum RealRange {
+        UNIT, SIGNED;
+
+        public static RealRange parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "unit" -> UNIT;
+                case "signed" -> SIGNED;
+                default -> throw new IllegalArgumentException("real range must be unit or signed, got '" + s + "'");
+            };
+        }
+
+        /** A generator output value as a pixel level in [0, 1] (clamped later when written). */
+        public float toUnit(float g) {
+            return this == UNIT ? g : (g + 1) / 2;
+        }
+    }
+
+    /** The LeakyReLU slope of both networks' condition paths and of D (study: 0.1). */
+    public static final float LEAK = 0.1f;
+    /** Std of the N(0, std²) initialisation of every (transposed) convolution weight, and BatchNorm γ around 1. */
+    public static final double INIT_STD = 0.02;
+    /** Two conditions: 0 = malignant, 1 = benign (the study's convention, as {@code data.Labels}). */
+    public static final int CLASSES = 2;
+
+    public GanConfig {
+        if (imageSize != 64 && imageSize != 128) throw new IllegalArgumentException("image size must be 64 or 128, got " + imageSize);
+        if (latentSize < 1 || ngf < 1 || ndf < 1 || embeddingSize < 1) {
+            throw new IllegalArgumentException("latent size, ngf, ndf and embedding size must be positive, got " + latentSize + ", " + ngf + ", " + ndf + ", " + embeddingSize);
+        }
+        if (norm == null || realRange == null) throw new IllegalArgumentException("norm and real range must be given");
+    }
+
+    /** The study's model: 128×128, z of 100, ngf = ndf = 64, embedding 50, InstanceNorm, real images in [0, 1]. */
+    public static GanConfig paper() {
+        return new GanConfig(128, 100, 64, 64, 50, Norm.INSTANCE, RealRange.UNIT);
+    }
+
+    /**
+     * A model that trains on two CPU cores within the hour: 64×64 and ngf = ndf = 16 (about 1/100 of the study's
+     * multiply-adds per image), with real images in [−1, 1] to match tanh.
+     */
+    public static GanConfig cpu() {
+        return new GanConfig(64, 100, 16, 16, 50, Norm.INSTANCE, RealRange.SIGNED);
+    }
+
+    public static GanConfig preset(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "paper" -> paper();
+            case "cpu" -> cpu();
+            default -> throw new IllegalArgumentException("preset must be paper or cpu, got '" + name + "'");
+        };
+    }
+
+    /** Stride-2 stages between 4×4 and the image size: 5 at 128, 4 at 64. */
+    public int stages() {
+        return Integer.numberOfTrailingZeros(imageSize) - 2;
+    }
+}

@@ -1,0 +1,144 @@
+package org.dpmammo.train.gan;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.dpmammo.models.gan.Discriminator;
+import org.dpmammo.models.gan.GanConfig;
+import org.dpmammo.models.gan.Generator;
+import org.dpmammo.nn.Module;
+import org.dpmammo.nn.SafeTensors;
+import org.dpmammo.optim.Adam;
+import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.Rng;
+
+/**
+ * Everything a GAN run needs to continue exactly where it stopped: both networks, both Adam states and the number
+ * of finished epochs. Random draws are not saved as a generator position: every epoch's draws come from streams
+ * derived from (seed, epoch), so the epoch number is the position.
+ *
+ * <p>A checkpoint is one safetensors file with the tensors under {@code generator.}, {@code discriminator.},
+ * {@code optimizer_g.} and {@code optimizer_d.}, and metadata {@code format}, {@code config} (the model as JSON),
+ * {@code epoch}, {@code seed} and whatever provenance the caller adds.
+ */
+public final class GanState {
+    public static final String FORMAT = "dpmammo-gan-checkpoint/1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long INIT_STREAM = 0x494E4954L;
+
+    public final GanConfig config;
+    public final Generator generator;
+    public final Discriminator discriminator;
+    public final Adam optG, optD;
+    public final long seed;
+    private int epoch;
+
+    /** Fresh networks initialised from a stream of the seed, Adam with the study's settings (lr, β₁, β₂). */
+    public GanState(GanConfig config, long seed, double lr, double beta1, double beta2) {
+        this.config = config;
+        this.seed = seed;
+        Rng init = new Rng(seed).fork(INIT_STREAM);
+        generator = new Generator(config, init);
+        discriminator = new Discriminator(config, init);
+        optG = new Adam(generator.trainableParameters(), lr, beta1, beta2, 1e-8, 0);
+        optD = new Adam(discriminator.trainableParameters(), lr, beta1, beta2, 1e-8, 0);
+    }
+
+    /** Epochs finished so far. */
+    public int epoch() {
+        return epoch;
+    }
+
+    public void setEpoch(int epoch) {
+        this.epoch = epoch;
+    }
+
+    public void save(Path file, Map<String, String> extraMetadata) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Set<String> int64 = new LinkedHashSet<>();
+        put(tensors, int64, "generator.", generator);
+        put(tensors, int64, "discriminator.", discriminator);
+        optG.state().forEach((k, v) -> tensors.put("optimizer_g." + k, v));
+        optD.state().forEach((k, v) -> tensors.put("optimizer_d." + k, v));
+        Map<String, String> meta = new LinkedHashMap<>(extraMetadata);
+        meta.put("format", FORMAT);
+        meta.put("config", configJson(config));
+        meta.put("epoch", Integer.toString(epoch));
+        meta.put("seed", Long.toString(seed));
+        SafeTensors.write(file, tensors, int64, meta);
+    }
+
+    private static void put(Map<String, Tensor> out, Set<String> int64, String prefix, Module m) {
+        m.stateDict().forEach((k, v) -> out.put(prefix + k, v));
+        for (String k : m.integerStateKeys()) int64.add(prefix + k);
+    }
+
+    /** The model configuration a checkpoint was made with. */
+    public static GanConfig configOf(SafeTensors.Contents c, Path file) throws IOException {
+        if (!FORMAT.equals(c.metadata().get("format"))) {
+            throw new IOException(file + ": not a dpmammo GAN checkpoint (format '" + c.metadata().get("format") + "')");
+        }
+        return parseConfig(c.metadata().get("config"));
+    }
+
+    /** Restores a full training state (networks, optimizers, epoch) from a checkpoint of the same model. */
+    public void load(Path file) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        GanConfig saved = configOf(c, file);
+        if (!saved.equals(config)) throw new IOException(file + ": checkpoint model " + saved + " differs from this run's " + config);
+        generator.loadStateDict(section(c.tensors(), "generator."), true);
+        discriminator.loadStateDict(section(c.tensors(), "discriminator."), true);
+        optG.loadState(section(c.tensors(), "optimizer_g."));
+        optD.loadState(section(c.tensors(), "optimizer_d."));
+        epoch = Integer.parseInt(c.metadata().get("epoch"));
+    }
+
+    /** Only the generator of a checkpoint, for sampling. */
+    public static Generator loadGenerator(Path file) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        Generator g = new Generator(configOf(c, file), new Rng(0));
+        g.loadStateDict(section(c.tensors(), "generator."), true);
+        g.eval();
+        return g;
+    }
+
+    static Map<String, Tensor> section(Map<String, Tensor> all, String prefix) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        all.forEach((k, v) -> {
+            if (k.startsWith(prefix)) out.put(k.substring(prefix.length()), v);
+        });
+        return out;
+    }
+
+    static String configJson(GanConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("image_size", c.imageSize());
+        m.put("latent_size", c.latentSize());
+        m.put("ngf", c.ngf());
+        m.put("ndf", c.ndf());
+        m.put("embedding_size", c.embeddingSize());
+        m.put("norm", c.norm().name().toLowerCase());
+        m.put("real_range", c.realRange().name().toLowerCase());
+        try {
+            return JSON.writeValueAsString(m);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static GanConfig parseConfig(String json) throws IOException {
+        if (json == null) throw new IOException("checkpoint has no model configuration");
+        Map<?, ?> m = JSON.readValue(json, Map.class);
+        try {
+            return new GanConfig(((Number) m.get("image_size")).intValue(), ((Number) m.get("latent_size")).intValue(),
+                    ((Number) m.get("ngf")).intValue(), ((Number) m.get("ndf")).intValue(), ((Number) m.get("embedding_size")).intValue(),
+                    GanConfig.Norm.parse((String) m.get("norm")), GanConfig.RealRange.parse((String) m.get("real_range")));
+        } catch (RuntimeException e) {
+            throw new IOException("checkpoint model configuration is unreadable: " + json, e);
+        }
+    }
+}

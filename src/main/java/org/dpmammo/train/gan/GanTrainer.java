@@ -1,0 +1,257 @@
+package org.dpmammo.train.gan;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.dpmammo.data.BatchSampler;
+import org.dpmammo.data.DataLoader;
+import org.dpmammo.data.Dataset;
+import org.dpmammo.data.GrayImage;
+import org.dpmammo.data.ImageIo;
+import org.dpmammo.data.Labels;
+import org.dpmammo.data.Pipeline;
+import org.dpmammo.models.gan.GanConfig;
+import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.Rng;
+
+/**
+ * The study's GAN training loop over a labelled dataset, writing a run folder:
+ * <pre>
+ *   config.json, provenance.json       settings as resolved; version, machine, seed, data fingerprint
+ *   losses.csv, loss_curve.png         per-epoch means of both losses and of D's outputs, images/s, sample diversity
+ *   samples/epoch_NNNN.png             a fixed-noise grid (benign rows above the white band) every K epochs
+ *   checkpoints/epoch_NNNN.safetensors full state (GanState) every K epochs and at the end
+ *   metrics.json                       the last epoch's numbers and whether collapse was flagged
+ * </pre>
+ * Every file is written atomically. Random draws come from streams of (seed, epoch) (data order, augmentation, z,
+ * fake labels, label smoothing), so a run resumed from an epoch-N checkpoint continues bit for bit as the
+ * uninterrupted run would.
+ */
+public final class GanTrainer {
+    /** Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on. */
+    public record Options(GanConfig model, int epochs, int batchSize, double lr, double beta1, double beta2, long seed,
+            boolean augment, int checkpointEvery, double collapseThreshold, int dataThreads) {
+        public Options {
+            if (epochs < 1 || batchSize < 1 || checkpointEvery < 1 || dataThreads < 1) {
+                throw new IllegalArgumentException("epochs, batch size, checkpoint interval and data threads must be positive");
+            }
+        }
+
+        public static Options study(GanConfig model, int epochs, long seed) {
+            return new Options(model, epochs, 8, 1e-4, 0.5, 0.999, seed, true, 10, 0.03, 1);
+        }
+    }
+
+    private static final long NOISE_STREAM = 0x4E4F4953L, FIXED_STREAM = 0x46495845L;
+    private static final int GRID_PER_CLASS = 8;
+    private static final Pattern CKPT = Pattern.compile("epoch_(\\d+)\\.safetensors");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final String CSV_HEADER = "epoch,steps,loss_d,loss_g,d_real,d_fake,d_fake_after,images_per_s,diversity_benign,diversity_malignant";
+
+    private GanTrainer() {}
+
+    /** Trains into out (resuming from its last checkpoint if asked) and returns the final state. */
+    public static GanState run(Options o, Dataset data, Path out, boolean resume, PrintStream log) throws IOException {
+        return run(o, new GanState(o.model(), o.seed(), o.lr(), o.beta1(), o.beta2()), data, out, resume, log);
+    }
+
+    /** Trains a given fresh state (tests start from a damaged one to check the non-finite stop). */
+    static GanState run(Options o, GanState state, Dataset data, Path out, boolean resume, PrintStream log) throws IOException {
+        if (data.size() < o.batchSize()) throw new IllegalArgumentException("dataset has " + data.size() + " images, fewer than one batch of " + o.batchSize());
+        Path ckDir = out.resolve("checkpoints");
+        Path last = lastCheckpoint(ckDir);
+        List<String> rows = new ArrayList<>();
+        if (last != null && !resume) throw new IllegalStateException(out + " already holds checkpoints; pass --resume to continue it or choose another --out");
+        if (resume && last != null) {
+            state.load(last);
+            rows.addAll(readRows(out.resolve("losses.csv"), state.epoch()));
+            log.printf("resuming from %s (epoch %d)%n", last, state.epoch());
+        } else if (resume) {
+            log.println("nothing to resume in " + out + "; starting a new run");
+        }
+        Files.createDirectories(ckDir);
+        Map<String, Object> provenance = provenance(o, data);
+        AtomicFiles.writeString(out.resolve("config.json"), JSON.writeValueAsString(config(o, data)));
+        AtomicFiles.writeString(out.resolve("provenance.json"), JSON.writeValueAsString(provenance));
+        Map<String, String> ckMeta = new LinkedHashMap<>();
+        ckMeta.put("provenance", new ObjectMapper().writeValueAsString(provenance));
+
+        Pipeline pipeline = Pipeline.gan(o.model().imageSize(), o.augment(), o.model().realRange() == GanConfig.RealRange.SIGNED);
+        int[] fixedLabels = new int[2 * GRID_PER_CLASS];
+        for (int i = 0; i < fixedLabels.length; i++) fixedLabels[i] = i < GRID_PER_CLASS ? Labels.BENIGN : Labels.MALIGNANT;
+        int stepsPerEpoch = data.size() / o.batchSize();
+        boolean collapsed = false;
+        double[] lastMeans = null;
+        try (DataLoader loader = new DataLoader(data, pipeline, BatchSampler.shuffled(o.batchSize(), true), o.seed(), o.dataThreads(), true)) {
+            for (int epoch = state.epoch() + 1; epoch <= o.epochs(); epoch++) {
+                Rng rng = new Rng(o.seed()).fork(NOISE_STREAM).fork(epoch);
+                double[] sum = new double[5];
+                int steps = 0;
+                long t0 = System.nanoTime(), lastLog = t0;
+                Iterator<DataLoader.Batch> it = loader.epoch(epoch);
+                while (it.hasNext()) {
+                    DataLoader.Batch batch = it.next();
+                    GanStep.Result r;
+                    try {
+                        r = GanStep.run(state, batch.images(), batch.labels(), rng);
+                    } catch (ArithmeticException e) {
+                        throw nonFinite(epoch, steps + 1, e.getMessage(), last);
+                    }
+                    if (!r.finite()) throw nonFinite(epoch, steps + 1, "loss_D " + r.lossD() + ", loss_G " + r.lossG(), last);
+                    double[] v = {r.lossD(), r.lossG(), r.dReal(), r.dFake(), r.dFakeAfter()};
+                    for (int k = 0; k < 5; k++) sum[k] += v[k];
+                    steps++;
+                    long now = System.nanoTime();
+                    if (now - lastLog > 10_000_000_000L || steps == stepsPerEpoch) {
+                        lastLog = now;
+                        log.printf("epoch %d/%d step %d/%d  loss_D %.4f  loss_G %.4f  D(x) %.3f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
+                                sum[0] / steps, sum[1] / steps, sum[2] / steps, sum[3] / steps, steps * o.batchSize() / ((now - t0) / 1e9));
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                state.setEpoch(epoch);
+                lastMeans = new double[5];
+                for (int k = 0; k < 5; k++) lastMeans[k] = sum[k] / steps;
+                boolean keep = epoch % o.checkpointEvery() == 0 || epoch == o.epochs();
+                String divB = "", divM = "";
+                if (keep) {
+                    List<GrayImage> grid = fixedSamples(state, fixedLabels, o.seed());
+                    double db = GanSampler.diversity(grid.subList(0, GRID_PER_CLASS)), dm = GanSampler.diversity(grid.subList(GRID_PER_CLASS, grid.size()));
+                    divB = String.format("%.5f", db);
+                    divM = String.format("%.5f", dm);
+                    if (db < o.collapseThreshold() || dm < o.collapseThreshold()) {
+                        collapsed = true;
+                        log.printf("warning: possible mode collapse at epoch %d: fixed-noise diversity benign %.4f, malignant %.4f (threshold %.4f)%n",
+                                epoch, db, dm, o.collapseThreshold());
+                    }
+                    ImageIo.writePng(out.resolve("samples").resolve(String.format("epoch_%04d.png", epoch)),
+                            GanSampler.sheet(grid.subList(0, GRID_PER_CLASS), grid.subList(GRID_PER_CLASS, grid.size())));
+                    Path ck = ckDir.resolve(String.format("epoch_%04d.safetensors", epoch));
+                    state.save(ck, ckMeta);
+                    last = ck;
+                }
+                rows.add(String.format("%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%s,%s", epoch, steps, lastMeans[0], lastMeans[1], lastMeans[2], lastMeans[3], lastMeans[4],
+                        steps * o.batchSize() / seconds, divB, divM));
+                writeLosses(out, rows);
+            }
+        }
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("epochs", state.epoch());
+        if (lastMeans != null) {
+            metrics.put("loss_d", lastMeans[0]);
+            metrics.put("loss_g", lastMeans[1]);
+            metrics.put("d_real", lastMeans[2]);
+            metrics.put("d_fake", lastMeans[3]);
+        }
+        metrics.put("mode_collapse_flagged", collapsed);
+        metrics.put("last_checkpoint", last == null ? null : out.relativize(last).toString());
+        AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(metrics));
+        return state;
+    }
+
+    /** The fixed-noise grid: the same z and labels every time, so grids of successive epochs compare. */
+    private static List<GrayImage> fixedSamples(GanState s, int[] labels, long seed) {
+        s.generator.eval();
+        try {
+            return GanSampler.generate(s.generator, labels, new Rng(seed).fork(FIXED_STREAM), labels.length);
+        } finally {
+            s.generator.train();
+        }
+    }
+
+    private static IllegalStateException nonFinite(int epoch, int step, String what, Path last) {
+        return new IllegalStateException("training stopped: non-finite value at epoch " + epoch + ", step " + step + " (" + what + "); "
+                + (last == null ? "no checkpoint was written yet" : "last good checkpoint " + last));
+    }
+
+    /** The checkpoint with the highest epoch in the folder, or null. */
+    public static Path lastCheckpoint(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return null;
+        Path best = null;
+        int bestEpoch = -1;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Matcher m = CKPT.matcher(p.getFileName().toString());
+                if (m.matches() && Integer.parseInt(m.group(1)) > bestEpoch) {
+                    bestEpoch = Integer.parseInt(m.group(1));
+                    best = p;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static List<String> readRows(Path csv, int upToEpoch) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.exists(csv)) return out;
+        for (String line : Files.readAllLines(csv)) {
+            if (line.isBlank() || line.startsWith("epoch")) continue;
+            if (Integer.parseInt(line.substring(0, line.indexOf(','))) <= upToEpoch) out.add(line);
+        }
+        return out;
+    }
+
+    private static void writeLosses(Path out, List<String> rows) throws IOException {
+        AtomicFiles.writeString(out.resolve("losses.csv"), CSV_HEADER + "\n" + String.join("\n", rows) + "\n");
+        double[] d = new double[rows.size()], g = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            String[] f = rows.get(i).split(",");
+            d[i] = Double.parseDouble(f[2]);
+            g[i] = Double.parseDouble(f[3]);
+        }
+        LossPlot.write(out.resolve("loss_curve.png"), "GAN losses (epoch means)", List.of("loss_D", "loss_G"), List.of(d, g),
+                List.of(new Color(200, 40, 40), new Color(30, 90, 200)));
+    }
+
+    static Map<String, Object> config(Options o, Dataset data) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        GanConfig c = o.model();
+        m.put("image_size", c.imageSize());
+        m.put("latent_size", c.latentSize());
+        m.put("ngf", c.ngf());
+        m.put("ndf", c.ndf());
+        m.put("embedding_size", c.embeddingSize());
+        m.put("norm", c.norm().name().toLowerCase());
+        m.put("real_range", c.realRange().name().toLowerCase());
+        m.put("epochs", o.epochs());
+        m.put("batch_size", o.batchSize());
+        m.put("lr", o.lr());
+        m.put("betas", List.of(o.beta1(), o.beta2()));
+        m.put("label_smoothing", List.of(GanStep.SMOOTH_LO, GanStep.SMOOTH_HI));
+        m.put("augment", o.augment());
+        m.put("seed", o.seed());
+        m.put("checkpoint_every", o.checkpointEvery());
+        m.put("collapse_threshold", o.collapseThreshold());
+        m.put("data", data.description());
+        m.put("images", data.size());
+        m.put("dp", false);
+        return m;
+    }
+
+    static Map<String, Object> provenance(Options o, Dataset data) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        String v = GanTrainer.class.getPackage().getImplementationVersion();
+        m.put("dpmammo_version", v == null ? "dev" : v);
+        m.put("java", System.getProperty("java.version"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        m.put("cpus", Runtime.getRuntime().availableProcessors());
+        m.put("seed", o.seed());
+        m.put("data", data.description());
+        int[] counts = data.classCounts();
+        m.put("data_counts", Map.of("benign", counts[Labels.BENIGN], "malignant", counts[Labels.MALIGNANT]));
+        m.put("data_fingerprint", data.fingerprint());
+        return m;
+    }
+}

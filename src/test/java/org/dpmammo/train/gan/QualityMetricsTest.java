@@ -1,0 +1,157 @@
+package org.dpmammo.train.gan;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.dpmammo.util.Rng;
+import org.junit.jupiter.api.Test;
+
+/** The quality metrics on inputs whose answers can be worked out by hand. */
+class QualityMetricsTest {
+    private static double[][] gaussianSet(int n, int d, long seed) {
+        Rng rng = new Rng(seed);
+        double[][] x = new double[n][d];
+        for (double[] row : x) for (int j = 0; j < d; j++) row[j] = rng.nextGaussian() * (1 + j % 3);
+        return x;
+    }
+
+    @Test
+    void jacobiReconstructsASymmetricMatrixAndItsSquareRoot() {
+        Rng rng = new Rng(3);
+        int n = 12;
+        double[][] b = new double[n][n];
+        for (double[] row : b) for (int j = 0; j < n; j++) row[j] = rng.nextGaussian();
+        double[][] a = new double[n][n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) for (int k = 0; k < n; k++) a[i][j] += b[i][k] * b[j][k];
+        SymmetricEigen.Result r = SymmetricEigen.of(a);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int k = 0; k < n; k++) s += r.vectors()[i][k] * r.values()[k] * r.vectors()[j][k];
+                assertEquals(a[i][j], s, 1e-9, "V diag(λ) Vᵀ at " + i + "," + j);
+            }
+        }
+        double[][] root = SymmetricEigen.sqrtPsd(a);
+        double[][] sq = FrechetDistance.multiply(root, root);
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) assertEquals(a[i][j], sq[i][j], 1e-8);
+    }
+
+    @Test
+    void frechetDistanceOfIdenticalSetsIsZero() {
+        double[][] x = gaussianSet(200, 10, 1);
+        assertEquals(0, FrechetDistance.between(x, x), 1e-9);
+    }
+
+    @Test
+    void frechetDistanceOfAShiftedSetIsTheSquaredShift() {
+        double[][] x = gaussianSet(300, 8, 2);
+        double[] delta = {1, -2, 0.5, 0, 3, 0, 0, -1};
+        double[][] y = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = x[i].clone();
+            for (int j = 0; j < delta.length; j++) y[i][j] += delta[j];
+        }
+        // ‖Δ‖² = 1 + 4 + 0.25 + 9 + 1; the covariances are equal, so the trace term vanishes.
+        assertEquals(15.25, FrechetDistance.between(x, y), 1e-8);
+    }
+
+    @Test
+    void frechetDistanceOfDiagonalGaussiansIsTheSumOfSquaredStdDifferences() {
+        // C₁ = diag(1, 4), C₂ = diag(4, 9): tr = (1 + 4 − 2·2) + (4 + 9 − 2·6) = 2; means differ by (3, 0): 9.
+        double[][] c1 = {{1, 0}, {0, 4}}, c2 = {{4, 0}, {0, 9}};
+        assertEquals(11, FrechetDistance.of(new double[] {0, 0}, c1, new double[] {3, 0}, c2), 1e-10);
+    }
+
+    @Test
+    void precisionAndRecallOfIdenticalSetsAreOneAndOfFarSetsZero() {
+        double[][] x = gaussianSet(150, 5, 4);
+        ManifoldPrecisionRecall.Result same = ManifoldPrecisionRecall.of(x, x, 3);
+        assertEquals(1, same.precision());
+        assertEquals(1, same.recall());
+        double[][] far = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            far[i] = x[i].clone();
+            far[i][0] += 100;
+        }
+        ManifoldPrecisionRecall.Result apart = ManifoldPrecisionRecall.of(x, far, 3);
+        assertEquals(0, apart.precision());
+        assertEquals(0, apart.recall());
+    }
+
+    @Test
+    void precisionDropsWhenHalfTheGeneratedPointsAreOffTheManifoldButRecallStays() {
+        double[][] real = gaussianSet(200, 4, 5);
+        double[][] gen = new double[200][];
+        for (int i = 0; i < 200; i++) {
+            gen[i] = real[i].clone();
+            if (i % 2 == 1) gen[i][0] += 100;
+        }
+        ManifoldPrecisionRecall.Result r = ManifoldPrecisionRecall.of(real, gen, 3);
+        assertEquals(0.5, r.precision(), 1e-12);
+        // Every other real point is reproduced exactly, and the rest lie inside their neighbours' balls mostly.
+        assertTrue(r.recall() >= 0.5, "recall " + r.recall());
+    }
+
+    @Test
+    void kthNeighbourDistanceOnALine() {
+        double[][] x = {{0}, {1}, {3}, {6}};
+        assertArrayEquals(new double[] {1, 1, 2, 3}, ManifoldPrecisionRecall.kthNeighbourDistances(x, 1), 1e-12);
+        assertArrayEquals(new double[] {3, 2, 3, 5}, ManifoldPrecisionRecall.kthNeighbourDistances(x, 2), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> ManifoldPrecisionRecall.of(x, x, 4));
+    }
+
+    @Test
+    void glcmOfACheckerboardByHand() {
+        int n = 8;
+        float[] img = new float[n * n];
+        for (int y = 0; y < n; y++) for (int x = 0; x < n; x++) img[y * n + x] = (x + y) % 2;
+        double[] f = RadiomicsFeatures.of(img, n, n);
+        // Levels 0 and 15. Horizontal and vertical neighbours always differ: P[0][15] = P[15][0] = ½, so contrast 225,
+        // homogeneity 1/226, energy ½, correlation −1, dissimilarity 15. Diagonal neighbours always agree: contrast 0,
+        // homogeneity 1, correlation 1, dissimilarity 0; their energy counts the pairs: at distance 1 there are 7 × 7
+        // pairs per diagonal, 25 of one colour and 24 of the other, so (25² + 24²)/49²; at distance 3, 5 × 5 pairs
+        // split 13/12. The four directions average these; distance 3 is odd, so its pairs also always differ or agree.
+        double[][] expected = {
+            {112.5, (2.0 / 226 + 2) / 4, (1 + 2 * (625.0 + 576) / 2401) / 4, 0, 7.5},
+            {112.5, (2.0 / 226 + 2) / 4, (1 + 2 * (169.0 + 144) / 625) / 4, 0, 7.5}};
+        for (int d = 0; d < 2; d++) {
+            for (int i = 0; i < 5; i++) {
+                assertEquals(expected[d][i], f[10 + 5 * d + i], 1e-12, RadiomicsFeatures.NAMES.get(10 + 5 * d + i));
+            }
+        }
+        // First order of a half-black, half-white image: mean ½, std ½, no skew, excess kurtosis −2, one bit.
+        assertEquals(0.5, f[0], 1e-12);
+        assertEquals(0.5, f[1], 1e-12);
+        assertEquals(0, f[2], 1e-12);
+        assertEquals(-2, f[3], 1e-12);
+        assertEquals(1, f[4], 1e-12);
+        assertEquals(0, f[5], 1e-12);
+        assertEquals(1, f[9], 1e-12);
+    }
+
+    @Test
+    void shapeOfACentralDiscAndEllipse() {
+        int n = 64;
+        float[] disc = new float[n * n], ellipse = new float[n * n];
+        for (int y = 0; y < n; y++) {
+            for (int x = 0; x < n; x++) {
+                double dy = y - 31.5, dx = x - 31.5;
+                if (dy * dy + dx * dx <= 15 * 15) disc[y * n + x] = 0.8f;
+                else disc[y * n + x] = 0.2f;
+                if (dy * dy / (8.0 * 8) + dx * dx / (20.0 * 20) <= 1) ellipse[y * n + x] = 0.9f;
+            }
+        }
+        double[] f = RadiomicsFeatures.of(disc, n, n);
+        assertEquals(Math.PI * 225 / (n * n), f[20], 0.01, "area fraction");
+        assertTrue(f[23] < 0.1, "a disc is not eccentric: " + f[23]);
+        assertTrue(f[24] < 0.05, "a disc has a regular margin: " + f[24]);
+        assertEquals(0.6, f[25], 1e-6, "mass-background contrast");
+        // The edge-count perimeter of a digital disc is its L1 length 8r, so compactness 4π·πr²/(8r)² → π²/16.
+        assertEquals(Math.PI * Math.PI / 16, f[22], 0.02);
+        double[] e = RadiomicsFeatures.of(ellipse, n, n);
+        assertEquals(Math.sqrt(1 - 64.0 / 400), e[23], 0.02, "eccentricity of an 8 × 20 ellipse");
+        assertTrue(e[24] > f[24] + 0.1, "an ellipse's radius varies more than a disc's");
+    }
+}
