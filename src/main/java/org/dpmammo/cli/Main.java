@@ -16,6 +16,8 @@ public final class Main {
                 new DataCommand(),
                 new GanCommand(),
                 new ClassifierCommand(),
+                new ExperimentCommand(),
+                new DemoCommand(),
                 new BenchCommand());
     }
 
