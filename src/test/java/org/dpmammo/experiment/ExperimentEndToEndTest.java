@@ -1,0 +1,88 @@
+package org.dpmammo.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dpmammo.data.Dataset;
+import org.dpmammo.experiment.GridPlan.Cell;
+import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.accounting.RdpAccountant;
+import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A tiny experiment on the real trainers (tiny Swin at 32×32, phantom data, a phantom stand-in for the synthetic
+ * set so no GAN trains): all four conditions, DP and not, a crash after training, the restart, and the report.
+ */
+class ExperimentEndToEndTest {
+    @Test
+    void tinyGridOnPhantomDataRunsResumesAfterACrashAndReports(@TempDir Path root) throws Exception {
+        ExperimentConfig config = ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [8, \"inf\"], \"real_synth\": [8],"
+                + " \"synth\": [\"inf\"], \"pretrain_dp\": [8, \"inf\"]}, \"classifier\": {\"epochs\": 3, \"batch_size\": 16, \"physical_batch\": 32},"
+                + " \"pretrain\": {\"epochs\": 1}}");
+        Map<String, String> tests = new LinkedHashMap<>();
+        tests.put("phantom test", "phantom:32:48:3");
+        ExperimentData data = new ExperimentData("phantom:32:64:1", "phantom:32:32:2", tests, "phantom:32:48:9", null, "phantom e2e");
+        StudyTrainers real = new StudyTrainers(config, root.resolve("cache"));
+        Cell victim = new Cell(Condition.REAL, 8, 42);
+        // A trainer that dies after the victim cell trained, before its result was written: as a kill -9 would.
+        Trainers crashing = new Trainers() {
+            public void gan(long seed, Dataset d, Path run, Path samples, PrintStream log) throws IOException {
+                real.gan(seed, d, run, samples, log);
+            }
+
+            public Path classifier(ClassifierJob job, PrintStream log) throws IOException {
+                return real.classifier(job, log);
+            }
+
+            public double[] predict(Path checkpoint, Dataset d) throws IOException {
+                if (checkpoint.startsWith(root.resolve(victim.dir()))) throw new IOException("simulated crash");
+                return real.predict(checkpoint, d);
+            }
+        };
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertThrows(IOException.class, () -> new ExperimentRunner(config, data, root, crashing, quiet).run());
+        Path ledgerFile = root.resolve(victim.dir()).resolve("ledger.json");
+        long entriesBefore = PrivacyLedger.open(ledgerFile).entryCount();
+
+        Path report = new ExperimentRunner(config, data, root, real, quiet).run();
+
+        PrivacyLedger ledger = PrivacyLedger.open(ledgerFile);
+        assertEquals(entriesBefore, ledger.entryCount(), "the restart spent nothing again");
+        PrivacyEngine.Plan plan = PrivacyEngine.plan(64, 16, 3, 8, 1e-4, new RdpAccountant());
+        assertEquals(plan.steps(), ledger.stepsRecorded("classifier"));
+        List<CellResult> results = Results.collect(root, GridPlan.of(config, true));
+        assertEquals(6, results.size());
+        for (CellResult r : results) {
+            double auroc = r.tests().get("phantom test").get("auroc");
+            assertTrue(auroc >= 0 && auroc <= 1, r.toString());
+            if (r.epsilon() == 8) {
+                assertTrue(r.epsilonSpent() <= 8 && r.epsilonSpent() > 0.75 * 8, "ε spent " + r.epsilonSpent());
+                assertTrue(r.epsilonPrv() <= r.epsilonSpent(), "PRV is tighter than RDP: " + r.epsilonPrv() + " vs " + r.epsilonSpent());
+                assertEquals(plan.steps(), r.steps());
+            }
+            // only the real-only cell has a finite guarantee for the real records
+            assertEquals(r.condition() == Condition.REAL && r.epsilon() == 8, Double.isFinite(r.epsilonEndToEnd()), r.toString());
+        }
+        // the pretrain_dp cells start from the one pretrained model; the frozen cells share one feature cache
+        assertTrue(Files.exists(root.resolve("pretrain/seed-42/done.json")));
+        assertTrue(Files.isSymbolicLink(root.resolve(victim.dir()).resolve("cache")));
+        try (var files = Files.list(root.resolve("cache"))) {
+            assertFalse(files.toList().isEmpty());
+        }
+        String html = Files.readString(report);
+        assertTrue(html.contains("data:image/png;base64,") && html.contains("dbr156") == false && html.contains("dbr15"));
+    }
+}
