@@ -12,7 +12,6 @@ import org.dpmammo.data.Datasets;
 import org.dpmammo.experiment.ExperimentConfig;
 import org.dpmammo.experiment.ExperimentData;
 import org.dpmammo.experiment.ExperimentRunner;
-import org.dpmammo.experiment.StudyTrainers;
 
 /**
  * {@code dpmammo demo}: the whole study in minutes. The demo preset's reduced grid (ε ∈ {1, 8, ∞}, one seed, all
@@ -70,7 +69,7 @@ public final class DemoCommand implements Command {
         ExperimentConfig config = ExperimentConfig.preset("demo");
         try {
             long t0 = System.nanoTime();
-            Path report = new ExperimentRunner(config, data, root, new StudyTrainers(config, root.resolve("cache")), out).run();
+            Path report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
             out.printf("demo finished in %.1f s%nreport: %s%n", (System.nanoTime() - t0) / 1e9, report.toAbsolutePath().normalize());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());

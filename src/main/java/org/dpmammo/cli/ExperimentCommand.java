@@ -13,7 +13,6 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.experiment.ExperimentConfig;
 import org.dpmammo.experiment.ExperimentData;
 import org.dpmammo.experiment.ExperimentRunner;
-import org.dpmammo.experiment.StudyTrainers;
 
 /** {@code dpmammo experiment run|report}: the study's grid (conditions × ε × seeds) with results and an HTML report. */
 public final class ExperimentCommand implements Command {
@@ -108,7 +107,7 @@ public final class ExperimentCommand implements Command {
             throw new UsageException("the grid uses synthetic data: give --synthetic DIR (e.g. " + STUDY_SYNTHETIC + ") or --gan-from-scratch");
         }
         ExperimentData data = new ExperimentData(train, val, tests, synthetic, studySynthetic(), "train " + train + ", val " + val + ", tests " + tests.values());
-        Path report = new ExperimentRunner(config, data, root, new StudyTrainers(config, root.resolve("cache")), out).run();
+        Path report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
         out.println("report: " + report.toAbsolutePath().normalize());
         return 0;
     }

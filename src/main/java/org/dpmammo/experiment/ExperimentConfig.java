@@ -24,16 +24,23 @@ import java.util.Set;
  * @param seeds one run of every cell per seed; the GAN, the synthetic set and the pretrained model are per seed
  */
 public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm,
-                               Classifier classifier, Pretrain pretrain, Gan gan, int threads) {
+                               Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
 
-    /** The classifier cells: the Swin preset (paper, cpu, tiny) and the study's optimiser settings (paper.md §3.2). */
+    /** The classifier cells: the Swin preset (paper, cpu, tiny) or the demo's small CNN, and the optimiser settings (paper.md §3.2). */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
                              int physicalBatch, String initWeights) {}
 
     /** The full-model pretraining on synthetic data (the study's dbr15). */
     public record Pretrain(int epochs, double lr) {}
+
+    /**
+     * The stand-in for the study's ImageNet weights where none are given: the whole classifier trained once, without
+     * DP, on public data (data that needs no privacy), and used as the starting point of every run. Null when
+     * {@code classifier.init_weights} supplies real pretrained weights, or to start from random weights.
+     */
+    public record PublicPretraining(String train, String val, int epochs, double lr) {}
 
     /** The GAN trained per seed when no synthetic set is given, and how many labelled samples it writes. */
     public record Gan(String model, int epochs, int samples) {}
@@ -50,16 +57,17 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         return switch (name) {
             // The study's protocol as published: Swin-T at 224, 300 epochs, AdamW 1e-5, batch 128, the 1400-epoch GAN.
             case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0,
-                    new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), 2);
+                    new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2);
             // The same grid at a size two CPU cores finish in hours: reduced Swin at 64, fewer epochs, a larger step size.
             case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0,
-                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 60, 3000), 2);
-            // Minutes: the tiny Swin at 32, ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs.
+                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 60, 3000), null, 2);
+            // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
+            // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             case "demo" -> {
                 Map<Condition, List<Double>> g = new EnumMap<>(Condition.class);
                 for (Condition c : Condition.values()) g.put(c, List.of(1.0, 8.0, INF));
                 yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0,
-                        new Classifier("tiny", 12, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(6, 1e-3), new Gan("cpu", 3, 400), 2);
+                        new Classifier("cnn", 15, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(15, 2e-3), new Gan("cpu", 2, 400), null, 2);
             }
             default -> throw new IllegalArgumentException("unknown preset '" + name + "' (expected " + String.join(", ", PRESETS) + ")");
         };
@@ -132,6 +140,15 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         n.put("model", gan.model());
         n.put("epochs", gan.epochs());
         n.put("samples", gan.samples());
+        if (publicPretraining == null) {
+            o.putNull("public_pretraining");
+        } else {
+            ObjectNode pp = o.putObject("public_pretraining");
+            pp.put("train", publicPretraining.train());
+            pp.put("val", publicPretraining.val());
+            pp.put("epochs", publicPretraining.epochs());
+            pp.put("lr", publicPretraining.lr());
+        }
         o.put("threads", threads);
         return o;
     }
@@ -173,7 +190,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         if (!(clip > 0 && clip < INF)) throw new IllegalArgumentException("config key 'max_grad_norm': must be positive and finite, got " + clip);
         JsonNode c = o.get("classifier");
         String model = text(c, "model", "classifier.");
-        if (!List.of("paper", "cpu", "tiny").contains(model)) throw new IllegalArgumentException("config key 'classifier.model': expected paper, cpu or tiny, got '" + model + "'");
+        if (!List.of("paper", "cpu", "tiny", "cnn").contains(model)) throw new IllegalArgumentException("config key 'classifier.model': expected paper, cpu, tiny (Swin presets) or cnn, got '" + model + "'");
         double ls = number(c, "label_smoothing", "classifier.");
         if (!(ls >= 0 && ls < 1)) throw new IllegalArgumentException("config key 'classifier.label_smoothing': must be in [0, 1), got " + ls);
         double wd = number(c, "weight_decay", "classifier.");
@@ -188,7 +205,18 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         String ganModel = text(n, "model", "gan.");
         if (!List.of("paper", "cpu").contains(ganModel)) throw new IllegalArgumentException("config key 'gan.model': expected paper or cpu, got '" + ganModel + "'");
         Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."));
-        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, cl, pre, gan, positiveInt(o, "threads", ""));
+        JsonNode pp = o.get("public_pretraining");
+        PublicPretraining pub = null;
+        if (pp != null && !pp.isNull()) {
+            if (!pp.isObject()) throw new IllegalArgumentException("config key 'public_pretraining' must be null or an object");
+            for (Iterator<String> it = pp.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!List.of("train", "val", "epochs", "lr").contains(k)) throw new IllegalArgumentException("config: unknown key 'public_pretraining." + k + "' (known here: train, val, epochs, lr)");
+            }
+            pub = new PublicPretraining(text(pp, "train", "public_pretraining."), text(pp, "val", "public_pretraining."),
+                    positiveInt(pp, "epochs", "public_pretraining."), positive(pp, "lr", "public_pretraining."));
+        }
+        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, cl, pre, gan, pub, positiveInt(o, "threads", ""));
     }
 
     /** A target ε: a positive finite number, or "inf" (no DP). */

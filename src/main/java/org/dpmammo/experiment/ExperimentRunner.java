@@ -17,6 +17,7 @@ import java.util.Map;
 import org.dpmammo.cli.Main;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
+import org.dpmammo.experiment.GridPlan.BackboneJob;
 import org.dpmammo.experiment.GridPlan.Cell;
 import org.dpmammo.experiment.GridPlan.GanJob;
 import org.dpmammo.experiment.GridPlan.Job;
@@ -89,7 +90,8 @@ public final class ExperimentRunner {
             Files.createDirectories(dir);
             try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("train.log"), StandardOpenOption.CREATE, StandardOpenOption.APPEND),
                     true, StandardCharsets.UTF_8)) {
-                if (job instanceof GanJob g) runGan(g, realTrain, log);
+                if (job instanceof BackboneJob b) runBackbone(b, log);
+                else if (job instanceof GanJob g) runGan(g, realTrain, log);
                 else if (job instanceof PretrainJob p) runPretrain(p, log);
                 else runCell((Cell) job, log);
             }
@@ -181,6 +183,31 @@ public final class ExperimentRunner {
         if (!Files.exists(file)) AtomicFiles.writeString(file, ExperimentConfig.JSON.writeValueAsString(o));
     }
 
+    private void runBackbone(BackboneJob b, PrintStream log) throws IOException {
+        ExperimentConfig.PublicPretraining pp = config.publicPretraining();
+        Path out = root.resolve(b.dir());
+        Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(pp.train()), pp.val(), out, b.seed(), true, true, null,
+                Double.POSITIVE_INFINITY, pp.epochs(), pp.lr()), log);
+        if (ckpt == null) throw new IllegalStateException("public pretraining selected no checkpoint");
+        writeDone(b, out, ckpt);
+    }
+
+    /** The weights every run starts from: the public backbone if the config trains one (null: the config's init_weights). */
+    private Path backbone() throws IOException {
+        return config.publicPretraining() == null ? null : checkpointOf(new BackboneJob(config.seeds().get(0)));
+    }
+
+    private void writeDone(Job job, Path out, Path ckpt) throws IOException {
+        ObjectNode o = ExperimentConfig.JSON.createObjectNode();
+        o.put("checkpoint", out.relativize(ckpt).toString());
+        AtomicFiles.writeString(root.resolve(job.marker()), ExperimentConfig.JSON.writeValueAsString(o));
+    }
+
+    private Path checkpointOf(Job job) throws IOException {
+        JsonNode o = ExperimentConfig.JSON.readTree(root.resolve(job.marker()).toFile());
+        return root.resolve(job.dir()).resolve(o.get("checkpoint").asText());
+    }
+
     private void runGan(GanJob g, Dataset realTrain, PrintStream log) throws IOException {
         Path target = root.resolve(g.syntheticDir());
         Path tmp = target.resolveSibling(target.getFileName() + ".partial");
@@ -196,18 +223,14 @@ public final class ExperimentRunner {
 
     private void runPretrain(PretrainJob p, PrintStream log) throws IOException {
         Path out = root.resolve(p.dir());
-        Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(synthetic(p.seed())), data.val(), out, p.seed(), true, true, null,
+        Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(synthetic(p.seed())), data.val(), out, p.seed(), true, true, backbone(),
                 Double.POSITIVE_INFINITY, config.pretrain().epochs(), config.pretrain().lr()), log);
         if (ckpt == null) throw new IllegalStateException("synthetic pretraining (seed " + p.seed() + ") selected no checkpoint");
-        ObjectNode o = ExperimentConfig.JSON.createObjectNode();
-        o.put("checkpoint", out.relativize(ckpt).toString());
-        AtomicFiles.writeString(root.resolve(p.marker()), ExperimentConfig.JSON.writeValueAsString(o));
+        writeDone(p, out, ckpt);
     }
 
     private Path pretrained(long seed) throws IOException {
-        PretrainJob p = new PretrainJob(seed);
-        JsonNode o = ExperimentConfig.JSON.readTree(root.resolve(p.marker()).toFile());
-        return root.resolve(p.dir()).resolve(o.get("checkpoint").asText());
+        return checkpointOf(new PretrainJob(seed));
     }
 
     private void runCell(Cell c, PrintStream log) throws IOException {
@@ -225,7 +248,7 @@ public final class ExperimentRunner {
             };
             boolean fromPretrained = c.condition() == Condition.PRETRAIN_DP;
             ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), false, fromPretrained,
-                    fromPretrained ? pretrained(c.seed()) : null, c.epsilon(), config.classifier().epochs(), config.classifier().lr()), log);
+                    fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), config.classifier().epochs(), config.classifier().lr()), log);
         }
         long t0 = System.nanoTime();
         Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();

@@ -15,7 +15,7 @@ import java.util.Map;
  */
 public record GridPlan(List<Job> jobs) {
     /** One unit of work with its folder (relative to the experiment folder) and the file that marks it finished. */
-    public sealed interface Job permits GanJob, PretrainJob, Cell {
+    public sealed interface Job permits BackboneJob, GanJob, PretrainJob, Cell {
         long seed();
 
         Path dir();
@@ -26,6 +26,21 @@ public record GridPlan(List<Job> jobs) {
 
         default boolean finished(Path root) {
             return Files.exists(root.resolve(marker()));
+        }
+    }
+
+    /** Trains the starting weights of every run once, on public data (the stand-in for ImageNet weights). */
+    public record BackboneJob(long seed) implements Job {
+        public Path dir() {
+            return Path.of("backbone");
+        }
+
+        public Path marker() {
+            return dir().resolve("done.json");
+        }
+
+        public String describe() {
+            return "public pretraining of the backbone";
         }
     }
 
@@ -95,11 +110,12 @@ public record GridPlan(List<Job> jobs) {
     }
 
     /**
-     * Plans the grid: for each seed, a GAN job if any condition uses synthetic data and no synthetic folder was
+     * Plans the grid: the public backbone first if the config has one; then for each seed, a GAN job if any condition uses synthetic data and no synthetic folder was
      * given, a pretraining job if the grid has pretrain_dp, then the seed's cells in the config's order.
      */
     public static GridPlan of(ExperimentConfig config, boolean syntheticGiven) {
         List<Job> jobs = new ArrayList<>();
+        if (config.publicPretraining() != null) jobs.add(new BackboneJob(config.seeds().get(0)));
         for (long seed : config.seeds()) {
             if (config.needsSynthetic() && !syntheticGiven) jobs.add(new GanJob(seed));
             if (config.grid().containsKey(Condition.PRETRAIN_DP)) jobs.add(new PretrainJob(seed));
@@ -119,10 +135,11 @@ public record GridPlan(List<Job> jobs) {
         return jobs.stream().filter(j -> !j.finished(root)).toList();
     }
 
-    /** The shared jobs a cell reuses: its seed's GAN (for synthetic data) and pretrained model (pretrain_dp). */
+    /** The shared jobs a cell reuses: the public backbone, its seed's GAN (for synthetic data) and pretrained model (pretrain_dp). */
     public List<Job> dependencies(Cell cell) {
         List<Job> deps = new ArrayList<>();
         for (Job j : jobs) {
+            if (j instanceof BackboneJob) deps.add(j);
             if (j.seed() != cell.seed()) continue;
             if (j instanceof GanJob && cell.condition().usesSynthetic) deps.add(j);
             if (j instanceof PretrainJob && cell.condition() == Condition.PRETRAIN_DP) deps.add(j);

@@ -30,6 +30,11 @@ public final class StudyTrainers implements Trainers {
 
     @Override
     public void gan(long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
+        trainGan(config, seed, realTrain, runDir, samplesDir, log);
+    }
+
+    /** The study's GAN (resuming from its last checkpoint) and its balanced samples: shared by every classifier backend. */
+    static void trainGan(ExperimentConfig config, long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
         ExperimentConfig.Gan g = config.gan();
         GanTrainer.Options study = GanTrainer.Options.study(GanConfig.preset(g.model()), g.epochs(), seed);
         GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),

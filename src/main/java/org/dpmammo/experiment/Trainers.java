@@ -12,6 +12,11 @@ import org.dpmammo.data.Dataset;
  * Every method must resume what a killed call left in its folder rather than start over or refuse.
  */
 public interface Trainers {
+    /** The trainers for a config's classifier model: the small CNN for "cnn", the Swin trainer otherwise. */
+    static Trainers forConfig(ExperimentConfig config, Path featureCache) {
+        return config.classifier().model().equals("cnn") ? new CnnTrainers(config) : new StudyTrainers(config, featureCache);
+    }
+
     /** What one classifier training needs beyond the experiment config. */
     record ClassifierJob(List<String> train, String val, Path out, long seed, boolean fullModel, boolean linearHead,
                          Path initWeights, double epsilon, int epochs, double lr) {

@@ -1,7 +1,6 @@
 package org.dpmammo.experiment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,19 +22,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A tiny experiment on the real trainers (tiny Swin at 32×32, phantom data, a phantom stand-in for the synthetic
- * set so no GAN trains): all four conditions, DP and not, a crash after training, the restart, and the report.
+ * Tiny experiments on the real trainers with phantom data and a phantom stand-in for the synthetic set (so no GAN
+ * trains): the demo's CNN on all four conditions with a crash after training, the restart and the report; and the
+ * Swin path (tiny Swin, public backbone pretraining, shared feature cache).
  */
 class ExperimentEndToEndTest {
     @Test
-    void tinyGridOnPhantomDataRunsResumesAfterACrashAndReports(@TempDir Path root) throws Exception {
+    void cnnGridOnPhantomDataRunsResumesAfterACrashAndReports(@TempDir Path root) throws Exception {
         ExperimentConfig config = ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [8, \"inf\"], \"real_synth\": [8],"
                 + " \"synth\": [\"inf\"], \"pretrain_dp\": [8, \"inf\"]}, \"classifier\": {\"epochs\": 3, \"batch_size\": 16, \"physical_batch\": 32},"
                 + " \"pretrain\": {\"epochs\": 1}}");
         Map<String, String> tests = new LinkedHashMap<>();
         tests.put("phantom test", "phantom:32:48:3");
         ExperimentData data = new ExperimentData("phantom:32:64:1", "phantom:32:32:2", tests, "phantom:32:48:9", null, "phantom e2e");
-        StudyTrainers real = new StudyTrainers(config, root.resolve("cache"));
+        Trainers real = Trainers.forConfig(config, root.resolve("cache"));
+        assertTrue(real instanceof CnnTrainers);
         Cell victim = new Cell(Condition.REAL, 8, 42);
         // A trainer that dies after the victim cell trained, before its result was written: as a kill -9 would.
         Trainers crashing = new Trainers() {
@@ -76,13 +77,29 @@ class ExperimentEndToEndTest {
             // only the real-only cell has a finite guarantee for the real records
             assertEquals(r.condition() == Condition.REAL && r.epsilon() == 8, Double.isFinite(r.epsilonEndToEnd()), r.toString());
         }
-        // the pretrain_dp cells start from the one pretrained model; the frozen cells share one feature cache
         assertTrue(Files.exists(root.resolve("pretrain/seed-42/done.json")));
-        assertTrue(Files.isSymbolicLink(root.resolve(victim.dir()).resolve("cache")));
-        try (var files = Files.list(root.resolve("cache"))) {
-            assertFalse(files.toList().isEmpty());
-        }
         String html = Files.readString(report);
-        assertTrue(html.contains("data:image/png;base64,") && html.contains("dbr156") == false && html.contains("dbr15"));
+        assertTrue(html.contains("data:image/png;base64,") && html.contains(">dbr15<"), "the study's dbr15 is beside pretrain_dp at ε = ∞");
+    }
+
+    @Test
+    void swinPathWithPublicBackboneAndSharedFeatureCache(@TempDir Path root) throws Exception {
+        ExperimentConfig config = ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [8, \"inf\"], \"pretrain_dp\": [8]},"
+                + " \"classifier\": {\"model\": \"tiny\", \"epochs\": 2, \"batch_size\": 16, \"physical_batch\": 32}, \"pretrain\": {\"epochs\": 1},"
+                + " \"public_pretraining\": {\"train\": \"phantom:32:48:900\", \"val\": \"phantom:32:24:901\", \"epochs\": 1, \"lr\": 0.001}}");
+        Map<String, String> tests = new LinkedHashMap<>();
+        tests.put("phantom test", "phantom:32:32:3");
+        ExperimentData data = new ExperimentData("phantom:32:48:1", "phantom:32:24:2", tests, "phantom:32:32:9", null, "phantom e2e");
+        Trainers swin = Trainers.forConfig(config, root.resolve("cache"));
+        assertTrue(swin instanceof StudyTrainers);
+        new ExperimentRunner(config, data, root, swin, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
+        assertEquals(3, Results.collect(root, GridPlan.of(config, true)).size());
+        // every run started from the public backbone; the two real-only cells share one cached feature file
+        Cell dp = new Cell(Condition.REAL, 8, 42), open = new Cell(Condition.REAL, Double.POSITIVE_INFINITY, 42);
+        assertTrue(Files.readString(root.resolve(dp.dir()).resolve("init-report.json")).contains("backbone"));
+        assertTrue(Files.isSymbolicLink(root.resolve(open.dir()).resolve("cache")));
+        try (var files = Files.list(root.resolve("cache"))) {
+            assertEquals(2, files.filter(f -> f.getFileName().toString().startsWith("features-")).count(), "one for the real cells, one for pretrain_dp");
+        }
     }
 }

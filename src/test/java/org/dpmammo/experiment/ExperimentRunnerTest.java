@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ExperimentRunnerTest {
     static ExperimentConfig config() {
         return ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [1, 8, \"inf\"], \"real_synth\": [8, \"inf\"], \"synth\": [8],"
-                + " \"pretrain_dp\": [8, \"inf\"]}, \"seeds\": [42, 43], \"classifier\": {\"epochs\": 2}}");
+                + " \"pretrain_dp\": [8, \"inf\"]}, \"seeds\": [42, 43], \"classifier\": {\"epochs\": 2},"
+                + " \"public_pretraining\": {\"train\": \"phantom:32:20:7\", \"val\": \"phantom:32:20:8\", \"epochs\": 1, \"lr\": 0.01}}");
     }
 
     static ExperimentData data() {
@@ -48,8 +49,12 @@ class ExperimentRunnerTest {
     void fixtureRunWritesResultsSummaryAndASelfContainedReport(@TempDir Path root) throws Exception {
         FakeTrainers t = new FakeTrainers();
         Path report = run(root, t);
-        // 2 GANs + 2 pretrainings + 8 cells × 2 seeds; the ε = ∞ pretrain_dp cell trains nothing (it is the pretrained model)
-        assertEquals(2 + 2 + 7 * 2, t.calls.size());
+        // 1 backbone + 2 GANs + 2 pretrainings + 8 cells × 2 seeds; the ε = ∞ pretrain_dp cell trains nothing (it is the pretrained model)
+        assertEquals(1 + 2 + 2 + 7 * 2, t.calls.size());
+        Path backbone = root.resolve("backbone/checkpoints/best.safetensors");
+        assertEquals(backbone, t.inits.get(root.resolve(new Cell(Condition.SYNTH, 8, 43).dir())));
+        assertEquals(backbone, t.inits.get(root.resolve("pretrain/seed-42")));
+        assertEquals(root.resolve("pretrain/seed-43/checkpoints/best.safetensors"), t.inits.get(root.resolve(new Cell(Condition.PRETRAIN_DP, 8, 43).dir())));
         assertEquals(1 + 16, Files.readAllLines(root.resolve("results.csv")).size());
         assertEquals(1 + 8, Files.readAllLines(root.resolve("summary.csv")).size());
         String html = Files.readString(report);
@@ -63,7 +68,7 @@ class ExperimentRunnerTest {
         assertEquals(List.of("real", "1", "42"), List.of(row).subList(0, 3));
         // the fake's DP runs record 20 steps at σ = 20/ε: ε spent is what the accountant says for that, not the target
         assertTrue(Double.parseDouble(row[11]) > 0 && Double.parseDouble(row[11]) < 1, "ε spent " + row[11]);
-        assertTrue(progress.toString().contains("[20/20] done") && progress.toString().contains("ETA"));
+        assertTrue(progress.toString().contains("[21/21] done") && progress.toString().contains("ETA"));
     }
 
     @Test
@@ -77,7 +82,7 @@ class ExperimentRunnerTest {
         run(root, again);
         assertEquals(Map.of(root.resolve(lost.dir()), 1), again.calls);
         assertEquals(first, results(root));
-        assertTrue(progress.toString().contains("resuming: 19 of 20 jobs already finished"));
+        assertTrue(progress.toString().contains("resuming: 20 of 21 jobs already finished"));
     }
 
     @Test

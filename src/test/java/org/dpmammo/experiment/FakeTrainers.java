@@ -20,6 +20,8 @@ import org.dpmammo.util.Rng;
  */
 final class FakeTrainers implements Trainers {
     final Map<Path, Integer> calls = new HashMap<>();
+    /** The starting weights each classifier run was given. */
+    final Map<Path, Path> inits = new HashMap<>();
     /** A folder whose next training "crashes" after reserving its steps in the ledger, as a kill would. */
     Path crashOnce;
 
@@ -34,6 +36,7 @@ final class FakeTrainers implements Trainers {
     @Override
     public Path classifier(ClassifierJob job, PrintStream log) throws IOException {
         calls.merge(job.out(), 1, Integer::sum);
+        if (job.initWeights() != null) inits.put(job.out(), job.initWeights());
         Files.createDirectories(job.out());
         if (job.dp()) {
             PrivacyLedger ledger = PrivacyLedger.open(job.out().resolve("ledger.json"));

@@ -52,6 +52,16 @@ class GridPlanTest {
     }
 
     @Test
+    void aPublicBackboneIsTrainedOnceAndEveryCellStartsFromIt() {
+        ExperimentConfig c = ExperimentConfig.parse("{\"preset\": \"cpu\", \"public_pretraining\": {\"train\": \"phantom\", \"val\": \"phantom\", \"epochs\": 1, \"lr\": 0.01}}");
+        GridPlan plan = GridPlan.of(c, true);
+        assertEquals(new GridPlan.BackboneJob(42), plan.jobs().get(0));
+        assertEquals(1, plan.jobs().stream().filter(j -> j instanceof GridPlan.BackboneJob).count());
+        assertEquals(List.of(new GridPlan.BackboneJob(42), new PretrainJob(44)), plan.dependencies(new Cell(Condition.PRETRAIN_DP, 6, 44)));
+        assertEquals(List.of(new GridPlan.BackboneJob(42)), plan.dependencies(new Cell(Condition.REAL, 6, 43)));
+    }
+
+    @Test
     void finishedJobsAreSkippedOnRestart(@TempDir Path root) throws Exception {
         GridPlan plan = GridPlan.of(ExperimentConfig.preset("demo"), false);
         assertEquals(14, plan.pending(root).size());
