@@ -93,7 +93,8 @@ final class Chart {
         FontMetrics tf = g.getFontMetrics();
         g.setColor(Color.BLACK);
         g.drawString(title, (width - tf.stringWidth(title)) / 2, 20);
-        int left = 62, right = width - 16, top = 34, bottom = height - 70;
+        int rows = legendRows(g.getFontMetrics(base), 62);
+        int left = 62, right = width - 16, top = 34, bottom = height - 58 - 16 * rows;
         int plotRight = infinitySlot ? right - 56 : right;
         g.setFont(base);
         FontMetrics fm = g.getFontMetrics();
@@ -176,7 +177,21 @@ final class Chart {
                 }
             }
         }
-        legend(g, fm, left, bottom + 44);
+        legend(g, fm, left, bottom + 56);
+    }
+
+    /** How many rows the legend needs, so the plot leaves room for all of them. */
+    private int legendRows(FontMetrics fm, int x0) {
+        int x = x0, rows = 1;
+        for (Series s : series) {
+            int w = 30 + fm.stringWidth(s.name()) + 18;
+            if (x + w > width - 10 && x > x0) {
+                x = x0;
+                rows++;
+            }
+            x += w;
+        }
+        return rows;
     }
 
     /** The legend in rows under the plot. */

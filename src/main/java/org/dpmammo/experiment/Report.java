@@ -64,6 +64,12 @@ public final class Report {
                 .append(esc(config.seeds().toString())).append(" · δ = ").append(config.delta()).append(" · C = ").append(config.maxGradNorm())
                 .append(" · classifier ").append(esc(config.classifier().model())).append(", ").append(config.classifier().epochs())
                 .append(" epochs · data: ").append(esc(data.description())).append(" · built ").append(Instant.now()).append("</p>");
+        if (config.classifier().model().equals("cnn")) {
+            html.append("<p class=\"note\">The classifier here is the demo's small CNN (three conv + GroupNorm stages), not the study's Swin-T: ")
+                    .append("without ImageNet weights a frozen tiny Swin gives features that carry almost nothing, so the real, real + synthetic ")
+                    .append("and synthetic-only cells train the whole CNN (under DP where ε is finite), and pretrain_dp fine-tunes only the last ")
+                    .append("layer of the synthetic-pretrained CNN. The study's numbers are shown for orientation, not as a like-for-like comparison.</p>");
+        }
         resultsTable();
         privacyUtility();
         rocCurves();
@@ -308,7 +314,7 @@ public final class Report {
 
     private static final String CSS = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1320px;color:#222;padding:0 16px}"
             + "h1{font-size:24px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}"
-            + ".meta{color:#555}table{border-collapse:collapse;font-size:12.5px;margin:8px 0}"
+            + ".meta{color:#555}.note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}table{border-collapse:collapse;font-size:12.5px;margin:8px 0}"
             + "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;vertical-align:top}th{background:#f3f3f3;text-align:center}"
             + "td:first-child{text-align:left}.study{color:#888;font-size:11.5px}"
             + ".grid{display:flex;flex-wrap:wrap;gap:12px}figure{margin:4px}figcaption{font-size:12px;color:#555;max-width:520px}"
