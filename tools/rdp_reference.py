@@ -12,9 +12,9 @@ smooth in alpha, so the optimum cannot hide elsewhere). The conversion is Balle 
 over Opacus' default orders. Output: CSV q,sigma,steps,delta,eps,order on stdout.
 
 Usage: python3 tools/rdp_reference.py > src/test/resources/org/dpmammo/privacy/accounting/rdp-reference.csv
-Needs only mpmath (Debian: python3-mpmath). Takes a few minutes.
+Needs only mpmath (Debian: python3-mpmath). Slow: about an hour on a busy 2-core machine (the q = 0.5,
+sigma = 10 quadratures dominate).
 """
-import sys
 import mpmath as mp
 
 mp.mp.dps = 40

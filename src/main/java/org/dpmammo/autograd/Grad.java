@@ -9,7 +9,7 @@ public final class Grad {
     private static final ThreadLocal<boolean[]> ENABLED = ThreadLocal.withInitial(() -> new boolean[] {true});
 
     /**
-     * Whether every op's output is scanned for NaN (default on; {@code -Ddpmammo.nanCheck=false} turns it off). A NaN
+     * Whether every host op's output is scanned for NaN (default on; {@code -Ddpmammo.nanCheck=false} turns it off). A NaN
      * then stops the computation at the op that made it, instead of surfacing later as a NaN loss or weight.
      */
     private static final boolean NAN_CHECK = !"false".equals(System.getProperty("dpmammo.nanCheck"));
@@ -45,7 +45,8 @@ public final class Grad {
      * the output is a constant and the backward rule (with whatever it captured) is dropped at once.
      */
     public static Variable record(String op, Tensor out, Backward backward, Variable... inputs) {
-        if (NAN_CHECK && out.hasNaN()) throw nanError(op, inputs);
+        // Device results are not scanned: that would download every op's output to the host.
+        if (NAN_CHECK && !out.isOnDevice() && out.hasNaN()) throw nanError(op, inputs);
         if (!enabled()) return new Variable(out, false);
         boolean needs = false;
         for (Variable v : inputs) needs |= v != null && v.requiresGrad();

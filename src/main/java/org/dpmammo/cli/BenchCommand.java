@@ -10,6 +10,9 @@ import org.dpmammo.cli.bench.Benchmark;
 import org.dpmammo.cli.bench.PrivacyBench;
 import org.dpmammo.cli.bench.DataBench;
 import org.dpmammo.cli.bench.DpBench;
+import org.dpmammo.cli.bench.GpuBench;
+import org.dpmammo.cli.bench.ConvBench;
+import org.dpmammo.cli.bench.GemmBench;
 import org.dpmammo.cli.bench.SwinBench;
 import org.dpmammo.cli.bench.GanBench;
 
@@ -17,7 +20,7 @@ import org.dpmammo.cli.bench.GanBench;
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new SwinBench(), new GanBench());
+        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new GpuBench(), new GemmBench(), new ConvBench(), new SwinBench(), new GanBench());
     }
 
     @Override

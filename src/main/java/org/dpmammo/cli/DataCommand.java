@@ -31,7 +31,8 @@ import org.dpmammo.util.Rng;
 /** {@code dpmammo data inspect|phantom|split|sheet}: look at, generate, split and preview datasets. */
 public final class DataCommand implements Command {
     private static final String SOURCES = "SRC is a study root (<split>/is_benign_<true|false>/*.png), a split folder, a flat folder of "
-            + "*_benign.png / *_malignant.png, a CSV manifest (path,label[,patient_id]), or phantom[:size[:count[:seed]]].";
+            + "*_benign.png / *_malignant.png, a CSV manifest (path,label[,patient_id]), or phantom[:size[:count[:seed]]] for the built-in generator "
+            + "(defaults 128, 1000, 0; write ./phantom for a folder of that name).";
 
     @Override
     public String name() {
@@ -206,7 +207,7 @@ public final class DataCommand implements Command {
         if (pos.size() != 1) throw new UsageException(cmd + ": expected one source SRC, got " + pos.size() + " (see --help)");
         String src = pos.get(0);
         // A missing path fails here, naming it, before any work starts.
-        if (!src.equals("phantom") && !src.startsWith("phantom:") && !Files.exists(Path.of(src))) {
+        if (!Datasets.isPhantomSpec(src) && !Files.exists(Path.of(src))) {
             throw new IOException(src + ": no such file or folder");
         }
         return src;

@@ -7,8 +7,13 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.autograd.GradientCheck;
+import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.ReferenceBackend;
+import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.backend.cpu.Sgemm;
+import org.dpmammo.backend.cuda.CudaChecks;
+import org.dpmammo.backend.cuda.CudaProvider;
 import org.dpmammo.check.BackendCheck;
 import org.dpmammo.check.GradChecks;
 
@@ -29,22 +34,33 @@ public final class SelftestCommand implements Command {
         Options options = CliSupport.withHelp(new Options());
         options.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the random inputs (default 1)").build());
         options.addOption(Option.builder().longOpt("failures-only").desc("print only failing rows and the summary").build());
+        options.addOption(Option.builder().longOpt("device").hasArg().argName("D")
+                .desc("cpu (default), cuda, or auto (cuda when a GPU and driver load, else cpu)").build());
         CommandLine cl = CliSupport.parse("selftest", options, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo selftest [options]",
                     "Compares every primitive op of the CPU backend with the plain-loop reference backend (strided views and odd"
                             + " sizes included), and every differentiable op's backward with central finite differences."
-                            + " Exit status 1 if any check fails.", options, null);
+                            + " With --device cuda, compares every op and DP kernel of the GPU with the CPU backend instead."
+                            + " Exit status 1 if any check fails, or if --device cuda finds no usable GPU.", options, null);
             return 0;
         }
         long seed = CliSupport.longOpt(cl, "seed", 1);
         boolean failuresOnly = cl.hasOption("failures-only");
+        String device = cl.getOptionValue("device", "cpu");
+        if (!List.of("cpu", "cuda", "auto").contains(device)) throw new UsageException("--device must be cpu, cuda or auto, got '" + device + "'");
         List<String[]> rows = new ArrayList<>();
-        int failed = 0;
+        // Only for cuda/auto does the JVM load the CUDA backend's classes and natives.
+        Backend backend;
+        try {
+            backend = CudaProvider.select(device, err);
+        } catch (IllegalStateException e) {
+            err.println("selftest: " + e.getMessage());
+            return 1;
+        }
+        if (backend != Backends.cpu()) return printTable(out, gpuRows(backend, seed), failuresOnly, seed);
         for (BackendCheck.Row r : BackendCheck.run(Backends.cpu(), new ReferenceBackend(), seed)) {
-            boolean ok = r.passed();
-            failed += ok ? 0 : 1;
-            rows.add(new String[] {"cpu vs reference", r.op(), r.shapes(), String.format("%.2e", r.error()), String.format("%.0e", r.tolerance()), ok ? "pass" : "FAIL"});
+            rows.add(tableRow("cpu vs reference", r));
         }
         for (GradChecks.Case c : GradChecks.all()) {
             GradientCheck.Result res;
@@ -54,16 +70,35 @@ public final class SelftestCommand implements Command {
                 res = new GradientCheck.Result(Double.POSITIVE_INFINITY, e.getMessage());
             }
             boolean ok = res.passed(GradChecks.TOLERANCE);
-            failed += ok ? 0 : 1;
             rows.add(new String[] {"gradient vs finite diff", c.name(), c.describe(seed), String.format("%.2e", res.maxError()),
                     String.format("%.0e", GradChecks.TOLERANCE), ok ? "pass" : "FAIL " + res.where()});
         }
+        return printTable(out, rows, failuresOnly, seed);
+    }
+
+    private static String[] tableRow(String check, BackendCheck.Row r) {
+        return new String[] {check, r.op(), r.shapes(), String.format("%.2e", r.error()), String.format("%.0e", r.tolerance()), r.passed() ? "pass" : "FAIL"};
+    }
+
+    /** The CUDA backend against the CPU backend: every primitive, then the DP kernels and TF32 GEMMs. */
+    private static List<String[]> gpuRows(Backend cuda, long seed) {
+        List<String[]> rows = new ArrayList<>();
+        for (BackendCheck.Row r : CudaChecks.primitives(cuda, seed)) rows.add(tableRow("cuda vs cpu", r));
+        for (BackendCheck.Row r : CudaChecks.dpKernels(cuda, seed)) rows.add(tableRow("cuda kernels vs java", r));
+        return rows;
+    }
+
+    private static int printTable(PrintStream out, List<String[]> rows, boolean failuresOnly, long seed) {
+        int failed = 0;
         out.printf("%-24s %-36s %-34s %-9s %-6s %s%n", "check", "op", "inputs", "error", "tol", "result");
         for (String[] r : rows) {
-            if (failuresOnly && r[5].equals("pass")) continue;
+            boolean ok = r[5].equals("pass");
+            failed += ok ? 0 : 1;
+            if (failuresOnly && ok) continue;
             out.printf("%-24s %-36s %-34s %-9s %-6s %s%n", (Object[]) r);
         }
-        out.printf("%d checks, %d passed, %d failed (seed %d)%n", rows.size(), rows.size() - failed, failed, seed);
+        out.printf("%d checks, %d passed, %d failed (seed %d; GEMM kernel %s, %d threads)%n", rows.size(), rows.size() - failed, failed, seed,
+                Sgemm.implementation(), Parallel.threads());
         return failed == 0 ? 0 : 1;
     }
 }

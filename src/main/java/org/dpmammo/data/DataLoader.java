@@ -20,7 +20,8 @@ import org.dpmammo.util.Rng;
  * Streams a dataset through a {@link Pipeline} as batches: images [B, C, H, W], int labels ({@link Labels}) and the
  * example indices.
  *
- * <p>Memory is bounded: only the batch being consumed and one batch being prepared exist as float tensors at a time;
+ * <p>Memory is bounded: at most three batches exist as float tensors at a time (the one the caller holds, the next
+ * one, being prepared while the caller works, and, from the moment {@code next()} is called, the one after it);
  * decoded sources can optionally be cached (two bytes a pixel: 1698 patches of 128×128 take 56 MB) so later epochs
  * skip PNG decoding. Each batch is decoded and transformed on {@code threads} worker threads.
  *
@@ -77,10 +78,6 @@ public final class DataLoader implements AutoCloseable {
         return outShape.clone();
     }
 
-    public Dataset dataset() {
-        return dataset;
-    }
-
     /**
      * The batches of one epoch. While the caller works on batch k, batch k+1 is being decoded. A decoding failure
      * surfaces from {@code next()} as an {@link UncheckedIOException} whose message names the file.
@@ -109,19 +106,6 @@ public final class DataLoader implements AutoCloseable {
                 }
             }
         };
-    }
-
-    /** Loads and transforms the given examples, in their order, into one batch (used by tests and evaluation). */
-    public Batch batch(int[] indices, int epoch) {
-        Rng augment = new Rng(seed).fork(AUGMENT_STREAM).fork(epoch);
-        try {
-            return build(indices, augment.nextLong()).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while loading a batch", e);
-        } catch (ExecutionException e) {
-            throw unchecked(e.getCause());
-        }
     }
 
     private CompletableFuture<Batch> build(int[] indices, long augmentBase) {

@@ -1,10 +1,12 @@
 package org.dpmammo.data;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.stream.IntStream;
 
 /**
  * A labelled set of single-channel images addressed by index. Labels follow {@link Labels} (benign = 1).
@@ -50,12 +52,21 @@ public interface Dataset {
      * depend on file names, folder layout or order, and changes if any image's bytes or any label changes.
      */
     default String fingerprint() throws IOException {
-        int n = size();
-        byte[][] entries = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            byte[] h = contentHash(i);
-            entries[i] = Arrays.copyOf(h, h.length + 1);
-            entries[i][h.length] = (byte) label(i);
+        byte[][] entries;
+        try {
+            // Hashing thousands of files (or generating thousands of phantoms) is worth spreading over the cores.
+            entries = IntStream.range(0, size()).parallel().mapToObj(i -> {
+                try {
+                    byte[] h = contentHash(i);
+                    byte[] e = Arrays.copyOf(h, h.length + 1);
+                    e[h.length] = (byte) label(i);
+                    return e;
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
+                }
+            }).toArray(byte[][]::new);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         Arrays.sort(entries, Arrays::compareUnsigned);
         MessageDigest md = sha256();

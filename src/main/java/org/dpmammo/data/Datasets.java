@@ -36,10 +36,18 @@ public final class Datasets {
 
     private Datasets() {}
 
-    /** A path, or a phantom spec, opened as one dataset; a study root gives the union of its splits. */
+    /**
+     * A path, or a phantom spec, opened as one dataset; a study root gives the union of its splits. The spec wins over
+     * a folder of the same name: write {@code ./phantom} to read such a folder.
+     */
     public static Dataset open(String spec) throws IOException {
-        if (spec.equals("phantom") || spec.startsWith("phantom:")) return PhantomDataset.fromSpec(spec);
+        if (isPhantomSpec(spec)) return PhantomDataset.fromSpec(spec);
         return open(Path.of(spec));
+    }
+
+    /** True for {@code phantom} and {@code phantom:...}, which name the built-in generator rather than a path. */
+    public static boolean isPhantomSpec(String spec) {
+        return spec.equals("phantom") || spec.startsWith("phantom:");
     }
 
     /** A path opened as one dataset: a manifest, a split folder, a flat folder, or a study root (all splits). */
@@ -250,11 +258,6 @@ public final class Datasets {
             }
             out.add(cur.toString());
             return out;
-        }
-
-        static String quote(String field) {
-            if (field.indexOf(',') < 0 && field.indexOf('"') < 0) return field;
-            return '"' + field.replace("\"", "\"\"") + '"';
         }
     }
 }

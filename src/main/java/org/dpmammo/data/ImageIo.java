@@ -54,15 +54,21 @@ public final class ImageIo {
 
     /** The file's bytes, with file-system errors turned into one line naming the file. */
     public static byte[] readBytes(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, not an image");
+        long size;
+        byte[] bytes;
         try {
-            long size = Files.size(file);
-            if (size > MAX_FILE_BYTES) throw new IOException(file + ": file of " + size + " bytes is too large for an image");
-            return Files.readAllBytes(file);
+            size = Files.size(file);
+            bytes = size > MAX_FILE_BYTES ? null : Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": no such file");
         } catch (AccessDeniedException e) {
             throw new IOException(file + ": permission denied");
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot read (" + e.getMessage() + ")");
         }
+        if (bytes == null) throw new IOException(file + ": file of " + size + " bytes is too large for an image");
+        return bytes;
     }
 
     /** Decodes an image held in memory; {@code name} only labels error messages. */

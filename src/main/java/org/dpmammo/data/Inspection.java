@@ -27,7 +27,7 @@ public final class Inspection {
     /** Inspects a study root (each split separately) or any other readable source (as one split named "all"). */
     public static Map<String, Object> of(String source) throws IOException {
         Map<String, Dataset> splits = new LinkedHashMap<>();
-        Path p = source.startsWith("phantom") ? null : Path.of(source);
+        Path p = Datasets.isPhantomSpec(source) ? null : Path.of(source);
         if (p != null && Files.isDirectory(p) && !Datasets.isSplitFolder(p) && !Datasets.splits(p).isEmpty()) {
             splits.putAll(Datasets.splits(p));
         } else {

@@ -11,6 +11,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,6 +31,8 @@ public final class LayoutWriter implements AutoCloseable {
 
     private final Path out;
     private final Path staging;
+    /** Names already claimed, so that two parallel writes of one name fail instead of one replacing the other. */
+    private final Set<Path> claimed = ConcurrentHashMap.newKeySet();
     private boolean committed;
 
     private LayoutWriter(Path out, Path staging) {
@@ -57,15 +61,6 @@ public final class LayoutWriter implements AutoCloseable {
         return new LayoutWriter(abs, staging);
     }
 
-    public Path out() {
-        return out;
-    }
-
-    /** The path a file of this split and label will have once committed. */
-    public Path target(String split, int label, String fileName) {
-        return out.resolve(split).resolve(Labels.folder(label)).resolve(fileName);
-    }
-
     public void writePng(String split, int label, String fileName, GrayImage image) throws IOException {
         ImageIo.writePng(staged(split, label, fileName), image);
     }
@@ -85,7 +80,7 @@ public final class LayoutWriter implements AutoCloseable {
             throw new IOException("invalid split name '" + split + "'");
         }
         Path p = staging.resolve(split).resolve(Labels.folder(label)).resolve(fileName);
-        if (Files.exists(p)) throw new FileAlreadyExistsException(p.toString(), null, "two images named " + fileName + " in split " + split);
+        if (!claimed.add(p)) throw new FileAlreadyExistsException(p.toString(), null, "two images named " + fileName + " in split " + split);
         return p;
     }
 

@@ -45,6 +45,12 @@ public final class Phantom {
     /** One generated patch with its observed label, its true class and its latent score. */
     public record Sample(GrayImage image, int label, int trueLabel, double malignancy) {}
 
+    /**
+     * Generator version: bumped whenever a change alters any pixel for a given seed, so that provenance records which
+     * phantom a run saw ({@code PhantomTest} pins the pixels of version 1).
+     */
+    public static final int VERSION = 1;
+
     /** Angular resolution of the tabulated mass outline. */
     private static final int ANGLES = 720;
     private static final int GAMMA_STEPS = 4096;
@@ -114,13 +120,15 @@ public final class Phantom {
         double cosT2 = Math.cos(theta2);
         double sinT2 = Math.sin(theta2);
         Fbm warp = new Fbm(rng, 2, 2, 0.5);
-        Strands strands1 = new Strands(rng, 2, 40);
-        Strands strands2 = new Strands(rng, 3, 80);
+        Strands strands1 = new Strands(rng, 1, 45);
+        Strands strands2 = new Strands(rng, 2, 90);
         Fbm grain = new Fbm(rng, 2, 32, 0.6);
         boolean skin = rng.nextDouble() < 0.15;
         double skinAngle = rng.uniform(0, 2 * Math.PI);
         double skinDist = rng.uniform(0.42, 0.6);
         double skinBend = rng.uniform(-0.6, 0.6);
+        double skinCos = Math.cos(skinAngle);
+        double skinSin = Math.sin(skinAngle);
         for (int y = 0; y < n; y++) {
             double v = (y + 0.5) / n;
             for (int x = 0; x < n; x++) {
@@ -143,8 +151,8 @@ public final class Phantom {
                     // Signed distance to a gently curved skin line; beyond it, air (nearly black).
                     double du = u - 0.5;
                     double dv = v - 0.5;
-                    double along = -du * Math.sin(skinAngle) + dv * Math.cos(skinAngle);
-                    double d = du * Math.cos(skinAngle) + dv * Math.sin(skinAngle) - skinDist + skinBend * along * along;
+                    double along = -du * skinSin + dv * skinCos;
+                    double d = du * skinCos + dv * skinSin - skinDist + skinBend * along * along;
                     double inside = 1 / (1 + Math.exp(d * n / 1.5));
                     val = val * (0.15 + 0.85 * inside) * (1 - 0.3 * Math.exp(-Math.abs(d) * 12));
                 }
@@ -159,22 +167,23 @@ public final class Phantom {
         // The study's crops are shifted towards smaller coordinates (paper.md 1.4), so masses sit slightly down-right.
         double cx = n * (0.5 + rng.uniform(-0.04, 0.1));
         double cy = n * (0.5 + rng.uniform(-0.04, 0.1));
-        double contrast = rng.uniform(0.1, 0.24);
+        // Ill-defined masses would vanish into the tissue at equal contrast; real malignant cores are dense.
+        double contrast = rng.uniform(0.1, 0.24) * (0.8 + 0.6 * m);
         double elong = rng.uniform(0, 0.35);
         double phi = rng.uniform(0, Math.PI);
-        // Outline: smooth low-order lobulation for every mass, jagged high orders growing with m.
-        int orders = 24;
+        // Outline: gentle low-order lobulation for every mass; irregular orders 3 to 12 growing with m cubed.
+        int orders = 13;
         double[] amp = new double[orders];
         double[] phase = new double[orders];
         for (int k = 2; k < orders; k++) {
             double lob = k <= 4 ? 0.05 / k * rng.uniform(0, 1.5) : 0;
-            double jag = k >= 5 ? 0.33 * m * m * m / Math.pow(k, 0.65) * rng.uniform(0.3, 1.2) : 0;
+            double jag = k >= 3 ? 0.6 * m * m * m / Math.pow(k, 1.2) * rng.uniform(0.2, 1.2) : 0;
             amp[k] = lob + jag;
             phase[k] = rng.uniform(0, 2 * Math.PI);
         }
         // Margin width: circumscribed masses fall off within a pixel or two; ill-defined ones over a third of the radius.
-        double width = radius * (0.06 + 0.4 * m * m) + 0.7;
-        double marginVar = m * m; // how much the margin sharpness changes around the outline
+        double width = radius * (0.03 + 0.35 * m * m) + 0.5;
+        double marginVar = 0.4 * m * m; // how much the margin sharpness changes around the outline
         double[] wAmp = {rng.uniform(0, 1), rng.uniform(0, 1)};
         double[] wPh = {rng.uniform(0, 2 * Math.PI), rng.uniform(0, 2 * Math.PI)};
         boolean halo = m < 0.4 && rng.nextDouble() < 0.4; // the benign "halo sign": a thin lucent rim
@@ -188,14 +197,15 @@ public final class Phantom {
             wTable[j] = Math.max(0.3, width * (1 + marginVar * 0.8 * (wAmp[0] * Math.cos(3 * ang + wPh[0]) + wAmp[1] * Math.cos(5 * ang + wPh[1]))));
         }
         float[] add = new float[n * n];
-        int count = (int) Math.round(Math.max(0, (m - 0.3) * 40 * rng.uniform(0.5, 1.3)));
+        int count = (int) Math.round(Math.max(0, (m - 0.3) * 30 * rng.uniform(0.5, 1.3)));
         for (int i = 0; i < count; i++) {
             double ang = rng.uniform(0, 2 * Math.PI);
-            double r0 = outline(ang, radius, elong, phi, amp, phase) * 0.85;
-            double len = radius * rng.uniform(0.6, 2.2) * (0.4 + m);
+            // Rooted on the smooth body, not the jagged outline, so strands do not converge into a bright star at the centre.
+            double r0 = radius * (1 + elong * Math.cos(2 * (ang - phi))) * rng.uniform(0.75, 1.0);
+            double len = radius * rng.uniform(0.8, 2.8) * (0.3 + m);
             double bend = rng.uniform(-0.25, 0.25);
-            double w0 = n / 128.0 * rng.uniform(0.5, 1.2);
-            double a = contrast * rng.uniform(0.25, 0.6);
+            double w0 = n / 128.0 * rng.uniform(0.45, 0.95);
+            double a = contrast * rng.uniform(0.12, 0.35);
             spicule(add, n, cx + r0 * Math.cos(ang), cy + r0 * Math.sin(ang), ang, len, bend, w0, a);
         }
         for (int y = 0; y < n; y++) {
@@ -213,8 +223,8 @@ public final class Phantom {
                 double tex = 1 + 0.35 * (texture.at(x / (double) n, y / (double) n) - 0.5);
                 double val = contrast * inside * dome * tex;
                 if (halo) {
-                    double h = (d - r - 1.5 * w - 1) / (0.6 + 0.04 * radius);
-                    val -= 0.035 * Math.exp(-h * h);
+                    double h = (d - r - 1.5 * w - 1) / (0.5 + 0.02 * radius);
+                    val -= 0.02 * Math.exp(-h * h);
                 }
                 img[y * n + x] += (float) val + add[y * n + x];
             }
@@ -291,15 +301,22 @@ public final class Phantom {
         }
     }
 
-    /** Periodic value noise on an nx × ny lattice with smoothstep interpolation. */
+    /**
+     * Value noise with smoothstep interpolation on a lattice of at least the requested number of cells per axis. The
+     * lattice side is rounded up to a power of two so that wrapping is a bit mask: an integer division per lookup
+     * was the generator's largest cost. Callers request enough cells that no pattern repeats within a patch.
+     */
     private static final class Lattice {
+        private final int maskX;
+        private final int maskY;
         private final int nx;
-        private final int ny;
         private final float[] v;
 
-        Lattice(Rng rng, int nx, int ny) {
-            this.nx = nx;
-            this.ny = ny;
+        Lattice(Rng rng, int cellsX, int cellsY) {
+            nx = Integer.highestOneBit(Math.max(1, cellsX) * 2 - 1);
+            int ny = Integer.highestOneBit(Math.max(1, cellsY) * 2 - 1);
+            maskX = nx - 1;
+            maskY = ny - 1;
             v = new float[nx * ny];
             for (int i = 0; i < v.length; i++) v[i] = rng.nextFloat();
         }
@@ -308,10 +325,10 @@ public final class Phantom {
         double at(double x, double y) {
             double fx = Math.floor(x);
             double fy = Math.floor(y);
-            int x0 = Math.floorMod((int) fx, nx);
-            int y0 = Math.floorMod((int) fy, ny);
-            int x1 = (x0 + 1) % nx;
-            int y1 = (y0 + 1) % ny;
+            int x0 = (int) fx & maskX;
+            int y0 = (int) fy & maskY;
+            int x1 = (x0 + 1) & maskX;
+            int y1 = (y0 + 1) & maskY;
             double tx = smooth(x - fx);
             double ty = smooth(y - fy);
             double a = v[y0 * nx + x0] + tx * (v[y0 * nx + x1] - v[y0 * nx + x0]);
@@ -334,7 +351,7 @@ public final class Phantom {
             this.base = base;
             this.persistence = persistence;
             octaves = new Lattice[count];
-            for (int o = 0; o < count; o++) octaves[o] = new Lattice(rng, base << o, base << o);
+            for (int o = 0; o < count; o++) octaves[o] = new Lattice(rng, (base << o) + 1, (base << o) + 1);
         }
 
         double at(double u, double v) {
@@ -360,7 +377,8 @@ public final class Phantom {
         Strands(Rng rng, int along, int across) {
             this.along = along;
             this.across = across;
-            lattice = new Lattice(rng, along * 2, across * 2);
+            // Rotated coordinates span about 2.9 units (a patch diagonal each way), so 3 units of cells never repeat.
+            lattice = new Lattice(rng, along * 3, across * 3);
         }
 
         double at(double a, double b) {

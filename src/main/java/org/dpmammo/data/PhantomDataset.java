@@ -72,7 +72,7 @@ public final class PhantomDataset implements Dataset {
     @Override
     public String description() {
         Phantom.Config c = phantom.config();
-        return "phantom (size " + c.size() + ", count " + count + ", seed " + phantom.seed() + ", overlap " + c.overlap()
+        return "phantom v" + Phantom.VERSION + " (size " + c.size() + ", count " + count + ", seed " + phantom.seed() + ", overlap " + c.overlap()
                 + ", label noise " + c.labelNoise() + ")";
     }
 

@@ -3,23 +3,56 @@ package org.dpmammo.tensor;
 import java.util.Arrays;
 
 /**
- * A float32 N-dimensional array on the CPU: a storage array, an offset, a shape and strides.
+ * A float32 N-dimensional array: a storage array, an offset, a shape and strides.
  *
  * <p>Views (reshape of a contiguous tensor, permute, transpose, slice, expand) share storage; {@link #contiguous()}
  * copies only when needed. Ops live in the backend and autograd layers; this class only describes memory.
  * Backends read {@link #data()} of a contiguous tensor whose {@link #offset()} tells where element 0 is.
+ *
+ * <p>A tensor may instead live on a device ({@link #onDevice}): its storage is then a {@link DeviceBuffer} and
+ * {@link #data()} downloads the buffer once, on first host access, so CPU code reads device results unchanged
+ * while a chain of device ops never copies through the host. Such a tensor is read-only on the host side.
  */
 public final class Tensor {
+    /** Host storage; null for a device-resident tensor, whose host copy the {@link DeviceBuffer} caches. */
     private final float[] data;
+    private final DeviceBuffer device;
     private final int offset;
     private final int[] shape;
     private final int[] strides;
 
-    private Tensor(float[] data, int offset, int[] shape, int[] strides) {
+    private Tensor(float[] data, DeviceBuffer device, int offset, int[] shape, int[] strides) {
         this.data = data;
+        this.device = device;
         this.offset = offset;
         this.shape = shape;
         this.strides = strides;
+    }
+
+    private Tensor(float[] data, int offset, int[] shape, int[] strides) {
+        this(data, null, offset, shape, strides);
+    }
+
+    /** Wraps a device buffer (not copied) as a contiguous device-resident tensor of the given shape. */
+    public static Tensor onDevice(DeviceBuffer buffer, int... shape) {
+        int[] s = shape.clone();
+        if (Shape.numel(s) > buffer.length()) {
+            throw new IllegalArgumentException("Tensor.onDevice: buffer of " + buffer.length() + " floats does not fill shape " + Shape.str(s));
+        }
+        return new Tensor(null, buffer, 0, s, Shape.contiguousStrides(s));
+    }
+
+    /** The device buffer this tensor lives in, or null for a host tensor. */
+    public DeviceBuffer deviceBuffer() {
+        return device;
+    }
+
+    public boolean isOnDevice() {
+        return device != null;
+    }
+
+    private long storageLength() {
+        return device != null ? device.length() : data.length;
     }
 
     /** Wraps an array (not copied) as a contiguous tensor of the given shape. */
@@ -77,9 +110,12 @@ public final class Tensor {
         return offset;
     }
 
-    /** The backing storage. Meaningful as a flat row-major array only when {@link #isContiguous()}. */
+    /**
+     * The backing storage. Meaningful as a flat row-major array only when {@link #isContiguous()}. For a device
+     * tensor this is the buffer's host copy (downloaded on first call); writes to it do not reach the device.
+     */
     public float[] data() {
-        return data;
+        return device != null ? device.host() : data;
     }
 
     public boolean isContiguous() {
@@ -98,7 +134,7 @@ public final class Tensor {
 
     /** A contiguous tensor with offset 0 whose {@link #data()} has exactly {@link #numel()} elements. */
     public Tensor compact() {
-        return isContiguous() && offset == 0 && data.length == numel() ? this : copy();
+        return isContiguous() && offset == 0 && storageLength() == numel() ? this : copy();
     }
 
     /** A fresh contiguous copy. */
@@ -112,6 +148,7 @@ public final class Tensor {
     public void copyTo(float[] dst, int dstOffset) {
         int n = numel();
         if (n == 0) return;
+        float[] data = data();
         if (isContiguous()) {
             System.arraycopy(data, offset, dst, dstOffset, n);
             return;
@@ -147,7 +184,7 @@ public final class Tensor {
 
     public float item() {
         if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Shape.str(shape) + " is not a single value");
-        return data[offset];
+        return data()[offset];
     }
 
     private int position(int[] index) {
@@ -166,10 +203,11 @@ public final class Tensor {
     }
 
     public float get(int... index) {
-        return data[position(index)];
+        return data()[position(index)];
     }
 
     public void set(float value, int... index) {
+        if (device != null) throw new IllegalStateException("set: tensor lives on " + device.device() + "; copy it to the host first");
         data[position(index)] = value;
     }
 
@@ -177,7 +215,7 @@ public final class Tensor {
     public Tensor reshape(int... newShape) {
         int[] s = Shape.infer(newShape, Shape.numel(shape), "reshape");
         Tensor src = contiguous();
-        return new Tensor(src.data, src.offset, s, Shape.contiguousStrides(s));
+        return new Tensor(src.data, src.device, src.offset, s, Shape.contiguousStrides(s));
     }
 
     /** A view with the axes reordered. */
@@ -195,7 +233,7 @@ public final class Tensor {
             s[i] = shape[a];
             st[i] = strides[a];
         }
-        return new Tensor(data, offset, s, st);
+        return new Tensor(data, device, offset, s, st);
     }
 
     public Tensor transpose(int a, int b) {
@@ -219,7 +257,7 @@ public final class Tensor {
         int[] st = strides.clone();
         s[a] = (e0 - s0 + step - 1) / step;
         st[a] = strides[a] * step;
-        return new Tensor(data, offset + s0 * strides[a], s, st);
+        return new Tensor(data, device, offset + s0 * strides[a], s, st);
     }
 
     public Tensor slice(int axis, int start, int end) {
@@ -245,7 +283,7 @@ public final class Tensor {
             else if (d == 1) st[i] = 0;
             else throw new IllegalArgumentException("expand: cannot expand " + Shape.str(shape) + " to " + Shape.str(target));
         }
-        return new Tensor(data, offset, t, st);
+        return new Tensor(data, device, offset, t, st);
     }
 
     public Tensor unsqueeze(int axis) {
@@ -262,7 +300,7 @@ public final class Tensor {
                 j++;
             }
         }
-        return new Tensor(data, offset, s, st);
+        return new Tensor(data, device, offset, s, st);
     }
 
     public Tensor squeeze(int axis) {
@@ -276,14 +314,15 @@ public final class Tensor {
             st[j] = strides[i];
             j++;
         }
-        return new Tensor(data, offset, s, st);
+        return new Tensor(data, device, offset, s, st);
     }
 
     /** True if any element is NaN or infinite. */
     public boolean hasNonFinite() {
         Tensor c = contiguous();
+        float[] d = c.data();
         for (int i = c.offset, end = c.offset + c.numel(); i < end; i++) {
-            if (!Float.isFinite(c.data[i])) return true;
+            if (!Float.isFinite(d[i])) return true;
         }
         return false;
     }
@@ -291,8 +330,9 @@ public final class Tensor {
     /** True if any element is NaN. */
     public boolean hasNaN() {
         Tensor c = contiguous();
+        float[] d = c.data();
         for (int i = c.offset, end = c.offset + c.numel(); i < end; i++) {
-            if (Float.isNaN(c.data[i])) return true;
+            if (Float.isNaN(d[i])) return true;
         }
         return false;
     }

@@ -141,6 +141,51 @@ class DataCommandTest {
     }
 
     @Test
+    void inspectFindsDuplicatesAndSharedPatientsAcrossSplits() throws IOException {
+        GrayImage same = new GrayImage(3, 3, 255, new short[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        ImageIo.writePng(dir.resolve("d/train/is_benign_true/patientx__P_1_image1_mass1_is_benign_1.png"), same);
+        ImageIo.writePng(dir.resolve("d/test/is_benign_true/patientx__P_9_image1_mass1_is_benign_1.png"), same);
+        ImageIo.writePng(dir.resolve("d/test/is_benign_false/patientx__P_1_image2_mass1_is_benign_0.png"),
+                new GrayImage(3, 3, 255, new short[9]));
+        Result r = run("data", "inspect", dir.resolve("d").toString(), "--json");
+        assertEquals(0, r.rc(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(1, j.get("duplicateGroups").get("acrossSplits").asInt());
+        assertEquals(1, j.get("patientOverlap").get("train~test").get("shared").asInt());
+        assertEquals("P_1", j.get("patientOverlap").get("train~test").get("examples").get(0).asText());
+        Result text = run("data", "inspect", dir.resolve("d").toString());
+        assertTrue(text.out().contains("patients shared by train and test: 1 (e.g. P_1)"), text.out());
+    }
+
+    @Test
+    void aFailedSplitLeavesNothingBehind() throws IOException {
+        ImageIo.writePng(dir.resolve("m/a.png"), new GrayImage(2, 2, 255, new short[4]));
+        // The same file listed twice: the second copy collides, after other files were already written.
+        Files.writeString(dir.resolve("m/list.csv"), "a.png,benign,P1\na.png,benign,P1\n");
+        Path out = dir.resolve("out");
+        Result r = run("data", "split", dir.resolve("m/list.csv").toString(), "--out", out.toString());
+        assertEquals(1, r.rc());
+        assertTrue(r.err().contains("a.png"), r.err());
+        assertFalse(Files.exists(out));
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(1, s.count(), "no staging folder is left behind");
+        }
+    }
+
+    @Test
+    void dataBenchRunsOnAnyFolder() throws IOException {
+        Path data = dir.resolve("small");
+        assertEquals(0, run("data", "phantom", "--out", data.toString(), "--count", "12", "--size", "64").rc());
+        Result r = run("bench", "data", "--root", data.toString(), "--size", "32", "--batch", "5", "--repeat", "1", "--json");
+        assertEquals(0, r.rc(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(12, j.get("images").asInt());
+        assertEquals(3, j.get("batches").asInt());
+        assertEquals("[5, 3, 32, 32]", j.get("outputShape").asText());
+        assertEquals(2, run("bench", "data", "--root", dir.resolve("none").toString()).rc());
+    }
+
+    @Test
     void sheetFromThePhantom() throws IOException {
         Path png = dir.resolve("sheet.png");
         Result r = run("data", "sheet", "phantom:64:40:1", "--out", png.toString(), "--count", "16", "--columns", "4");

@@ -168,6 +168,19 @@ class DatasetsTest {
         assertNotEquals(a, Datasets.open(dir.resolve("c")).fingerprint());
     }
 
+    @Test
+    void phantomSpecOpensTheBuiltInDataset() throws IOException {
+        Dataset d = Datasets.open("phantom:64:10:7");
+        assertEquals(10, d.size());
+        assertEquals(64, d.image(3).width());
+        assertEquals("PH_00003", d.patientId(3));
+        assertEquals("PH_00003", PatientIds.parse(d.name(3)));
+        assertEquals(d.fingerprint(), Datasets.open("phantom:64:10:7").fingerprint());
+        assertNotEquals(d.fingerprint(), Datasets.open("phantom:64:10:8").fingerprint());
+        assertEquals(1000, Datasets.open("phantom").size());
+        assertThrows(IllegalArgumentException.class, () -> Datasets.open("phantom:big"));
+    }
+
     static void write(Path p, int value) throws IOException {
         short[] s = new short[4 * 4];
         java.util.Arrays.fill(s, (short) value);

@@ -130,6 +130,7 @@ class ImageIoTest {
         assertOneLine(pgm, "truncated");
 
         assertOneLine(dir.resolve("absent.png"), "no such file");
+        assertOneLine(Files.createDirectory(dir.resolve("folder.png")), "is a folder");
     }
 
     @Test

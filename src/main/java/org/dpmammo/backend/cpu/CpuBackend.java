@@ -264,15 +264,9 @@ public final class CpuBackend implements Backend {
             return Tensor.of(out, outShape);
         }
         Tensor ae = expandBatch(a, batch), be = expandBatch(b, batch);
-        float[] ad = ae.data(), bd = be.data();
-        int aStride = Shape.numel(batchA) == 1 ? 0 : m * k, bStride = Shape.numel(batchB) == 1 ? 0 : k * n;
-        // Small matrices (attention's windows): parallelise over the batch, each GEMM on one thread.
-        Parallel.forRange(nb, 1, (b0, b1) -> {
-            for (int i = b0; i < b1; i++) {
-                Sgemm.sgemm(transA, transB, m, n, k, 1f, ad, ae.offset() + i * aStride, lda,
-                        bd, be.offset() + i * bStride, ldb, 0f, out, i * m * n, n);
-            }
-        });
+        long aStride = Shape.numel(batchA) == 1 ? 0 : (long) m * k, bStride = Shape.numel(batchB) == 1 ? 0 : (long) k * n;
+        Sgemm.sgemmBatched(transA, transB, m, n, k, 1f, ae.data(), ae.offset(), lda, be.data(), be.offset(), ldb,
+                0f, out, 0, n, nb, aStride, bStride, (long) m * n);
         return Tensor.of(out, outShape);
     }
 

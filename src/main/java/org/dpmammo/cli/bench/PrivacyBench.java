@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,6 +29,11 @@ import org.dpmammo.util.Rng;
  * each accountant after warm-up, and of a seeded grid of distinct settings as the grid mode runs it.
  */
 public final class PrivacyBench implements Benchmark {
+    private static final ThreadMXBean THREAD = ManagementFactory.getThreadMXBean();
+    /** Process CPU time also covers the pool threads a PRV query forks work to (but ticks only every ~10 ms). */
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
     @Override
     public String name() {
         return "privacy";
@@ -42,6 +49,8 @@ public final class PrivacyBench implements Benchmark {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("steps").hasArg().argName("T").desc("steps of the single query (default 100000)").build());
         o.addOption(Option.builder().longOpt("rows").hasArg().argName("N").desc("rows in the grid (default 500)").build());
+        o.addOption(Option.builder().longOpt("prv-rows").hasArg().argName("N")
+                .desc("how many of the grid's rows also go through PRV (default 50; PRV costs 0.1-2 s a row)").build());
         o.addOption(Option.builder().longOpt("reps").hasArg().argName("R").desc("timed repetitions of the single query (default 10)").build());
         return o;
     }
@@ -51,7 +60,8 @@ public final class PrivacyBench implements Benchmark {
         long steps = CliSupport.longOpt(cl, "steps", 100_000);
         int rows = CliSupport.intOpt(cl, "rows", 500);
         int reps = CliSupport.intOpt(cl, "reps", 10);
-        if (steps < 1 || rows < 1 || reps < 1) throw new UsageException("--steps, --rows and --reps must be >= 1");
+        int prvRows = CliSupport.intOpt(cl, "prv-rows", 50);
+        if (steps < 1 || rows < 1 || reps < 1 || prvRows < 0) throw new UsageException("--steps, --rows and --reps must be >= 1, --prv-rows >= 0");
         double q = 256.0 / 60000;
         double sigma = 1.1;
         double delta = 1e-5;
@@ -61,23 +71,26 @@ public final class PrivacyBench implements Benchmark {
             Epsilon e = null;
             for (int i = 0; i < 3; i++) e = a.epsilon(history, delta);
             double[] ms = new double[reps];
+            double[] thread = new double[reps];
+            double[] process = new double[reps];
             for (int i = 0; i < reps; i++) {
+                long p0 = OS.getProcessCpuTime();
+                long c0 = THREAD.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
                 e = a.epsilon(history, delta);
                 ms[i] = (System.nanoTime() - t0) / 1e6;
+                thread[i] = (THREAD.getCurrentThreadCpuTime() - c0) / 1e6;
+                process[i] = (OS.getProcessCpuTime() - p0) / 1e6;
             }
             Arrays.sort(ms);
-            results.add(new Measure(a.name() + " epsilon, " + steps + " steps", ms[reps / 2], ms[0], e.epsilon(), 1));
+            Arrays.sort(thread);
+            Arrays.sort(process);
+            results.add(new Measure(a.name() + " epsilon, " + steps + " steps", ms[reps / 2], ms[0], thread[reps / 2],
+                    process[reps / 2], e.epsilon(), 1));
         }
         List<PrivacyCommand.GridRow> grid = grid(rows);
-        for (Accountant a : List.of(new RdpAccountant(), new PrvAccountant())) {
-            long t0 = System.nanoTime();
-            Epsilon[] eps = PrivacyCommand.evaluateGrid(a, grid);
-            double ms = (System.nanoTime() - t0) / 1e6;
-            double sum = 0;
-            for (Epsilon e : eps) sum += e.epsilon();
-            results.add(new Measure(a.name() + " grid, " + rows + " rows", ms, ms, sum / rows, rows));
-        }
+        results.add(timeGrid(new RdpAccountant(), grid));
+        if (prvRows > 0) results.add(timeGrid(new PrvAccountant(), grid.subList(0, Math.min(prvRows, rows))));
         if (json) {
             ObjectMapper m = new ObjectMapper();
             ObjectNode root = m.createObjectNode();
@@ -89,6 +102,8 @@ public final class PrivacyBench implements Benchmark {
                 o.put("case", r.name);
                 o.put("median_ms", r.medianMs);
                 o.put("min_ms", r.minMs);
+                if (!Double.isNaN(r.threadCpuMs)) o.put("median_thread_cpu_ms", r.threadCpuMs);
+                if (!Double.isNaN(r.processCpuMs)) o.put("median_process_cpu_ms", r.processCpuMs);
                 o.put("epsilon", r.epsilon);
                 o.put("rows", r.rows);
             }
@@ -96,13 +111,32 @@ public final class PrivacyBench implements Benchmark {
             return;
         }
         out.printf(Locale.ROOT, "privacy accountants (q = %.6g, sigma = %.3g, delta = %.0e; %d threads for grids)%n", q, sigma, delta, Parallel.threads());
-        out.printf(Locale.ROOT, "%-34s %12s %12s %14s%n", "case", "median ms", "min ms", "epsilon");
+        out.printf(Locale.ROOT, "%-28s %11s %11s %11s %11s %12s%n", "case", "median ms", "min ms", "thread cpu", "process cpu", "epsilon");
         for (Measure r : results) {
-            out.printf(Locale.ROOT, "%-34s %12.2f %12.2f %14.6f%s%n", r.name, r.medianMs, r.minMs, r.epsilon, r.rows > 1 ? "  (mean)" : "");
+            out.printf(Locale.ROOT, "%-28s %11.2f %11.2f %11s %11s %12.6f%s%n", r.name, r.medianMs, r.minMs, cpu(r.threadCpuMs),
+                    cpu(r.processCpuMs), r.epsilon, r.rows > 1 ? "  (mean)" : "");
         }
     }
 
-    private record Measure(String name, double medianMs, double minMs, double epsilon, int rows) {}
+    private static String cpu(double ms) {
+        return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.2f", ms);
+    }
+
+    private static Measure timeGrid(Accountant a, List<PrivacyCommand.GridRow> grid) {
+        long t0 = System.nanoTime();
+        Epsilon[] eps = PrivacyCommand.evaluateGrid(a, grid);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        double sum = 0;
+        for (Epsilon e : eps) sum += e.epsilon();
+        return new Measure(a.name() + " grid, " + grid.size() + " rows", ms, ms, Double.NaN, Double.NaN, sum / grid.size(), grid.size());
+    }
+
+    /**
+     * CPU times (single queries only, medians) distort less than wall time on a busy shared machine: threadCpuMs is
+     * the calling thread's, processCpuMs the whole process's (pool threads, JIT and GC included).
+     */
+    private record Measure(String name, double medianMs, double minMs, double threadCpuMs, double processCpuMs,
+                           double epsilon, int rows) {}
 
     /**
      * Distinct settings spread over the range DP-SGD uses: q log-uniform in [1e-3, 0.1], σ in [0.6, 3], steps

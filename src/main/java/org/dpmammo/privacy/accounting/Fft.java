@@ -1,5 +1,7 @@
 package org.dpmammo.privacy.accounting;
 
+import java.util.concurrent.ForkJoinTask;
+
 /**
  * Iterative radix-2 FFT on split real/imaginary double arrays, and the real-input transform built on it, sized
  * for one length. Written here rather than taken from a library so that the accounting package can be audited
@@ -18,6 +20,8 @@ final class Fft {
     private final double[] sin;
     /** Sub-transforms up to this many complex points (256 KiB of data) are finished before moving on, in cache. */
     private static final int BLOCK = 1 << 14;
+    /** From this size on the two half-transforms run as parallel fork/join tasks (common pool). */
+    private static final int PARALLEL_FROM = 1 << 17;
 
     Fft(int n) {
         if (n < 4 || Integer.bitCount(n) != 1) throw new IllegalArgumentException("FFT length must be a power of two >= 4, got " + n);
@@ -125,8 +129,16 @@ final class Fft {
      */
     private void decimateInTime(double[] re, double[] im, int off, int len, double sign) {
         if (len > BLOCK) {
-            decimateInTime(re, im, off, len / 2, sign);
-            decimateInTime(re, im, off + len / 2, len / 2, sign);
+            if (len >= PARALLEL_FROM) {
+                // The halves are independent; each task writes only its own half, so the result does not depend
+                // on scheduling.
+                ForkJoinTask.invokeAll(
+                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off, len / 2, sign)),
+                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off + len / 2, len / 2, sign)));
+            } else {
+                decimateInTime(re, im, off, len / 2, sign);
+                decimateInTime(re, im, off + len / 2, len / 2, sign);
+            }
             butterflies(re, im, off, len, sign);
             return;
         }

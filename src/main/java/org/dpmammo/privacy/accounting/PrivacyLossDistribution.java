@@ -69,11 +69,6 @@ final class PrivacyLossDistribution {
         return fs[1];
     }
 
-    /** Lower end of the support, log(1−q); −∞ without subsampling. */
-    double supportMin() {
-        return log1mQ;
-    }
-
     /**
      * Mean of the PRV truncated to [tMin, tMax] and renormalised (tMin < 0 < tMax):
      * E = [∫_0^{tMax} (S(t) − S(tMax)) dt − ∫_{tMin}^0 (F(t) − F(tMin)) dt] / (F(tMax) − F(tMin)).

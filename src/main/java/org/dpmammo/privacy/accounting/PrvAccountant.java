@@ -3,6 +3,7 @@ package org.dpmammo.privacy.accounting;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Tight accountant that composes privacy random variables numerically, following Gopi, Lee and Wutschitz,
@@ -13,6 +14,9 @@ import java.util.List;
  * exact, raised to its number of steps by FFT and multiplied with the other segments' spectra. ε is read off the
  * composed distribution; the reported ε is the upper end of the paper's error bound: true ε ≤ ε_upper =
  * ε(δ − δ_err) + ε_err. L comes from the RDP bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2).
+ *
+ * <p>Discretisation, the convolution power and the large FFT stages run on the common fork/join pool in chunks of
+ * fixed size, so results do not depend on the number of cores.
  *
  * <p>Where the computation cannot be trusted (grid too large, the mean-shift check fails, floating point
  * dominates δ, no crossing found), the RDP bound is returned instead with a warning, never an exception. Since
@@ -51,10 +55,6 @@ public final class PrvAccountant implements Accountant {
         return "prv";
     }
 
-    public double epsError() {
-        return epsError;
-    }
-
     @Override
     public Epsilon epsilon(List<Segment> history, double delta) {
         Segment.checkDelta(delta);
@@ -70,7 +70,8 @@ public final class PrvAccountant implements Accountant {
             return new Epsilon(byRdp.epsilon(), delta, "rdp", byRdp.order(), 0, byRdp.estimate(), warnings);
         }
         if (b.upper() > byRdp.epsilon()) return byRdp;
-        return new Epsilon(b.upper(), delta, "prv", Double.NaN, epsError, b.estimate(), List.of());
+        // Clamped like RDP: a guarantee at negative ε implies one at ε = 0.
+        return new Epsilon(Math.max(0, b.upper()), delta, "prv", Double.NaN, epsError, b.estimate(), List.of());
     }
 
     /** The paper's three values: ε(δ + δ_err) − ε_err ≤ true ε ≤ ε(δ − δ_err) + ε_err, and the estimate ε(δ). */
@@ -117,7 +118,15 @@ public final class PrvAccountant implements Accountant {
             throw new Unavailable("delta is too small for this grid: floating-point error would dominate it");
         }
 
-        Fft fft = new Fft(Math.max(4, Integer.highestOneBit(size - 1) << 1));
+        int length = Math.max(4, Integer.highestOneBit(size - 1) << 1);
+        // Working set: the pmf, composed and tail-sum arrays (5 × size) and the spectra, scratch and twiddles
+        // (about 4 × length) in doubles. Falling back beats running out of memory half-way.
+        Runtime rt = Runtime.getRuntime();
+        long need = 8L * (5L * size + 4L * length);
+        if (need > rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) {
+            throw new Unavailable(String.format("the grid of %d points needs about %d MB of heap", size, need >> 20));
+        }
+        Fft fft = new Fft(length);
         int bins = fft.length() / 2 + 1;
         double[] accRe = new double[bins];
         double[] accIm = new double[bins];
@@ -129,12 +138,16 @@ public final class PrvAccountant implements Accountant {
             double[] pmf = new double[size];
             totalShift += s.steps() * discretise(new PrivacyLossDistribution(s.sampleRate(), s.noiseMultiplier()), tMin, tMax, dt, pmf);
             fft.realForward(pmf, re, im);
-            for (int k = 0; k < bins; k++) {
-                double[] p = power(re[k], im[k], s.steps());
-                double r = accRe[k] * p[0] - accIm[k] * p[1];
-                accIm[k] = accRe[k] * p[1] + accIm[k] * p[0];
-                accRe[k] = r;
-            }
+            long steps = s.steps();
+            // Bins are independent: chunks run in parallel.
+            IntStream.range(0, (bins + CHUNK - 1) / CHUNK).parallel().forEach(c -> {
+                for (int k = c * CHUNK; k < Math.min(bins, (c + 1) * CHUNK); k++) {
+                    double[] p = power(re[k], im[k], steps);
+                    double r = accRe[k] * p[0] - accIm[k] * p[1];
+                    accIm[k] = accRe[k] * p[1] + accIm[k] * p[0];
+                    accRe[k] = r;
+                }
+            });
         }
         double[] composed = new double[fft.length()];
         fft.realInverse(accRe, accIm, composed);
@@ -148,23 +161,55 @@ public final class PrvAccountant implements Accountant {
     }
 
     /**
+     * Cells (or spectrum bins) per chunk: chunks run in parallel, and a fixed size keeps results independent of the
+     * number of cores.
+     */
+    private static final int CHUNK = 1 << 18;
+
+    /**
      * Fills pmf[j] with the truncated PRV's mass in [t_j − Δ/2, t_j + Δ/2] (clipped to [tMin, tMax]) and returns
      * the shift that makes the discrete mean equal the continuous one.
      */
     private static double discretise(PrivacyLossDistribution prv, double tMin, double tMax, double dt, double[] pmf)
             throws Unavailable {
         int size = pmf.length;
-        double[] lo = new double[2];
-        double[] hi = new double[2];
-        prv.cdfAndSurvival(tMin, lo);
-        double fMin = lo[0];
-        prv.cdfAndSurvival(tMax, hi);
-        double mass = 1 - fMin - hi[1];
-        double sMax = hi[1];
-        prv.cdfAndSurvival(tMin, lo);
+        double[] fs = new double[2];
+        prv.cdfAndSurvival(tMax, fs);
+        double sMax = fs[1];
+        prv.cdfAndSurvival(tMin, fs);
+        double mass = 1 - fs[0] - sMax;
+        int chunks = (size + CHUNK - 1) / CHUNK;
+        // Per chunk: compensated partial sums of t_j·pmf_j, combined in chunk order below.
+        double[][] means = new double[chunks][];
+        IntStream.range(0, chunks).parallel().forEach(c -> means[c] = discretiseChunk(prv, tMin, dt, sMax, mass, pmf,
+                c * CHUNK, Math.min(size, (c + 1) * CHUNK)));
         double meanSum = 0;
         double meanComp = 0;
-        for (int j = 0; j < size; j++) {
+        for (double[] m : means) {
+            double t = meanSum + m[0];
+            meanComp += Math.abs(meanSum) >= Math.abs(m[0]) ? (meanSum - t) + m[0] : (m[0] - t) + meanSum;
+            meanSum = t;
+            meanComp += m[1];
+        }
+        double shift = prv.truncatedMean(tMin, tMax) - (meanSum + meanComp);
+        if (!(Math.abs(shift) < dt / 2)) {
+            throw new Unavailable("the discrete mean differs from the continuous mean by more than half the mesh");
+        }
+        return shift;
+    }
+
+    /** Cells [from, to) of {@link #discretise}; returns the compensated sum of t_j·pmf_j as {sum, compensation}. */
+    private static double[] discretiseChunk(PrivacyLossDistribution prv, double tMin, double dt, double sMax, double mass,
+                                            double[] pmf, int from, int to) {
+        int size = pmf.length;
+        double[] lo = new double[2];
+        double[] hi = new double[2];
+        // The left boundary of cell j is t_{j−1} + Δ/2, written exactly as the previous cell computes it.
+        if (from == 0) prv.cdfAndSurvival(tMin, lo);
+        else prv.cdfAndSurvival(tMin + (from - 1) * dt + dt / 2, lo);
+        double sum = 0;
+        double comp = 0;
+        for (int j = from; j < to; j++) {
             if (lo[1] == 0) break; // S underflowed: no mass from here on (pmf is already zero there)
             double tj = tMin + j * dt;
             if (j == size - 1) {
@@ -175,21 +220,16 @@ public final class PrvAccountant implements Accountant {
             }
             // Difference of whichever of F and S is the small one at the left end, to keep tail masses exact.
             double mj = lo[1] <= 0.5 ? lo[1] - hi[1] : hi[0] - lo[0];
-            if (j == size - 1) mj = lo[1] <= 0.5 ? lo[1] - sMax : (1 - sMax) - lo[0];
             pmf[j] = mj / mass;
             double v = tj * pmf[j];
-            double t = meanSum + v;
-            meanComp += Math.abs(meanSum) >= Math.abs(v) ? (meanSum - t) + v : (v - t) + meanSum;
-            meanSum = t;
+            double t = sum + v;
+            comp += Math.abs(sum) >= Math.abs(v) ? (sum - t) + v : (v - t) + sum;
+            sum = t;
             double[] swap = lo;
             lo = hi;
             hi = swap;
         }
-        double shift = prv.truncatedMean(tMin, tMax) - (meanSum + meanComp);
-        if (!(Math.abs(shift) < dt / 2)) {
-            throw new Unavailable("the discrete mean differs from the continuous mean by more than half the mesh");
-        }
-        return shift;
+        return new double[] {sum, comp};
     }
 
     /** (re + i·im)^k by repeated squaring: faster than polar form and its error grows only like k·2^-53. */

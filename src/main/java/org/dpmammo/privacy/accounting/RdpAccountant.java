@@ -111,8 +111,9 @@ public final class RdpAccountant implements Accountant {
         }
         double order = orders[bestK];
         if (best > 0 && orders.length > 1 && (bestK == 0 || bestK == orders.length - 1)) {
-            warnings.add("optimal RDP order " + order + " is at the " + (bestK == 0 ? "smallest" : "largest")
-                    + " order tried; epsilon may be loose (try the extended orders)");
+            boolean largest = bestK == orders.length - 1;
+            warnings.add("optimal RDP order " + order + " is the " + (largest ? "largest" : "smallest")
+                    + " order tried; epsilon may be loose" + (largest && order < 1024 ? " (the extended orders reach 1024)" : ""));
         }
         double eps = Math.max(0, best);
         return new Epsilon(eps, delta, "rdp", order, 0, eps, warnings);
@@ -179,7 +180,9 @@ public final class RdpAccountant implements Accountant {
             s0.add(sign, logS0);
             s1.add(sign, logS1);
             if (i > alpha && Math.max(logS0, logS1) < LOG_TERM_CUTOFF) {
-                return SpecialFunctions.logAdd(s0.logSum(), s1.logSum());
+                // A_α ≥ 1 (Jensen: the base has mean 1), so a log below 0 is rounding when A_α − 1 is below
+                // double resolution (tiny q, large σ); report 0 there rather than a negative RDP.
+                return Math.max(0, SpecialFunctions.logAdd(s0.logSum(), s1.logSum()));
             }
         }
         return Double.POSITIVE_INFINITY;

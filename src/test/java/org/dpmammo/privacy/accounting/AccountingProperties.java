@@ -72,7 +72,7 @@ class AccountingProperties {
         assertEquals(whole, split, 1e-12 * whole);
     }
 
-    @Property(tries = 8)
+    @Property(tries = 6)
     void prvNeverExceedsRdp(@ForAll @Scale(6) @DoubleRange(min = 0.001, max = 0.2) double q, @ForAll @Scale(6) @DoubleRange(min = 0.6, max = 4) double sigma,
                             @ForAll @LongRange(min = 10, max = 2000) long steps) throws Exception {
         // The raw PRV upper bound, before the accountant caps it at the RDP bound, must already be below RDP
@@ -83,7 +83,7 @@ class AccountingProperties {
         assertTrue(prv <= rdp, () -> "PRV " + prv + " > RDP " + rdp);
     }
 
-    @Property(tries = 4)
+    @Property(tries = 3)
     void heterogeneousPrvNeverExceedsRdp(@ForAll @Scale(6) @DoubleRange(min = 0.005, max = 0.1) double q1, @ForAll @Scale(6) @DoubleRange(min = 0.8, max = 3) double s1,
                                          @ForAll @Scale(6) @DoubleRange(min = 0.005, max = 0.1) double q2, @ForAll @Scale(6) @DoubleRange(min = 0.8, max = 3) double s2) {
         List<Segment> h = List.of(new Segment(q1, s1, 300), new Segment(q2, s2, 700));
@@ -107,5 +107,16 @@ class AccountingProperties {
         long steps = Calibration.maxSteps(RDP, target, 1e-5, q, sigma).steps();
         assertTrue(steps == 0 || eps(RDP, q, sigma, steps, 1e-5) <= target);
         assertTrue(eps(RDP, q, sigma, steps + 1, 1e-5) > target);
+    }
+
+    @Property(tries = 15)
+    void rdpStaysFiniteAndNonNegativeOverTheWholeRange(@ForAll @Scale(8) @DoubleRange(min = 1e-6, max = 1) double q,
+                                                      @ForAll @Scale(4) @DoubleRange(min = 0.3, max = 100) double sigma) {
+        RdpAccountant extended = new RdpAccountant(RdpAccountant.EXTENDED_ORDERS);
+        for (double r : extended.rdpCurve(List.of(new Segment(q, sigma, 1_000_000)))) {
+            assertTrue(r >= 0 && r < Double.POSITIVE_INFINITY, () -> "RDP " + r);
+        }
+        double e = extended.epsilon(List.of(new Segment(q, sigma, 1_000_000)), 1e-6).epsilon();
+        assertTrue(e >= 0 && e < Double.POSITIVE_INFINITY);
     }
 }

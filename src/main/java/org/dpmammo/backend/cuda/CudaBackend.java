@@ -1,0 +1,597 @@
+package org.dpmammo.backend.cuda;
+
+import java.util.Arrays;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
+import org.dpmammo.tensor.Shape;
+import org.dpmammo.tensor.Tensor;
+
+/**
+ * The CUDA backend: the {@link Backend} primitives plus the DP-SGD kernels, on one GPU through the JCuda driver API.
+ * Outputs are device-resident tensors ({@link Tensor#onDevice}); inputs may be host tensors (uploaded once per call)
+ * or device tensors of this GPU, views included. Host code that reads a result triggers one download.
+ *
+ * <p>Only {@link CudaProvider} names this class, reflectively, so the JCuda natives load only when CUDA is asked for.
+ */
+public final class CudaBackend implements Backend {
+    private final KernelDevice dev;
+    private final boolean tf32;
+
+    CudaBackend(KernelDevice dev, boolean tf32) {
+        this.dev = dev;
+        this.tf32 = tf32;
+    }
+
+    /** Opens a GPU with float32 GEMMs; throws {@link CudaFailure} or a {@link LinkageError} when it cannot. */
+    public static CudaBackend open(int ordinal) {
+        return new CudaBackend(CudaDevice.open(ordinal), false);
+    }
+
+    /** The same GPU with GEMMs on TF32 tensor cores (10-bit mantissa inputs, float32 accumulation) when on. */
+    public CudaBackend withTf32(boolean on) {
+        if (on && !dev.hasTf32()) throw new CudaFailure("TF32 needs compute capability 8.0 or newer; " + dev.describe() + " has not");
+        return new CudaBackend(dev, on);
+    }
+
+    @Override
+    public String name() {
+        return tf32 ? "cuda-tf32" : "cuda";
+    }
+
+    public String describe() {
+        return dev.describe();
+    }
+
+    /** Waits for every queued kernel; for timing. */
+    public void synchronize() {
+        dev.enter();
+        dev.synchronize();
+    }
+
+    // ---------------------------------------------------------------- residency helpers
+
+    /** t as a tensor on this GPU: itself (views kept) if it already lives here, else a contiguous upload. */
+    private Tensor resident(Tensor t) {
+        if (t.deviceBuffer() instanceof CudaBuffer b && b.device == dev) return t;
+        return upload(t);
+    }
+
+    /** t on this GPU, contiguous: strided views are gathered with ew_strided_copy. */
+    private Tensor dense(Tensor t) {
+        Tensor r = resident(t);
+        if (r.isContiguous()) return r;
+        return gather(r);
+    }
+
+    private Tensor gather(Tensor r) {
+        int n = r.numel();
+        CudaBuffer out = new CudaBuffer(dev, n);
+        if (n > 0) {
+            StridedLayout l = StridedLayout.copy(r);
+            dev.launch("elementwise", "ew_strided_copy", LaunchShape.elementwise(n), (long) n, l.packed(), buffer(r).at(0), (long) r.offset(), out.at(0));
+        }
+        return Tensor.onDevice(out, r.shapeRef());
+    }
+
+    private static CudaBuffer buffer(Tensor t) {
+        return (CudaBuffer) t.deviceBuffer();
+    }
+
+    /** Device pointer to element 0 of a resident tensor. */
+    private static DevPtr ptr(Tensor t) {
+        return buffer(t).at(t.offset());
+    }
+
+    private Tensor fresh(int[] shape) {
+        return Tensor.onDevice(new CudaBuffer(dev, Shape.size(shape)), shape);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        dev.enter();
+        int[] shape = Shape.broadcast(a.shapeRef(), b.shapeRef(), op.name().toLowerCase());
+        Tensor out = fresh(shape);
+        int n = out.numel();
+        if (n == 0) return out;
+        Tensor ra = resident(a), rb = resident(b);
+        StridedLayout l = StridedLayout.binary(shape, ra, rb);
+        dev.launch("elementwise", "ew_binary", LaunchShape.elementwise(n), KernelCodes.of(op), (long) n, l.packed(),
+                buffer(ra).at(0), (long) ra.offset(), buffer(rb).at(0), (long) rb.offset(), ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x, float param) {
+        dev.enter();
+        Tensor xc = dense(x);
+        Tensor out = fresh(x.shapeRef());
+        int n = out.numel();
+        if (n > 0) dev.launch("elementwise", "ew_unary", LaunchShape.elementwise(n), KernelCodes.of(op), param, (long) n, ptr(xc), ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradOut, float param) {
+        dev.enter();
+        Tensor gc = dense(gradOut);
+        DevPtr xp = x == null ? DevPtr.NULL : ptr(dense(x));
+        DevPtr yp = y == null ? DevPtr.NULL : ptr(dense(y));
+        Tensor out = fresh(gradOut.shapeRef());
+        int n = out.numel();
+        if (n > 0) {
+            dev.launch("elementwise", "ew_unary_backward", LaunchShape.elementwise(n), KernelCodes.of(op), param, (long) n, xp, yp, ptr(gc), ptr(out));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    @Override
+    public Tensor sum(Tensor x, int[] axes, boolean keepDims) {
+        dev.enter();
+        int rank = x.rank();
+        boolean[] reduced = new boolean[rank];
+        if (axes.length == 0) Arrays.fill(reduced, true);
+        for (int a : axes) reduced[Shape.axis(a, rank, "sum")] = true;
+        int[] order = new int[rank];
+        int k = 0;
+        for (int i = 0; i < rank; i++) if (!reduced[i]) order[k++] = i;
+        int kept = k;
+        for (int i = 0; i < rank; i++) if (reduced[i]) order[k++] = i;
+        int[] shape = x.shapeRef();
+        int outer = 1;
+        for (int i = 0; i < kept; i++) outer *= shape[order[i]];
+        int inner = outer == 0 ? 0 : x.numel() / outer;
+        Tensor out = fresh(reducedShape(shape, reduced, keepDims));
+        if (outer == 0) return out;
+        Tensor p = dense(resident(x).permute(order));
+        dev.launch("reduce", "reduce_sum_rows", LaunchShape.rows(outer, inner), (long) outer, inner, ptr(p), ptr(out));
+        return out;
+    }
+
+    private static int[] reducedShape(int[] shape, boolean[] reduced, boolean keepDims) {
+        int count = 0;
+        for (int i = 0; i < shape.length; i++) if (!reduced[i] || keepDims) count++;
+        int[] out = new int[count];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (!reduced[i]) out[j++] = shape[i];
+            else if (keepDims) out[j++] = 1;
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor max(Tensor x, int axis, boolean keepDims) {
+        return reduceAlong(x, axis, keepDims, false, "max");
+    }
+
+    @Override
+    public Tensor argmax(Tensor x, int axis) {
+        return reduceAlong(x, axis, true, true, "argmax");
+    }
+
+    private Tensor reduceAlong(Tensor x, int axis, boolean keepDims, boolean index, String op) {
+        dev.enter();
+        int a = Shape.axis(axis, x.rank(), op);
+        int len = x.shapeRef()[a];
+        if (len == 0) throw new IllegalArgumentException(op + ": empty axis " + axis + " in shape " + Shape.str(x.shapeRef()));
+        int rank = x.rank();
+        int[] order = new int[rank];
+        for (int i = 0, j = 0; i < rank; i++) if (i != a) order[j++] = i;
+        order[rank - 1] = a;
+        boolean[] reduced = new boolean[rank];
+        reduced[a] = true;
+        Tensor out = fresh(reducedShape(x.shapeRef(), reduced, keepDims));
+        int rows = x.numel() / len;
+        if (rows == 0) return out;
+        Tensor p = dense(resident(x).permute(order));
+        dev.launch("reduce", "reduce_max_rows", LaunchShape.rows(rows, len), (long) rows, len, index ? 1 : 0, ptr(p), ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor softmax(Tensor x, boolean log) {
+        dev.enter();
+        int[] shape = x.shapeRef();
+        if (shape.length == 0) throw new IllegalArgumentException("softmax: needs at least one axis");
+        int len = shape[shape.length - 1];
+        Tensor out = fresh(shape);
+        int rows = len == 0 ? 0 : out.numel() / len;
+        if (rows == 0) return out;
+        Tensor xc = dense(x);
+        dev.launch("softmax", "softmax_rows", LaunchShape.rows(rows, len), (long) rows, len, log ? 1 : 0, ptr(xc), ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor softmaxBackward(Tensor y, Tensor gradOut, boolean log) {
+        dev.enter();
+        int[] shape = y.shapeRef();
+        int len = shape[shape.length - 1];
+        Tensor out = fresh(shape);
+        int rows = len == 0 ? 0 : out.numel() / len;
+        if (rows == 0) return out;
+        Tensor yc = dense(y), gc = dense(gradOut);
+        dev.launch("softmax", "softmax_backward_rows", LaunchShape.rows(rows, len), (long) rows, len, log ? 1 : 0, ptr(yc), ptr(gc), ptr(out));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- matmul
+
+    /** C[batch] = alpha·op(A)·op(B) + beta·C over `batch` entries with the given element strides (0 = shared). */
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, DevPtr a, int lda, long strideA,
+            DevPtr b, int ldb, long strideB, float beta, DevPtr c, int ldc, long strideC, int batch) {
+        if (m == 0 || n == 0 || batch == 0) return;
+        LaunchShape shape = tf32 ? LaunchShape.sgemmTf32(m, n, batch) : LaunchShape.sgemm(m, n, batch);
+        dev.launch(tf32 ? "sgemm_tf32" : "sgemm", tf32 ? "sgemm_tf32" : "sgemm_f32", shape, m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha,
+                a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
+    }
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
+        dev.enter();
+        int[] as = a.shapeRef(), bs = b.shapeRef();
+        if (as.length < 2 || bs.length < 2) {
+            throw new IllegalArgumentException("matmul: needs rank ≥ 2, got " + Shape.str(as) + " and " + Shape.str(bs));
+        }
+        int m = transA ? as[as.length - 1] : as[as.length - 2];
+        int ka = transA ? as[as.length - 2] : as[as.length - 1];
+        int kb = transB ? bs[bs.length - 1] : bs[bs.length - 2];
+        int n = transB ? bs[bs.length - 2] : bs[bs.length - 1];
+        if (ka != kb) {
+            throw new IllegalArgumentException("matmul: inner sizes differ: " + Shape.str(as) + (transA ? "ᵀ" : "")
+                    + " · " + Shape.str(bs) + (transB ? "ᵀ" : ""));
+        }
+        int k = ka;
+        int[] batchA = Arrays.copyOf(as, as.length - 2), batchB = Arrays.copyOf(bs, bs.length - 2);
+        int[] batch = Shape.broadcast(batchA, batchB, "matmul");
+        int nb = Shape.size(batch);
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        Tensor out = fresh(outShape);
+        if (out.numel() == 0) return out;
+        if (k == 0) {
+            dev.zero(ptr(out), out.numel());
+            return out;
+        }
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        Tensor ac = expandBatch(a, batch), bc = expandBatch(b, batch);
+        if (!transA && Shape.numel(batchB) == 1 && Shape.numel(batchA) == nb) {
+            // A weight shared by a plain stack of inputs: one tall GEMM.
+            gemm(false, transB, nb * m, n, k, 1f, ptr(ac), k, 0, ptr(bc), ldb, 0, 0f, ptr(out), n, 0, 1);
+            return out;
+        }
+        long sa = Shape.numel(batchA) == 1 ? 0 : (long) m * k, sb = Shape.numel(batchB) == 1 ? 0 : (long) k * n;
+        gemm(transA, transB, m, n, k, 1f, ptr(ac), lda, sa, ptr(bc), ldb, sb, 0f, ptr(out), n, (long) m * n, nb);
+        return out;
+    }
+
+    /** The operand contiguous on the device as [batch..., rows, cols]; a batch-free operand stays unexpanded. */
+    private Tensor expandBatch(Tensor t, int[] batch) {
+        int[] s = t.shapeRef();
+        if (s.length == 2 || Shape.numel(Arrays.copyOf(s, s.length - 2)) == 1) return dense(t);
+        int[] target = Arrays.copyOf(batch, batch.length + 2);
+        target[batch.length] = s[s.length - 2];
+        target[batch.length + 1] = s[s.length - 1];
+        return dense(resident(t).expand(target));
+    }
+
+    // ---------------------------------------------------------------- indexing and layout
+
+    @Override
+    public Tensor indexSelect(Tensor x, int axis, int[] index) {
+        dev.enter();
+        int a = Shape.axis(axis, x.rank(), "indexSelect");
+        int[] shape = x.shapeRef();
+        int len = shape[a];
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= shape[i];
+        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
+        for (int idx : index) {
+            if (idx < 0 || idx >= len) {
+                throw new IndexOutOfBoundsException("indexSelect: index " + idx + " out of range for axis " + axis + " of " + Shape.str(shape));
+            }
+        }
+        int[] outShape = shape.clone();
+        outShape[a] = index.length;
+        Tensor out = fresh(outShape);
+        if (out.numel() == 0) return out;
+        Tensor xc = dense(x);
+        try (CudaBuffer idx = uploadInts(index)) {
+            dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, idx.at(0), ptr(xc), ptr(out));
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor indexAdd(Tensor src, int axis, int[] index, int axisSize) {
+        dev.enter();
+        int a = Shape.axis(axis, src.rank(), "indexAdd");
+        int[] shape = src.shapeRef();
+        if (shape[a] != index.length) {
+            throw new IllegalArgumentException("indexAdd: " + index.length + " indices for axis of size " + shape[a]);
+        }
+        for (int idx : index) {
+            if (idx < 0 || idx >= axisSize) throw new IndexOutOfBoundsException("indexAdd: index " + idx + " out of range for size " + axisSize);
+        }
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= shape[i];
+        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
+        int[] outShape = shape.clone();
+        outShape[a] = axisSize;
+        Tensor out = fresh(outShape);
+        dev.zero(ptr(out), out.numel());
+        if (src.numel() == 0) return out;
+        Tensor sc = dense(src);
+        try (CudaBuffer idx = uploadInts(index)) {
+            dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, idx.at(0), ptr(sc), ptr(out));
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor copy(Tensor x) {
+        dev.enter();
+        Tensor r = resident(x);
+        if (r != x) return r;  // the upload is already a fresh copy
+        if (!r.isContiguous()) return gather(r);
+        Tensor out = fresh(x.shapeRef());
+        dev.copy(ptr(out), ptr(r), r.numel());
+        return out;
+    }
+
+    @Override
+    public Tensor concat(Tensor[] parts, int axis) {
+        dev.enter();
+        if (parts.length == 0) throw new IllegalArgumentException("concat: no tensors");
+        int rank = parts[0].rank();
+        int a = Shape.axis(axis, rank, "concat");
+        int[] outShape = parts[0].shape();
+        outShape[a] = 0;
+        for (Tensor p : parts) {
+            int[] s = p.shapeRef();
+            boolean ok = s.length == rank;
+            for (int i = 0; ok && i < rank; i++) ok = i == a || s[i] == parts[0].shapeRef()[i];
+            if (!ok) throw new IllegalArgumentException("concat: shape " + Shape.str(s) + " does not match " + Shape.str(parts[0].shapeRef()) + " off axis " + axis);
+            outShape[a] += s[a];
+        }
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= outShape[i];
+        for (int i = a + 1; i < rank; i++) inner *= outShape[i];
+        Tensor out = fresh(outShape);
+        int rowOut = outShape[a] * inner, at = 0;
+        for (Tensor p : parts) {
+            int row = p.shapeRef()[a] * inner;
+            if (p.numel() > 0) {
+                Tensor pc = dense(p);
+                dev.launch("index", "concat_part", LaunchShape.elementwise(pc.numel()), (long) outer, row, rowOut, at, ptr(pc), ptr(out));
+            }
+            at += row;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- convolution (im2col + SGEMM)
+
+    private static int outSize(int in, int k, int stride, int pad) {
+        return (in + 2 * pad - k) / stride + 1;
+    }
+
+    private Tensor im2col(Tensor x, int kH, int kW, int strideH, int strideW, int padH, int padW, int oh, int ow) {
+        int[] xs = x.shapeRef();
+        int n = xs[0], c = xs[1];
+        Tensor cols = fresh(new int[] {n, c * kH * kW, oh * ow});
+        if (cols.numel() > 0) {
+            dev.launch("conv", "conv_im2col", LaunchShape.elementwise(cols.numel()), n, c, xs[2], xs[3], kH, kW, strideH, strideW, padH, padW,
+                    oh, ow, ptr(x), ptr(cols));
+        }
+        return cols;
+    }
+
+    @Override
+    public Tensor unfold(Tensor x, int kH, int kW, int strideH, int strideW, int padH, int padW) {
+        int[] xs = x.shapeRef();
+        if (xs.length != 4) throw new IllegalArgumentException("unfold: input " + Shape.str(xs) + " is not [N, C, H, W]");
+        return im2col(dense(x), kH, kW, strideH, strideW, padH, padW, outSize(xs[2], kH, strideH, padH), outSize(xs[3], kW, strideW, padW));
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW) {
+        dev.enter();
+        int[] xs = x.shapeRef(), ws = w.shapeRef();
+        if (xs.length != 4 || ws.length != 4 || xs[1] != ws[1]) {
+            throw new IllegalArgumentException("conv2d: input " + Shape.str(xs) + " and weight " + Shape.str(ws)
+                    + " do not match (expected [N, C, H, W] and [O, C, kH, kW])");
+        }
+        if (strideH <= 0 || strideW <= 0 || padH < 0 || padW < 0) throw new IllegalArgumentException("conv2d: stride must be positive and padding non-negative");
+        if (xs[2] + 2 * padH < ws[2] || xs[3] + 2 * padW < ws[3]) {
+            throw new IllegalArgumentException("conv2d: kernel " + ws[2] + "x" + ws[3] + " larger than padded input " + Shape.str(xs));
+        }
+        int n = xs[0], o = ws[0], kH = ws[2], kW = ws[3];
+        int oh = outSize(xs[2], kH, strideH, padH), ow = outSize(xs[3], kW, strideW, padW);
+        int ckk = xs[1] * kH * kW, plane = oh * ow;
+        if (bias != null && bias.numel() != o) throw new IllegalArgumentException("conv2d: bias of " + bias.numel() + " for " + o + " output channels");
+        Tensor out = fresh(new int[] {n, o, oh, ow});
+        if (out.numel() == 0) return out;
+        Tensor cols = im2col(dense(x), kH, kW, strideH, strideW, padH, padW, oh, ow);
+        gemm(false, false, o, plane, ckk, 1f, ptr(dense(w)), ckk, 0, ptr(cols), plane, (long) ckk * plane, 0f, ptr(out), plane, (long) o * plane, n);
+        buffer(cols).close();
+        if (bias != null) {
+            dev.launch("conv", "conv_add_bias", LaunchShape.elementwise(out.numel()), (long) out.numel(), o, plane, ptr(dense(bias)), ptr(out));
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor gradOut, Tensor w, int inH, int inW, int strideH, int strideW, int padH, int padW) {
+        dev.enter();
+        int[] gs = gradOut.shapeRef(), ws = w.shapeRef();
+        int n = gs[0], o = ws[0], c = ws[1], kH = ws[2], kW = ws[3], oh = gs[2], ow = gs[3];
+        if (gs[1] != o || oh != outSize(inH, kH, strideH, padH) || ow != outSize(inW, kW, strideW, padW)) {
+            throw new IllegalArgumentException("conv2d backward: gradient " + Shape.str(gs) + " does not fit weight " + Shape.str(ws) + " and input " + inH + "x" + inW);
+        }
+        int ckk = c * kH * kW, plane = oh * ow;
+        Tensor dx = fresh(new int[] {n, c, inH, inW});
+        if (dx.numel() == 0) return dx;
+        Tensor cols = fresh(new int[] {n, ckk, plane});
+        // cols[n] = Wᵀ · g[n]: W is [O, CKK], read transposed.
+        if (o == 0) dev.zero(ptr(cols), cols.numel());
+        else gemm(true, false, ckk, plane, o, 1f, ptr(dense(w)), ckk, 0, ptr(dense(gradOut)), plane, (long) o * plane, 0f, ptr(cols), plane, (long) ckk * plane, n);
+        dev.launch("conv", "conv_col2im", LaunchShape.elementwise(dx.numel()), n, c, inH, inW, kH, kW, strideH, strideW, padH, padW, oh, ow,
+                ptr(cols), ptr(dx));
+        buffer(cols).close();
+        return dx;
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW) {
+        dev.enter();
+        int[] xs = x.shapeRef(), gs = gradOut.shapeRef();
+        int n = xs[0], c = xs[1], o = gs[1], oh = gs[2], ow = gs[3];
+        if (gs[0] != n || oh != outSize(xs[2], kH, strideH, padH) || ow != outSize(xs[3], kW, strideW, padW)) {
+            throw new IllegalArgumentException("conv2d weight gradient: gradient " + Shape.str(gs) + " does not fit input " + Shape.str(xs));
+        }
+        int ckk = c * kH * kW, plane = oh * ow;
+        Tensor dw = fresh(new int[] {o, c, kH, kW});
+        if (dw.numel() == 0) return dw;
+        if (n == 0 || plane == 0) {
+            dev.zero(ptr(dw), dw.numel());
+            return dw;
+        }
+        Tensor cols = im2col(dense(x), kH, kW, strideH, strideW, padH, padW, oh, ow);
+        Tensor g = dense(gradOut);
+        DevPtr gp = ptr(g), cp = ptr(cols);
+        // dW = Σ_n g[n]·cols[n]ᵀ, accumulated in place (beta = 1 after the first image).
+        for (int i = 0; i < n; i++) {
+            gemm(false, true, o, ckk, plane, 1f, gp.plus(4L * i * o * plane), plane, 0, cp.plus(4L * i * ckk * plane), plane, 0,
+                    i == 0 ? 0f : 1f, ptr(dw), ckk, 0, 1);
+        }
+        buffer(cols).close();
+        return dw;
+    }
+
+    // ---------------------------------------------------------------- DP-SGD kernels
+
+    /** ‖g_i‖² of materialised per-example gradients g [B, ...] as a [B] tensor. */
+    public Tensor perExampleSqNorms(Tensor g) {
+        dev.enter();
+        int b = g.shapeRef()[0];
+        long d = b == 0 ? 0 : g.numel() / b;
+        Tensor out = fresh(new int[] {b});
+        if (b > 0) dev.launch("dp", "dp_sq_norms", LaunchShape.perExample(b), b, d, ptr(dense(g)), ptr(out));
+        return out;
+    }
+
+    /** ‖Σ_t a_t g_tᵀ‖² per example from a linear layer's input a [B, T, Din] and output gradient g [B, T, Dout]. */
+    public Tensor ghostNorms(Tensor a, Tensor g) {
+        dev.enter();
+        int[] as = a.shapeRef(), gs = g.shapeRef();
+        if (as.length != 3 || gs.length != 3 || as[0] != gs[0] || as[1] != gs[1]) {
+            throw new IllegalArgumentException("ghostNorms: activations " + Shape.str(as) + " and gradients " + Shape.str(gs) + " must be [B, T, Din] and [B, T, Dout]");
+        }
+        Tensor out = fresh(new int[] {as[0]});
+        if (as[0] > 0) dev.launch("dp", "dp_ghost_norms", LaunchShape.perExample(as[0]), as[0], as[1], as[2], gs[2], ptr(dense(a)), ptr(dense(g)), ptr(out));
+        return out;
+    }
+
+    /** c_i = min(1, C / (‖g_i‖ + 1e-6)) from squared norms [B]. */
+    public Tensor clipFactors(Tensor sqNorms, float clip) {
+        dev.enter();
+        int b = sqNorms.numel();
+        Tensor out = fresh(new int[] {b});
+        if (b > 0) dev.launch("dp", "dp_clip_factors", LaunchShape.elementwise(b), b, ptr(dense(sqNorms)), clip, ptr(out));
+        return out;
+    }
+
+    /** The clipped per-example sum Aᵀ·diag(c)·G [Din, Dout] of a linear layer, for a [B, T, Din], g [B, T, Dout], c [B]. */
+    public Tensor clippedSum(Tensor a, Tensor g, Tensor c) {
+        dev.enter();
+        int[] as = a.shapeRef(), gs = g.shapeRef();
+        int b = as[0], rows = as[0] * as[1], din = as[2], dout = gs[2];
+        if (c.numel() != b || gs[0] != b || gs[1] != as[1]) {
+            throw new IllegalArgumentException("clippedSum: shapes " + Shape.str(as) + ", " + Shape.str(gs) + " and " + c.numel() + " factors disagree");
+        }
+        Tensor out = fresh(new int[] {din, dout});
+        if (rows == 0) {
+            dev.zero(ptr(out), out.numel());
+            return out;
+        }
+        Tensor gc = dense(g);
+        Tensor scaled = fresh(gs);
+        dev.launch("dp", "dp_scale_examples", LaunchShape.elementwise(gc.numel()), b, (long) as[1] * dout, ptr(dense(c)), ptr(gc), ptr(scaled));
+        gemm(true, false, din, dout, rows, 1f, ptr(dense(a)), din, 0, ptr(scaled), dout, 0, 0f, ptr(out), dout, 0, 1);
+        buffer(scaled).close();
+        return out;
+    }
+
+    /**
+     * x + N(0, σ²) elementwise (a fresh tensor), from the ChaCha20 stream of (key, nonce = (purpose, call low,
+     * call high)). The caller must never repeat (key, purpose, call); see dp.cu for the construction.
+     */
+    public Tensor addGaussianNoise(Tensor x, int[] key, int purpose, long call, double sigma) {
+        dev.enter();
+        if (key.length != 8) throw new IllegalArgumentException("noise: key must be 8 words");
+        Tensor out = copy(x);
+        int n = out.numel();
+        if (n > 0) {
+            dev.launch("dp", "dp_gaussian_noise", LaunchShape.elementwise(n), (long) n, key.clone(), purpose, (int) call, (int) (call >>> 32), sigma, 1, ptr(out));
+        }
+        return out;
+    }
+
+    /** Fresh N(0, σ²) noise of a shape from the same stream as {@link #addGaussianNoise}. */
+    public Tensor gaussianNoise(int[] key, int purpose, long call, double sigma, int... shape) {
+        dev.enter();
+        if (key.length != 8) throw new IllegalArgumentException("noise: key must be 8 words");
+        Tensor out = fresh(shape);
+        int n = out.numel();
+        if (n > 0) {
+            dev.launch("dp", "dp_gaussian_noise", LaunchShape.elementwise(n), (long) n, key.clone(), purpose, (int) call, (int) (call >>> 32), sigma, 0, ptr(out));
+        }
+        return out;
+    }
+
+    /**
+     * One fused AdamW step, in place on contiguous device tensors p, m, v (made by this backend) with gradient g;
+     * step counts from 1.
+     */
+    public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, long step) {
+        dev.enter();
+        for (Tensor t : new Tensor[] {p, m, v}) {
+            if (!(t.deviceBuffer() instanceof CudaBuffer b) || b.device != dev || !t.isContiguous() || !t.sameShape(p)) {
+                throw new IllegalArgumentException("adamw: parameters and moments must be contiguous tensors of shape " + Shape.str(p.shapeRef()) + " on " + dev.describe());
+            }
+        }
+        int n = p.numel();
+        if (n == 0) return;
+        float bc1 = (float) (1 - Math.pow(beta1, step)), bc2 = (float) (1 - Math.pow(beta2, step));
+        dev.launch("dp", "dp_adamw", LaunchShape.elementwise(n), (long) n, ptr(p), ptr(dense(g)), ptr(m), ptr(v), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        for (Tensor t : new Tensor[] {p, m, v}) buffer(t).invalidateHost();
+    }
+
+    /** Uploads a host tensor, for callers that keep state (optimizer moments) on the device. */
+    public Tensor upload(Tensor t) {
+        dev.enter();
+        Tensor c = t.compact();
+        CudaBuffer b = new CudaBuffer(dev, c.numel());
+        dev.upload(b.at(0), c.data(), 0, c.numel());
+        return Tensor.onDevice(b, t.shapeRef());
+    }
+
+    private CudaBuffer uploadInts(int[] values) {
+        CudaBuffer b = new CudaBuffer(dev, values.length);
+        dev.uploadInts(b.at(0), values);
+        return b;
+    }
+
+    /** Bytes held by live tensors and by the allocator's cache, and driver allocations versus reuses. */
+    public String memoryReport() {
+        CachingAllocator<?> a = dev.allocator();
+        return String.format("live %.1f MiB, cached %.1f MiB, %d cuMemAlloc, %d reuses", a.liveBytes() / 1048576.0,
+                a.cachedBytes() / 1048576.0, a.driverAllocations(), a.reuses());
+    }
+}

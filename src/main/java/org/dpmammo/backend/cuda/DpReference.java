@@ -1,0 +1,98 @@
+package org.dpmammo.backend.cuda;
+
+/**
+ * Plain-Java twins of the DP kernels in src/main/cuda/dp.cu, written for obviousness: the GPU self-test compares
+ * the device against these, and the noise function defines the stream the CPU noise path must reproduce.
+ * Arrays are row-major; B = examples, T = positions per example, Din/Dout = a linear layer's widths.
+ */
+public final class DpReference {
+    private DpReference() {}
+
+    /** ‖g_i‖² of per-example gradients g [B, D]. */
+    public static float[] sqNorms(float[] g, int examples, int d) {
+        float[] out = new float[examples];
+        for (int i = 0; i < examples; i++) {
+            double s = 0;
+            for (int j = 0; j < d; j++) s += (double) g[i * d + j] * g[i * d + j];
+            out[i] = (float) s;
+        }
+        return out;
+    }
+
+    /** ‖Σ_t a_t g_tᵀ‖² per example by materialising the per-example weight gradient: the ghost norm's definition. */
+    public static float[] ghostNormsMaterialised(float[] a, float[] g, int examples, int t, int din, int dout) {
+        float[] out = new float[examples];
+        for (int i = 0; i < examples; i++) {
+            double s = 0;
+            for (int j = 0; j < din; j++) {
+                for (int k = 0; k < dout; k++) {
+                    double w = 0;
+                    for (int p = 0; p < t; p++) w += (double) a[(i * t + p) * din + j] * g[(i * t + p) * dout + k];
+                    s += w * w;
+                }
+            }
+            out[i] = (float) s;
+        }
+        return out;
+    }
+
+    /** c_i = min(1, C / (‖g_i‖ + 1e-6)). */
+    public static float[] clipFactors(float[] sqNorms, float clip) {
+        float[] out = new float[sqNorms.length];
+        for (int i = 0; i < out.length; i++) out[i] = (float) Math.min(1.0, clip / (Math.sqrt(sqNorms[i]) + 1e-6));
+        return out;
+    }
+
+    /** Σ_i c_i Σ_t a_t g_tᵀ = Aᵀ·diag(c)·G as a [Din, Dout] matrix. */
+    public static float[] clippedSum(float[] a, float[] g, float[] c, int examples, int t, int din, int dout) {
+        float[] out = new float[din * dout];
+        for (int j = 0; j < din; j++) {
+            for (int k = 0; k < dout; k++) {
+                double s = 0;
+                for (int i = 0; i < examples; i++) {
+                    for (int p = 0; p < t; p++) s += (double) c[i] * a[(i * t + p) * din + j] * g[(i * t + p) * dout + k];
+                }
+                out[j * dout + k] = (float) s;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The device noise stream: element i is σ·(z₁+z₂+z₃+z₄)/2 with z_j Box–Muller cosine draws from the 8 53-bit
+     * uniforms of ChaCha20 block i under (key, nonce). See the header of dp.cu for why it is built this way.
+     */
+    public static float[] gaussianNoise(int[] key, int n0, int n1, int n2, double sigma, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            int[] w = ChaCha20.block(key, i, n0, n1, n2);
+            double z = 0;
+            for (int j = 0; j < 4; j++) {
+                double u1 = uniform(w[4 * j], w[4 * j + 1]);
+                double u2 = uniform(w[4 * j + 2], w[4 * j + 3]);
+                z += Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+            }
+            out[i] = (float) (sigma * (0.5 * z));
+        }
+        return out;
+    }
+
+    /** (⌊w/2^11⌋ + 1)·2^-53 of the 64-bit word (hi, lo): 53 random bits, in (0, 1]. */
+    static double uniform(int lo, int hi) {
+        long w = ((long) hi << 32) | (lo & 0xffffffffL);
+        return ((w >>> 11) + 1) * 0x1p-53;
+    }
+
+    /** One AdamW step in place, in the kernel's float order. bc1 = 1 − β₁ᵗ, bc2 = 1 − β₂ᵗ. */
+    public static void adamw(float[] p, float[] g, float[] m, float[] v, float lr, float beta1, float beta2, float eps,
+            float wd, float bc1, float bc2) {
+        for (int i = 0; i < p.length; i++) {
+            float pi = p[i] * (1f - lr * wd);
+            float mi = beta1 * m[i] + (1f - beta1) * g[i];
+            float vi = beta2 * v[i] + (1f - beta2) * g[i] * g[i];
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi - lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
+        }
+    }
+}
