@@ -6,6 +6,8 @@
                      DIR/io.safetensors (input, per-stage outputs, logits). Small enough to commit.
   full FILE          torchvision swin_t (random init, seed 0, 1000 classes) with a 224x224 input and its logits in one
                      file, for the local (not CI) check: java ... SwinReferenceTest with -Ddpmammo.swinFull=FILE.
+  convert IN OUT     a PyTorch state dict (.pth, e.g. torchvision's swin_t ImageNet weights swin_t-704ceda3.pth) to
+                     safetensors for `dpmammo classifier train --init-weights OUT`.
   check FILE         loads a checkpoint written by dpmammo (model tensors plus 'x.input' and 'x.logits', config in the
                      metadata) into torchvision strictly, runs it, and prints the largest relative logit difference.
 
@@ -119,5 +121,14 @@ def check(path):
     sys.exit(0 if rel <= 1e-4 else 1)
 
 
+def convert(src, dst):
+    state = torch.load(src, map_location="cpu")
+    save(dst, {k: v for k, v in state.items()}, {"source": src, "torch": torch.__version__})
+    print("wrote", dst, len(state), "tensors")
+
+
 if __name__ == "__main__":
-    {"fixture": fixture, "full": full, "check": check}[sys.argv[1]](sys.argv[2])
+    if sys.argv[1] == "convert":
+        convert(sys.argv[2], sys.argv[3])
+    else:
+        {"fixture": fixture, "full": full, "check": check}[sys.argv[1]](sys.argv[2])

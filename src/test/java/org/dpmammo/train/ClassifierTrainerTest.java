@@ -95,6 +95,24 @@ class ClassifierTrainerTest {
         assertNotEquals(0, Files.readAllLines(dir.resolve("metrics.csv")).size());
     }
 
+    /** torchvision weights with another head: the backbone loads, the head is reported and left fresh. */
+    @Test
+    void initWeightsAreLoadedAndMismatchesReported(@TempDir Path dir) throws Exception {
+        Path fixture = Path.of("src/test/resources/fixtures/swin-tiny/model.safetensors");
+        ClassifierTrainer.Settings s = settings(dir, 1, false, true, false);
+        ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(), dir, s.preset(), s.seed(), 1, s.batchSize(), s.lr(),
+                s.weightDecay(), s.labelSmoothing(), s.head(), true, fixture, false, Double.POSITIVE_INFINITY, 1e-4, 1.0, 16, 1, false, false), QUIET);
+        var report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("init-report.json").toFile());
+        assertEquals("[\"head.0.weight\",\"head.0.bias\",\"head.2.weight\",\"head.2.bias\"]", report.get("missing").toString());
+        assertEquals("[\"head.weight\",\"head.bias\"]", report.get("unexpected").toString());
+        Map<String, Tensor> want = SafeTensors.read(fixture).tensors();
+        Map<String, Tensor> got = SafeTensors.read(dir.resolve("checkpoints/last.safetensors")).tensors();
+        // the frozen backbone is the loaded one, unchanged by training
+        for (String k : List.of("features.0.0.weight", "features.1.1.attn.relative_position_bias_table", "features.3.1.mlp.3.weight", "norm.bias")) {
+            assertArrayEquals(want.get(k).toArray(), got.get(k).toArray(), k);
+        }
+    }
+
     @Test
     void fullModelDpIsRefusedWithAReason(@TempDir Path dir) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
