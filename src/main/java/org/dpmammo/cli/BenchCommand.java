@@ -12,9 +12,9 @@ import org.dpmammo.cli.bench.DataBench;
 import org.dpmammo.cli.bench.DpBench;
 import org.dpmammo.cli.bench.GpuBench;
 import org.dpmammo.cli.bench.ConvBench;
+import org.dpmammo.cli.bench.GanBench;
 import org.dpmammo.cli.bench.GemmBench;
 import org.dpmammo.cli.bench.SwinBench;
-import org.dpmammo.cli.bench.GanBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {

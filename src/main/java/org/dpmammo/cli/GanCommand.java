@@ -117,12 +117,12 @@ public final class GanCommand implements Command {
                     "Writes sample_<i>_<benign|malignant>.png (8-bit) into DIR and preview/contact_sheet.png (benign above the white band).", o, null);
             return 0;
         }
-        Path ck = Path.of(CliSupport.required(cl, "checkpoint"));
-        if (!Files.isRegularFile(ck)) throw new UsageException("--checkpoint " + ck + ": no such file");
         String mode = cl.getOptionValue("class", "balanced");
         if (!mode.equals("benign") && !mode.equals("malignant") && !mode.equals("balanced")) {
             throw new UsageException("--class must be benign, malignant or balanced, got '" + mode + "'");
         }
+        Path ck = Path.of(CliSupport.required(cl, "checkpoint"));
+        if (!Files.isRegularFile(ck)) throw new UsageException("--checkpoint " + ck + ": no such file");
         int count = positive(cl, "count", 100);
         Path dir = Path.of(CliSupport.required(cl, "out"));
         Generator g = GanState.loadGenerator(ck);

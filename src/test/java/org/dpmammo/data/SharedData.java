@@ -9,10 +9,10 @@ import java.nio.file.Path;
  * Locates the real data shared beside the checkout: {@code ../shared/data} from the project root, or
  * {@code <dpmammo.shared>/data} when that system property is set. Tests that need it skip, with a message, if absent.
  */
-final class SharedData {
+public final class SharedData {
     private SharedData() {}
 
-    static Path root() {
+    public static Path root() {
         Path p = Path.of("..", "shared", "data");
         if (Files.isDirectory(p)) return p;
         String prop = System.getProperty("dpmammo.shared");
@@ -21,7 +21,7 @@ final class SharedData {
     }
 
     /** A folder under the shared data, or a skipped test. */
-    static Path require(String sub) {
+    public static Path require(String sub) {
         Path r = root();
         assumeTrue(r != null && Files.isDirectory(r.resolve(sub)),
                 "real data not found: ../shared/data/" + sub + " is absent (set -Ddpmammo.shared=DIR to point at it)");

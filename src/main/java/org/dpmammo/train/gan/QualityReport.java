@@ -31,8 +31,12 @@ public final class QualityReport {
     /** Precision and recall of the synthetic set against the real set for one class (or "all"). */
     public record ClassPrecisionRecall(String label, int real, int synthetic, double precision, double recall) {}
 
+    /**
+     * {@code precisionRecall}: synthetic against real per class; {@code realBaseline}: one random half of each real
+     * class against the other, the values a generator that reproduced the real distribution would reach at that size.
+     */
     public record Report(String real, String synthetic, int realCount, int syntheticCount, int setSize, int repeats, int k,
-            List<Distance> distances, List<ClassPrecisionRecall> precisionRecall) {}
+            List<Distance> distances, List<ClassPrecisionRecall> precisionRecall, List<ClassPrecisionRecall> realBaseline) {}
 
     private QualityReport() {}
 
@@ -73,19 +77,22 @@ public final class QualityReport {
             ss[t] = FrechetDistance.between(s1, s2);
         }
         List<Distance> distances = List.of(summary("real-real", rr), summary("real-synthetic", rs), summary("synthetic-synthetic", ss));
-        List<ClassPrecisionRecall> pr = new ArrayList<>();
+        List<ClassPrecisionRecall> pr = new ArrayList<>(), baseline = new ArrayList<>();
         for (int label : new int[] {Labels.BENIGN, Labels.MALIGNANT}) {
             double[][] rc = ofClass(r, real.labels(), label), sc = ofClass(s, synthetic.labels(), label);
-            if (rc.length > k && sc.length > k) {
-                ManifoldPrecisionRecall.Result res = ManifoldPrecisionRecall.of(rc, sc, k);
-                pr.add(new ClassPrecisionRecall(Labels.name(label), rc.length, sc.length, res.precision(), res.recall()));
-            } else {
-                pr.add(new ClassPrecisionRecall(Labels.name(label), rc.length, sc.length, Double.NaN, Double.NaN));
-            }
+            pr.add(precisionRecall(Labels.name(label), rc, sc, k));
+            int[] p = permutation(rc.length, rng);
+            baseline.add(precisionRecall(Labels.name(label), take(rc, p, 0, rc.length / 2), take(rc, p, rc.length / 2, rc.length), k));
         }
-        ManifoldPrecisionRecall.Result all = ManifoldPrecisionRecall.of(r, s, k);
-        pr.add(new ClassPrecisionRecall("all", r.length, s.length, all.precision(), all.recall()));
-        return new Report(real.description(), synthetic.description(), r.length, s.length, m, repeats, k, distances, pr);
+        pr.add(precisionRecall("all", r, s, k));
+        return new Report(real.description(), synthetic.description(), r.length, s.length, m, repeats, k, distances, pr, baseline);
+    }
+
+    /** NaN when either set has no more than k points (no k-th neighbour). */
+    private static ClassPrecisionRecall precisionRecall(String label, double[][] real, double[][] synthetic, int k) {
+        if (real.length <= k || synthetic.length <= k) return new ClassPrecisionRecall(label, real.length, synthetic.length, Double.NaN, Double.NaN);
+        ManifoldPrecisionRecall.Result res = ManifoldPrecisionRecall.of(real, synthetic, k);
+        return new ClassPrecisionRecall(label, real.length, synthetic.length, res.precision(), res.recall());
     }
 
     private static void standardiser(double[][] x, double[][] meanOut, double[][] stdOut) {
@@ -150,6 +157,10 @@ public final class QualityReport {
         sb.append(String.format("manifold precision / recall (k = %d):%n", r.k()));
         for (ClassPrecisionRecall c : r.precisionRecall()) {
             sb.append(String.format("  %-10s real %5d  synthetic %5d  precision %.3f  recall %.3f%n", c.label(), c.real(), c.synthetic(), c.precision(), c.recall()));
+        }
+        sb.append("real-real baseline (one half of each real class against the other):\n");
+        for (ClassPrecisionRecall c : r.realBaseline()) {
+            sb.append(String.format("  %-10s half %5d  half      %5d  precision %.3f  recall %.3f%n", c.label(), c.real(), c.synthetic(), c.precision(), c.recall()));
         }
         return sb.toString();
     }

@@ -154,4 +154,28 @@ class QualityMetricsTest {
         assertEquals(Math.sqrt(1 - 64.0 / 400), e[23], 0.02, "eccentricity of an 8 × 20 ellipse");
         assertTrue(e[24] > f[24] + 0.1, "an ellipse's radius varies more than a disc's");
     }
+
+    @Test
+    void reportOnIdenticalAndShiftedSets() {
+        double[][] x = gaussianSet(120, 6, 9);
+        int[] labels = new int[x.length];
+        for (int i = 0; i < labels.length; i++) labels[i] = i % 2;
+        QualityReport.Features real = new QualityReport.Features(x, labels, "real");
+        QualityReport.Report same = QualityReport.evaluate(real, new QualityReport.Features(x, labels, "same"), 3, 3, 1);
+        for (QualityReport.ClassPrecisionRecall c : same.precisionRecall()) {
+            assertEquals(1, c.precision(), c.label());
+            assertEquals(1, c.recall(), c.label());
+        }
+        assertEquals(60, same.setSize());
+        double[][] shifted = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            shifted[i] = x[i].clone();
+            shifted[i][0] += 5;
+        }
+        QualityReport.Report apart = QualityReport.evaluate(real, new QualityReport.Features(shifted, labels, "shifted"), 3, 3, 1);
+        double rr = apart.distances().get(0).mean(), rs = apart.distances().get(1).mean(), ss = apart.distances().get(2).mean();
+        // Standardised on the real set (feature 0 has std 1): the shift is 5 std, so real–synthetic ≈ 25 + sampling noise.
+        assertTrue(rs > 20 && rr < 5 && ss < 5, "rr " + rr + ", rs " + rs + ", ss " + ss);
+        assertEquals(2, apart.realBaseline().size());
+    }
 }
