@@ -108,6 +108,19 @@ public final class DataLoader implements AutoCloseable {
         };
     }
 
+    /** Loads and transforms the given examples, in their order, into one batch (the Swin trainer's full fine-tune). */
+    public Batch batch(int[] indices, int epoch) {
+        Rng augment = new Rng(seed).fork(AUGMENT_STREAM).fork(epoch);
+        try {
+            return build(indices, augment.nextLong()).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while loading a batch", e);
+        } catch (ExecutionException e) {
+            throw unchecked(e.getCause());
+        }
+    }
+
     private CompletableFuture<Batch> build(int[] indices, long augmentBase) {
         int b = indices.length;
         for (int i : indices) {
