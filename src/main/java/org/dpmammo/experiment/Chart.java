@@ -31,7 +31,7 @@ final class Chart {
     private final String title, xLabel, yLabel;
     private final List<Series> series = new ArrayList<>();
     private final int width, height;
-    private boolean logX, infinitySlot, diagonal;
+    private boolean logX, infinitySlot, diagonal, integerX;
     private double xMin = Double.NaN, xMax, yMin = Double.NaN, yMax;
 
     Chart(String title, String xLabel, String yLabel, int width, int height) {
@@ -52,6 +52,12 @@ final class Chart {
     /** The chance line y = x (ROC plots). */
     Chart diagonal() {
         diagonal = true;
+        return this;
+    }
+
+    /** Only whole-number x ticks (epochs). */
+    Chart integerX() {
+        integerX = true;
         return this;
     }
 
@@ -109,6 +115,7 @@ final class Chart {
         }
         // x ticks
         List<Double> xt = logX ? logTicks() : ticks(xMin, xMax, 6);
+        if (integerX) xt.removeIf(t -> t != Math.rint(t));
         for (double t : xt) {
             int x = px(t, left, plotRight);
             g.setColor(new Color(0xE6E6E6));

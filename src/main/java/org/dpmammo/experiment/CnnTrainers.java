@@ -55,7 +55,6 @@ import org.dpmammo.util.Scope;
  */
 public final class CnnTrainers implements Trainers {
     static final int SIZE = 32;
-    private static final String HEAD = "9";
     private final ExperimentConfig config;
 
     public CnnTrainers(ExperimentConfig config) {
@@ -141,9 +140,11 @@ public final class CnnTrainers implements Trainers {
         if (job.initWeights() != null) SafeTensors.load(job.initWeights(), m, true);
         // Starting from a pretrained net (pretrain_dp), only its last linear layer trains, as in the study's dbr156–160.
         if (job.initWeights() != null && !job.fullModel()) {
-            for (Map.Entry<String, Parameter> e : m.namedParameters().entrySet()) e.getValue().setFrozen(!e.getKey().startsWith(HEAD + "."));
+            String head = (m.size() - 1) + ".";
+            for (Map.Entry<String, Parameter> e : m.namedParameters().entrySet()) e.getValue().setFrozen(!e.getKey().startsWith(head));
         }
         List<Parameter> trainable = m.parameters().stream().filter(p -> !p.isFrozen()).toList();
+        if (trainable.isEmpty()) throw new IllegalStateException("nothing to train in " + out);
         ExperimentConfig.Classifier c = config.classifier();
         Adam opt = new Adam(trainable, job.lr(), 0.9, 0.999, 1e-8, c.weightDecay());
         int batch = c.batchSize(), epochs = job.epochs();

@@ -210,7 +210,7 @@ public final class Report {
         html.append("<h2>Training curves</h2><p>Validation AUPRC (benign) per epoch, seed ").append(seed)
                 .append("; the selected checkpoint is the best inside the ε window (0.75–1.05 × target) under DP.</p><div class=\"grid\">");
         for (Condition cond : config.grid().keySet()) {
-            Chart c = new Chart(cond.label, "epoch", "validation AUPRC", 440, 360);
+            Chart c = new Chart(cond.label, "epoch", "validation AUPRC", 440, 360).integerX();
             int k = 0;
             boolean any = false;
             if (cond == Condition.PRETRAIN_DP) any |= curve(c, root.resolve(new GridPlan.PretrainJob(seed).dir()), "pretraining (synthetic, full model)", Color.GRAY, true);

@@ -79,6 +79,14 @@ class ExperimentEndToEndTest {
             assertEquals(r.condition() == Condition.REAL && r.epsilon() == 8, Double.isFinite(r.epsilonEndToEnd()), r.toString());
         }
         assertTrue(Files.exists(root.resolve("pretrain/seed-42/done.json")));
+        // DP fine-tuning from the pretrained CNN moved its last layer and nothing else
+        Map<String, org.dpmammo.tensor.Tensor> pre = org.dpmammo.nn.SafeTensors.read(root.resolve("pretrain/seed-42/checkpoints/best.safetensors")).tensors();
+        Map<String, org.dpmammo.tensor.Tensor> tuned = org.dpmammo.nn.SafeTensors.read(
+                root.resolve(new Cell(Condition.PRETRAIN_DP, 8, 42).dir()).resolve("checkpoints/best.safetensors")).tensors();
+        for (String k : pre.keySet()) {
+            boolean same = java.util.Arrays.equals(pre.get(k).toArray(), tuned.get(k).toArray());
+            assertEquals(!k.startsWith("10."), same, k);
+        }
         String html = Files.readString(report);
         assertTrue(html.contains("data:image/png;base64,") && html.contains(">dbr15<"), "the study's dbr15 is beside pretrain_dp at ε = ∞");
     }
