@@ -19,19 +19,20 @@ torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 model = torchvision.models.swin_t()
 x = torch.rand(a.batch, 3, 224, 224) * 2 - 1
-fwd, fb = float("inf"), float("inf")
+fwd, fb, fwd_cpu, fb_cpu = float("inf"), float("inf"), float("inf"), float("inf")
 for it in range(a.repeat + 1):
     model.eval()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with torch.no_grad():
         model(x)
-    f = time.perf_counter() - t0
+    f, fc = time.perf_counter() - t0, time.process_time() - c0
     model.train()
     model.zero_grad()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model(x).mean().backward()
-    b = time.perf_counter() - t0
+    b, bc = time.perf_counter() - t0, time.process_time() - c0
     if it > 0:
-        fwd, fb = min(fwd, f), min(fb, b)
+        fwd, fb, fwd_cpu, fb_cpu = min(fwd, f), min(fb, b), min(fwd_cpu, fc), min(fb_cpu, bc)
 print(json.dumps({"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "loadAverage": os.getloadavg()[0],
-                  "forwardS": round(fwd, 3), "forwardBackwardS": round(fb, 3)}, indent=2))
+                  "forwardS": round(fwd, 3), "forwardBackwardS": round(fb, 3),
+                  "forwardCpuS": round(fwd_cpu, 3), "forwardBackwardCpuS": round(fb_cpu, 3)}, indent=2))

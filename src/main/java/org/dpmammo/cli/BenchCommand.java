@@ -20,7 +20,15 @@ import org.dpmammo.cli.bench.SwinBench;
 public final class BenchCommand implements Command {
     /** Every benchmark family. */
     static List<Benchmark> benchmarks() {
-        return List.of(new PrivacyBench(), new DataBench(), new DpBench(), new GpuBench(), new GemmBench(), new ConvBench(), new SwinBench(), new GanBench());
+        return List.of(
+                new GemmBench(),
+                new ConvBench(),
+                new PrivacyBench(),
+                new DataBench(),
+                new DpBench(),
+                new GanBench(),
+                new SwinBench(),
+                new GpuBench());
     }
 
     @Override

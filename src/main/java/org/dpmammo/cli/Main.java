@@ -14,6 +14,7 @@ public final class Main {
                 new PrivacyCommand(),
                 new SelftestCommand(),
                 new DataCommand(),
+                new AuditCommand(),
                 new GanCommand(),
                 new ClassifierCommand(),
                 new ExperimentCommand(),

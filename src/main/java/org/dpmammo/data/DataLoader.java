@@ -108,7 +108,10 @@ public final class DataLoader implements AutoCloseable {
         };
     }
 
-    /** Loads and transforms the given examples, in their order, into one batch (the Swin trainer's full fine-tune). */
+    /**
+     * Loads and transforms the given examples, in their order, into one batch with epoch's augmentation streams: for
+     * callers that choose their own batches (the classifier trainer's DP-SGD chunks).
+     */
     public Batch batch(int[] indices, int epoch) {
         Rng augment = new Rng(seed).fork(AUGMENT_STREAM).fork(epoch);
         try {

@@ -192,6 +192,10 @@ public final class Datasets {
         if (p.isAbsolute() || !resolved.startsWith(base)) {
             throw new IOException(where + ": path '" + rel + "' leaves the manifest's folder " + base);
         }
+        // The names stay inside, but a symbolic link on the way can still point out: compare the real paths too.
+        if (Files.exists(resolved) && !resolved.toRealPath().startsWith(base.toRealPath())) {
+            throw new IOException(where + ": path '" + rel + "' leaves the manifest's folder " + base + " through a symbolic link");
+        }
         return resolved;
     }
 

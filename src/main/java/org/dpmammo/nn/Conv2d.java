@@ -71,11 +71,18 @@ public final class Conv2d extends Module implements PerExampleLayer {
         return out;
     }
 
-    /** After im2col, a linear layer over T = H'·W' positions: A → [N, T, C_in·k²], G → [N, T, C_out]. */
+    /** After im2col, a linear layer over T = H'·W' positions with d = C_in·k² and p = C_out (see {@link PerExample#convNorms}). */
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
-        Tensor a = PerExample.unfold(activation, kernel, stride, padding);
-        return PerExample.linearSqNorms(a, PerExample.channelsLast(gradOut), weight.requiresGrad(), bias != null && bias.requiresGrad());
+        return perExampleNorms(activation, gradOut).sqNorms();
+    }
+
+    @Override
+    public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        Tensor u = Backends.current().unfold(activation, kernel, kernel, stride, stride, padding, padding);
+        Tensor g = gradOut.reshape(n, outChannels, -1);
+        return PerExample.convNorms(u, g, weight.requiresGrad(), bias != null, bias != null && bias.requiresGrad(), weight.value().shapeRef());
     }
 
     @Override

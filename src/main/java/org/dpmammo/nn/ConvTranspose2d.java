@@ -81,19 +81,20 @@ public final class ConvTranspose2d extends Module implements PerExampleLayer {
     }
 
     /**
-     * The weight gradient is that of a convolution of G by A read the other way round, so the linear form is
-     * A' = im2col(G) [N, T = H·W, C_out·k²] and G' = A as [N, T, C_in]; the bias norm is taken from G directly.
+     * The weight gradient [C_in, C_out, k, k] is that of a convolution of G by A read the other way round: U = the
+     * unfolded G [N, C_out·k², H·W] and the "output gradient" A [N, C_in, H·W]; the bias norm comes from G directly.
      */
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
-        float[] out = new float[activation.size(0)];
+        int n = activation.size(0);
+        float[] out = new float[n];
         if (weight.requiresGrad()) {
-            Tensor a = PerExample.unfold(gradOut, kernel, stride, padding);
-            out = PerExample.linearSqNorms(a, PerExample.channelsLast(activation), true, false);
+            Tensor u = Backends.current().unfold(gradOut, kernel, kernel, stride, stride, padding, padding);
+            out = PerExample.convNorms(u, activation.reshape(n, activation.size(1), -1), true, false, false, weight.value().shapeRef()).sqNorms();
         }
         if (bias != null && bias.requiresGrad()) {
-            float[] b = PerExample.biasSqNorms(PerExample.channelsLast(gradOut));
-            for (int i = 0; i < out.length; i++) out[i] += b[i];
+            float[] b = PerExample.rowSqNorms(Backends.current().sum(gradOut, new int[] {2, 3}, false));
+            for (int i = 0; i < n; i++) out[i] += b[i];
         }
         return out;
     }

@@ -87,6 +87,13 @@ public final class Linear extends Module implements PerExampleLayer {
     }
 
     @Override
+    public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        Tensor a = activation.reshape(n, -1, inFeatures), g = gradOut.reshape(n, -1, outFeatures);
+        return PerExample.linearNorms(a, g, weight.requiresGrad(), bias != null, bias != null && bias.requiresGrad(), weight.value().shapeRef());
+    }
+
+    @Override
     public void setGradientSink(GradientSink sink) {
         this.sink = sink;
     }

@@ -105,6 +105,80 @@ public final class PerExample {
         return out;
     }
 
+    /**
+     * Per-example squared norms, plus — when the rule materialised them anyway — the per-example gradients [B, …] of
+     * the layer's parameters in {@link PerExampleLayer#perExampleParameters()} order (null entries for frozen ones),
+     * so the clipped sum Σ cᵢ·gᵢ can reuse them instead of recomputing Aᵀ·diag(c)·G (fastDP's MixOpt). When
+     * {@code perExampleGrads} is null the caller takes the book-keeping route through the layer's gradients().
+     */
+    public record Norms(float[] sqNorms, Tensor[] perExampleGrads) {}
+
+    /**
+     * The linear-form norms; where the weight norm is cheaper materialised (2T² &gt; p·d) the per-example weight
+     * gradients [B, weightShape…] and bias gradients [B, p] are returned with them.
+     */
+    public static Norms linearNorms(Tensor a, Tensor g, boolean weightTrainable, boolean hasBias, boolean biasTrainable, int[] weightShape) {
+        check(a, g);
+        int b = a.size(0);
+        if (!weightTrainable || useGhost(a.size(1), a.size(2), g.size(2))) {
+            return new Norms(linearSqNorms(a, g, weightTrainable, hasBias && biasTrainable), null);
+        }
+        Tensor w = be().matmul(g, a, true, false); // [B, p, d]
+        float[] norms = rowSqNorms(w);
+        int[] shape = new int[weightShape.length + 1];
+        shape[0] = b;
+        System.arraycopy(weightShape, 0, shape, 1, weightShape.length);
+        Tensor[] grads = new Tensor[hasBias ? 2 : 1];
+        grads[0] = w.reshape(shape);
+        if (hasBias && biasTrainable) {
+            Tensor bias = be().sum(g, new int[] {1}, false); // [B, p]
+            float[] nb = rowSqNorms(bias);
+            for (int i = 0; i < b; i++) norms[i] += nb[i];
+            grads[1] = bias;
+        }
+        return new Norms(norms, grads);
+    }
+
+    /**
+     * The same rules for a convolution in the layouts it already has, with no transposed copies: the unfolded input
+     * U [B, d, T] (d = C_in·k², T = positions) and the output gradient G [B, p, T] (p = C_out, NCHW flattened).
+     * Example i's weight gradient is G_i·U_iᵀ [p, d]; the ghost form uses the position Gram matrices U_iᵀU_i and
+     * G_iᵀG_i [T, T].
+     */
+    public static Norms convNorms(Tensor u, Tensor g, boolean weightTrainable, boolean hasBias, boolean biasTrainable, int[] weightShape) {
+        int b = u.size(0), d = u.size(1), t = u.size(2), p = g.size(1);
+        float[] norms = new float[b];
+        Tensor[] grads = null;
+        if (weightTrainable) {
+            if (useGhost(t, d, p)) {
+                float[] uu = be().matmul(u, u, true, false).compact().data();
+                float[] gg = be().matmul(g, g, true, false).compact().data();
+                int tt = t * t;
+                for (int i = 0; i < b; i++) {
+                    double s = 0;
+                    for (int k = i * tt, e = k + tt; k < e; k++) s += (double) uu[k] * gg[k];
+                    norms[i] = (float) Math.max(0, s);
+                }
+            } else {
+                Tensor w = be().matmul(g, u, false, true); // [B, p, d]
+                norms = rowSqNorms(w);
+                int[] shape = new int[weightShape.length + 1];
+                shape[0] = b;
+                System.arraycopy(weightShape, 0, shape, 1, weightShape.length);
+                grads = new Tensor[hasBias ? 2 : 1];
+                grads[0] = w.reshape(shape);
+            }
+        }
+        if (hasBias && biasTrainable) {
+            Tensor bias = be().sum(g, new int[] {2}, false); // [B, p]
+            float[] nb = rowSqNorms(bias);
+            for (int i = 0; i < b; i++) norms[i] += nb[i];
+            if (grads != null) grads[1] = bias;
+        }
+        // A materialised weight with a frozen bias still needs no second pass; a ghost weight always does.
+        return new Norms(norms, grads);
+    }
+
     /** ‖weight gradient‖² + ‖bias gradient‖² per example of a layer in linear form, skipping frozen parts. */
     public static float[] linearSqNorms(Tensor a, Tensor g, boolean weightTrainable, boolean biasTrainable) {
         float[] out = weightTrainable ? weightSqNorms(a, g) : new float[a.size(0)];
@@ -113,18 +187,6 @@ public final class PerExample {
             for (int i = 0; i < out.length; i++) out[i] += b[i];
         }
         return out;
-    }
-
-    /** x [N, C, H, W] unfolded into the patches the kernel sees: [N, T = oh·ow, C·k²] (one row per output position). */
-    public static Tensor unfold(Tensor x, int kernel, int stride, int padding) {
-        // The backend lays out [C·k², T] per example; the linear form wants positions as rows.
-        return be().unfold(x, kernel, kernel, stride, stride, padding, padding).transpose(1, 2).contiguous();
-    }
-
-    /** [N, C, H, W] → [N, H·W, C]: channels become the feature axis of the linear form. */
-    public static Tensor channelsLast(Tensor x) {
-        int n = x.size(0), c = x.size(1);
-        return x.permute(0, 2, 3, 1).contiguous().reshape(n, -1, c);
     }
 
     /** G with example i's rows scaled by c_i: the one place clipping factors enter the sums. */

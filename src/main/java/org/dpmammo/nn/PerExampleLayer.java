@@ -58,6 +58,14 @@ public interface PerExampleLayer {
         return out;
     }
 
+    /**
+     * The per-example squared norms, with the per-example gradients where the layer materialised them (see
+     * {@link PerExample.Norms}); by default only the norms.
+     */
+    default PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
+        return new PerExample.Norms(perExampleSqNorms(activation, gradOut), null);
+    }
+
     /** Installs (or, with null, removes) the receiver of (A, G); it is read when backward runs. */
     void setGradientSink(GradientSink sink);
 

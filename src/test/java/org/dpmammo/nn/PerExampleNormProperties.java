@@ -24,12 +24,15 @@ class PerExampleNormProperties {
         Variable full = forward.apply(input);
         Tensor r = TestTensors.randn(rng, full.shape());
         double[] expected = new double[n];
+        float[][][] single = new float[n][params.size()][];
         for (int i = 0; i < n; i++) {
             for (Parameter p : params) p.zeroGrad();
             forward.apply(input.slice(0, i, i + 1).contiguous()).backward(r.slice(0, i, i + 1).contiguous());
-            for (Parameter p : params) {
+            for (int k = 0; k < params.size(); k++) {
+                Parameter p = params.get(k);
                 if (p.grad() == null) continue;
-                for (float v : p.grad().toArray()) expected[i] += (double) v * v;
+                single[i][k] = p.grad().toArray();
+                for (float v : single[i][k]) expected[i] += (double) v * v;
             }
         }
         Tensor[] captured = new Tensor[2];
@@ -44,8 +47,22 @@ class PerExampleNormProperties {
         }
         if (n == 0) return;
         float[] fast = layer.perExampleSqNorms(captured[0], captured[1]);
+        PerExample.Norms withGrads = layer.perExampleNorms(captured[0], captured[1]);
         for (int i = 0; i < n; i++) {
             assertEquals(expected[i], fast[i], 1e-4 * Math.max(1, expected[i]), "example " + i + " of " + layer.getClass().getSimpleName());
+            assertEquals(expected[i], withGrads.sqNorms()[i], 1e-4 * Math.max(1, expected[i]), "example " + i + " (norms with gradients)");
+        }
+        if (withGrads.perExampleGrads() == null) return;
+        for (int k = 0; k < params.size(); k++) {
+            Tensor g = withGrads.perExampleGrads()[k];
+            if (g == null) continue;
+            int per = g.numel() / n;
+            float[] all = g.toArray();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < per; j++) {
+                    assertEquals(single[i][k][j], all[i * per + j], 1e-4, "materialised gradient of parameter " + k + ", example " + i);
+                }
+            }
         }
     }
 

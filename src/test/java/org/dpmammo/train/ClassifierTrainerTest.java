@@ -71,12 +71,12 @@ class ClassifierTrainerTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> ClassifierTrainer.run(settings(dir.resolve("b"), 3, true, true, true), QUIET));
         assertTrue(e.getMessage().contains("other parameters"), e.getMessage());
-        ClassifierTrainer.Settings nonDp = settings(dir.resolve("c"), 3, false, true, false);
+        ClassifierTrainer.Settings nonDp = settings(dir.resolve("c"), 2, false, true, false);
         ClassifierTrainer.run(nonDp, QUIET);
         ClassifierTrainer.run(new ClassifierTrainer.Settings(nonDp.train(), nonDp.val(), dir.resolve("d"), nonDp.preset(), nonDp.seed(), 1,
                 nonDp.batchSize(), nonDp.lr(), nonDp.weightDecay(), nonDp.labelSmoothing(), nonDp.head(), true, null, false,
                 Double.POSITIVE_INFINITY, 1e-4, 1.0, 16, 1, false, false), QUIET);
-        ClassifierTrainer.run(settings(dir.resolve("d"), 3, false, true, true), QUIET);
+        ClassifierTrainer.run(settings(dir.resolve("d"), 2, false, true, true), QUIET);
         Map<String, Tensor> c = SafeTensors.read(dir.resolve("c/checkpoints/last.safetensors")).tensors();
         Map<String, Tensor> d = SafeTensors.read(dir.resolve("d/checkpoints/last.safetensors")).tensors();
         assertEquals(c.keySet(), d.keySet());

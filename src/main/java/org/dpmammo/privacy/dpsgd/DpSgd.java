@@ -69,6 +69,8 @@ public final class DpSgd {
     private PrivacyLedger ledger;
     private String phaseId;
     private long maxSteps = Long.MAX_VALUE;
+    private ExtraExamples extra;
+    private TestFault fault = TestFault.NONE;
 
     public DpSgd(Module model, Optimizer optimizer, Config config, GaussianNoise noise) {
         this.model = model;
@@ -125,6 +127,54 @@ public final class DpSgd {
         return config;
     }
 
+    /**
+     * Audit-only: gradients of examples that do not pass through the model (white-box gradient canaries). Each is a
+     * flat vector over the trainable parameters in {@link #trainableParameters()} order; it is clipped to total norm
+     * C like a real example and joins the clipped sum of that step, before noise. Whoever supplies them decides which
+     * steps sample them (Poisson, like real examples), so the accountant's analysis covers them unchanged.
+     */
+    @FunctionalInterface
+    public interface ExtraExamples {
+        /** The unclipped per-example gradients that join step {@code step}; empty when none was sampled. */
+        List<float[]> at(long step);
+    }
+
+    /** Adds white-box canaries to every step (see {@link ExtraExamples}); used by the privacy audit only. */
+    public DpSgd withExtraExamples(ExtraExamples extra) {
+        this.extra = extra;
+        return this;
+    }
+
+    /**
+     * Deliberate privacy bugs, so that a test can show the empirical audit catches a broken implementation. Set only
+     * through {@link #injectFaultForTest}, which no command calls.
+     */
+    public enum TestFault {
+        NONE,
+        /** Clip factors are all 1: a single example can move the sum arbitrarily far. */
+        SKIP_CLIPPING,
+        /** No Gaussian noise, whatever σ says: the ledger still claims the σ of the config. */
+        SKIP_NOISE
+    }
+
+    /** Test hook: breaks the guarantee on purpose (see {@link TestFault}). Never reachable from the command line. */
+    public DpSgd injectFaultForTest(TestFault fault) {
+        this.fault = fault;
+        return this;
+    }
+
+    /** The trainable parameters in the order noise is drawn and extra examples are laid out, by name. */
+    public Map<String, Parameter> trainableParameters() {
+        return java.util.Collections.unmodifiableMap(trainable);
+    }
+
+    /** Total number of trainable values: the length of one flat per-example gradient. */
+    public int trainableSize() {
+        int n = 0;
+        for (Parameter p : trainable.values()) n += p.value().numel();
+        return n;
+    }
+
     /** Thrown when a step would spend more than the planned budget. */
     public static final class BudgetExhaustedException extends IllegalStateException {
         public BudgetExhaustedException(String message) {
@@ -152,9 +202,11 @@ public final class DpSgd {
             int[] chunk = Arrays.copyOfRange(batch, from, Math.min(batch.length, from + config.physicalBatch()));
             List<Capture> captures = backwardWithCapture(chunk, perExampleLosses);
             float[][] layerNorms = new float[captures.size()][];
+            PerExample.Norms[] norms = new PerExample.Norms[captures.size()];
             for (int k = 0; k < captures.size(); k++) {
                 Capture c = captures.get(k);
-                layerNorms[k] = c.layer().perExampleSqNorms(c.activation(), c.gradOut());
+                norms[k] = c.layer().perExampleNorms(c.activation(), c.gradOut());
+                layerNorms[k] = norms[k].sqNorms();
             }
             float[][] factors = clipFactors(layerNorms, chunk.length);
             for (int i = 0; i < chunk.length; i++) {
@@ -166,7 +218,7 @@ public final class DpSgd {
             }
             for (int k = 0; k < captures.size(); k++) {
                 Capture c = captures.get(k);
-                Tensor[] grads = c.layer().gradients(c.activation(), PerExample.scaleExamples(c.gradOut(), factors[k]));
+                Tensor[] grads = clippedSums(c, norms[k], factors[k]);
                 List<Parameter> ps = c.layer().perExampleParameters();
                 for (int j = 0; j < ps.size(); j++) {
                     if (grads[j] == null || !ps.get(j).requiresGrad()) continue;
@@ -176,9 +228,10 @@ public final class DpSgd {
                 }
             }
         }
+        if (extra != null) addExtraExamples(step, sums);
         // Noise in a fixed parameter order from the step's own keystream, so a resumed run adds the same noise.
         noise.source().seekStep(step);
-        double std = config.noiseMultiplier() * config.maxGradNorm();
+        double std = fault == TestFault.SKIP_NOISE ? 0 : config.noiseMultiplier() * config.maxGradNorm();
         float scale = (float) (1.0 / config.expectedBatchSize());
         for (Parameter p : trainable.values()) {
             float[] acc = sums.get(p);
@@ -189,6 +242,34 @@ public final class DpSgd {
         optimizer.step();
         optimizer.zeroGrad();
         return new StepStats(batch.length, clipped, batch.length == 0 ? 0 : normSum / batch.length);
+    }
+
+    /** Clips each extra example to norm C and adds it, split by parameter, to the step's sums. */
+    private void addExtraExamples(long step, Map<Parameter, float[]> sums) {
+        int size = trainableSize();
+        for (float[] g : extra.at(step)) {
+            if (g.length != size) throw new IllegalArgumentException("extra example of " + g.length + " values for " + size + " trainable values");
+            double sq = 0;
+            for (float v : g) sq += (double) v * v;
+            float c = clip(Math.sqrt(sq), config.maxGradNorm());
+            int at = 0;
+            for (Parameter p : trainable.values()) {
+                float[] acc = sums.get(p);
+                for (int t = 0; t < acc.length; t++) acc[t] += c * g[at + t];
+                at += acc.length;
+            }
+        }
+    }
+
+    /** Σ cᵢ·gᵢ per parameter: from the materialised per-example gradients if the norm rule kept them, else Aᵀ·diag(c)·G. */
+    private static Tensor[] clippedSums(Capture c, PerExample.Norms norms, float[] factors) {
+        Tensor[] perExample = norms.perExampleGrads();
+        if (perExample == null) return c.layer().gradients(c.activation(), PerExample.scaleExamples(c.gradOut(), factors));
+        Tensor[] out = new Tensor[perExample.length];
+        for (int j = 0; j < out.length; j++) {
+            if (perExample[j] != null) out[j] = PerExample.clippedSumOfMaterialised(perExample[j], factors);
+        }
+        return out;
     }
 
     /** Per-example losses of a chunk, one backward, and the (A, G) of every trainable layer, each layer once. */
@@ -225,14 +306,20 @@ public final class DpSgd {
             for (int i = 0; i < n; i++) {
                 double total = 0;
                 for (float[] l : layerNorms) total += l[i];
-                float ci = factor(Math.sqrt(total), c);
+                float ci = clip(Math.sqrt(total), c);
                 for (float[] row : f) row[i] = ci;
             }
         } else {
             double perLayer = c / Math.sqrt(Math.max(1, layers.size()));
-            for (int k = 0; k < layerNorms.length; k++) for (int i = 0; i < n; i++) f[k][i] = factor(Math.sqrt(layerNorms[k][i]), perLayer);
+            for (int k = 0; k < layerNorms.length; k++) for (int i = 0; i < n; i++) f[k][i] = clip(Math.sqrt(layerNorms[k][i]), perLayer);
         }
         return f;
+    }
+
+    /** The clip factor, or 1 under the SKIP_CLIPPING test fault (which still drops non-finite norms). */
+    private float clip(double norm, double c) {
+        if (fault == TestFault.SKIP_CLIPPING) return Double.isFinite(norm) ? 1f : 0f;
+        return factor(norm, c);
     }
 
     /** min(1, C/(‖g‖ + 1e-6)); a non-finite norm drops the example (factor 0) rather than poisoning the sum. */

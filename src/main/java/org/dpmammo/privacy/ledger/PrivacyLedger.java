@@ -94,7 +94,14 @@ public final class PrivacyLedger {
         String kind = e.path("kind").asText();
         try {
             if (kind.equals("phase")) {
-                Phase p = JSON.treeToValue(e.get("phase"), Phase.class);
+                // A hash chain has no key: whoever can write the file can re-chain it, so the content is checked too.
+                JsonNode node = e.get("phase");
+                Phase p = node != null && node.isObject() ? JSON.treeToValue(node, Phase.class) : null;
+                if (p == null || p.id() == null || p.name() == null || p.datasetFingerprint() == null || p.accountant() == null) {
+                    throw new IOException(where + ": phase entry without its id, name, dataset fingerprint or accountant");
+                }
+                // A second declaration would restart the phase's step count at 0: spend would be under-counted.
+                if (phases.containsKey(p.id())) throw new IOException(where + ": phase '" + p.id() + "' is declared twice");
                 phases.put(p.id(), p);
                 steps.put(p.id(), 0L);
             } else if (kind.equals("spend")) {

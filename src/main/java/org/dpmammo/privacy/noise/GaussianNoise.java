@@ -1,12 +1,14 @@
 package org.dpmammo.privacy.noise;
 
+import org.dpmammo.backend.cpu.Parallel;
+
 /**
  * Gaussian noise for DP-SGD, N(0, std²) per coordinate, hardened against floating-point attacks.
  *
  * <p>Defences, in the order they act (see docs/SECURITY.md and dp-math.md §5):
  * <ol>
  *   <li>Randomness from {@link RandomSource}: ChaCha20 keyed from {@code SecureRandom} in secure mode.</li>
- *   <li>Each standard normal is Box–Muller on two 53-bit uniforms, in double precision.</li>
+ *   <li>Each pair of standard normals is Box–Muller on two 53-bit uniforms, in double precision.</li>
  *   <li>Holohan &amp; Braghin (arXiv 2107.10138, §5.1, n = 2): the sample is (z₁ + z₂ + z₃ + z₄)/2 of four
  *       independent normals — the same N(0, 1) — which fills the "holes" a single Box–Muller draw leaves.</li>
  *   <li>Snapping in the spirit of Mironov (CCS 2012): the noisy value x + std·z is rounded, in double, to a multiple
@@ -27,33 +29,46 @@ public final class GaussianNoise {
         return source;
     }
 
-    /** One N(0, 1) draw by the Box–Muller transform. */
-    private double boxMuller() {
-        double u = source.nextDoubleOpenAtZero(), v = source.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
-
-    /** One hardened N(0, 1) draw: the mean of four draws, rescaled to unit variance. */
-    public double nextStandardNormal() {
-        return (boxMuller() + boxMuller() + boxMuller() + boxMuller()) / 2;
-    }
-
     /** The snapping resolution used for noise of standard deviation std: a power of two, from std alone. */
     public static double resolution(double std) {
         return Math.scalb(1.0, Math.getExponent(std) - 12);
     }
 
+    /** Coordinates per substream: each chunk of this many draws from its own keystream, on any thread. */
+    static final int CHUNK = 8192;
+
     /**
      * Adds N(0, std²) to values[off, off + len) in place, snapped to {@link #resolution(double)}. std = 0 leaves the
-     * values unchanged (the non-private limit, used by tests).
+     * values unchanged (the non-private limit, used by tests). The coordinates are cut into fixed chunks, each with
+     * its own substream of the source's current step, and filled in parallel: the result does not depend on the
+     * thread count. Within a chunk, each Box–Muller pair yields two normals (cosine and sine), so a coordinate costs
+     * two pairs.
      */
     public void addTo(float[] values, int off, int len, double std) {
         if (!(std >= 0) || Double.isInfinite(std)) throw new IllegalArgumentException("noise standard deviation must be finite and ≥ 0, got " + std);
-        if (std == 0) return;
+        if (std == 0 || len == 0) return;
         double r = resolution(std);
-        for (int i = off, end = off + len; i < end; i++) {
-            double noisy = values[i] + std * nextStandardNormal();
-            values[i] = (float) (Math.rint(noisy / r) * r);
+        int chunks = (len + CHUNK - 1) / CHUNK;
+        long first = source.reserveSubstreams(chunks);
+        Parallel.forRange(chunks, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                RandomSource.Stream s = source.substream(first + c);
+                for (int i = off + c * CHUNK, end = Math.min(off + len, i + CHUNK); i < end; i++) {
+                    double noisy = values[i] + std * hardenedNormal(s);
+                    values[i] = (float) (Math.rint(noisy / r) * r);
+                }
+            }
+        });
+    }
+
+    /** (z₁ + z₂ + z₃ + z₄)/2 from two Box–Muller pairs: N(0, 1), with the sampling holes of a single draw filled. */
+    private static double hardenedNormal(RandomSource.Stream s) {
+        double sum = 0;
+        for (int pair = 0; pair < 2; pair++) {
+            double radius = Math.sqrt(-2 * Math.log(s.nextDoubleOpenAtZero()));
+            double angle = 2 * Math.PI * s.nextDouble();
+            sum += radius * (Math.cos(angle) + Math.sin(angle));
         }
+        return sum / 2;
     }
 }

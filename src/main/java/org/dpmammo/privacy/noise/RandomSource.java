@@ -21,6 +21,8 @@ public final class RandomSource {
     private ChaCha20 cipher;
     private int counter;
     private int used = 16;
+    private long step;
+    private long nextSubstream;
 
     private RandomSource(byte[] key, boolean secure) {
         this.key = key;
@@ -58,10 +60,64 @@ public final class RandomSource {
      */
     public void seekStep(long step) {
         if (step < 0) throw new IllegalArgumentException("seekStep: negative step " + step);
-        byte[] nonce = ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(step).array();
-        cipher = new ChaCha20(key, nonce);
+        cipher = new ChaCha20(key, nonce(step, 0));
+        this.step = step;
         counter = 0;
         used = 16;
+        nextSubstream = 1;
+    }
+
+    /** The 96-bit ChaCha20 nonce of (step, substream): the step in the low 64 bits, the substream above. */
+    private static byte[] nonce(long step, int substream) {
+        return ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(step).putInt(substream).array();
+    }
+
+    /**
+     * Reserves {@code count} independent substreams of the current step and returns the first one's number. Each is a
+     * separate keystream (its own nonce), so parallel workers can draw from them in any order and the result still
+     * depends only on (key, step, the order of reservations).
+     */
+    public long reserveSubstreams(int count) {
+        long first = nextSubstream;
+        if (first + count > 0xFFFFFFFFL) throw new IllegalStateException("more than 2^32 substreams in step " + step);
+        nextSubstream += count;
+        return first;
+    }
+
+    /** A sequential generator over one substream of the current step (see {@link #reserveSubstreams}). */
+    public Stream substream(long index) {
+        return new Stream(new ChaCha20(key, nonce(step, (int) index)));
+    }
+
+    /** One keystream read sequentially: uniform doubles from consecutive 64-bit words. */
+    public static final class Stream {
+        private final ChaCha20 cipher;
+        private final int[] block = new int[16];
+        private int counter, used = 16;
+
+        private Stream(ChaCha20 cipher) {
+            this.cipher = cipher;
+        }
+
+        private long nextLong() {
+            if (used == 16) {
+                cipher.block(counter++, block);
+                used = 0;
+            }
+            long v = ((long) block[used] << 32) | (block[used + 1] & 0xFFFFFFFFL);
+            used += 2;
+            return v;
+        }
+
+        /** Uniform in [0, 1) with 53 bits. */
+        public double nextDouble() {
+            return (nextLong() >>> 11) * 0x1.0p-53;
+        }
+
+        /** Uniform in (0, 1]. */
+        public double nextDoubleOpenAtZero() {
+            return ((nextLong() >>> 11) + 1) * 0x1.0p-53;
+        }
     }
 
     public int nextInt() {
