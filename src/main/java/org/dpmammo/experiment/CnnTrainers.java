@@ -26,7 +26,6 @@ import org.dpmammo.nn.Parameter;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.Adam;
-import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.dpsgd.PoissonSampler;
@@ -48,7 +47,7 @@ import org.dpmammo.util.Scope;
  * here the grid's frozen-backbone conditions train the whole net (with DP where ε is finite), and the pretrain_dp
  * cells freeze everything but the last linear layer of the synthetic-pretrained net, as the study did.
  *
- * <p>Same contract as the Swin trainer: DP-Adam through {@link DpSgd} with σ calibrated by RDP for all planned
+ * <p>Same contract as the Swin trainer: DP-Adam through {@link DpSgd} with σ calibrated (RDP, or PRV if the config says so) for all planned
  * steps, a write-ahead ledger, selection by validation AUPRC inside the ε window, metrics.csv per epoch. A killed
  * run restarts from its first epoch: the sampler and the noise are functions of (seed, step), so the repeated steps
  * are the same steps, and the ledger, which only ever raises a step count, records nothing twice.
@@ -153,15 +152,15 @@ public final class CnnTrainers implements Trainers {
         PoissonSampler sampler = null;
         PrivacyEngine.Plan plan = null;
         if (job.dp()) {
-            plan = PrivacyEngine.plan(n, batch, epochs, job.epsilon(), config.delta(), new RdpAccountant());
+            plan = PrivacyEngine.plan(n, batch, epochs, job.epsilon(), config.delta(), PrivacyEngine.accountant(config.accountant()));
             PrivacyLedger ledger = PrivacyLedger.open(out.resolve("ledger.json"));
             ledger.beginPhase(new PrivacyLedger.Phase("classifier", "cnn DP-Adam", fingerprint(job.train()), n, plan.sampleRate(),
-                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), "rdp", false));
+                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), config.accountant(), false));
             dp = new DpSgd(m, opt, new DpSgd.Config(plan.noiseMultiplier(), config.maxGradNorm(), plan.sampleRate(), n, c.physicalBatch(), DpSgd.Clipping.FLAT),
                     new GaussianNoise(RandomSource.deterministic(job.seed(), "noise"))).withLedger(ledger, "classifier").withMaxSteps(plan.steps());
             sampler = new PoissonSampler(n, plan.sampleRate(), RandomSource.deterministic(job.seed(), "sampler"));
-            log.printf(Locale.ROOT, "DP-Adam: N %d, q %.5f, %d steps, σ %.4f, C %.2f, δ %.2g, target ε %.3g%n", n, plan.sampleRate(), plan.steps(),
-                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), job.epsilon());
+            log.printf(Locale.ROOT, "DP-Adam: N %d, q %.5f, %d steps, σ %.4f, C %.2f, δ %.2g, target ε %.3g (%s)%n", n, plan.sampleRate(), plan.steps(),
+                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), job.epsilon(), config.accountant());
         }
         ModelSelection sel = new ModelSelection(job.epsilon());
         StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auroc,val_auprc,epsilon,eligible,best,seconds\n");
@@ -184,7 +183,7 @@ public final class CnnTrainers implements Trainers {
                     long step = (long) epoch * plan.stepsPerEpoch() + k;
                     dp.step(step, sampler.batch(step), losses);
                 }
-                eps = new RdpAccountant().epsilon(List.of(new Segment(plan.sampleRate(), plan.noiseMultiplier(), (long) (epoch + 1) * plan.stepsPerEpoch())),
+                eps = PrivacyEngine.accountant(config.accountant()).epsilon(List.of(new Segment(plan.sampleRate(), plan.noiseMultiplier(), (long) (epoch + 1) * plan.stepsPerEpoch())),
                         config.delta()).epsilon();
             } else {
                 int[] order = new int[n];

@@ -22,8 +22,10 @@ import java.util.Set;
  *
  * @param grid the ε values of each condition (∞ = no DP), in the order the report lists them
  * @param seeds one run of every cell per seed; the GAN, the synthetic set and the pretrained model are per seed
+ * @param accountant what calibrates σ: "rdp" (the study's Opacus) or "prv" (tighter, so less noise for the same ε;
+ *     the CNN trainer only, since the Swin trainer calibrates with RDP)
  */
-public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm,
+public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, String accountant,
                                Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
@@ -56,17 +58,17 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         study.put(Condition.PRETRAIN_DP, all);
         return switch (name) {
             // The study's protocol as published: Swin-T at 224, 300 epochs, AdamW 1e-5, batch 128, the 1400-epoch GAN.
-            case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0,
+            case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0, "rdp",
                     new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2);
             // The same grid at a size two CPU cores finish in hours: reduced Swin at 64, fewer epochs, a larger step size.
-            case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0,
+            case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, "rdp",
                     new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 60, 3000), null, 2);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             case "demo" -> {
                 Map<Condition, List<Double>> g = new EnumMap<>(Condition.class);
                 for (Condition c : Condition.values()) g.put(c, List.of(1.0, 8.0, INF));
-                yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0,
+                yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0, "rdp",
                         new Classifier("cnn", 15, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(15, 2e-3), new Gan("cpu", 2, 400), null, 2);
             }
             default -> throw new IllegalArgumentException("unknown preset '" + name + "' (expected " + String.join(", ", PRESETS) + ")");
@@ -124,6 +126,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         seeds.forEach(s::add);
         o.put("delta", delta);
         o.put("max_grad_norm", maxGradNorm);
+        o.put("accountant", accountant);
         ObjectNode c = o.putObject("classifier");
         c.put("model", classifier.model());
         c.put("epochs", classifier.epochs());
@@ -216,7 +219,12 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             pub = new PublicPretraining(text(pp, "train", "public_pretraining."), text(pp, "val", "public_pretraining."),
                     positiveInt(pp, "epochs", "public_pretraining."), positive(pp, "lr", "public_pretraining."));
         }
-        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, cl, pre, gan, pub, positiveInt(o, "threads", ""));
+        String accountant = text(o, "accountant", "");
+        if (!List.of("rdp", "prv").contains(accountant)) throw new IllegalArgumentException("config key 'accountant': expected rdp or prv, got '" + accountant + "'");
+        if (accountant.equals("prv") && !model.equals("cnn")) {
+            throw new IllegalArgumentException("config key 'accountant': prv calibration needs classifier.model cnn (the Swin trainer calibrates with RDP)");
+        }
+        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, accountant, cl, pre, gan, pub, positiveInt(o, "threads", ""));
     }
 
     /** A target ε: a positive finite number, or "inf" (no DP). */

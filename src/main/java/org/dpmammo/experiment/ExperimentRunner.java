@@ -149,11 +149,11 @@ public final class ExperimentRunner {
         sizes.put(Condition.REAL_SYNTH, realSize + synthSize);
         sizes.put(Condition.SYNTH, synthSize);
         sizes.put(Condition.PRETRAIN_DP, realSize);
-        RdpAccountant rdp = new RdpAccountant();
+        var accountant = PrivacyEngine.accountant(config.accountant());
         for (Cell c : plan.cells()) {
             if (!c.dp() || c.seed() != config.seeds().get(0)) continue;
             try {
-                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(), rdp);
+                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(), accountant);
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException("cell " + c.describe() + ": ε cannot be reached (" + e.getMessage() + ")", e);
             }
@@ -294,7 +294,8 @@ public final class ExperimentRunner {
         }
         // On the real training records: the classifier's spend, unless synthetic data from a generator trained
         // without DP on those records is involved (the study's GAN and ours), which leaves no finite guarantee.
-        double endToEnd = c.condition().usesSynthetic ? Double.POSITIVE_INFINITY : c.dp() ? eps : Double.POSITIVE_INFINITY;
+        double guaranteed = config.accountant().equals("prv") ? epsPrv : eps; // the accountant that calibrated σ certifies the run
+        double endToEnd = c.condition().usesSynthetic ? Double.POSITIVE_INFINITY : c.dp() ? guaranteed : Double.POSITIVE_INFINITY;
         CellResult r = new CellResult(c.condition(), c.epsilon(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
                 Results.bestEpoch(out), Results.trainingSeconds(out) + evalSeconds, note);
         AtomicFiles.writeString(root.resolve(c.marker()), ExperimentConfig.JSON.writeValueAsString(r.toJson()));

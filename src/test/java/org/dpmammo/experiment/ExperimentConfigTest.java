@@ -52,5 +52,8 @@ class ExperimentConfigTest {
         assertTrue(error("{\"classifier\": {\"epochs\": 2.5}}").contains("'classifier.epochs' must be a positive whole number"));
         assertTrue(error("{\"seeds\": []}").contains("'seeds'"));
         assertTrue(error("not json").contains("not valid JSON"));
+        assertTrue(error("{\"accountant\": \"moments\"}").contains("'accountant': expected rdp or prv"));
+        assertTrue(error("{\"preset\": \"cpu\", \"accountant\": \"prv\"}").contains("needs classifier.model cnn"));
+        assertEquals("prv", ExperimentConfig.parse("{\"preset\": \"demo\", \"accountant\": \"prv\"}").accountant());
     }
 }
