@@ -17,6 +17,8 @@ public final class Main {
                 new AuditCommand(),
                 new GanCommand(),
                 new ClassifierCommand(),
+                new ExperimentCommand(),
+                new DemoCommand(),
                 new BenchCommand());
     }
 

@@ -1,0 +1,146 @@
+package org.dpmammo.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.dpmammo.experiment.ExperimentConfig;
+import org.dpmammo.experiment.ExperimentData;
+import org.dpmammo.experiment.ExperimentRunner;
+
+/** {@code dpmammo experiment run|report}: the study's grid (conditions × ε × seeds) with results and an HTML report. */
+public final class ExperimentCommand implements Command {
+    /** Where the study's synthetic patches live in this project's development layout; used for the report if present. */
+    static final Path STUDY_SYNTHETIC = Path.of("..", "shared", "data", "mcgan-synthetic");
+
+    @Override
+    public String name() {
+        return "experiment";
+    }
+
+    @Override
+    public String summary() {
+        return "run the study's grid (conditions × ε × seeds), write results.csv, summary.csv and report.html";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            PrintStream p = args.length == 0 ? err : out;
+            p.println("usage: dpmammo experiment <subcommand> [options]   (each has --help)");
+            p.println();
+            p.println("  run     (--config FILE | --preset paper|cpu|demo) --out DIR --real-train DIR --val DIR --test DIR");
+            p.println("          [--external-test DIR …] [--synthetic DIR | --gan-from-scratch]");
+            p.println("  report  --out DIR     rebuild results.csv, summary.csv and report.html from an experiment folder");
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "run" -> run(rest, out);
+                case "report" -> report(rest, out);
+                default -> throw new UsageException("unknown subcommand '" + args[0] + "' (run, report)");
+            };
+        } catch (IllegalArgumentException e) {
+            // Bad configs, unreachable ε and a folder holding another experiment are usage errors: nothing has trained.
+            throw new UsageException(args[0] + ": " + e.getMessage());
+        }
+    }
+
+    private static Option opt(String name, String arg, String desc) {
+        Option.Builder b = Option.builder().longOpt(name).desc(desc);
+        if (arg != null) b.hasArg().argName(arg);
+        return b.build();
+    }
+
+    private static int run(String[] args, PrintStream out) throws Exception {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(opt("config", "FILE", "JSON config laid over a preset (\"preset\": paper|cpu|demo); unknown keys are errors"));
+        o.addOption(opt("preset", "NAME", "a complete config: paper (the study), cpu (reduced, hours on a CPU) or demo (minutes)"));
+        o.addOption(opt("out", "DIR", "experiment folder; running again with the same settings resumes it"));
+        o.addOption(opt("real-train", "DIR", "real training data"));
+        o.addOption(opt("val", "DIR", "validation data (model selection)"));
+        o.addOption(opt("test", "DIR", "internal test data"));
+        o.addOption(Option.builder().longOpt("external-test").hasArgs().argName("DIR").desc("external test data (repeatable)").build());
+        o.addOption(opt("synthetic", "DIR", "a labelled synthetic set used for every seed (e.g. the study's, ../shared/data/mcgan-synthetic)"));
+        o.addOption(opt("gan-from-scratch", null, "train one GAN per seed on --real-train and use its samples"));
+        CommandLine cl = CliSupport.parse("experiment run", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo experiment run (--config FILE | --preset NAME) --out DIR --real-train DIR --val DIR --test DIR [options]",
+                    "Runs the study's conditions (real, real_synth, synth, pretrain_dp) at every ε of the grid for every seed, reusing one GAN, "
+                            + "one synthetic set and one pretrained model per seed and the frozen backbone's features. Finished cells are kept: "
+                            + "running the same command again continues where it stopped.", o,
+                    "Writes config.json, data.json, provenance.json, cells/*/ (a classifier run folder each, with ledger.json and result.json), "
+                            + "results.csv, summary.csv, plots/ and report.html.");
+            return 0;
+        }
+        if (cl.hasOption("config") == cl.hasOption("preset")) throw new UsageException("give exactly one of --config FILE and --preset NAME");
+        ExperimentConfig config;
+        if (cl.hasOption("config")) {
+            Path f = Path.of(cl.getOptionValue("config"));
+            if (!Files.isRegularFile(f)) throw new UsageException("--config: " + f + " is not a file");
+            config = ExperimentConfig.parse(Files.readString(f));
+        } else {
+            config = ExperimentConfig.preset(cl.getOptionValue("preset"));
+        }
+        Path root = Path.of(CliSupport.required(cl, "out"));
+        String train = existing(cl, "real-train"), val = existing(cl, "val");
+        Map<String, String> tests = new LinkedHashMap<>();
+        tests.put("internal test", existing(cl, "test"));
+        String[] ext = cl.getOptionValues("external-test");
+        if (ext != null) {
+            for (int i = 0; i < ext.length; i++) {
+                requireExists(ext[i], "--external-test");
+                tests.put(ext.length == 1 ? "external test" : "external test " + (i + 1), ext[i]);
+            }
+        }
+        String synthetic = cl.getOptionValue("synthetic");
+        if (synthetic != null) requireExists(synthetic, "--synthetic");
+        if (synthetic != null && cl.hasOption("gan-from-scratch")) throw new UsageException("give at most one of --synthetic and --gan-from-scratch");
+        if (config.needsSynthetic() && synthetic == null && !cl.hasOption("gan-from-scratch")) {
+            throw new UsageException("the grid uses synthetic data: give --synthetic DIR (e.g. " + STUDY_SYNTHETIC + ") or --gan-from-scratch");
+        }
+        ExperimentData data = new ExperimentData(train, val, tests, synthetic, studySynthetic(), "train " + train + ", val " + val + ", tests " + tests.values());
+        Path report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
+        out.println("report: " + report.toAbsolutePath().normalize());
+        return 0;
+    }
+
+    private static int report(String[] args, PrintStream out) throws IOException {
+        Options o = CliSupport.withHelp(new Options());
+        o.addOption(opt("out", "DIR", "an experiment folder"));
+        CommandLine cl = CliSupport.parse("experiment report", o, args);
+        if (cl.hasOption("help")) {
+            CliSupport.printHelp(out, "dpmammo experiment report --out DIR", "Rebuilds the tables and the report from the finished cells (also mid-run).", o, null);
+            return 0;
+        }
+        Path root = Path.of(CliSupport.required(cl, "out"));
+        if (!Files.isRegularFile(root.resolve("config.json"))) throw new UsageException("--out: " + root + " is not an experiment folder (no config.json)");
+        out.println("report: " + ExperimentRunner.report(root).toAbsolutePath().normalize());
+        return 0;
+    }
+
+    /** The study's synthetic set for the report's side-by-side samples, when this checkout has it. */
+    static String studySynthetic() {
+        return Files.isDirectory(STUDY_SYNTHETIC) ? STUDY_SYNTHETIC.toString() : null;
+    }
+
+    private static String existing(CommandLine cl, String name) {
+        String v = CliSupport.required(cl, name);
+        requireExists(v, "--" + name);
+        return v;
+    }
+
+    /** Missing data fails before anything trains; phantom specs are generated, not read. */
+    static void requireExists(String path, String option) {
+        if (!(path.equals("phantom") || path.startsWith("phantom:")) && !Files.exists(Path.of(path))) {
+            throw new UsageException(option + ": " + path + " does not exist");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package org.dpmammo.experiment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one finished cell measured: the four study metrics on every test set, and the privacy actually spent as the
+ * ledger records it (ε by RDP, the same schedule's ε by PRV, the end-to-end ε on the real training records), σ,
+ * steps, the selected epoch and the training wall time. Stored as the cell's result.json; ∞ and NaN are written
+ * as the strings "inf" and "nan", which JSON numbers cannot hold.
+ */
+public record CellResult(Condition condition, double epsilon, long seed, Map<String, Map<String, Double>> tests, double epsilonSpent,
+                         double epsilonPrv, double epsilonEndToEnd, double sigma, long steps, int bestEpoch, double wallSeconds, String note) {
+    public static final List<String> METRICS = List.of("accuracy", "f1", "auroc", "auprc");
+
+    public ObjectNode toJson() {
+        ObjectNode o = ExperimentConfig.JSON.createObjectNode();
+        o.put("condition", condition.key);
+        put(o, "epsilon", epsilon);
+        o.put("seed", seed);
+        ObjectNode t = o.putObject("tests");
+        tests.forEach((name, m) -> {
+            ObjectNode n = t.putObject(name);
+            m.forEach((k, v) -> put(n, k, v));
+        });
+        put(o, "epsilon_spent", epsilonSpent);
+        put(o, "epsilon_prv", epsilonPrv);
+        put(o, "epsilon_end_to_end", epsilonEndToEnd);
+        put(o, "sigma", sigma);
+        o.put("steps", steps);
+        o.put("best_epoch", bestEpoch);
+        put(o, "wall_seconds", wallSeconds);
+        o.put("note", note);
+        return o;
+    }
+
+    public static CellResult fromJson(JsonNode o) {
+        Map<String, Map<String, Double>> tests = new LinkedHashMap<>();
+        o.get("tests").fields().forEachRemaining(e -> {
+            Map<String, Double> m = new LinkedHashMap<>();
+            e.getValue().fields().forEachRemaining(f -> m.put(f.getKey(), get(f.getValue())));
+            tests.put(e.getKey(), m);
+        });
+        return new CellResult(Condition.parse(o.get("condition").asText()), get(o.get("epsilon")), o.get("seed").asLong(), tests,
+                get(o.get("epsilon_spent")), get(o.get("epsilon_prv")), get(o.get("epsilon_end_to_end")), get(o.get("sigma")),
+                o.get("steps").asLong(), o.get("best_epoch").asInt(), get(o.get("wall_seconds")), o.path("note").asText(""));
+    }
+
+    static void put(ObjectNode o, String key, double v) {
+        if (Double.isNaN(v)) o.put(key, "nan");
+        else if (Double.isInfinite(v)) o.put(key, v > 0 ? "inf" : "-inf");
+        else o.put(key, v);
+    }
+
+    static double get(JsonNode v) {
+        if (v == null || v.isNull()) return Double.NaN;
+        if (v.isNumber()) return v.asDouble();
+        return switch (v.asText()) {
+            case "inf" -> Double.POSITIVE_INFINITY;
+            case "-inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.NaN;
+        };
+    }
+}

@@ -1,0 +1,269 @@
+package org.dpmammo.experiment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every setting of an experiment grid. A config file is JSON laid over a preset ({@code "preset"} names it,
+ * default {@code paper}): keys it gives replace the preset's, and a key the preset does not have is an error that
+ * names it, so a misspelt setting can never be silently ignored. ε values are numbers or {@code "inf"}.
+ *
+ * @param grid the ε values of each condition (∞ = no DP), in the order the report lists them
+ * @param seeds one run of every cell per seed; the GAN, the synthetic set and the pretrained model are per seed
+ * @param accountant what calibrates σ: "rdp" (the study's Opacus) or "prv" (tighter, so less noise for the same ε;
+ *     the CNN trainer only, since the Swin trainer calibrates with RDP)
+ */
+public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, String accountant,
+                               Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads) {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
+
+    /** The classifier cells: the Swin preset (paper, cpu, tiny) or the demo's small CNN, and the optimiser settings (paper.md §3.2). */
+    public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
+                             int physicalBatch, String initWeights) {}
+
+    /** The full-model pretraining on synthetic data (the study's dbr15). */
+    public record Pretrain(int epochs, double lr) {}
+
+    /**
+     * The stand-in for the study's ImageNet weights where none are given: the whole classifier trained once, without
+     * DP, on public data (data that needs no privacy), and used as the starting point of every run. Null when
+     * {@code classifier.init_weights} supplies real pretrained weights, or to start from random weights.
+     */
+    public record PublicPretraining(String train, String val, int epochs, double lr) {}
+
+    /** The GAN trained per seed when no synthetic set is given, and how many labelled samples it writes. */
+    public record Gan(String model, int epochs, int samples) {}
+
+    private static final double INF = Double.POSITIVE_INFINITY;
+
+    public static ExperimentConfig preset(String name) {
+        Map<Condition, List<Double>> study = new EnumMap<>(Condition.class);
+        List<Double> all = List.of(1.0, 6.0, 12.0, 20.0, 60.0, INF);
+        study.put(Condition.REAL, all);
+        study.put(Condition.REAL_SYNTH, all);
+        study.put(Condition.SYNTH, List.of(6.0, 60.0, INF));
+        study.put(Condition.PRETRAIN_DP, all);
+        return switch (name) {
+            // The study's protocol as published: Swin-T at 224, 300 epochs, AdamW 1e-5, batch 128, the 1400-epoch GAN.
+            case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0, "rdp",
+                    new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2);
+            // The same grid at a size two CPU cores finish in hours: reduced Swin at 64, fewer epochs, a larger step size.
+            case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, "rdp",
+                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 60, 3000), null, 2);
+            // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
+            // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
+            case "demo" -> {
+                Map<Condition, List<Double>> g = new EnumMap<>(Condition.class);
+                for (Condition c : Condition.values()) g.put(c, List.of(1.0, 8.0, INF));
+                yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0, "rdp",
+                        new Classifier("cnn", 15, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(15, 2e-3), new Gan("cpu", 2, 400), null, 2);
+            }
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (expected " + String.join(", ", PRESETS) + ")");
+        };
+    }
+
+    /** Reads a config file's text: JSON over the preset it names; unknown keys and impossible values fail, naming the key. */
+    public static ExperimentConfig parse(String text) {
+        JsonNode user;
+        try {
+            user = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("config is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (user == null || !user.isObject()) throw new IllegalArgumentException("config must be a JSON object");
+        String base = user.has("preset") ? user.get("preset").asText() : "paper";
+        if (!PRESETS.contains(base)) throw new IllegalArgumentException("config key 'preset': unknown preset '" + base + "' (expected " + String.join(", ", PRESETS) + ")");
+        ObjectNode merged = preset(base).toJson();
+        overlay(merged, (ObjectNode) user, "");
+        return fromJson(merged);
+    }
+
+    /** Lays user over base in place; "grid" is replaced whole, since its keys are the conditions to run. */
+    private static void overlay(ObjectNode base, ObjectNode user, String path) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = user.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = path + e.getKey();
+            JsonNode old = base.get(e.getKey());
+            if (old == null) {
+                List<String> known = new ArrayList<>();
+                base.fieldNames().forEachRemaining(known::add);
+                throw new IllegalArgumentException("config: unknown key '" + key + "' (known here: " + String.join(", ", known) + ")");
+            }
+            if (old.isObject() && !key.equals("grid")) {
+                if (!e.getValue().isObject()) throw new IllegalArgumentException("config key '" + key + "' must be an object");
+                overlay((ObjectNode) old, (ObjectNode) e.getValue(), key + ".");
+            } else {
+                base.set(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("preset", preset);
+        ObjectNode g = o.putObject("grid");
+        grid.forEach((c, eps) -> {
+            ArrayNode a = g.putArray(c.key);
+            for (double e : eps) {
+                if (Double.isInfinite(e)) a.add("inf");
+                else a.add(e);
+            }
+        });
+        ArrayNode s = o.putArray("seeds");
+        seeds.forEach(s::add);
+        o.put("delta", delta);
+        o.put("max_grad_norm", maxGradNorm);
+        o.put("accountant", accountant);
+        ObjectNode c = o.putObject("classifier");
+        c.put("model", classifier.model());
+        c.put("epochs", classifier.epochs());
+        c.put("batch_size", classifier.batchSize());
+        c.put("lr", classifier.lr());
+        c.put("weight_decay", classifier.weightDecay());
+        c.put("label_smoothing", classifier.labelSmoothing());
+        c.put("physical_batch", classifier.physicalBatch());
+        c.put("init_weights", classifier.initWeights());
+        ObjectNode p = o.putObject("pretrain");
+        p.put("epochs", pretrain.epochs());
+        p.put("lr", pretrain.lr());
+        ObjectNode n = o.putObject("gan");
+        n.put("model", gan.model());
+        n.put("epochs", gan.epochs());
+        n.put("samples", gan.samples());
+        if (publicPretraining == null) {
+            o.putNull("public_pretraining");
+        } else {
+            ObjectNode pp = o.putObject("public_pretraining");
+            pp.put("train", publicPretraining.train());
+            pp.put("val", publicPretraining.val());
+            pp.put("epochs", publicPretraining.epochs());
+            pp.put("lr", publicPretraining.lr());
+        }
+        o.put("threads", threads);
+        return o;
+    }
+
+    static ExperimentConfig fromJson(JsonNode o) {
+        Map<Condition, List<Double>> grid = new LinkedHashMap<>();
+        JsonNode g = o.get("grid");
+        if (!g.isObject() || g.isEmpty()) throw new IllegalArgumentException("config key 'grid' must map conditions to ε lists");
+        for (Iterator<Map.Entry<String, JsonNode>> it = g.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = "grid." + e.getKey();
+            Condition c;
+            try {
+                c = Condition.parse(e.getKey());
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("config: unknown key '" + key + "': " + ex.getMessage());
+            }
+            if (!e.getValue().isArray() || e.getValue().isEmpty()) throw new IllegalArgumentException("config key '" + key + "' must be a non-empty list of ε values");
+            List<Double> eps = new ArrayList<>();
+            for (JsonNode v : e.getValue()) {
+                double x = epsilon(v, key);
+                if (eps.contains(x)) throw new IllegalArgumentException("config key '" + key + "': ε " + v + " is listed twice");
+                eps.add(x);
+            }
+            grid.put(c, List.copyOf(eps));
+        }
+        JsonNode s = o.get("seeds");
+        if (!s.isArray() || s.isEmpty()) throw new IllegalArgumentException("config key 'seeds' must be a non-empty list of whole numbers");
+        List<Long> seeds = new ArrayList<>();
+        Set<Long> seen = new HashSet<>();
+        for (JsonNode v : s) {
+            if (!v.canConvertToLong() || !v.isIntegralNumber()) throw new IllegalArgumentException("config key 'seeds': " + v + " is not a whole number");
+            if (!seen.add(v.asLong())) throw new IllegalArgumentException("config key 'seeds': " + v + " is listed twice");
+            seeds.add(v.asLong());
+        }
+        double delta = number(o, "delta", "");
+        if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("config key 'delta': δ must be in (0, 1), got " + delta);
+        double clip = number(o, "max_grad_norm", "");
+        if (!(clip > 0 && clip < INF)) throw new IllegalArgumentException("config key 'max_grad_norm': must be positive and finite, got " + clip);
+        JsonNode c = o.get("classifier");
+        String model = text(c, "model", "classifier.");
+        if (!List.of("paper", "cpu", "tiny", "cnn").contains(model)) throw new IllegalArgumentException("config key 'classifier.model': expected paper, cpu, tiny (Swin presets) or cnn, got '" + model + "'");
+        double ls = number(c, "label_smoothing", "classifier.");
+        if (!(ls >= 0 && ls < 1)) throw new IllegalArgumentException("config key 'classifier.label_smoothing': must be in [0, 1), got " + ls);
+        double wd = number(c, "weight_decay", "classifier.");
+        if (!(wd >= 0)) throw new IllegalArgumentException("config key 'classifier.weight_decay': must be ≥ 0, got " + wd);
+        JsonNode init = c.get("init_weights");
+        Classifier cl = new Classifier(model, positiveInt(c, "epochs", "classifier."), positiveInt(c, "batch_size", "classifier."),
+                positive(c, "lr", "classifier."), wd, ls, positiveInt(c, "physical_batch", "classifier."),
+                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."));
+        JsonNode p = o.get("pretrain");
+        Pretrain pre = new Pretrain(positiveInt(p, "epochs", "pretrain."), positive(p, "lr", "pretrain."));
+        JsonNode n = o.get("gan");
+        String ganModel = text(n, "model", "gan.");
+        if (!List.of("paper", "cpu").contains(ganModel)) throw new IllegalArgumentException("config key 'gan.model': expected paper or cpu, got '" + ganModel + "'");
+        Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."));
+        JsonNode pp = o.get("public_pretraining");
+        PublicPretraining pub = null;
+        if (pp != null && !pp.isNull()) {
+            if (!pp.isObject()) throw new IllegalArgumentException("config key 'public_pretraining' must be null or an object");
+            for (Iterator<String> it = pp.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!List.of("train", "val", "epochs", "lr").contains(k)) throw new IllegalArgumentException("config: unknown key 'public_pretraining." + k + "' (known here: train, val, epochs, lr)");
+            }
+            pub = new PublicPretraining(text(pp, "train", "public_pretraining."), text(pp, "val", "public_pretraining."),
+                    positiveInt(pp, "epochs", "public_pretraining."), positive(pp, "lr", "public_pretraining."));
+        }
+        String accountant = text(o, "accountant", "");
+        if (!List.of("rdp", "prv").contains(accountant)) throw new IllegalArgumentException("config key 'accountant': expected rdp or prv, got '" + accountant + "'");
+        if (accountant.equals("prv") && !model.equals("cnn")) {
+            throw new IllegalArgumentException("config key 'accountant': prv calibration needs classifier.model cnn (the Swin trainer calibrates with RDP)");
+        }
+        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, accountant, cl, pre, gan, pub, positiveInt(o, "threads", ""));
+    }
+
+    /** A target ε: a positive finite number, or "inf" (no DP). */
+    static double epsilon(JsonNode v, String key) {
+        if (v.isTextual() && List.of("inf", "infinity", "∞").contains(v.asText().toLowerCase())) return INF;
+        if (!v.isNumber()) throw new IllegalArgumentException("config key '" + key + "': ε must be a number or \"inf\", got " + v);
+        double x = v.asDouble();
+        if (!(x > 0) || Double.isInfinite(x)) throw new IllegalArgumentException("config key '" + key + "': ε must be positive, got " + v);
+        return x;
+    }
+
+    private static double number(JsonNode o, String name, String path) {
+        JsonNode v = o.get(name);
+        if (v == null || !v.isNumber()) throw new IllegalArgumentException("config key '" + path + name + "' must be a number, got " + v);
+        return v.asDouble();
+    }
+
+    private static double positive(JsonNode o, String name, String path) {
+        double x = number(o, name, path);
+        if (!(x > 0) || Double.isInfinite(x)) throw new IllegalArgumentException("config key '" + path + name + "' must be positive, got " + x);
+        return x;
+    }
+
+    private static int positiveInt(JsonNode o, String name, String path) {
+        JsonNode v = o.get(name);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
+            throw new IllegalArgumentException("config key '" + path + name + "' must be a positive whole number, got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static String text(JsonNode o, String name, String path) {
+        JsonNode v = o.get(name);
+        if (v == null || !v.isTextual()) throw new IllegalArgumentException("config key '" + path + name + "' must be a string, got " + v);
+        return v.asText();
+    }
+
+    /** Whether any cell needs synthetic data (and so a GAN per seed, unless a synthetic folder is given). */
+    public boolean needsSynthetic() {
+        return grid.keySet().stream().anyMatch(c -> c.usesSynthetic);
+    }
+}

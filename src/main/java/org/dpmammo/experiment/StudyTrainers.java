@@ -1,0 +1,70 @@
+package org.dpmammo.experiment;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.dpmammo.data.Dataset;
+import org.dpmammo.models.gan.GanConfig;
+import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.train.Classifier;
+import org.dpmammo.train.ClassifierTrainer;
+import org.dpmammo.train.gan.GanSampler;
+import org.dpmammo.train.gan.GanState;
+import org.dpmammo.train.gan.GanTrainer;
+
+/**
+ * The grid's steps on the project's own trainers: {@link GanTrainer} (the study's conditional DCGAN, trained without
+ * DP as the study's was) and {@link ClassifierTrainer} (Swin, frozen backbone on cached features or full fine-tune,
+ * DP-AdamW with RDP calibration and a write-ahead ledger, selection by validation AUPRC inside the ε window).
+ */
+public final class StudyTrainers implements Trainers {
+    private final ExperimentConfig config;
+    private final Path featureCache;
+
+    /** featureCache: one folder shared by every run, so a frozen backbone's features are computed once per (weights, data). */
+    public StudyTrainers(ExperimentConfig config, Path featureCache) {
+        this.config = config;
+        this.featureCache = featureCache;
+    }
+
+    @Override
+    public void gan(long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
+        trainGan(config, seed, realTrain, runDir, samplesDir, log);
+    }
+
+    /** The study's GAN (resuming from its last checkpoint) and its balanced samples: shared by every classifier backend. */
+    static void trainGan(ExperimentConfig config, long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
+        ExperimentConfig.Gan g = config.gan();
+        GanTrainer.Options study = GanTrainer.Options.study(GanConfig.preset(g.model()), g.epochs(), seed);
+        GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),
+                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseThreshold(), config.threads());
+        GanState state = GanTrainer.run(o, realTrain, runDir, true, log);
+        state.generator.eval();
+        GanSampler.write(state.generator, "balanced", g.samples(), seed, samplesDir);
+    }
+
+    @Override
+    public Path classifier(ClassifierJob job, PrintStream log) throws IOException {
+        ExperimentConfig.Classifier c = config.classifier();
+        Files.createDirectories(job.out());
+        // The trainer keys its cache files by model, weights and data, so one folder can serve every run safely.
+        Path cache = job.out().resolve("cache");
+        if (!Files.exists(cache, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(featureCache);
+            // Relative, so the experiment folder can be moved; a link is resolved from the folder that holds it.
+            Files.createSymbolicLink(cache, job.out().toAbsolutePath().relativize(featureCache.toAbsolutePath()));
+        }
+        Path init = job.initWeights() != null ? job.initWeights() : c.initWeights() == null ? null : Path.of(c.initWeights());
+        ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(job.train(), job.val(), job.out(), c.model(), job.seed(), job.epochs(),
+                c.batchSize(), job.lr(), c.weightDecay(), c.labelSmoothing(), job.linearHead() ? SwinTransformer.Head.LINEAR : SwinTransformer.Head.MLP,
+                !job.fullModel(), init, job.dp(), job.epsilon(), config.delta(), config.maxGradNorm(), c.physicalBatch(), config.threads(),
+                true, false);
+        return ClassifierTrainer.run(s, log).bestCheckpoint();
+    }
+
+    @Override
+    public double[] predict(Path checkpoint, Dataset data) throws IOException {
+        return Classifier.load(checkpoint).probabilities(data, config.classifier().physicalBatch(), config.threads());
+    }
+}

@@ -1,0 +1,59 @@
+package org.dpmammo.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExperimentConfigTest {
+    static String error(String json) {
+        return assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.parse(json)).getMessage();
+    }
+
+    @Test
+    void aConfigFileOverridesItsPresetKeyByKey() {
+        ExperimentConfig c = ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"epochs\": 5}, \"grid\": {\"real\": [2, \"inf\"]}, \"seeds\": [1]}");
+        ExperimentConfig cpu = ExperimentConfig.preset("cpu");
+        assertEquals(5, c.classifier().epochs());
+        assertEquals(cpu.classifier().lr(), c.classifier().lr());
+        assertEquals(List.of(2.0, Double.POSITIVE_INFINITY), c.grid().get(Condition.REAL));
+        assertEquals(1, c.grid().size()); // the grid is replaced, not merged
+        assertEquals(List.of(1L), c.seeds());
+        assertEquals(cpu.gan(), c.gan());
+    }
+
+    @Test
+    void everyPresetSurvivesItsOwnJson() {
+        for (String p : ExperimentConfig.PRESETS) {
+            ExperimentConfig c = ExperimentConfig.preset(p);
+            assertEquals(c.toJson(), ExperimentConfig.parse(c.toJson().toString()).toJson(), p);
+        }
+    }
+
+    @Test
+    void unknownKeysAreNamed() {
+        assertTrue(error("{\"epochs\": 3}").contains("unknown key 'epochs'"));
+        assertTrue(error("{\"classifier\": {\"learning_rate\": 0.1}}").contains("unknown key 'classifier.learning_rate'"));
+        assertTrue(error("{\"grid\": {\"real_only\": [1]}}").contains("'grid.real_only'"));
+        assertTrue(error("{\"preset\": \"gpu\"}").contains("unknown preset 'gpu'"));
+    }
+
+    @Test
+    void impossibleEpsilonOrDeltaIsRefusedWithItsKey() {
+        assertTrue(error("{\"grid\": {\"real\": [0]}}").contains("'grid.real': ε must be positive"));
+        assertTrue(error("{\"grid\": {\"real\": [-1]}}").contains("'grid.real'"));
+        assertTrue(error("{\"grid\": {\"synth\": [\"lots\"]}}").contains("'grid.synth': ε must be a number or \"inf\""));
+        assertTrue(error("{\"grid\": {\"real\": [1, 1]}}").contains("listed twice"));
+        assertTrue(error("{\"delta\": 1.5}").contains("'delta': δ must be in (0, 1)"));
+        assertTrue(error("{\"delta\": 0}").contains("'delta'"));
+        assertTrue(error("{\"max_grad_norm\": -1}").contains("'max_grad_norm'"));
+        assertTrue(error("{\"classifier\": {\"epochs\": 2.5}}").contains("'classifier.epochs' must be a positive whole number"));
+        assertTrue(error("{\"seeds\": []}").contains("'seeds'"));
+        assertTrue(error("not json").contains("not valid JSON"));
+        assertTrue(error("{\"accountant\": \"moments\"}").contains("'accountant': expected rdp or prv"));
+        assertTrue(error("{\"preset\": \"cpu\", \"accountant\": \"prv\"}").contains("needs classifier.model cnn"));
+        assertEquals("prv", ExperimentConfig.parse("{\"preset\": \"demo\", \"accountant\": \"prv\"}").accountant());
+    }
+}

@@ -1,0 +1,131 @@
+package org.dpmammo.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dpmammo.experiment.GridPlan.Cell;
+import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runner and the report on instant fake trainers: the fixture run, restarts, and a crash inside a DP cell. */
+class ExperimentRunnerTest {
+    static ExperimentConfig config() {
+        return ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [1, 8, \"inf\"], \"real_synth\": [8, \"inf\"], \"synth\": [8],"
+                + " \"pretrain_dp\": [8, \"inf\"]}, \"seeds\": [42, 43], \"classifier\": {\"epochs\": 2},"
+                + " \"public_pretraining\": {\"train\": \"phantom:32:20:7\", \"val\": \"phantom:32:20:8\", \"epochs\": 1, \"lr\": 0.01}}");
+    }
+
+    static ExperimentData data() {
+        Map<String, String> tests = new LinkedHashMap<>();
+        tests.put("phantom test", "phantom:32:40:3");
+        tests.put("phantom test B", "phantom:32:40:4");
+        return new ExperimentData("phantom:32:30:1", "phantom:32:20:2", tests, null, null, "phantom fixture");
+    }
+
+    static ByteArrayOutputStream progress = new ByteArrayOutputStream();
+
+    static Path run(Path root, FakeTrainers t) throws Exception {
+        progress.reset();
+        return new ExperimentRunner(config(), data(), root, t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+    }
+
+    /** results.csv without the wall-time column, which measures this machine, not the experiment. */
+    static List<String> results(Path root) throws Exception {
+        return Files.readAllLines(root.resolve("results.csv")).stream().map(l -> l.substring(0, l.lastIndexOf(','))).toList();
+    }
+
+    @Test
+    void fixtureRunWritesResultsSummaryAndASelfContainedReport(@TempDir Path root) throws Exception {
+        FakeTrainers t = new FakeTrainers();
+        Path report = run(root, t);
+        // 1 backbone + 2 GANs + 2 pretrainings + 8 cells × 2 seeds; the ε = ∞ pretrain_dp cell trains nothing (it is the pretrained model)
+        assertEquals(1 + 2 + 2 + 7 * 2, t.calls.size());
+        Path backbone = root.resolve("backbone/checkpoints/best.safetensors");
+        assertEquals(backbone, t.inits.get(root.resolve(new Cell(Condition.SYNTH, 8, 43).dir())));
+        assertEquals(backbone, t.inits.get(root.resolve("pretrain/seed-42")));
+        assertEquals(root.resolve("pretrain/seed-43/checkpoints/best.safetensors"), t.inits.get(root.resolve(new Cell(Condition.PRETRAIN_DP, 8, 43).dir())));
+        assertEquals(1 + 16, Files.readAllLines(root.resolve("results.csv")).size());
+        assertEquals(1 + 8, Files.readAllLines(root.resolve("summary.csv")).size());
+        String html = Files.readString(report);
+        assertTrue(html.contains("data:image/png;base64,"));
+        assertFalse(html.matches("(?s).*src=\"(?!data:).*"), "every image is inlined");
+        for (String png : List.of("privacy-utility.png", "roc-real.png", "curves-pretrain_dp.png")) assertTrue(Files.size(root.resolve("plots").resolve(png)) > 1000, png);
+        // the study's numbers beside ours: real at ε = ∞ is dbr0 (CBIS AUROC 0.778 ± 0.001), real + synth at ε = 8 has none
+        assertTrue(html.contains("dbr0") && html.contains("0.778±0.001"));
+        assertTrue(html.contains("Privacy ledger") && html.contains("without DP"));
+        String[] row = Files.readAllLines(root.resolve("results.csv")).get(1).split(",");
+        assertEquals(List.of("real", "1", "42"), List.of(row).subList(0, 3));
+        // the fake's DP runs record 20 steps at σ = 20/ε: ε spent is what the accountant says for that, not the target
+        assertTrue(Double.parseDouble(row[11]) > 0 && Double.parseDouble(row[11]) < 1, "ε spent " + row[11]);
+        assertTrue(progress.toString().contains("[21/21] done") && progress.toString().contains("ETA"));
+    }
+
+    @Test
+    void aRestartRedoesOnlyUnfinishedCellsAndGivesTheSameResults(@TempDir Path root) throws Exception {
+        FakeTrainers t = new FakeTrainers();
+        run(root, t);
+        List<String> first = results(root);
+        Cell lost = new Cell(Condition.REAL_SYNTH, 8, 43);
+        Files.delete(root.resolve(lost.marker()));
+        FakeTrainers again = new FakeTrainers();
+        run(root, again);
+        assertEquals(Map.of(root.resolve(lost.dir()), 1), again.calls);
+        assertEquals(first, results(root));
+        assertTrue(progress.toString().contains("resuming: 20 of 21 jobs already finished"));
+    }
+
+    @Test
+    void aCrashInsideADpCellIsResumedWithoutSpendingTwice(@TempDir Path root) throws Exception {
+        FakeTrainers t = new FakeTrainers();
+        Cell victim = new Cell(Condition.REAL, 1, 42);
+        t.crashOnce = root.resolve(victim.dir());
+        assertThrows(IllegalStateException.class, () -> run(root, t));
+        assertFalse(Files.exists(root.resolve(victim.marker())));
+        run(root, t);
+        PrivacyLedger ledger = PrivacyLedger.open(root.resolve(victim.dir()).resolve("ledger.json"));
+        assertEquals(20, ledger.stepsRecorded("classifier"));
+        // one phase, then one spend entry per step: the 5 steps reserved before the crash were not recorded again
+        assertEquals(1 + 20, ledger.entryCount());
+        Path clean = root.resolveSibling(root.getFileName() + "-clean");
+        run(clean, new FakeTrainers());
+        assertEquals(results(clean), results(root));
+    }
+
+    @Test
+    void anotherConfigInTheSameFolderIsRefused(@TempDir Path root) throws Exception {
+        run(root, new FakeTrainers());
+        ExperimentConfig other = ExperimentConfig.parse("{\"preset\": \"demo\", \"seeds\": [7]}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ExperimentRunner(other, data(), root, new FakeTrainers(), new PrintStream(progress, true, StandardCharsets.UTF_8)).run());
+        assertTrue(e.getMessage().contains("another config"), e.getMessage());
+    }
+
+    @Test
+    void anUnreachableEpsilonFailsBeforeAnyTraining(@TempDir Path root) {
+        ExperimentConfig tiny = ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [1e-9]}}");
+        FakeTrainers t = new FakeTrainers();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ExperimentRunner(tiny, data(), root, t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run());
+        assertTrue(e.getMessage().contains("real ε=1.0E-9 seed 42"), e.getMessage());
+        assertTrue(t.calls.isEmpty());
+    }
+
+    @Test
+    void theReportRebuildsFromTheFolderAlone(@TempDir Path root) throws Exception {
+        run(root, new FakeTrainers());
+        Files.delete(root.resolve("report.html"));
+        Path r = ExperimentRunner.report(root);
+        assertTrue(Files.readString(r).contains("Privacy–utility"));
+    }
+}

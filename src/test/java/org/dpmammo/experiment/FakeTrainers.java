@@ -1,0 +1,69 @@
+package org.dpmammo.experiment;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.dpmammo.data.Dataset;
+import org.dpmammo.data.ImageIo;
+import org.dpmammo.data.Labels;
+import org.dpmammo.data.PhantomDataset;
+import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.Rng;
+
+/**
+ * Instant stand-ins for the trainers, with the files the runner and the report read (metrics.csv, ledger.json, a
+ * checkpoint) and a call count per folder. Predictions are a seeded function of the label, better at larger ε.
+ */
+final class FakeTrainers implements Trainers {
+    final Map<Path, Integer> calls = new HashMap<>();
+    /** The starting weights each classifier run was given. */
+    final Map<Path, Path> inits = new HashMap<>();
+    /** A folder whose next training "crashes" after reserving its steps in the ledger, as a kill would. */
+    Path crashOnce;
+
+    @Override
+    public void gan(long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
+        calls.merge(runDir, 1, Integer::sum);
+        PhantomDataset p = new PhantomDataset(org.dpmammo.data.Phantom.Config.of(32), 12, seed);
+        for (int i = 0; i < p.size(); i++) ImageIo.writePng(samplesDir.resolve("s" + i + "_" + Labels.name(p.label(i)) + ".png"), p.image(i));
+        ImageIo.writePng(samplesDir.resolve("preview").resolve("contact_sheet.png"), p.image(0));
+    }
+
+    @Override
+    public Path classifier(ClassifierJob job, PrintStream log) throws IOException {
+        calls.merge(job.out(), 1, Integer::sum);
+        if (job.initWeights() != null) inits.put(job.out(), job.initWeights());
+        Files.createDirectories(job.out());
+        if (job.dp()) {
+            PrivacyLedger ledger = PrivacyLedger.open(job.out().resolve("ledger.json"));
+            ledger.beginPhase(new PrivacyLedger.Phase("classifier", "fake", "fp-" + job.train(), 100, 0.1, 20 / job.epsilon(), 1.0, 1e-4, "rdp", false));
+            for (int s = 1; s <= 10 * job.epochs(); s++) {
+                ledger.reserve("classifier", s);
+                if (s == 5 && job.out().equals(crashOnce)) {
+                    crashOnce = null;
+                    throw new IllegalStateException("simulated crash");
+                }
+            }
+        }
+        StringBuilder csv = new StringBuilder("epoch,train_loss,val_auprc,best,seconds\n");
+        for (int e = 0; e < job.epochs(); e++) csv.append(e).append(",0.5,").append(0.5 + 0.05 * e).append(',').append(e == job.epochs() - 1).append(",0.25\n");
+        AtomicFiles.writeString(job.out().resolve("metrics.csv"), csv.toString());
+        Path ckpt = job.out().resolve("checkpoints").resolve("best.safetensors");
+        AtomicFiles.writeString(ckpt, "strength " + (Double.isInfinite(job.epsilon()) ? 3 : Math.log1p(job.epsilon())) + " seed " + job.seed());
+        return ckpt;
+    }
+
+    @Override
+    public double[] predict(Path checkpoint, Dataset data) throws IOException {
+        String[] f = Files.readString(checkpoint).split(" ");
+        double strength = Double.parseDouble(f[1]);
+        Rng rng = new Rng(Long.parseLong(f[3]));
+        double[] p = new double[data.size()];
+        for (int i = 0; i < p.length; i++) p[i] = 1 / (1 + Math.exp(-(strength * (data.label(i) - 0.5) + rng.nextGaussian())));
+        return p;
+    }
+}

@@ -1,0 +1,63 @@
+package org.dpmammo.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ResultsTest {
+    @Test
+    void populationStdByHand() {
+        assertEquals(0.6, Results.mean(new double[] {0.5, 0.6, 0.7}), 1e-12);
+        // √((0.01 + 0 + 0.01) / 3), not the sample std √(0.02 / 2) = 0.1
+        assertEquals(Math.sqrt(0.02 / 3), Results.populationStd(new double[] {0.5, 0.6, 0.7}), 1e-12);
+        assertEquals(0, Results.populationStd(new double[] {0.42}), 0);
+        assertEquals(1.0, Results.populationStd(new double[] {1, 3}), 1e-12);
+    }
+
+    @Test
+    void reproducesTheStudysReportedSpreadFromItsPerSeedValues() {
+        // dbr1 (real, ε = 6) CBIS AUROC per seed, paper.md §5.3; §5.2 reports 0.572 ± 0.031
+        double[] v = {0.5654, 0.5385, 0.6134};
+        assertEquals(0.572, Results.mean(v), 5e-4);
+        assertEquals(0.031, Results.populationStd(v), 5e-4);
+    }
+
+    static CellResult cell(Condition c, double eps, long seed, double auroc) {
+        return new CellResult(c, eps, seed, Map.of("internal test", Map.of("accuracy", 0.5, "f1", 0.6, "auroc", auroc, "auprc", 0.7)),
+                Double.isInfinite(eps) ? Double.POSITIVE_INFINITY : eps * 0.99, 0, Double.POSITIVE_INFINITY, 1.5, 100, 3, 12.5, "");
+    }
+
+    @Test
+    void summaryHasOneRowPerConditionAndEpsilonWithMeanAndPopulationStd(@TempDir Path root) throws Exception {
+        List<CellResult> rs = List.of(cell(Condition.REAL, 1, 42, 0.5), cell(Condition.REAL, 1, 43, 0.6), cell(Condition.REAL, 1, 44, 0.7),
+                cell(Condition.REAL, Double.POSITIVE_INFINITY, 42, 0.8));
+        Results.write(root, rs, List.of("internal test"));
+        List<String> results = Files.readAllLines(root.resolve("results.csv"));
+        assertEquals("condition,epsilon,seed,internal_test_accuracy,internal_test_f1,internal_test_auroc,internal_test_auprc,"
+                + "epsilon_spent,epsilon_prv,epsilon_end_to_end,sigma,steps,best_epoch,wall_seconds", results.get(0));
+        assertEquals("real,inf,42,0.5,0.6,0.8,0.7,inf,0,inf,1.5,100,3,12.5", results.get(4));
+        List<String> summary = Files.readAllLines(root.resolve("summary.csv"));
+        assertEquals(3, summary.size());
+        String[] head = summary.get(0).split(","), row = summary.get(1).split(",");
+        int m = List.of(head).indexOf("internal_test_auroc_mean"), s = List.of(head).indexOf("internal_test_auroc_std");
+        assertEquals("real", row[0]);
+        assertEquals("1", row[1]);
+        assertEquals("3", row[2]);
+        assertEquals(0.6, Double.parseDouble(row[m]), 1e-6);
+        assertEquals(0.0816497, Double.parseDouble(row[s]), 1e-6);
+        assertEquals("0.99", row[List.of(head).indexOf("epsilon_spent_mean")]);
+        assertEquals("real,inf,1", String.join(",", List.of(summary.get(2).split(",")).subList(0, 3)));
+    }
+
+    @Test
+    void cellResultSurvivesItsJsonRoundTripWithInfinityAndNaN() {
+        CellResult r = new CellResult(Condition.SYNTH, Double.POSITIVE_INFINITY, 42, Map.of("t", Map.of("auroc", Double.NaN)), 0, 0,
+                Double.POSITIVE_INFINITY, 0, 0, -1, 1.25, "none eligible");
+        assertEquals(r, CellResult.fromJson(r.toJson()));
+    }
+}
