@@ -41,7 +41,7 @@ public final class DemoCommand implements Command {
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo demo [--out DIR] [--data DIR]",
                     "Trains a GAN, then the four conditions of the study (real, real + synthetic, synthetic only, synthetic "
-                            + "pretraining → DP fine-tuning) at ε ∈ {1, 8, ∞} with one seed, on the tiny Swin, and writes the report.", o,
+                            + "pretraining → DP fine-tuning) at ε ∈ {1, 8, ∞} with one seed, with a small DP-trainable CNN in place of the Swin (without ImageNet weights a frozen tiny Swin learns nothing at this scale), and writes the report.", o,
                     "About 10 minutes on 2 cores with the phantom data; see --help of 'experiment run' for the full grid.");
             return 0;
         }
