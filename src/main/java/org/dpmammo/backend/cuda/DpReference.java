@@ -1,5 +1,7 @@
 package org.dpmammo.backend.cuda;
 
+import org.dpmammo.util.ChaCha20;
+
 /**
  * Plain-Java twins of the DP kernels in src/main/cuda/dp.cu, written for obviousness: the GPU self-test compares
  * the device against these, and the noise function defines the stream the CPU noise path must reproduce.

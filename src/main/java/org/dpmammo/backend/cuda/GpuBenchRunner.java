@@ -1,5 +1,7 @@
 package org.dpmammo.backend.cuda;
 
+import org.dpmammo.util.ChaCha20;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import org.dpmammo.util.ChaCha20;
 
 /**
  * The randomness behind every private decision (Poisson sampling and Gaussian noise): a ChaCha20 keystream.
@@ -15,17 +16,17 @@ import java.security.SecureRandom;
  * used this mode (such a run is only as private as its seed is secret).
  */
 public final class RandomSource {
-    private final byte[] key;
+    private final int[] key;
     private final boolean secure;
     private final int[] block = new int[16];
-    private ChaCha20 cipher;
+    private int n0, n1, n2;
     private int counter;
     private int used = 16;
     private long step;
     private long nextSubstream;
 
     private RandomSource(byte[] key, boolean secure) {
-        this.key = key;
+        this.key = ChaCha20.keyWords(key);
         this.secure = secure;
         seekStep(0);
     }
@@ -60,17 +61,15 @@ public final class RandomSource {
      */
     public void seekStep(long step) {
         if (step < 0) throw new IllegalArgumentException("seekStep: negative step " + step);
-        cipher = new ChaCha20(key, nonce(step, 0));
+        n0 = (int) step;
+        n1 = (int) (step >>> 32);
+        n2 = 0;
         this.step = step;
         counter = 0;
         used = 16;
         nextSubstream = 1;
     }
 
-    /** The 96-bit ChaCha20 nonce of (step, substream): the step in the low 64 bits, the substream above. */
-    private static byte[] nonce(long step, int substream) {
-        return ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(step).putInt(substream).array();
-    }
 
     /**
      * Reserves {@code count} independent substreams of the current step and returns the first one's number. Each is a
@@ -86,22 +85,27 @@ public final class RandomSource {
 
     /** A sequential generator over one substream of the current step (see {@link #reserveSubstreams}). */
     public Stream substream(long index) {
-        return new Stream(new ChaCha20(key, nonce(step, (int) index)));
+        // The 96-bit nonce of (step, substream): the step in the low 64 bits, the substream above.
+        return new Stream(key, (int) step, (int) (step >>> 32), (int) index);
     }
 
     /** One keystream read sequentially: uniform doubles from consecutive 64-bit words. */
     public static final class Stream {
-        private final ChaCha20 cipher;
+        private final int[] key;
+        private final int n0, n1, n2;
         private final int[] block = new int[16];
         private int counter, used = 16;
 
-        private Stream(ChaCha20 cipher) {
-            this.cipher = cipher;
+        private Stream(int[] key, int n0, int n1, int n2) {
+            this.key = key;
+            this.n0 = n0;
+            this.n1 = n1;
+            this.n2 = n2;
         }
 
         private long nextLong() {
             if (used == 16) {
-                cipher.block(counter++, block);
+                ChaCha20.block(key, counter++, n0, n1, n2, block);
                 used = 0;
             }
             long v = ((long) block[used] << 32) | (block[used + 1] & 0xFFFFFFFFL);
@@ -122,7 +126,7 @@ public final class RandomSource {
 
     public int nextInt() {
         if (used == 16) {
-            cipher.block(counter++, block);
+            ChaCha20.block(key, counter++, n0, n1, n2, block);
             used = 0;
         }
         return block[used++];

@@ -1,11 +1,11 @@
-package org.dpmammo.backend.cuda;
+package org.dpmammo.util;
 
 import java.security.SecureRandom;
 
 /**
- * The ChaCha20 block function of RFC 8439 (20 rounds, 32-bit counter, 96-bit nonce), the random source of the
- * device noise kernel (dp_gaussian_noise in src/main/cuda/dp.cu). This Java twin lets the self-test and the CPU
- * noise path reproduce the device's stream exactly from the same key.
+ * The ChaCha20 block function of RFC 8439 (20 rounds, 32-bit counter, 96-bit nonce): the keystream behind every
+ * private random decision (privacy.noise.RandomSource on the CPU, dp_gaussian_noise in src/main/cuda/dp.cu on the
+ * GPU). Counter mode: any block can be computed on its own, so threads and devices can share one stream.
  */
 public final class ChaCha20 {
     private ChaCha20() {}
@@ -25,6 +25,13 @@ public final class ChaCha20 {
 
     /** The 16 output words of one block for a key of 8 little-endian words. */
     public static int[] block(int[] key, int counter, int n0, int n1, int n2) {
+        int[] out = new int[16];
+        block(key, counter, n0, n1, n2, out);
+        return out;
+    }
+
+    /** Writes the 16 output words of one block into out (no allocation beyond the state copy). */
+    public static void block(int[] key, int counter, int n0, int n1, int n2, int[] out) {
         if (key.length != 8) throw new IllegalArgumentException("ChaCha20: key must be 8 words, got " + key.length);
         int[] s = new int[16];
         System.arraycopy(CONSTANTS, 0, s, 0, 4);
@@ -44,8 +51,18 @@ public final class ChaCha20 {
             quarter(x, 2, 7, 8, 13);
             quarter(x, 3, 4, 9, 14);
         }
-        for (int i = 0; i < 16; i++) x[i] += s[i];
-        return x;
+        for (int i = 0; i < 16; i++) out[i] = x[i] + s[i];
+    }
+
+    /** 32 key bytes as the 8 little-endian words the block function takes. */
+    public static int[] keyWords(byte[] key32) {
+        if (key32.length != 32) throw new IllegalArgumentException("ChaCha20: key must be 32 bytes, got " + key32.length);
+        int[] w = new int[8];
+        for (int i = 0; i < 8; i++) {
+            int o = 4 * i;
+            w[i] = (key32[o] & 0xff) | (key32[o + 1] & 0xff) << 8 | (key32[o + 2] & 0xff) << 16 | (key32[o + 3] & 0xff) << 24;
+        }
+        return w;
     }
 
     private static void quarter(int[] x, int a, int b, int c, int d) {
