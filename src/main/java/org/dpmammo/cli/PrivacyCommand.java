@@ -1,5 +1,7 @@
 package org.dpmammo.cli;
 
+import org.dpmammo.util.Csv;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -460,33 +462,12 @@ public final class PrivacyCommand implements Command {
         return s.startsWith("\uFEFF") ? s.substring(1) : s;
     }
 
-    /** Splits one CSV record (RFC 4180 quoting, one line per record). */
+    /** Splits one CSV record, naming the grid row in the error. */
     static List<String> splitCsv(String line, int lineNumber) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (quoted) {
-                if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-                    cur.append('"');
-                    i++;
-                } else if (c == '"') {
-                    quoted = false;
-                } else {
-                    cur.append(c);
-                }
-            } else if (c == '"') {
-                quoted = true;
-            } else if (c == ',') {
-                out.add(cur.toString());
-                cur.setLength(0);
-            } else {
-                cur.append(c);
-            }
+        try {
+            return Csv.split(line);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--grid row " + lineNumber + ": " + e.getMessage());
         }
-        if (quoted) throw new UsageException("--grid row " + lineNumber + ": unterminated quoted field");
-        out.add(cur.toString());
-        return out;
     }
 }

@@ -1,5 +1,7 @@
 package org.dpmammo.data;
 
+import org.dpmammo.util.Csv;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -155,8 +157,13 @@ public final class Datasets {
         for (int ln = 0; ln < lines.size(); ln++) {
             String line = lines.get(ln).strip();
             if (line.isEmpty() || line.startsWith("#")) continue;
-            List<String> f = Csv.split(line);
             String where = csv + " line " + (ln + 1);
+            List<String> f;
+            try {
+                f = Csv.split(line);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(where + ": " + e.getMessage());
+            }
             if (ln == 0 && f.get(0).trim().equalsIgnoreCase("path")) continue;
             if (f.size() < 2 || f.size() > 3) throw new IOException(where + ": expected path,label[,patient_id], got " + f.size() + " field(s)");
             String rel = f.get(0).trim();
@@ -230,38 +237,5 @@ public final class Datasets {
     private static String stem(String name) {
         int dot = name.lastIndexOf('.');
         return dot < 0 ? name : name.substring(0, dot);
-    }
-
-    /** Minimal CSV field splitting: commas, with double-quoted fields that may contain commas and "" escapes. */
-    static final class Csv {
-        private Csv() {}
-
-        static List<String> split(String line) {
-            List<String> out = new ArrayList<>();
-            StringBuilder cur = new StringBuilder();
-            boolean quoted = false;
-            for (int i = 0; i < line.length(); i++) {
-                char c = line.charAt(i);
-                if (quoted) {
-                    if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-                        cur.append('"');
-                        i++;
-                    } else if (c == '"') {
-                        quoted = false;
-                    } else {
-                        cur.append(c);
-                    }
-                } else if (c == '"') {
-                    quoted = true;
-                } else if (c == ',') {
-                    out.add(cur.toString());
-                    cur.setLength(0);
-                } else {
-                    cur.append(c);
-                }
-            }
-            out.add(cur.toString());
-            return out;
-        }
     }
 }
