@@ -308,10 +308,10 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public Tensor concat(Tensor[] parts, int axis) {
-        int a = Shape.axis(axis, parts[0].rank(), "concat");
-        int[] shape = parts[0].shape();
-        shape[a] = 0;
-        for (Tensor p : parts) shape[a] += p.size(a);
+        int[][] shapes = new int[parts.length][];
+        for (int i = 0; i < parts.length; i++) shapes[i] = parts[i].shapeRef();
+        int[] shape = Shape.concat(shapes, axis);
+        int a = Shape.axis(axis, shape.length, "concat");
         Tensor out = Tensor.zeros(shape);
         int at = 0;
         for (Tensor p : parts) {

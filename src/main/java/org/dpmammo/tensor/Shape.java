@@ -82,6 +82,25 @@ public final class Shape {
         return shape;
     }
 
+    /**
+     * The shape of concatenating tensors of these shapes along an axis: equal rank and equal sizes off the axis, or
+     * an exception naming the first shape that does not fit.
+     */
+    public static int[] concat(int[][] shapes, int axis) {
+        if (shapes.length == 0) throw new IllegalArgumentException("concat: no tensors");
+        int rank = shapes[0].length;
+        int a = axis(axis, rank, "concat");
+        int[] out = shapes[0].clone();
+        out[a] = 0;
+        for (int[] s : shapes) {
+            boolean ok = s.length == rank;
+            for (int i = 0; ok && i < rank; i++) ok = i == a || s[i] == shapes[0][i];
+            if (!ok) throw new IllegalArgumentException("concat: shape " + str(s) + " does not match " + str(shapes[0]) + " off axis " + axis);
+            out[a] += s[a];
+        }
+        return out;
+    }
+
     public static String str(int[] shape) {
         return Arrays.toString(shape);
     }

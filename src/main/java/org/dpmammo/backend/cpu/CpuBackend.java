@@ -351,18 +351,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor concat(Tensor[] parts, int axis) {
-        if (parts.length == 0) throw new IllegalArgumentException("concat: no tensors");
-        int rank = parts[0].rank();
+        int[][] shapes = new int[parts.length][];
+        for (int i = 0; i < parts.length; i++) shapes[i] = parts[i].shapeRef();
+        int[] outShape = Shape.concat(shapes, axis);
+        int rank = outShape.length;
         int a = Shape.axis(axis, rank, "concat");
-        int[] outShape = parts[0].shape();
-        outShape[a] = 0;
-        for (Tensor p : parts) {
-            int[] s = p.shapeRef();
-            boolean ok = s.length == rank;
-            for (int i = 0; ok && i < rank; i++) ok = i == a || s[i] == parts[0].shapeRef()[i];
-            if (!ok) throw new IllegalArgumentException("concat: shape " + Shape.str(s) + " does not match " + Shape.str(parts[0].shapeRef()) + " off axis " + axis);
-            outShape[a] += s[a];
-        }
         int outer = 1, inner = 1;
         for (int i = 0; i < a; i++) outer *= outShape[i];
         for (int i = a + 1; i < rank; i++) inner *= outShape[i];
