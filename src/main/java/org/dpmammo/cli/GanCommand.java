@@ -53,6 +53,23 @@ public final class GanCommand implements Command {
         };
     }
 
+    /** The DP settings of --dp, or null; DP options without --dp are a mistake worth stopping for. */
+    private static GanTrainer.Dp dpOptions(CommandLine cl) {
+        String[] dpOnly = {"target-epsilon", "delta", "max-grad-norm", "accountant", "secure-noise", "physical-batch"};
+        if (!cl.hasOption("dp")) {
+            for (String name : dpOnly) if (cl.hasOption(name)) throw new UsageException("--" + name + " needs --dp");
+            return null;
+        }
+        double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
+        if (!(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
+        try {
+            return new GanTrainer.Dp(eps, CliSupport.doubleOpt(cl, "delta", 1e-4), CliSupport.doubleOpt(cl, "max-grad-norm", 1.0),
+                    cl.getOptionValue("accountant", "rdp"), cl.hasOption("secure-noise"), positive(cl, "physical-batch", 64));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
     private static int train(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
@@ -70,12 +87,23 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8, the study's)").build());
         o.addOption(Option.builder().longOpt("no-augment").desc("turn off the flips and light random resized crop").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("data loading threads (default 1)").build());
+        o.addOption(Option.builder().longOpt("dp").desc("train the discriminator with DP-SGD (Poisson batches, per-example clipping, Gaussian noise, ledger)").build());
+        o.addOption(Option.builder().longOpt("target-epsilon").hasArg().argName("E").desc("DP: ε reached after all epochs (noise calibrated to it)").build());
+        o.addOption(Option.builder().longOpt("delta").hasArg().argName("D").desc("DP: δ; default 1e-4").build());
+        o.addOption(Option.builder().longOpt("max-grad-norm").hasArg().argName("C").desc("DP: per-example clipping norm; default 1.0").build());
+        o.addOption(Option.builder().longOpt("accountant").hasArg().argName("rdp|prv").desc("DP: accountant that calibrates σ; default rdp").build());
+        o.addOption(Option.builder().longOpt("secure-noise").desc("DP: draw noise and batches from the OS's secure source instead of the seed").build());
+        o.addOption(Option.builder().longOpt("physical-batch").hasArg().argName("P").desc("DP: examples per backward pass (memory bound); default 64").build());
         CommandLine cl = CliSupport.parse("gan train", o, args);
         if (cl.hasOption("help")) {
-            CliSupport.printHelp(out, "dpmammo gan train --data DIR --out RUN [--preset paper|cpu] [--epochs N] [--seed S] [--resume]",
+            CliSupport.printHelp(out, "dpmammo gan train --data DIR --out RUN [--preset paper|cpu] [--epochs N] [--seed S] [--resume] [--dp --target-epsilon E]",
                     "Trains the study's malignancy-conditioned DCGAN: BCE with real targets U(0.7, 1.2), Adam 1e-4 (0.5, 0.999), one D step per "
                             + "G step. Writes config.json, provenance.json, losses.csv, loss_curve.png, samples/ and checkpoints/ into RUN. "
-                            + "Differential privacy for the GAN is not available yet.", o, SOURCES);
+                            + "With --dp, the discriminator (the only network that reads real images) trains with DP-SGD: Poisson batches of expected "
+                            + "size --batch, each real example's gradient clipped to C, Gaussian noise, σ calibrated to the target (ε, δ) over all "
+                            + "epochs; the loss on generated images is added unclipped (it reads no record), and the generator is post-processing. "
+                            + "Every step is written ahead to RUN/ledger.json under the data's fingerprint, so a classifier trained later on the "
+                            + "same records reports the combined ε. DP needs instance norm.", o, SOURCES);
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
@@ -93,9 +121,12 @@ public final class GanCommand implements Command {
         int epochs = positive(cl, "epochs", 50);
         GanTrainer.Options study = GanTrainer.Options.study(base, epochs, CliSupport.longOpt(cl, "seed", 42));
         GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), study.lr(), study.beta1(), study.beta2(),
-                study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseThreshold(),
-                positive(cl, "threads", 1));
+                study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
+                positive(cl, "threads", 1), dpOptions(cl));
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
+        if (opts.dp() != null && base.norm() == GanConfig.Norm.BATCH) {
+            throw new UsageException("--dp needs instance norm: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm instance)");
+        }
         out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, real images %s; %d epochs, batch %d, seed %d%n", data.description(), data.size(),
                 base.imageSize(), base.imageSize(), base.ngf(), base.norm().name().toLowerCase(), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
                 epochs, opts.batchSize(), opts.seed());

@@ -38,7 +38,7 @@ public final class StudyTrainers implements Trainers {
         ExperimentConfig.Gan g = config.gan();
         GanTrainer.Options study = GanTrainer.Options.study(GanConfig.preset(g.model()), g.epochs(), seed);
         GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),
-                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseThreshold(), config.threads());
+                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), null);
         GanState state = GanTrainer.run(o, realTrain, runDir, true, log);
         state.generator.eval();
         GanSampler.write(state.generator, "balanced", g.samples(), seed, samplesDir);

@@ -190,6 +190,17 @@ public final class DpSgd {
      * indices to a loss vector [chunk] — one loss per example, each depending on its own example only.
      */
     public StepStats step(long step, int[] batch, Function<int[], Variable> perExampleLosses) throws IOException {
+        return step(step, batch, perExampleLosses, null);
+    }
+
+    /**
+     * As {@link #step(long, int[], Function)}, plus a public gradient: {@code publicGradient} runs an ordinary
+     * backward (accumulating into the parameters' gradients) of a loss that reads no private example, such as a GAN
+     * discriminator's loss on generated images. It joins after clipping, noise and scaling, and is neither clipped
+     * nor noised: it is a function of the released parameters and of fresh randomness only, so adding it is
+     * post-processing and costs no privacy. It must not touch another step's private examples.
+     */
+    public StepStats step(long step, int[] batch, Function<int[], Variable> perExampleLosses, Runnable publicGradient) throws IOException {
         if (step >= maxSteps) {
             throw new BudgetExhaustedException("step " + (step + 1) + " would exceed the " + maxSteps + " steps the privacy budget allows");
         }
@@ -239,6 +250,7 @@ public final class DpSgd {
             for (int t = 0; t < acc.length; t++) acc[t] *= scale;
             p.setGrad(Tensor.of(acc, p.value().shapeRef()));
         }
+        if (publicGradient != null) publicGradient.run();
         optimizer.step();
         optimizer.zeroGrad();
         return new StepStats(batch.length, clipped, batch.length == 0 ? 0 : normSum / batch.length);

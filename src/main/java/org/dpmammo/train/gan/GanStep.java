@@ -1,8 +1,11 @@
 package org.dpmammo.train.gan;
 
+import java.io.IOException;
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.data.DataLoader;
+import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
 
@@ -43,15 +46,78 @@ public final class GanStep {
         lossD.backward();
         s.optD.step();
 
-        // D is frozen for G's step: its weight gradients would be thrown away, so they are not computed at all.
+        double[] g = generatorStep(s, fake, fakeLabels);
+        return new Result(lossD.value().item(), g[0], mean(pReal), mean(pFake), g[1]);
+    }
+
+    /** Loads the real images and labels of the given example indices (already augmented, in the model's range). */
+    @FunctionalInterface
+    public interface RealBatches {
+        DataLoader.Batch load(int[] indices);
+    }
+
+    /**
+     * One iteration with a differentially private discriminator step. D's gradient is the DP-SGD estimate of the
+     * mean real loss over the Poisson batch {@code batch} (per-example BCE against U(0.7, 1.2), clipped, noised,
+     * divided by q·N: {@code dp} does that and records the step in its ledger) plus the ordinary gradient of the
+     * mean loss on {@code fakeBatch} generated images. Generated images are a function of G, which has only ever
+     * seen D's released parameters, and of fresh z: that part reads no record, so it joins unclipped and un-noised
+     * (see {@link DpSgd#step(long, int[], java.util.function.Function, Runnable)}). The G step reads no record either:
+     * G is post-processing of the private D.
+     *
+     * <p>{@code dReal} is NaN when the Poisson batch is empty (it still is a step: noise is added and spent).
+     */
+    public static Result runDp(GanState s, DpSgd dp, long step, int[] batch, RealBatches real, int fakeBatch, Rng rng) throws IOException {
+        int nz = s.config.latentSize();
+        float[] z = new float[fakeBatch * nz];
+        for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
+        int[] fakeLabels = new int[fakeBatch];
+        for (int i = 0; i < fakeBatch; i++) fakeLabels[i] = rng.nextInt(2);
+        Variable fake = s.generator.forward(Variable.constant(Tensor.of(z, fakeBatch, nz, 1, 1)), fakeLabels);
+
+        double[] realSums = new double[2]; // Σ loss, Σ D(x) over the realised batch
+        double[] fakeStats = new double[2]; // mean loss, mean D(G(z))
+        // One smoothing target per example of the batch, drawn in batch order before any chunk runs, so the
+        // physical chunking cannot change which example gets which target.
+        float[] smooth = new float[batch.length];
+        for (int i = 0; i < smooth.length; i++) smooth[i] = (float) rng.uniform(SMOOTH_LO, SMOOTH_HI);
+        int[] offset = {0};
+        dp.step(step, batch, chunk -> {
+            DataLoader.Batch bt = real.load(chunk);
+            Variable p = s.discriminator.forward(Variable.constant(bt.images()), bt.labels());
+            float[] t = java.util.Arrays.copyOfRange(smooth, offset[0], offset[0] + chunk.length);
+            offset[0] += chunk.length;
+            Variable losses = NnOps.binaryCrossEntropy(p, Tensor.of(t, chunk.length));
+            for (float v : losses.value().toArray()) realSums[0] += v;
+            for (float v : p.value().toArray()) realSums[1] += v;
+            return losses;
+        }, () -> {
+            Variable pFake = s.discriminator.forward(fake.detach(), fakeLabels);
+            Variable lossFake = bce(pFake, Tensor.zeros(fakeBatch));
+            lossFake.backward();
+            fakeStats[0] = lossFake.value().item();
+            fakeStats[1] = mean(pFake);
+        });
+
+        double[] g = generatorStep(s, fake, fakeLabels);
+        double realLoss = batch.length == 0 ? 0 : realSums[0] / batch.length;
+        double dReal = batch.length == 0 ? Double.NaN : realSums[1] / batch.length;
+        return new Result(realLoss + fakeStats[0], g[0], dReal, fakeStats[1], g[1]);
+    }
+
+    /**
+     * G's step through the updated D; returns G's loss and the mean D(G(z)). D is frozen for it: its weight gradients
+     * would be thrown away, so they are not computed at all.
+     */
+    private static double[] generatorStep(GanState s, Variable fake, int[] fakeLabels) {
         s.discriminator.setFrozen(true);
         try {
             s.optG.zeroGrad();
             Variable pGen = s.discriminator.forward(fake, fakeLabels);
-            Variable lossG = bce(pGen, Tensor.full(1f, b));
+            Variable lossG = bce(pGen, Tensor.full(1f, fakeLabels.length));
             lossG.backward();
             s.optG.step();
-            return new Result(lossD.value().item(), lossG.value().item(), mean(pReal), mean(pFake), mean(pGen));
+            return new double[] {lossG.value().item(), mean(pGen)};
         } finally {
             s.discriminator.setFrozen(false);
         }

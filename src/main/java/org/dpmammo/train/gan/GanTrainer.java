@@ -23,6 +23,7 @@ import org.dpmammo.data.ImageIo;
 import org.dpmammo.data.Labels;
 import org.dpmammo.data.Pipeline;
 import org.dpmammo.models.gan.GanConfig;
+import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 import org.dpmammo.util.AtomicFiles;
 import org.dpmammo.util.Rng;
 
@@ -41,24 +42,58 @@ import org.dpmammo.util.Rng;
  */
 public final class GanTrainer {
     /** Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on. */
+    /**
+     * Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on. Mode collapse is flagged
+     * when a class's fixed-noise sample diversity falls below {@code collapseFraction} of the real images' diversity
+     * of that class (under DP, of {@link #DP_REFERENCE_DIVERSITY}: the real set's diversity is private). {@code dp}
+     * is null for the study's non-private training.
+     */
     public record Options(GanConfig model, int epochs, int batchSize, double lr, double beta1, double beta2, long seed,
-            boolean augment, int checkpointEvery, double collapseThreshold, int dataThreads) {
+            boolean augment, int checkpointEvery, double collapseFraction, int dataThreads, Dp dp) {
         public Options {
             if (epochs < 1 || batchSize < 1 || checkpointEvery < 1 || dataThreads < 1) {
                 throw new IllegalArgumentException("epochs, batch size, checkpoint interval and data threads must be positive");
             }
+            if (!(collapseFraction >= 0 && collapseFraction < 1)) throw new IllegalArgumentException("collapse fraction must be in [0, 1), got " + collapseFraction);
         }
 
         public static Options study(GanConfig model, int epochs, long seed) {
-            return new Options(model, epochs, 8, 1e-4, 0.5, 0.999, seed, true, 10, 0.03, 1);
+            return new Options(model, epochs, 8, 1e-4, 0.5, 0.999, seed, true, 10, 0.25, 1, null);
+        }
+
+        public Options withDp(Dp dp) {
+            return new Options(model, epochs, batchSize, lr, beta1, beta2, seed, augment, checkpointEvery, collapseFraction, dataThreads, dp);
         }
     }
+
+    /**
+     * DP-SGD on the discriminator, the only network that reads real images: σ is calibrated so that all planned
+     * steps (Poisson batches of expected size about the batch size) stay within (ε, δ) under the accountant.
+     * Deterministic randomness (noise and batches from the seed) is for tests and reproducible audits only.
+     */
+    public record Dp(double targetEpsilon, double delta, double maxGradNorm, String accountant, boolean secureRandomness, int physicalBatch) {
+        public Dp {
+            if (!(targetEpsilon > 0) || Double.isInfinite(targetEpsilon)) throw new IllegalArgumentException("target ε must be positive and finite, got " + targetEpsilon);
+            if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("δ must be in (0, 1), got " + delta);
+            if (!(maxGradNorm > 0) || Double.isInfinite(maxGradNorm)) throw new IllegalArgumentException("clipping norm C must be positive and finite, got " + maxGradNorm);
+            PrivacyEngine.accountant(accountant);
+            if (physicalBatch < 1) throw new IllegalArgumentException("physical batch must be positive, got " + physicalBatch);
+        }
+    }
+
+    /** The ledger phase of a DP discriminator. */
+    public static final String DP_PHASE = "gan-discriminator";
+    /**
+     * The diversity (mean pairwise RMS distance, levels in [0, 1]) collapse is measured against under DP, where the
+     * real images' own diversity may not be looked at: a typical value for mammography mass patches.
+     */
+    public static final double DP_REFERENCE_DIVERSITY = 0.12;
 
     private static final long NOISE_STREAM = 0x4E4F4953L, FIXED_STREAM = 0x46495845L;
     private static final int GRID_PER_CLASS = 8;
     private static final Pattern CKPT = Pattern.compile("epoch_(\\d+)\\.safetensors");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String CSV_HEADER = "epoch,steps,loss_d,loss_g,d_real,d_fake,d_fake_after,images_per_s,diversity_benign,diversity_malignant";
+    private static final String CSV_HEADER = "epoch,steps,loss_d,loss_g,d_real,d_fake,d_fake_after,images_per_s,diversity_benign,diversity_malignant,epsilon";
 
     private GanTrainer() {}
 
@@ -75,12 +110,14 @@ public final class GanTrainer {
         List<String> rows = new ArrayList<>();
         if (last != null && !resume) throw new IllegalStateException(out + " already holds checkpoints; pass --resume to continue it or choose another --out");
         if (resume && last != null) {
+            if (o.dp() == null) PrivateDiscriminator.refuseDpCheckpoint(last);
             state.load(last);
             rows.addAll(readRows(out.resolve("losses.csv"), state.epoch()));
             log.printf("resuming from %s (epoch %d)%n", last, state.epoch());
         } else if (resume) {
             log.println("nothing to resume in " + out + "; starting a new run");
         }
+        PrivateDiscriminator dp = o.dp() == null ? null : PrivateDiscriminator.open(o, state, data, out, resume ? last : null, log);
         Files.createDirectories(ckDir);
         Map<String, Object> provenance = provenance(o, data);
         AtomicFiles.writeString(out.resolve("config.json"), JSON.writeValueAsString(config(o, data)));
@@ -91,39 +128,60 @@ public final class GanTrainer {
         Pipeline pipeline = Pipeline.gan(o.model().imageSize(), o.augment(), o.model().realRange() == GanConfig.RealRange.SIGNED);
         int[] fixedLabels = new int[2 * GRID_PER_CLASS];
         for (int i = 0; i < fixedLabels.length; i++) fixedLabels[i] = i < GRID_PER_CLASS ? Labels.BENIGN : Labels.MALIGNANT;
-        int stepsPerEpoch = data.size() / o.batchSize();
+        int stepsPerEpoch = dp == null ? data.size() / o.batchSize() : dp.plan.stepsPerEpoch();
+        double[] collapseBelow = collapseThresholds(o, data);
         boolean collapsed = false;
         double[] lastMeans = null;
+        double epsilon = dp == null ? Double.POSITIVE_INFINITY : dp.spent(state.epoch());
         try (DataLoader loader = new DataLoader(data, pipeline, BatchSampler.shuffled(o.batchSize(), true), o.seed(), o.dataThreads(), true)) {
             for (int epoch = state.epoch() + 1; epoch <= o.epochs(); epoch++) {
                 Rng rng = new Rng(o.seed()).fork(NOISE_STREAM).fork(epoch);
                 double[] sum = new double[5];
+                int[] count = new int[5];
                 int steps = 0;
-                long t0 = System.nanoTime(), lastLog = t0;
-                Iterator<DataLoader.Batch> it = loader.epoch(epoch);
-                while (it.hasNext()) {
-                    DataLoader.Batch batch = it.next();
+                long t0 = System.nanoTime(), lastLog = t0, images = 0;
+                Iterator<DataLoader.Batch> it = dp == null ? loader.epoch(epoch) : null;
+                while (dp == null ? it.hasNext() : steps < stepsPerEpoch) {
                     GanStep.Result r;
                     try {
-                        r = GanStep.run(state, batch.images(), batch.labels(), rng);
+                        if (dp == null) {
+                            DataLoader.Batch batch = it.next();
+                            r = GanStep.run(state, batch.images(), batch.labels(), rng);
+                            images += batch.size();
+                        } else {
+                            long step = (long) (epoch - 1) * stepsPerEpoch + steps;
+                            int[] batch = dp.sampler.batch(step);
+                            // The augmentation stream is keyed by the step, so every step augments afresh.
+                            r = GanStep.runDp(state, dp.dpsgd, step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng);
+                            images += batch.length;
+                        }
                     } catch (ArithmeticException e) {
                         throw nonFinite(epoch, steps + 1, e.getMessage(), last);
                     }
                     if (!r.finite()) throw nonFinite(epoch, steps + 1, "loss_D " + r.lossD() + ", loss_G " + r.lossG(), last);
                     double[] v = {r.lossD(), r.lossG(), r.dReal(), r.dFake(), r.dFakeAfter()};
-                    for (int k = 0; k < 5; k++) sum[k] += v[k];
+                    // D(x) is undefined for an empty Poisson batch; every mean is over the steps that define it.
+                    for (int k = 0; k < 5; k++) {
+                        if (Double.isNaN(v[k])) continue;
+                        sum[k] += v[k];
+                        count[k]++;
+                    }
                     steps++;
                     long now = System.nanoTime();
                     if (now - lastLog > 10_000_000_000L || steps == stepsPerEpoch) {
                         lastLog = now;
                         log.printf("epoch %d/%d step %d/%d  loss_D %.4f  loss_G %.4f  D(x) %.3f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
-                                sum[0] / steps, sum[1] / steps, sum[2] / steps, sum[3] / steps, steps * o.batchSize() / ((now - t0) / 1e9));
+                                sum[0] / count[0], sum[1] / count[1], sum[2] / count[2], sum[3] / count[3], images / ((now - t0) / 1e9));
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 state.setEpoch(epoch);
                 lastMeans = new double[5];
-                for (int k = 0; k < 5; k++) lastMeans[k] = sum[k] / steps;
+                for (int k = 0; k < 5; k++) lastMeans[k] = sum[k] / count[k];
+                if (dp != null) {
+                    epsilon = dp.spent(epoch);
+                    log.printf("epoch %d: ε spent %.4f of %.4g (δ %.3g, %s)%n", epoch, epsilon, o.dp().targetEpsilon(), o.dp().delta(), o.dp().accountant());
+                }
                 boolean keep = epoch % o.checkpointEvery() == 0 || epoch == o.epochs();
                 String divB = "", divM = "";
                 if (keep) {
@@ -131,19 +189,21 @@ public final class GanTrainer {
                     double db = GanSampler.diversity(grid.subList(0, GRID_PER_CLASS)), dm = GanSampler.diversity(grid.subList(GRID_PER_CLASS, grid.size()));
                     divB = String.format("%.5f", db);
                     divM = String.format("%.5f", dm);
-                    if (db < o.collapseThreshold() || dm < o.collapseThreshold()) {
+                    if (db < collapseBelow[Labels.BENIGN] || dm < collapseBelow[Labels.MALIGNANT]) {
                         collapsed = true;
-                        log.printf("warning: possible mode collapse at epoch %d: fixed-noise diversity benign %.4f, malignant %.4f (threshold %.4f)%n",
-                                epoch, db, dm, o.collapseThreshold());
+                        log.printf("warning: possible mode collapse at epoch %d: fixed-noise diversity benign %.4f (threshold %.4f), malignant %.4f (threshold %.4f)%n",
+                                epoch, db, collapseBelow[Labels.BENIGN], dm, collapseBelow[Labels.MALIGNANT]);
                     }
                     ImageIo.writePng(out.resolve("samples").resolve(String.format("epoch_%04d.png", epoch)),
                             GanSampler.sheet(grid.subList(0, GRID_PER_CLASS), grid.subList(GRID_PER_CLASS, grid.size())));
                     Path ck = ckDir.resolve(String.format("epoch_%04d.safetensors", epoch));
-                    state.save(ck, ckMeta);
+                    Map<String, String> meta = new LinkedHashMap<>(ckMeta);
+                    if (dp != null) meta.putAll(dp.checkpointMetadata(epsilon));
+                    state.save(ck, meta);
                     last = ck;
                 }
-                rows.add(String.format("%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%s,%s", epoch, steps, lastMeans[0], lastMeans[1], lastMeans[2], lastMeans[3], lastMeans[4],
-                        steps * o.batchSize() / seconds, divB, divM));
+                rows.add(String.format("%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%s,%s,%s", epoch, steps, lastMeans[0], lastMeans[1], lastMeans[2], lastMeans[3], lastMeans[4],
+                        images / seconds, divB, divM, dp == null ? "" : String.format("%.6f", epsilon)));
                 writeLosses(out, rows);
             }
         }
@@ -156,9 +216,36 @@ public final class GanTrainer {
             metrics.put("d_fake", lastMeans[3]);
         }
         metrics.put("mode_collapse_flagged", collapsed);
+        metrics.put("collapse_thresholds", Map.of("benign", collapseBelow[Labels.BENIGN], "malignant", collapseBelow[Labels.MALIGNANT]));
+        if (dp != null) metrics.put("dp", dp.summary(epsilon, state.epoch()));
         metrics.put("last_checkpoint", last == null ? null : out.relativize(last).toString());
         AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(metrics));
         return state;
+    }
+
+    /**
+     * The diversity below which each class counts as collapsed: a fraction of the diversity of that class's first
+     * GRID_PER_CLASS real images (unaugmented, at the model's size), the number the fixed-noise grid has. Under DP
+     * the real images may not be looked at outside DP-SGD, so the fraction applies to a fixed reference instead.
+     */
+    private static double[] collapseThresholds(Options o, Dataset data) throws IOException {
+        double[] out = new double[2];
+        if (o.dp() != null) {
+            java.util.Arrays.fill(out, o.collapseFraction() * DP_REFERENCE_DIVERSITY);
+            return out;
+        }
+        Pipeline plain = Pipeline.gan(o.model().imageSize(), false, false);
+        for (int label : new int[] {Labels.BENIGN, Labels.MALIGNANT}) {
+            List<GrayImage> real = new ArrayList<>();
+            for (int i = 0; i < data.size() && real.size() < GRID_PER_CLASS; i++) {
+                if (data.label(i) != label) continue;
+                org.dpmammo.data.FloatImage x = plain.apply(data.image(i), new Rng(0));
+                real.add(GrayImage.fromUnit(x.data(), o.model().imageSize(), o.model().imageSize()));
+            }
+            double d = GanSampler.diversity(real);
+            out[label] = Double.isNaN(d) ? 0 : o.collapseFraction() * d;
+        }
+        return out;
     }
 
     /** The fixed-noise grid: the same z and labels every time, so grids of successive epochs compare. */
@@ -233,10 +320,21 @@ public final class GanTrainer {
         m.put("augment", o.augment());
         m.put("seed", o.seed());
         m.put("checkpoint_every", o.checkpointEvery());
-        m.put("collapse_threshold", o.collapseThreshold());
+        m.put("collapse_fraction", o.collapseFraction());
         m.put("data", data.description());
         m.put("images", data.size());
-        m.put("dp", false);
+        if (o.dp() == null) {
+            m.put("dp", false);
+        } else {
+            Map<String, Object> dp = new LinkedHashMap<>();
+            dp.put("target_epsilon", o.dp().targetEpsilon());
+            dp.put("delta", o.dp().delta());
+            dp.put("max_grad_norm", o.dp().maxGradNorm());
+            dp.put("accountant", o.dp().accountant());
+            dp.put("secure_randomness", o.dp().secureRandomness());
+            dp.put("physical_batch", o.dp().physicalBatch());
+            m.put("dp", dp);
+        }
         return m;
     }
 

@@ -102,7 +102,7 @@ class GanTrainingTest {
     }
 
     private static GanTrainer.Options options(int epochs) {
-        return new GanTrainer.Options(TINY, epochs, 8, 1e-3, 0.5, 0.999, 11, true, 1, 0.0, 2);
+        return new GanTrainer.Options(TINY, epochs, 8, 1e-3, 0.5, 0.999, 11, true, 1, 0.0, 2, null);
     }
 
     private static Dataset phantom() {
@@ -145,7 +145,7 @@ class GanTrainingTest {
         // A second run into a folder with checkpoints must be explicit about resuming.
         assertThrows(IllegalStateException.class, () -> GanTrainer.run(options(3), data, tmp.resolve("a"), false, QUIET));
         // A different seed trains differently (the comparison above can fail).
-        GanTrainer.Options other = new GanTrainer.Options(TINY, 1, 8, 1e-3, 0.5, 0.999, 12, true, 1, 0.0, 2);
+        GanTrainer.Options other = new GanTrainer.Options(TINY, 1, 8, 1e-3, 0.5, 0.999, 12, true, 1, 0.0, 2, null);
         GanState d = GanTrainer.run(other, data, tmp.resolve("d"), false, QUIET);
         assertTrue(!java.util.Arrays.equals(d.generator.stateDict().get("main.0.weight").toArray(), a.generator.stateDict().get("main.0.weight").toArray()));
     }
