@@ -60,6 +60,18 @@ class ClassifierCommandTest {
         assertEquals(193, Files.readAllLines(csv).size());
     }
 
+    /** The ViT-style preset trained end to end with full-model DP-SGD from the command line. */
+    @Test
+    void vitPresetTrainsWithFullModelDp(@TempDir Path dir) throws Exception {
+        MainTest.Run t = run("classifier", "train", "--train", "phantom:64:6:1", "--val", "phantom:64:4:2", "--out", dir.resolve("run").toString(),
+                "--preset", "vit", "--head", "linear", "--freeze", "none", "--dp", "--target-epsilon", "8", "--epochs", "1",
+                "--batch-size", "6", "--threads", "1");
+        assertEquals(0, t.rc, t.err);
+        assertTrue(t.out.contains("ViT-style"), t.out);
+        assertTrue(Files.readString(dir.resolve("run/ledger.json")).contains("\"spend\""));
+        assertTrue(Files.exists(dir.resolve("run/checkpoints/best.safetensors")));
+    }
+
     /** ../shared/data from the project root, or {@code -Ddpmammo.shared=DIR}; the test is skipped if neither exists. */
     static Path sharedData() {
         Path p = Path.of("..", "shared", "data");

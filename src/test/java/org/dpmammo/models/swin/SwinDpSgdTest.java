@@ -115,4 +115,10 @@ class SwinDpSgdTest {
     void clippedStepClipsEachExampleAlone() throws IOException {
         assertStepIsClippedMeanOfSingleExampleGradients(SMALL, 0.05, true);
     }
+
+    /** The ViT-style model (one stage, window = grid, so global attention and no shift) through the same rules. */
+    @Test
+    void vitStyleModelClipsEachExampleAlone() throws IOException {
+        assertStepIsClippedMeanOfSingleExampleGradients(SwinConfig.vit(16, 4, 8, 2, 2, 2.0, 0.0), 0.05, true);
+    }
 }
