@@ -20,6 +20,7 @@ import org.dpmammo.train.Classifier;
 import org.dpmammo.train.ClassifierTrainer;
 import org.dpmammo.train.CurvePlot;
 import org.dpmammo.train.Metrics;
+import org.dpmammo.train.ModelSpec;
 import org.dpmammo.util.AtomicFiles;
 
 /** {@code dpmammo classifier train|evaluate|predict}: the study's Swin classifier, with or without DP-SGD. */
@@ -72,7 +73,8 @@ public final class ClassifierCommand implements Command {
         o.addOption(Option.builder().longOpt("train").hasArgs().argName("DIR").desc("training data (repeatable: real and synthetic folders are mixed)").build());
         o.addOption(opt("val", "DIR", "validation data, used for model selection"));
         o.addOption(opt("out", "RUN", "run folder"));
-        o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64) or tiny (32×32, tests); default paper"));
+        o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64), tiny (32×32, tests) or vit (ViT-style: one stage of "
+                + "global attention with relative-position bias, mean-pooled, no class token; 64×64); default paper"));
         o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation and (without --secure-noise) DP randomness; default 42"));
         o.addOption(opt("epochs", "N", "epochs; default 300 (the study's)"));
         o.addOption(opt("batch-size", "B", "logical batch (expected batch under DP); default 128"));
@@ -105,7 +107,7 @@ public final class ClassifierCommand implements Command {
         requireExists(val, "--val");
         Path outDir = Path.of(CliSupport.required(cl, "out"));
         String preset = cl.getOptionValue("preset", "paper");
-        if (!List.of("paper", "cpu", "tiny").contains(preset)) throw new UsageException("--preset: expected paper, cpu or tiny, got '" + preset + "'");
+        if (!ModelSpec.PRESETS.contains(preset)) throw new UsageException("--preset: expected one of " + String.join(", ", ModelSpec.PRESETS) + ", got '" + preset + "'");
         String head = cl.getOptionValue("head", "mlp");
         if (!List.of("linear", "mlp").contains(head)) throw new UsageException("--head: expected linear or mlp, got '" + head + "'");
         String freeze = cl.getOptionValue("freeze", "backbone");

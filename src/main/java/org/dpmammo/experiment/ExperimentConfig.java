@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.train.ModelSpec;
 
 /**
  * Every setting of an experiment grid. A config file is JSON laid over a preset ({@code "preset"} names it,
@@ -30,7 +31,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
 
-    /** The classifier cells: the Swin preset (paper, cpu, tiny) or the demo's small CNN, and the optimiser settings (paper.md §3.2). */
+    /** The classifier cells: the Swin preset (paper, cpu, tiny, vit; see ModelSpec.preset) or the demo's small CNN, and the optimiser settings (paper.md §3.2). */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
                              int physicalBatch, String initWeights) {}
 
@@ -193,7 +194,9 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         if (!(clip > 0 && clip < INF)) throw new IllegalArgumentException("config key 'max_grad_norm': must be positive and finite, got " + clip);
         JsonNode c = o.get("classifier");
         String model = text(c, "model", "classifier.");
-        if (!List.of("paper", "cpu", "tiny", "cnn").contains(model)) throw new IllegalArgumentException("config key 'classifier.model': expected paper, cpu, tiny (Swin presets) or cnn, got '" + model + "'");
+        if (!model.equals("cnn") && !ModelSpec.PRESETS.contains(model)) {
+            throw new IllegalArgumentException("config key 'classifier.model': expected " + String.join(", ", ModelSpec.PRESETS) + " (Swin presets) or cnn, got '" + model + "'");
+        }
         double ls = number(c, "label_smoothing", "classifier.");
         if (!(ls >= 0 && ls < 1)) throw new IllegalArgumentException("config key 'classifier.label_smoothing': must be in [0, 1), got " + ls);
         double wd = number(c, "weight_decay", "classifier.");

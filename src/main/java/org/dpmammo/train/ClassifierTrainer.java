@@ -186,13 +186,8 @@ public final class ClassifierTrainer {
                     s.maxGradNorm(), s.delta(), accountant.name(), s.secureNoise()));
             Module dpModel = s.freezeBackbone() ? model.head : model;
             GaussianNoise noise = new GaussianNoise(s.secureNoise() ? RandomSource.secure() : RandomSource.deterministic(s.seed(), "noise"));
-            try {
-                dpsgd = new DpSgd(dpModel, opt, new DpSgd.Config(sigma, s.maxGradNorm(), q, train.size(), s.physicalBatch(), DpSgd.Clipping.FLAT), noise)
-                        .withLedger(ledger, PHASE).withMaxSteps(total);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("DP-SGD cannot train this model: " + e.getMessage()
-                        + " (the full Swin's relative-position bias tables have no per-example rule yet; use --freeze backbone)", e);
-            }
+            dpsgd = new DpSgd(dpModel, opt, new DpSgd.Config(sigma, s.maxGradNorm(), q, train.size(), s.physicalBatch(), DpSgd.Clipping.FLAT), noise)
+                    .withLedger(ledger, PHASE).withMaxSteps(total);
         }
 
         // ------------------------------------------------------------ resume

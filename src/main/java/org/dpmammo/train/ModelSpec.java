@@ -3,6 +3,7 @@ package org.dpmammo.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import org.dpmammo.models.swin.SwinConfig;
 import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.util.Rng;
@@ -15,13 +16,20 @@ public record ModelSpec(SwinConfig swin, SwinTransformer.Head head, int classes)
     public static final String KEY = "dpmammo.model";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** "paper" (torchvision swin_t, 224×224), "cpu" (the reduced model, 64×64) or "tiny" (32×32, for tests and smoke runs). */
+    /** The names {@link #preset} knows, for validation and help texts. */
+    public static final List<String> PRESETS = List.of("paper", "cpu", "tiny", "vit");
+
+    /**
+     * "paper" (torchvision swin_t, 224×224), "cpu" (the reduced Swin, 64×64), "tiny" (32×32, for tests and smoke runs)
+     * or "vit" (a ViT-style global-attention model at 64×64, see {@link SwinConfig#vit}).
+     */
     public static SwinConfig preset(String name) {
         return switch (name) {
             case "paper" -> SwinConfig.swinT();
             case "cpu" -> SwinConfig.cpu();
             case "tiny" -> SwinConfig.tiny();
-            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (paper, cpu, tiny)");
+            case "vit" -> SwinConfig.vit();
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (" + String.join(", ", PRESETS) + ")");
         };
     }
 

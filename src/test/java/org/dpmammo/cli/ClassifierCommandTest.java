@@ -26,8 +26,6 @@ class ClassifierCommandTest {
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--target-epsilon", "1"},
             {"classifier", "train", "--train", dir.resolve("nope").toString(), "--val", "phantom:32:8", "--out", out},
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--epochs", "0"},
-            {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--preset", "tiny",
-                "--freeze", "none", "--dp", "--target-epsilon", "1"},
             {"classifier", "evaluate", "--checkpoint", dir.resolve("missing.safetensors").toString(), "--data", "phantom:32:8"},
             {"classifier", "frobnicate"},
         };
@@ -60,6 +58,18 @@ class ClassifierCommandTest {
         MainTest.Run p = run("classifier", "predict", "--checkpoint", ckpt, "--data", val.toString(), "--out", csv.toString());
         assertEquals(0, p.rc, p.err);
         assertEquals(193, Files.readAllLines(csv).size());
+    }
+
+    /** The ViT-style preset trained end to end with full-model DP-SGD from the command line. */
+    @Test
+    void vitPresetTrainsWithFullModelDp(@TempDir Path dir) throws Exception {
+        MainTest.Run t = run("classifier", "train", "--train", "phantom:64:6:1", "--val", "phantom:64:4:2", "--out", dir.resolve("run").toString(),
+                "--preset", "vit", "--head", "linear", "--freeze", "none", "--dp", "--target-epsilon", "8", "--epochs", "1",
+                "--batch-size", "6", "--threads", "1");
+        assertEquals(0, t.rc, t.err);
+        assertTrue(t.out.contains("ViT-style"), t.out);
+        assertTrue(Files.readString(dir.resolve("run/ledger.json")).contains("\"spend\""));
+        assertTrue(Files.exists(dir.resolve("run/checkpoints/best.safetensors")));
     }
 
     /** ../shared/data from the project root, or {@code -Ddpmammo.shared=DIR}; the test is skipped if neither exists. */

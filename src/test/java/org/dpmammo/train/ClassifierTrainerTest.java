@@ -113,10 +113,21 @@ class ClassifierTrainerTest {
         }
     }
 
+    /** Full-model DP-SGD (no frozen backbone): every Swin parameter, bias tables included, moves, and the ledger records it. */
     @Test
-    void fullModelDpIsRefusedWithAReason(@TempDir Path dir) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ClassifierTrainer.run(settings(dir, 1, true, false, false), QUIET));
-        assertTrue(e.getMessage().contains("relative_position_bias_table"), e.getMessage());
+    void fullModelDpTrainsEveryParameterAndWritesALedger(@TempDir Path dir) throws Exception {
+        ClassifierTrainer.Settings s = settings(dir, 1, true, false, false);
+        ClassifierTrainer.run(new ClassifierTrainer.Settings(List.of("phantom:32:24:1"), "phantom:32:8:2", dir, s.preset(), s.seed(), 1,
+                s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), false, null, true, 8, 1e-4, 1.0, 16, 1, false, false), QUIET);
+        Map<String, Tensor> init = new SwinTransformer(org.dpmammo.models.swin.SwinConfig.tiny(), SwinTransformer.Head.LINEAR, 2,
+                new org.dpmammo.util.Rng(5)).stateDict();
+        Map<String, Tensor> after = SafeTensors.read(dir.resolve("checkpoints/last.safetensors")).tensors();
+        for (String k : init.keySet()) {
+            if (k.endsWith("relative_position_index")) continue;
+            assertFalse(java.util.Arrays.equals(init.get(k).toArray(), after.get(k).toArray()), k + " did not change");
+        }
+        String ledger = Files.readString(dir.resolve("ledger.json"));
+        assertTrue(ledger.contains("\"phase\"") && ledger.contains("\"spend\""), ledger);
+        assertEquals(2, Files.readAllLines(dir.resolve("metrics.csv")).size());
     }
 }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The shape of a Swin Transformer (v1). {@link #swinT} is torchvision's swin_t; {@link #cpu} is a reduced model for
- * CPU-only experiments. Every stage's token grid must be divisible by the window and (except the last) even, so no
+ * CPU-only experiments; {@link #vit} is a ViT-style global-attention model built from the same code. Every stage's token grid must be divisible by the window and (except the last) even, so no
  * padding is ever needed; torchvision would pad, this refuses instead.
  *
  * @param imageSize input side (square), e.g. 224
@@ -58,6 +58,31 @@ public record SwinConfig(int imageSize, int patchSize, int embedDim, int[] depth
         return new SwinConfig(32, 4, 24, new int[] {2, 2}, new int[] {2, 4}, 4, 4.0, 0.1);
     }
 
+    /**
+     * A ViT-style transformer from the same code: one stage whose window is the whole token grid, so every block
+     * attends globally, no block shifts (like torchvision, {@link WindowGeometry#effectiveShift} drops the shift when
+     * one window covers the grid) and no patch merging happens. It is not the original ViT: instead of absolute
+     * position embeddings each block has a learned relative-position bias (as BEiT), and the classifier reads the
+     * mean of the tokens, not a class token. torchvision's SwinTransformer with depths [depth] builds the same model,
+     * so weights still move both ways.
+     */
+    public static SwinConfig vit(int imageSize, int patchSize, int embedDim, int depth, int heads, double mlpRatio, double stochasticDepth) {
+        if (patchSize <= 0 || imageSize % patchSize != 0) {
+            throw new IllegalArgumentException("vit: image size " + imageSize + " is not a multiple of patch size " + patchSize);
+        }
+        return new SwinConfig(imageSize, patchSize, embedDim, new int[] {depth}, new int[] {heads}, imageSize / patchSize, mlpRatio, stochasticDepth);
+    }
+
+    /** The CPU-sized ViT-style preset: 64×64 input, patch 8 (an 8×8 grid of 64 tokens), width 96, depth 6, 3 heads. */
+    public static SwinConfig vit() {
+        return vit(64, 8, 96, 6, 3, 4.0, 0.1);
+    }
+
+    /** True when every block attends over the whole grid: one stage whose window is the grid ({@link #vit}). */
+    public boolean globalAttention() {
+        return depths.length == 1 && window == imageSize / patchSize;
+    }
+
     /** Width of the pooled feature: embedDim·2^(stages−1) (768 for Swin-T). */
     public int numFeatures() {
         return embedDim << (depths.length - 1);
@@ -83,7 +108,7 @@ public record SwinConfig(int imageSize, int patchSize, int embedDim, int[] depth
 
     @Override
     public String toString() {
-        return "Swin(image " + imageSize + ", patch " + patchSize + ", width " + embedDim + ", depths " + Arrays.toString(depths)
+        return (globalAttention() ? "ViT-style Swin" : "Swin") + "(image " + imageSize + ", patch " + patchSize + ", width " + embedDim + ", depths " + Arrays.toString(depths)
                 + ", heads " + Arrays.toString(heads) + ", window " + window + ", mlp " + mlpRatio + ", drop-path " + stochasticDepth + ")";
     }
 }
