@@ -75,12 +75,14 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
         o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME")
-                .desc("paper: the study's 128x128 model, ngf=ndf=64, real images in [0,1]; cpu (default): 64x64, ngf=ndf=16, real images in [-1,1]").build());
+                .desc("paper: the study's 128x128 model, ngf=ndf=64, real images in [0,1]; cpu (default): 64x64, ngf=ndf=16, BatchNorm, real images in [-1,1]").build());
         o.addOption(Option.builder().longOpt("epochs").hasArg().argName("N").desc("epochs (default 50)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of initialisation, data order, augmentation and noise (default 42)").build());
         o.addOption(Option.builder().longOpt("resume").desc("continue from the run folder's last checkpoint").build());
         o.addOption(Option.builder().longOpt("checkpoint-every").hasArg().argName("K").desc("checkpoint and sample grid every K epochs (default 10)").build());
-        o.addOption(Option.builder().longOpt("norm").hasArg().argName("instance|batch").desc("override the preset's normalisation").build());
+        o.addOption(Option.builder().longOpt("norm").hasArg().argName("instance|batch").desc("override the preset's normalisation of both networks").build());
+        o.addOption(Option.builder().longOpt("norm-g").hasArg().argName("instance|batch").desc("the generator's normalisation (after --norm)").build());
+        o.addOption(Option.builder().longOpt("norm-d").hasArg().argName("instance|batch").desc("the discriminator's normalisation (after --norm); --dp needs instance").build());
         o.addOption(Option.builder().longOpt("real-range").hasArg().argName("unit|signed")
                 .desc("override the preset's real-image range: unit = [0,1] as the study, signed = [-1,1] to match tanh").build());
         o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
@@ -103,7 +105,7 @@ public final class GanCommand implements Command {
                             + "size --batch, each real example's gradient clipped to C, Gaussian noise, σ calibrated to the target (ε, δ) over all "
                             + "epochs; the loss on generated images is added unclipped (it reads no record), and the generator is post-processing. "
                             + "Every step is written ahead to RUN/ledger.json under the data's fingerprint, so a classifier trained later on the "
-                            + "same records reports the combined ε. DP needs instance norm.", o, SOURCES);
+                            + "same records reports the combined ε. DP needs instance norm in the discriminator (--norm-d instance).", o, SOURCES);
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
@@ -113,7 +115,8 @@ public final class GanCommand implements Command {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
             int width = CliSupport.intOpt(cl, "width", base.ngf());
             base = new GanConfig(base.imageSize(), base.latentSize(), width, width, base.embeddingSize(),
-                    cl.hasOption("norm") ? GanConfig.Norm.parse(cl.getOptionValue("norm")) : base.norm(),
+                    GanConfig.Norm.parse(cl.getOptionValue("norm-g", cl.getOptionValue("norm", base.generatorNorm().name()))),
+                    GanConfig.Norm.parse(cl.getOptionValue("norm-d", cl.getOptionValue("norm", base.discriminatorNorm().name()))),
                     cl.hasOption("real-range") ? GanConfig.RealRange.parse(cl.getOptionValue("real-range")) : base.realRange());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
@@ -124,11 +127,11 @@ public final class GanCommand implements Command {
                 study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
                 positive(cl, "threads", 1), dpOptions(cl));
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
-        if (opts.dp() != null && base.norm() == GanConfig.Norm.BATCH) {
-            throw new UsageException("--dp needs instance norm: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm instance)");
+        if (opts.dp() != null && base.discriminatorNorm() == GanConfig.Norm.BATCH) {
+            throw new UsageException("--dp needs instance norm in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance)");
         }
         out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, real images %s; %d epochs, batch %d, seed %d%n", data.description(), data.size(),
-                base.imageSize(), base.imageSize(), base.ngf(), base.norm().name().toLowerCase(), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
+                base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
                 epochs, opts.batchSize(), opts.seed());
         GanState s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));

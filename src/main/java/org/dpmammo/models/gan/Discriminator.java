@@ -43,7 +43,7 @@ public final class Discriminator extends Module {
         for (int s = 1; s < config.stages(); s++) {
             main.add(conv(channels, channels * 2, 2, 2, rng));
             channels *= 2;
-            main.add(Generator.norm(config.norm(), channels, rng));
+            main.add(Generator.norm(config.discriminatorNorm(), channels, rng));
             main.add(new LeakyReLU(GanConfig.LEAK));
         }
         main.add(conv(channels, 1, 1, 1, rng));

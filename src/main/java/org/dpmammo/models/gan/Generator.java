@@ -45,12 +45,12 @@ public final class Generator extends Module {
         int stages = config.stages();
         int channels = config.ngf() << (stages - 1);
         main.add(conv(2 * config.latentSize(), channels, 1, 0, rng));
-        main.add(norm(config.norm(), channels, rng));
+        main.add(norm(config.generatorNorm(), channels, rng));
         main.add(new ReLU());
         for (int s = 1; s < stages; s++) {
             main.add(conv(channels, channels / 2, 2, 1, rng));
             channels /= 2;
-            main.add(norm(config.norm(), channels, rng));
+            main.add(norm(config.generatorNorm(), channels, rng));
             main.add(new ReLU());
         }
         main.add(conv(channels, 1, 2, 1, rng));

@@ -121,7 +121,8 @@ public final class GanState {
         m.put("ngf", c.ngf());
         m.put("ndf", c.ndf());
         m.put("embedding_size", c.embeddingSize());
-        m.put("norm", c.norm().name().toLowerCase());
+        m.put("norm_g", c.generatorNorm().name().toLowerCase());
+        m.put("norm_d", c.discriminatorNorm().name().toLowerCase());
         m.put("real_range", c.realRange().name().toLowerCase());
         try {
             return JSON.writeValueAsString(m);
@@ -130,13 +131,19 @@ public final class GanState {
         }
     }
 
+    /** One network's norm; checkpoints written before G and D could differ hold a single "norm" for both. */
+    private static GanConfig.Norm norm(Map<?, ?> m, String key) {
+        Object v = m.containsKey(key) ? m.get(key) : m.get("norm");
+        return GanConfig.Norm.parse((String) v);
+    }
+
     static GanConfig parseConfig(String json) throws IOException {
         if (json == null) throw new IOException("checkpoint has no model configuration");
         Map<?, ?> m = JSON.readValue(json, Map.class);
         try {
             return new GanConfig(((Number) m.get("image_size")).intValue(), ((Number) m.get("latent_size")).intValue(),
                     ((Number) m.get("ngf")).intValue(), ((Number) m.get("ndf")).intValue(), ((Number) m.get("embedding_size")).intValue(),
-                    GanConfig.Norm.parse((String) m.get("norm")), GanConfig.RealRange.parse((String) m.get("real_range")));
+                    norm(m, "norm_g"), norm(m, "norm_d"), GanConfig.RealRange.parse((String) m.get("real_range")));
         } catch (RuntimeException e) {
             throw new IOException("checkpoint model configuration is unreadable: " + json, e);
         }

@@ -310,7 +310,8 @@ public final class GanTrainer {
         m.put("ngf", c.ngf());
         m.put("ndf", c.ndf());
         m.put("embedding_size", c.embeddingSize());
-        m.put("norm", c.norm().name().toLowerCase());
+        m.put("norm_g", c.generatorNorm().name().toLowerCase());
+        m.put("norm_d", c.discriminatorNorm().name().toLowerCase());
         m.put("real_range", c.realRange().name().toLowerCase());
         m.put("epochs", o.epochs());
         m.put("batch_size", o.batchSize());

@@ -205,11 +205,18 @@ class GanDpTest {
     }
 
     @Test
-    void batchNormIsRefusedUnderDp(@TempDir Path tmp) {
+    void batchNormIsRefusedInTheDiscriminatorButAllowedInTheGenerator(@TempDir Path tmp) throws IOException {
         GanConfig bn = new GanConfig(64, 4, 2, 2, 3, GanConfig.Norm.BATCH, GanConfig.RealRange.SIGNED);
         GanTrainer.Options o = new GanTrainer.Options(bn, 1, 8, 1e-3, 0.5, 0.999, 11, true, 1, 0.0, 1, options(1, 8).dp());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GanTrainer.run(o, phantom(), tmp, false, QUIET));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GanTrainer.run(o, phantom(), tmp.resolve("bn"), false, QUIET));
         assertTrue(e.getMessage().contains("instance norm"), e.getMessage());
+
+        // G never reads a record, so its BatchNorm is fine; the checkpoint keeps the two norms apart.
+        GanConfig mixed = new GanConfig(64, 4, 2, 2, 3, GanConfig.Norm.BATCH, GanConfig.Norm.INSTANCE, GanConfig.RealRange.SIGNED);
+        GanTrainer.Options m = new GanTrainer.Options(mixed, 1, 8, 1e-3, 0.5, 0.999, 11, true, 1, 0.0, 1, options(1, 8).dp());
+        GanTrainer.run(m, phantom(), tmp.resolve("mixed"), false, QUIET);
+        Path ck = GanTrainer.lastCheckpoint(tmp.resolve("mixed").resolve("checkpoints"));
+        assertEquals(mixed, GanState.loadGenerator(ck).config);
     }
 
     @Test
