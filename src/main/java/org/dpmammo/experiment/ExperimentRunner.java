@@ -141,7 +141,10 @@ public final class ExperimentRunner {
         return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
     }
 
-    /** Calibrates σ for every DP cell's training set size before anything trains: an unreachable ε fails here. */
+    /**
+     * Calibrates σ for every DP cell's training set size, under the cell's own accountant, before anything trains:
+     * an unreachable ε fails here.
+     */
     private void preflight(GridPlan plan, int realSize) throws IOException {
         int synthSize = data.synthetic() != null ? Datasets.open(data.synthetic()).size() : config.gan().samples();
         Map<Condition, Integer> sizes = new EnumMap<>(Condition.class);
@@ -149,11 +152,11 @@ public final class ExperimentRunner {
         sizes.put(Condition.REAL_SYNTH, realSize + synthSize);
         sizes.put(Condition.SYNTH, synthSize);
         sizes.put(Condition.PRETRAIN_DP, realSize);
-        var accountant = PrivacyEngine.accountant(config.accountant());
         for (Cell c : plan.cells()) {
             if (!c.dp() || c.seed() != config.seeds().get(0)) continue;
             try {
-                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(), accountant);
+                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(),
+                        PrivacyEngine.accountant(c.accountant()));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException("cell " + c.describe() + ": ε cannot be reached (" + e.getMessage() + ")", e);
             }
@@ -187,7 +190,7 @@ public final class ExperimentRunner {
         ExperimentConfig.PublicPretraining pp = config.publicPretraining();
         Path out = root.resolve(b.dir());
         Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(pp.train()), pp.val(), out, b.seed(), true, true, null,
-                Double.POSITIVE_INFINITY, pp.epochs(), pp.lr()), log);
+                Double.POSITIVE_INFINITY, null, pp.epochs(), pp.lr()), log);
         if (ckpt == null) throw new IllegalStateException("public pretraining selected no checkpoint");
         writeDone(b, out, ckpt);
     }
@@ -224,7 +227,7 @@ public final class ExperimentRunner {
     private void runPretrain(PretrainJob p, PrintStream log) throws IOException {
         Path out = root.resolve(p.dir());
         Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(synthetic(p.seed())), data.val(), out, p.seed(), true, true, backbone(),
-                Double.POSITIVE_INFINITY, config.pretrain().epochs(), config.pretrain().lr()), log);
+                Double.POSITIVE_INFINITY, null, config.pretrain().epochs(), config.pretrain().lr()), log);
         if (ckpt == null) throw new IllegalStateException("synthetic pretraining (seed " + p.seed() + ") selected no checkpoint");
         writeDone(p, out, ckpt);
     }
@@ -248,7 +251,8 @@ public final class ExperimentRunner {
             };
             boolean fromPretrained = c.condition() == Condition.PRETRAIN_DP;
             ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), false, fromPretrained,
-                    fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), config.classifier().epochs(), config.classifier().lr()), log);
+                    fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), c.accountant(), config.classifier().epochs(),
+                    config.classifier().lr()), log);
         }
         long t0 = System.nanoTime();
         Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
@@ -294,9 +298,9 @@ public final class ExperimentRunner {
         }
         // On the real training records: the classifier's spend, unless synthetic data from a generator trained
         // without DP on those records is involved (the study's GAN and ours), which leaves no finite guarantee.
-        double guaranteed = config.accountant().equals("prv") ? epsPrv : eps; // the accountant that calibrated σ certifies the run
+        double guaranteed = "prv".equals(c.accountant()) ? epsPrv : eps; // the accountant that calibrated σ certifies the run
         double endToEnd = c.condition().usesSynthetic ? Double.POSITIVE_INFINITY : c.dp() ? guaranteed : Double.POSITIVE_INFINITY;
-        CellResult r = new CellResult(c.condition(), c.epsilon(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
+        CellResult r = new CellResult(c.condition(), c.epsilon(), c.accountant(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
                 Results.bestEpoch(out), Results.trainingSeconds(out) + evalSeconds, note);
         AtomicFiles.writeString(root.resolve(c.marker()), ExperimentConfig.JSON.writeValueAsString(r.toJson()));
     }
