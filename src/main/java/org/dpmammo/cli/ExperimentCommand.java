@@ -78,7 +78,8 @@ public final class ExperimentCommand implements Command {
                             + "one synthetic set and one pretrained model per seed and the frozen backbone's features. Finished cells are kept: "
                             + "running the same command again continues where it stopped. With --accountant rdp,prv (or \"accountant\": "
                             + "[\"rdp\", \"prv\"] in the config) every DP cell runs once calibrated by each accountant, the ε = ∞ cells once, "
-                            + "and the report puts the two grids side by side.", o,
+                            + "and the report puts the two grids side by side. The accountants are the one setting a rerun may change: "
+                            + "--accountant rdp,prv on a finished rdp grid trains only the PRV cells.", o,
                     "Writes config.json, data.json, provenance.json, cells/*/ (a classifier run folder each, with ledger.json and result.json), "
                             + "results.csv, summary.csv, plots/ and report.html.");
             return 0;

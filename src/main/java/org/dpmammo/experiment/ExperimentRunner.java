@@ -32,7 +32,7 @@ import org.dpmammo.util.AtomicFiles;
 
 /**
  * Runs a planned grid in an experiment folder, restartably: config.json and provenance.json first, then every job
- * whose marker is missing (trainers resume inside their own folders), each cell's result.json last and atomically,
+ * whose marker is missing (a rerun may name other accountants: only their missing cells then train) (trainers resume inside their own folders), each cell's result.json last and atomically,
  * then results.csv, summary.csv and report.html from whatever has finished. Before any training, every DP cell's
  * noise is calibrated once, so an ε that cannot be reached fails at once, naming the cell.
  *
@@ -61,8 +61,13 @@ public final class ExperimentRunner {
         ObjectNode cfg = config.toJson();
         Path cfgFile = root.resolve("config.json");
         if (Files.exists(cfgFile)) {
-            JsonNode before = ExperimentConfig.JSON.readTree(cfgFile.toFile());
-            if (!before.equals(ExperimentConfig.JSON.readTree(ExperimentConfig.JSON.writeValueAsString(cfg)))) {
+            ObjectNode before = (ObjectNode) ExperimentConfig.JSON.readTree(cfgFile.toFile());
+            ObjectNode now = (ObjectNode) ExperimentConfig.JSON.readTree(ExperimentConfig.JSON.writeValueAsString(cfg));
+            // The accountants may change between runs: each one's cells have folders of their own, so adding PRV to a
+            // finished RDP grid trains only the PRV cells and reuses everything else.
+            before.remove("accountant");
+            now.remove("accountant");
+            if (!before.equals(now)) {
                 throw new IllegalArgumentException(root + " holds an experiment with another config; use another --out or the same config to resume it");
             }
         }

@@ -175,8 +175,9 @@ public final class Report {
     private void accountants() {
         List<String> tests = tests(), names = config.accountants();
         html.append("<h2>Accountants side by side</h2><p>Each DP cell was trained once per accountant, with σ calibrated by that accountant ")
-                .append("for the same target ε (same data, seeds, steps and sampling rate; only the noise differs); each column is the cells calibrated by the accountant it names. A tighter accountant certifies the ")
-                .append("same ε with less noise. AUROC is the mean ± population std over seeds; the ε = ∞ cells, shared, are in the results table.</p>");
+                .append("for the same target ε (same data, seeds, steps and sampling rate; only the noise differs); each column holds the cells ")
+                .append("calibrated by the accountant it names. A tighter accountant certifies the same ε with less noise. AUROC is the mean ± ")
+                .append("population std over seeds; the ε = ∞ cells, shared, are in the results table.</p>");
         html.append("<table><tr><th rowspan=2>condition</th><th rowspan=2>target ε</th><th colspan=").append(names.size()).append(">σ</th>");
         for (String t : tests) html.append("<th colspan=").append(names.size()).append(">AUROC, ").append(esc(t)).append("</th>");
         html.append("</tr><tr>");

@@ -125,11 +125,18 @@ class ExperimentRunnerTest {
     @Test
     void twoAccountantsRunTheirDpCellsApartShareTheRestAndMeetInOneReport(@TempDir Path root) throws Exception {
         FakeTrainers t = new FakeTrainers();
-        progress.reset();
         ExperimentConfig both = config().withAccountants(List.of("rdp", "prv"));
         Path report = new ExperimentRunner(both, data(), root, t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
         // 1 backbone + 2 GANs + 2 pretrainings, shared; per seed 5 DP cells twice and 2 trained ε = ∞ cells once
         assertEquals(1 + 2 + 2 + (5 * 2 + 2) * 2, t.calls.size());
+        // PRV added to a finished RDP grid in its folder trains the PRV cells and nothing else
+        Path later = root.resolveSibling(root.getFileName() + "-later");
+        run(later, new FakeTrainers());
+        FakeTrainers added = new FakeTrainers();
+        new ExperimentRunner(both, data(), later, added, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        assertEquals(5 * 2, added.calls.size());
+        assertTrue(added.calls.keySet().stream().allMatch(p -> p.getFileName().toString().contains("__prv__")), added.calls.toString());
+        assertEquals(results(root), results(later));
         List<String> rows = Files.readAllLines(root.resolve("results.csv"));
         assertEquals(1 + (5 * 2 + 3) * 2, rows.size());
         assertTrue(rows.stream().anyMatch(r -> r.startsWith("real,8,prv,43,")) && rows.stream().anyMatch(r -> r.startsWith("real,8,rdp,43,")));
