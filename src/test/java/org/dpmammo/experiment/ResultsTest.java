@@ -79,6 +79,18 @@ class ResultsTest {
     }
 
     @Test
+    void aResultWrittenBeforeCellsNamedTheirAccountantTakesItFromItsFolder(@TempDir Path root) throws Exception {
+        GridPlan plan = GridPlan.of(ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [1, \"inf\"]}}"), true);
+        for (GridPlan.Cell c : plan.cells()) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = cell(c.condition(), c.epsilon(), 42, 0.5).toJson();
+            o.remove("accountant");
+            Files.createDirectories(root.resolve(c.dir()));
+            Files.writeString(root.resolve(c.marker()), o.toString());
+        }
+        assertEquals(java.util.Arrays.asList("rdp", null), Results.collect(root, plan).stream().map(CellResult::accountant).toList());
+    }
+
+    @Test
     void cellResultSurvivesItsJsonRoundTripWithInfinityAndNaN() {
         CellResult r = new CellResult(Condition.SYNTH, Double.POSITIVE_INFINITY, null, 42, Map.of("t", Map.of("auroc", Double.NaN)), 0, 0,
                 Double.POSITIVE_INFINITY, 0, 0, -1, 1.25, "none eligible");

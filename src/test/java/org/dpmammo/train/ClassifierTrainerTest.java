@@ -81,6 +81,11 @@ class ClassifierTrainerTest {
         assertEquals(new PrvAccountant().epsilon(List.of(new Segment(prv.sampleRate(), prv.noiseMultiplier(), 8)), 1e-4).epsilon(), last, 1e-6);
         assertTrue(last <= 8 && last > 0.75 * 8, "final PRV ε " + last);
         assertTrue(Files.readString(dir.resolve("config.json")).contains("\"accountant\" : \"prv\""));
+        // the accountant is part of the run: resuming it under another is refused before anything trains
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(),
+                dir, s.preset(), s.seed(), 2, s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), true, null, true, 8, 1e-4, 1.0, "rdp",
+                16, 1, true, false), QUIET));
+        assertTrue(e.getMessage().contains("other settings"), e.getMessage());
     }
 
     @Test
