@@ -84,10 +84,12 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("head", "KIND", "linear (Linear(F→2)) or mlp (Linear(F→F/2), LeakyReLU(0.2), Linear(F/2→2)); default mlp"));
         o.addOption(opt("freeze", "WHAT", "backbone (train the head only, on cached features) or none; default backbone"));
         o.addOption(opt("init-weights", "FILE", "safetensors with torchvision names (e.g. swin_t ImageNet weights); mismatches are reported"));
-        o.addOption(opt("dp", null, "train with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise, RDP accounting)"));
+        o.addOption(opt("dp", null, "train with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise, accounting by --accountant)"));
         o.addOption(opt("target-epsilon", "E", "DP: ε reached after all epochs (noise calibrated to it)"));
         o.addOption(opt("delta", "D", "DP: δ; default 1e-4"));
         o.addOption(opt("max-grad-norm", "C", "DP: per-example clipping norm; default 1.0"));
+        o.addOption(opt("accountant", "NAME", "DP: what calibrates σ and reads ε per epoch (and so the selection window): rdp (default, the study's) "
+                + "or prv (tighter, so less noise for the same ε)"));
         o.addOption(opt("secure-noise", null, "DP: draw noise and batches from the OS's secure source instead of the seed"));
         o.addOption(opt("physical-batch", "B", "examples per forward/backward pass (memory); default 16"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
@@ -96,7 +98,7 @@ public final class ClassifierCommand implements Command {
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo classifier train --train DIR [--train DIR2 …] --val DIR --out RUN [options]",
                     "The study's classifier training (paper.md §3–4): per-epoch validation, best checkpoint by validation "
-                            + "AUPRC (benign positive); under DP only among epochs whose spent ε is in (0.75, 1.05) × target.", o,
+                            + "AUPRC (benign positive); under DP only among epochs whose spent ε (by --accountant) is in (0.75, 1.05) × target.", o,
                     "Writes config.json, provenance.json, metrics.csv, metrics.json, ledger.json (DP), checkpoints/, val-roc.png, val-pr.png.");
             return 0;
         }
@@ -117,7 +119,11 @@ public final class ClassifierCommand implements Command {
         boolean dp = cl.hasOption("dp");
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (dp && !(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
-        if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("secure-noise"))) throw new UsageException("--target-epsilon and --secure-noise need --dp");
+        if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("secure-noise") || cl.hasOption("accountant"))) {
+            throw new UsageException("--target-epsilon, --secure-noise and --accountant need --dp");
+        }
+        String accountant = cl.getOptionValue("accountant", "rdp");
+        if (!List.of("rdp", "prv").contains(accountant)) throw new UsageException("--accountant: expected rdp or prv, got '" + accountant + "'");
         double delta = CliSupport.doubleOpt(cl, "delta", 1e-4);
         if (!(delta > 0 && delta < 1)) throw new UsageException("--delta: expected a value in (0, 1), got " + delta);
         double c = CliSupport.doubleOpt(cl, "max-grad-norm", 1.0);
@@ -133,7 +139,7 @@ public final class ClassifierCommand implements Command {
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset,
                 CliSupport.longOpt(cl, "seed", 42), epochs, batch, lr, wd, ls,
                 SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, dp,
-                dp ? eps : Double.POSITIVE_INFINITY, delta, c, positive(cl, "physical-batch", 16), positive(cl, "threads", 2),
+                dp ? eps : Double.POSITIVE_INFINITY, delta, c, accountant, positive(cl, "physical-batch", 16), positive(cl, "threads", 2),
                 cl.hasOption("resume"), cl.hasOption("secure-noise"));
         ClassifierTrainer.Result r = ClassifierTrainer.run(s, out);
         if (r.bestEpoch() < 0) return 1;

@@ -37,12 +37,14 @@ public final class DemoCommand implements Command {
         o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("experiment folder; default demo-out (rerun to resume)").build());
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR")
                 .desc("a study-layout root (train/, val/, test/, further splits as external tests) instead of the phantom").build());
+        o.addOption(Option.builder().longOpt("accountant").hasArg().argName("LIST").desc(ExperimentCommand.ACCOUNTANT_HELP + "; default rdp").build());
         CommandLine cl = CliSupport.parse("demo", o, args);
         if (cl.hasOption("help")) {
-            CliSupport.printHelp(out, "dpmammo demo [--out DIR] [--data DIR]",
+            CliSupport.printHelp(out, "dpmammo demo [--out DIR] [--data DIR] [--accountant rdp|prv|rdp,prv]",
                     "Trains a GAN, then the four conditions of the study (real, real + synthetic, synthetic only, synthetic "
                             + "pretraining → DP fine-tuning) at ε ∈ {1, 8, ∞} with one seed, with a small DP-trainable CNN in place of the Swin (without ImageNet weights a frozen tiny Swin learns nothing at this scale), and writes the report.", o,
-                    "About 10 minutes on 2 cores with the phantom data; see --help of 'experiment run' for the full grid.");
+                    "About 10 minutes on 2 cores with the phantom data; --accountant rdp,prv trains the 8 DP cells twice, about 1.6 times "
+                            + "as long. See --help of 'experiment run' for the full grid.");
             return 0;
         }
         Path root = Path.of(cl.getOptionValue("out", "demo-out"));
@@ -67,6 +69,7 @@ public final class DemoCommand implements Command {
                     "built-in phantom patches, 64×64: train 400, val 160, two test sets of 300 (independent draws)");
         }
         ExperimentConfig config = ExperimentConfig.preset("demo");
+        if (cl.hasOption("accountant")) config = ExperimentCommand.withAccountants(config, cl.getOptionValue("accountant"));
         try {
             long t0 = System.nanoTime();
             Path report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();

@@ -36,7 +36,7 @@ public final class ExperimentCommand implements Command {
             p.println("usage: dpmammo experiment <subcommand> [options]   (each has --help)");
             p.println();
             p.println("  run     (--config FILE | --preset paper|cpu|demo) --out DIR --real-train DIR --val DIR --test DIR");
-            p.println("          [--external-test DIR …] [--synthetic DIR | --gan-from-scratch]");
+            p.println("          [--external-test DIR …] [--synthetic DIR | --gan-from-scratch] [--accountant rdp|prv|rdp,prv]");
             p.println("  report  --out DIR     rebuild results.csv, summary.csv and report.html from an experiment folder");
             return args.length == 0 ? 2 : 0;
         }
@@ -70,12 +70,16 @@ public final class ExperimentCommand implements Command {
         o.addOption(Option.builder().longOpt("external-test").hasArgs().argName("DIR").desc("external test data (repeatable)").build());
         o.addOption(opt("synthetic", "DIR", "a labelled synthetic set used for every seed (e.g. the study's, ../shared/data/mcgan-synthetic)"));
         o.addOption(opt("gan-from-scratch", null, "train one GAN per seed on --real-train and use its samples"));
+        o.addOption(opt("accountant", "LIST", ACCOUNTANT_HELP));
         CommandLine cl = CliSupport.parse("experiment run", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo experiment run (--config FILE | --preset NAME) --out DIR --real-train DIR --val DIR --test DIR [options]",
                     "Runs the study's conditions (real, real_synth, synth, pretrain_dp) at every ε of the grid for every seed, reusing one GAN, "
                             + "one synthetic set and one pretrained model per seed and the frozen backbone's features. Finished cells are kept: "
-                            + "running the same command again continues where it stopped.", o,
+                            + "running the same command again continues where it stopped. With --accountant rdp,prv (or \"accountant\": "
+                            + "[\"rdp\", \"prv\"] in the config) every DP cell runs once calibrated by each accountant, the ε = ∞ cells once, "
+                            + "and the report puts the two grids side by side. The accountants are the one setting a rerun may change: "
+                            + "--accountant rdp,prv on a finished rdp grid trains only the PRV cells.", o,
                     "Writes config.json, data.json, provenance.json, cells/*/ (a classifier run folder each, with ledger.json and result.json), "
                             + "results.csv, summary.csv, plots/ and report.html.");
             return 0;
@@ -89,6 +93,7 @@ public final class ExperimentCommand implements Command {
         } else {
             config = ExperimentConfig.preset(cl.getOptionValue("preset"));
         }
+        if (cl.hasOption("accountant")) config = withAccountants(config, cl.getOptionValue("accountant"));
         Path root = Path.of(CliSupport.required(cl, "out"));
         String train = existing(cl, "real-train"), val = existing(cl, "val");
         Map<String, String> tests = new LinkedHashMap<>();
@@ -124,6 +129,18 @@ public final class ExperimentCommand implements Command {
         if (!Files.isRegularFile(root.resolve("config.json"))) throw new UsageException("--out: " + root + " is not an experiment folder (no config.json)");
         out.println("report: " + ExperimentRunner.report(root).toAbsolutePath().normalize());
         return 0;
+    }
+
+    static final String ACCOUNTANT_HELP = "what calibrates σ, replacing the preset's or config's: rdp (the study's), prv (less noise for the same ε), "
+            + "or rdp,prv (every DP cell under each, side by side in the report)";
+
+    /** config with --accountant's comma-separated names; a bad name is a usage error naming the option. */
+    static ExperimentConfig withAccountants(ExperimentConfig config, String list) {
+        try {
+            return config.withAccountants(Arrays.stream(list.split(",", -1)).map(String::trim).toList());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--accountant: " + e.getMessage().replace("config key 'accountant': ", ""));
+        }
     }
 
     /** The study's synthetic set for the report's side-by-side samples, when this checkout has it. */

@@ -8,11 +8,13 @@ import java.util.Map;
 
 /**
  * What one finished cell measured: the four study metrics on every test set, and the privacy actually spent as the
- * ledger records it (ε by RDP, the same schedule's ε by PRV, the end-to-end ε on the real training records), σ,
- * steps, the selected epoch and the training wall time. Stored as the cell's result.json; ∞ and NaN are written
- * as the strings "inf" and "nan", which JSON numbers cannot hold.
+ * ledger records it (ε by RDP, the same schedule's ε by PRV, whichever of them calibrated σ; the end-to-end ε on the
+ * real training records), σ, steps, the selected epoch and the training wall time. Stored as the cell's
+ * result.json; ∞ and NaN are written as the strings "inf" and "nan", which JSON numbers cannot hold.
+ *
+ * @param accountant what calibrated σ (rdp or prv); null for an ε = ∞ cell
  */
-public record CellResult(Condition condition, double epsilon, long seed, Map<String, Map<String, Double>> tests, double epsilonSpent,
+public record CellResult(Condition condition, double epsilon, String accountant, long seed, Map<String, Map<String, Double>> tests, double epsilonSpent,
                          double epsilonPrv, double epsilonEndToEnd, double sigma, long steps, int bestEpoch, double wallSeconds, String note) {
     public static final List<String> METRICS = List.of("accuracy", "f1", "auroc", "auprc");
 
@@ -20,6 +22,7 @@ public record CellResult(Condition condition, double epsilon, long seed, Map<Str
         ObjectNode o = ExperimentConfig.JSON.createObjectNode();
         o.put("condition", condition.key);
         put(o, "epsilon", epsilon);
+        o.put("accountant", accountant);
         o.put("seed", seed);
         ObjectNode t = o.putObject("tests");
         tests.forEach((name, m) -> {
@@ -37,6 +40,7 @@ public record CellResult(Condition condition, double epsilon, long seed, Map<Str
         return o;
     }
 
+    /** Reads result.json; one written before cells named their accountant has none (null), see {@link Results#collect}. */
     public static CellResult fromJson(JsonNode o) {
         Map<String, Map<String, Double>> tests = new LinkedHashMap<>();
         o.get("tests").fields().forEachRemaining(e -> {
@@ -44,9 +48,15 @@ public record CellResult(Condition condition, double epsilon, long seed, Map<Str
             e.getValue().fields().forEachRemaining(f -> m.put(f.getKey(), get(f.getValue())));
             tests.put(e.getKey(), m);
         });
-        return new CellResult(Condition.parse(o.get("condition").asText()), get(o.get("epsilon")), o.get("seed").asLong(), tests,
+        JsonNode acct = o.get("accountant");
+        return new CellResult(Condition.parse(o.get("condition").asText()), get(o.get("epsilon")), acct == null || acct.isNull() ? null : acct.asText(),
+                o.get("seed").asLong(), tests,
                 get(o.get("epsilon_spent")), get(o.get("epsilon_prv")), get(o.get("epsilon_end_to_end")), get(o.get("sigma")),
                 o.get("steps").asLong(), o.get("best_epoch").asInt(), get(o.get("wall_seconds")), o.path("note").asText(""));
+    }
+
+    CellResult withAccountant(String name) {
+        return new CellResult(condition, epsilon, name, seed, tests, epsilonSpent, epsilonPrv, epsilonEndToEnd, sigma, steps, bestEpoch, wallSeconds, note);
     }
 
     static void put(ObjectNode o, String key, double v) {

@@ -18,12 +18,15 @@ import javax.imageio.ImageIO;
 
 /**
  * A small line chart drawn with java.awt: axes with ticks, a grid, series with markers and optional error bars,
- * dashed series, a legend. The x axis can be logarithmic with one extra slot at the right for ∞ (the non-private
+ * dashed and dotted series, a legend. The x axis can be logarithmic with one extra slot at the right for ∞ (the non-private
  * runs), separated by an axis break, which is how a privacy–utility curve reads.
  */
 final class Chart {
+    /** How a series' line is drawn; dashed lines get open squares as markers, dotted ones open circles, solid ones filled circles. */
+    enum Line { SOLID, DASHED, DOTTED }
+
     /** One series; ys may hold NaN (gap); err (half-widths) may be null. */
-    record Series(String name, Color color, double[] xs, double[] ys, double[] err, boolean dashed, boolean markers) {}
+    record Series(String name, Color color, double[] xs, double[] ys, double[] err, Line line, boolean markers) {}
 
     static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
             new Color(0xff7f0e), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
@@ -150,10 +153,7 @@ final class Chart {
             g.draw(new Line2D.Double(px(xMin, left, plotRight), py(yMin, top, bottom), px(xMax, left, plotRight), py(yMax, top, bottom)));
         }
         for (Series s : series) {
-            Stroke st = s.dashed()
-                    ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f}, 0f)
-                    : new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
-            g.setStroke(st);
+            g.setStroke(stroke(s.line()));
             g.setColor(s.color());
             double lx = Double.NaN, ly = Double.NaN;
             for (int i = 0; i < s.xs().length; i++) {
@@ -179,12 +179,23 @@ final class Chart {
                     g.draw(new Line2D.Double(x - 4, y1, x + 4, y1));
                 }
                 if (s.markers()) {
-                    if (s.dashed()) g.drawRect((int) x - 3, (int) y - 3, 6, 6);
-                    else g.fillOval((int) x - 4, (int) y - 4, 8, 8);
+                    switch (s.line()) {
+                        case DASHED -> g.drawRect((int) x - 3, (int) y - 3, 6, 6);
+                        case DOTTED -> g.drawOval((int) x - 4, (int) y - 4, 8, 8);
+                        case SOLID -> g.fillOval((int) x - 4, (int) y - 4, 8, 8);
+                    }
                 }
             }
         }
         legend(g, fm, left, bottom + 56);
+    }
+
+    private static Stroke stroke(Line line) {
+        return switch (line) {
+            case SOLID -> new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
+            case DASHED -> new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f}, 0f);
+            case DOTTED -> new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 10f, new float[] {0.5f, 4f}, 0f);
+        };
     }
 
     /** How many rows the legend needs, so the plot leaves room for all of them. */
@@ -211,7 +222,7 @@ final class Chart {
                 y += 16;
             }
             g.setColor(s.color());
-            g.setStroke(s.dashed() ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f}, 0f) : new BasicStroke(2f));
+            g.setStroke(stroke(s.line()));
             g.drawLine(x, y - 4, x + 24, y - 4);
             g.setColor(Color.BLACK);
             g.drawString(s.name(), x + 30, y);

@@ -26,6 +26,7 @@ import org.dpmammo.nn.Parameter;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.Adam;
+import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.dpsgd.PoissonSampler;
@@ -47,7 +48,7 @@ import org.dpmammo.util.Scope;
  * here the grid's frozen-backbone conditions train the whole net (with DP where ε is finite), and the pretrain_dp
  * cells freeze everything but the last linear layer of the synthetic-pretrained net, as the study did.
  *
- * <p>Same contract as the Swin trainer: DP-Adam through {@link DpSgd} with σ calibrated (RDP, or PRV if the config says so) for all planned
+ * <p>Same contract as the Swin trainer: DP-Adam through {@link DpSgd} with σ calibrated (by the job's accountant, RDP or PRV) for all planned
  * steps, a write-ahead ledger, selection by validation AUPRC inside the ε window, metrics.csv per epoch. A killed
  * run restarts from its first epoch: the sampler and the noise are functions of (seed, step), so the repeated steps
  * are the same steps, and the ledger, which only ever raises a step count, records nothing twice.
@@ -151,16 +152,17 @@ public final class CnnTrainers implements Trainers {
         DpSgd dp = null;
         PoissonSampler sampler = null;
         PrivacyEngine.Plan plan = null;
+        Accountant accountant = job.dp() ? PrivacyEngine.accountant(job.accountant()) : null;
         if (job.dp()) {
-            plan = PrivacyEngine.plan(n, batch, epochs, job.epsilon(), config.delta(), PrivacyEngine.accountant(config.accountant()));
+            plan = PrivacyEngine.plan(n, batch, epochs, job.epsilon(), config.delta(), accountant);
             PrivacyLedger ledger = PrivacyLedger.open(out.resolve("ledger.json"));
             ledger.beginPhase(new PrivacyLedger.Phase("classifier", "cnn DP-Adam", fingerprint(job.train()), n, plan.sampleRate(),
-                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), config.accountant(), false));
+                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), accountant.name(), false));
             dp = new DpSgd(m, opt, new DpSgd.Config(plan.noiseMultiplier(), config.maxGradNorm(), plan.sampleRate(), n, c.physicalBatch(), DpSgd.Clipping.FLAT),
                     new GaussianNoise(RandomSource.deterministic(job.seed(), "noise"))).withLedger(ledger, "classifier").withMaxSteps(plan.steps());
             sampler = new PoissonSampler(n, plan.sampleRate(), RandomSource.deterministic(job.seed(), "sampler"));
             log.printf(Locale.ROOT, "DP-Adam: N %d, q %.5f, %d steps, σ %.4f, C %.2f, δ %.2g, target ε %.3g (%s)%n", n, plan.sampleRate(), plan.steps(),
-                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), job.epsilon(), config.accountant());
+                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), job.epsilon(), accountant.name());
         }
         ModelSelection sel = new ModelSelection(job.epsilon());
         StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auroc,val_auprc,epsilon,eligible,best,seconds\n");
@@ -183,7 +185,8 @@ public final class CnnTrainers implements Trainers {
                     long step = (long) epoch * plan.stepsPerEpoch() + k;
                     dp.step(step, sampler.batch(step), losses);
                 }
-                eps = PrivacyEngine.accountant(config.accountant()).epsilon(List.of(new Segment(plan.sampleRate(), plan.noiseMultiplier(), (long) (epoch + 1) * plan.stepsPerEpoch())),
+                // The calibrating accountant's ε, so the selection window is the one the target was set in.
+                eps = accountant.epsilon(List.of(new Segment(plan.sampleRate(), plan.noiseMultiplier(), (long) (epoch + 1) * plan.stepsPerEpoch())),
                         config.delta()).epsilon();
             } else {
                 int[] order = new int[n];

@@ -23,13 +23,15 @@ import org.dpmammo.train.ModelSpec;
  *
  * @param grid the ε values of each condition (∞ = no DP), in the order the report lists them
  * @param seeds one run of every cell per seed; the GAN, the synthetic set and the pretrained model are per seed
- * @param accountant what calibrates σ: "rdp" (the study's Opacus) or "prv" (tighter, so less noise for the same ε;
- *     the CNN trainer only, since the Swin trainer calibrates with RDP)
+ * @param accountants what calibrates σ: "rdp" (the study's Opacus), "prv" (tighter, so less noise for the same ε), or
+ *     both, which plans every DP cell once per accountant (the ε = ∞ cells, which no accountant touches, once) so
+ *     the report can put the two grids side by side. A config file gives one name or a list.
  */
-public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, String accountant,
+public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, List<String> accountants,
                                Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
+    public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
     /** The classifier cells: the Swin preset (paper, cpu, tiny, vit; see ModelSpec.preset) or the demo's small CNN, and the optimiser settings (paper.md §3.2). */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
@@ -59,17 +61,17 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         study.put(Condition.PRETRAIN_DP, all);
         return switch (name) {
             // The study's protocol as published: Swin-T at 224, 300 epochs, AdamW 1e-5, batch 128, the 1400-epoch GAN.
-            case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0, "rdp",
+            case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
                     new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2);
             // The same grid at a size two CPU cores finish in hours: reduced Swin at 64, fewer epochs, a larger step size.
-            case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, "rdp",
+            case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
                     new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 60, 3000), null, 2);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             case "demo" -> {
                 Map<Condition, List<Double>> g = new EnumMap<>(Condition.class);
                 for (Condition c : Condition.values()) g.put(c, List.of(1.0, 8.0, INF));
-                yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0, "rdp",
+                yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0, List.of("rdp"),
                         new Classifier("cnn", 15, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(15, 2e-3), new Gan("cpu", 2, 400), null, 2);
             }
             default -> throw new IllegalArgumentException("unknown preset '" + name + "' (expected " + String.join(", ", PRESETS) + ")");
@@ -127,7 +129,14 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         seeds.forEach(s::add);
         o.put("delta", delta);
         o.put("max_grad_norm", maxGradNorm);
-        o.put("accountant", accountant);
+        // One name stays a string, as config files wrote it before lists were allowed, so their config.json still
+        // compares equal and an experiment started then resumes.
+        if (accountants.size() == 1) {
+            o.put("accountant", accountants.get(0));
+        } else {
+            ArrayNode a = o.putArray("accountant");
+            accountants.forEach(a::add);
+        }
         ObjectNode c = o.putObject("classifier");
         c.put("model", classifier.model());
         c.put("epochs", classifier.epochs());
@@ -222,12 +231,33 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             pub = new PublicPretraining(text(pp, "train", "public_pretraining."), text(pp, "val", "public_pretraining."),
                     positiveInt(pp, "epochs", "public_pretraining."), positive(pp, "lr", "public_pretraining."));
         }
-        String accountant = text(o, "accountant", "");
-        if (!List.of("rdp", "prv").contains(accountant)) throw new IllegalArgumentException("config key 'accountant': expected rdp or prv, got '" + accountant + "'");
-        if (accountant.equals("prv") && !model.equals("cnn")) {
-            throw new IllegalArgumentException("config key 'accountant': prv calibration needs classifier.model cnn (the Swin trainer calibrates with RDP)");
+        List<String> accountants = accountants(o.get("accountant"));
+        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, accountants, cl, pre, gan, pub, positiveInt(o, "threads", ""));
+    }
+
+    /** "accountant": one name or a non-empty list of distinct names, each rdp or prv. */
+    static List<String> accountants(JsonNode v) {
+        boolean list = v != null && v.isArray() && !v.isEmpty();
+        if (!list && (v == null || !v.isTextual())) {
+            throw new IllegalArgumentException("config key 'accountant' must be " + String.join(" or ", ACCOUNTANTS) + " or a non-empty list of them, got " + v);
         }
-        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, accountant, cl, pre, gan, pub, positiveInt(o, "threads", ""));
+        List<String> names = new ArrayList<>();
+        for (JsonNode n : list ? v : List.of(v)) {
+            if (!n.isTextual() || !ACCOUNTANTS.contains(n.asText())) {
+                throw new IllegalArgumentException("config key 'accountant': expected " + String.join(" or ", ACCOUNTANTS) + ", got " + n);
+            }
+            if (names.contains(n.asText())) throw new IllegalArgumentException("config key 'accountant': " + n + " is listed twice");
+            names.add(n.asText());
+        }
+        return List.copyOf(names);
+    }
+
+    /** The same config with other calibrating accountants (the command line's --accountant over a preset or file). */
+    public ExperimentConfig withAccountants(List<String> names) {
+        ObjectNode o = toJson();
+        ArrayNode a = o.putArray("accountant");
+        names.forEach(a::add);
+        return fromJson(o);
     }
 
     /** A target ε: a positive finite number, or "inf" (no DP). */

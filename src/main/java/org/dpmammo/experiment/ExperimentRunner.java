@@ -32,7 +32,7 @@ import org.dpmammo.util.AtomicFiles;
 
 /**
  * Runs a planned grid in an experiment folder, restartably: config.json and provenance.json first, then every job
- * whose marker is missing (trainers resume inside their own folders), each cell's result.json last and atomically,
+ * whose marker is missing (a rerun may name other accountants: only their missing cells then train) (trainers resume inside their own folders), each cell's result.json last and atomically,
  * then results.csv, summary.csv and report.html from whatever has finished. Before any training, every DP cell's
  * noise is calibrated once, so an ε that cannot be reached fails at once, naming the cell.
  *
@@ -61,8 +61,13 @@ public final class ExperimentRunner {
         ObjectNode cfg = config.toJson();
         Path cfgFile = root.resolve("config.json");
         if (Files.exists(cfgFile)) {
-            JsonNode before = ExperimentConfig.JSON.readTree(cfgFile.toFile());
-            if (!before.equals(ExperimentConfig.JSON.readTree(ExperimentConfig.JSON.writeValueAsString(cfg)))) {
+            ObjectNode before = (ObjectNode) ExperimentConfig.JSON.readTree(cfgFile.toFile());
+            ObjectNode now = (ObjectNode) ExperimentConfig.JSON.readTree(ExperimentConfig.JSON.writeValueAsString(cfg));
+            // The accountants may change between runs: each one's cells have folders of their own, so adding PRV to a
+            // finished RDP grid trains only the PRV cells and reuses everything else.
+            before.remove("accountant");
+            now.remove("accountant");
+            if (!before.equals(now)) {
                 throw new IllegalArgumentException(root + " holds an experiment with another config; use another --out or the same config to resume it");
             }
         }
@@ -141,7 +146,10 @@ public final class ExperimentRunner {
         return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
     }
 
-    /** Calibrates σ for every DP cell's training set size before anything trains: an unreachable ε fails here. */
+    /**
+     * Calibrates σ for every DP cell's training set size, under the cell's own accountant, before anything trains:
+     * an unreachable ε fails here.
+     */
     private void preflight(GridPlan plan, int realSize) throws IOException {
         int synthSize = data.synthetic() != null ? Datasets.open(data.synthetic()).size() : config.gan().samples();
         Map<Condition, Integer> sizes = new EnumMap<>(Condition.class);
@@ -149,11 +157,11 @@ public final class ExperimentRunner {
         sizes.put(Condition.REAL_SYNTH, realSize + synthSize);
         sizes.put(Condition.SYNTH, synthSize);
         sizes.put(Condition.PRETRAIN_DP, realSize);
-        var accountant = PrivacyEngine.accountant(config.accountant());
         for (Cell c : plan.cells()) {
             if (!c.dp() || c.seed() != config.seeds().get(0)) continue;
             try {
-                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(), accountant);
+                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(),
+                        PrivacyEngine.accountant(c.accountant()));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException("cell " + c.describe() + ": ε cannot be reached (" + e.getMessage() + ")", e);
             }
@@ -187,7 +195,7 @@ public final class ExperimentRunner {
         ExperimentConfig.PublicPretraining pp = config.publicPretraining();
         Path out = root.resolve(b.dir());
         Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(pp.train()), pp.val(), out, b.seed(), true, true, null,
-                Double.POSITIVE_INFINITY, pp.epochs(), pp.lr()), log);
+                Double.POSITIVE_INFINITY, null, pp.epochs(), pp.lr()), log);
         if (ckpt == null) throw new IllegalStateException("public pretraining selected no checkpoint");
         writeDone(b, out, ckpt);
     }
@@ -224,7 +232,7 @@ public final class ExperimentRunner {
     private void runPretrain(PretrainJob p, PrintStream log) throws IOException {
         Path out = root.resolve(p.dir());
         Path ckpt = trainers.classifier(new Trainers.ClassifierJob(List.of(synthetic(p.seed())), data.val(), out, p.seed(), true, true, backbone(),
-                Double.POSITIVE_INFINITY, config.pretrain().epochs(), config.pretrain().lr()), log);
+                Double.POSITIVE_INFINITY, null, config.pretrain().epochs(), config.pretrain().lr()), log);
         if (ckpt == null) throw new IllegalStateException("synthetic pretraining (seed " + p.seed() + ") selected no checkpoint");
         writeDone(p, out, ckpt);
     }
@@ -248,7 +256,8 @@ public final class ExperimentRunner {
             };
             boolean fromPretrained = c.condition() == Condition.PRETRAIN_DP;
             ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), false, fromPretrained,
-                    fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), config.classifier().epochs(), config.classifier().lr()), log);
+                    fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), c.accountant(), config.classifier().epochs(),
+                    config.classifier().lr()), log);
         }
         long t0 = System.nanoTime();
         Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
@@ -294,9 +303,9 @@ public final class ExperimentRunner {
         }
         // On the real training records: the classifier's spend, unless synthetic data from a generator trained
         // without DP on those records is involved (the study's GAN and ours), which leaves no finite guarantee.
-        double guaranteed = config.accountant().equals("prv") ? epsPrv : eps; // the accountant that calibrated σ certifies the run
+        double guaranteed = "prv".equals(c.accountant()) ? epsPrv : eps; // the accountant that calibrated σ certifies the run
         double endToEnd = c.condition().usesSynthetic ? Double.POSITIVE_INFINITY : c.dp() ? guaranteed : Double.POSITIVE_INFINITY;
-        CellResult r = new CellResult(c.condition(), c.epsilon(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
+        CellResult r = new CellResult(c.condition(), c.epsilon(), c.accountant(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
                 Results.bestEpoch(out), Results.trainingSeconds(out) + evalSeconds, note);
         AtomicFiles.writeString(root.resolve(c.marker()), ExperimentConfig.JSON.writeValueAsString(r.toJson()));
     }

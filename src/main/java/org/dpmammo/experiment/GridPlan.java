@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * What an experiment runs, in order: per seed, the shared work first (one GAN and its synthetic set, one synthetic
- * pretrained model), then that seed's cells (condition × ε). Every job has its own folder under the experiment
+ * pretrained model), then that seed's cells (condition × ε, and × accountant for the DP cells). Every job has its own folder under the experiment
  * folder and a marker file written atomically when it is complete, so a restarted run skips exactly the finished
  * jobs and redoes (resuming) the one that was interrupted.
  */
@@ -79,14 +79,28 @@ public record GridPlan(List<Job> jobs) {
         }
     }
 
-    /** One cell of the grid: a condition at a target ε (∞ = no DP) for one seed. */
-    public record Cell(Condition condition, double epsilon, long seed) implements Job {
+    /**
+     * One cell of the grid: a condition at a target ε for one seed, with the accountant that calibrates its σ, or
+     * at ε = ∞ (no DP) with none (null), since nothing there is calibrated and one such cell serves every accountant.
+     */
+    public record Cell(Condition condition, double epsilon, String accountant, long seed) implements Job {
+        public Cell {
+            if (Double.isInfinite(epsilon) != (accountant == null)) {
+                throw new IllegalArgumentException("a cell has an accountant exactly when ε is finite (got ε " + epsilon + ", accountant " + accountant + ")");
+            }
+        }
+
         public boolean dp() {
             return !Double.isInfinite(epsilon);
         }
 
+        /**
+         * condition__eps-E__seed-S; a cell calibrated by another accountant than RDP carries its name after ε. RDP
+         * cells keep the name they had before accountants were planned side by side, so those folders still resume.
+         */
         public String id() {
-            return condition.key + "__eps-" + epsilonText(epsilon) + "__seed-" + seed;
+            String acct = accountant == null || accountant.equals("rdp") ? "" : "__" + accountant;
+            return condition.key + "__eps-" + epsilonText(epsilon) + acct + "__seed-" + seed;
         }
 
         public Path dir() {
@@ -98,7 +112,7 @@ public record GridPlan(List<Job> jobs) {
         }
 
         public String describe() {
-            return condition.key + " ε=" + epsilonText(epsilon) + " seed " + seed;
+            return condition.key + " ε=" + epsilonText(epsilon) + (dp() ? " (" + accountant.toUpperCase(Locale.ROOT) + ")" : "") + " seed " + seed;
         }
     }
 
@@ -111,7 +125,8 @@ public record GridPlan(List<Job> jobs) {
 
     /**
      * Plans the grid: the public backbone first if the config has one; then for each seed, a GAN job if any condition uses synthetic data and no synthetic folder was
-     * given, a pretraining job if the grid has pretrain_dp, then the seed's cells in the config's order.
+     * given, a pretraining job if the grid has pretrain_dp, then the seed's cells in the config's order: each finite
+     * ε once per accountant, in the config's order of accountants, and ε = ∞ once.
      */
     public static GridPlan of(ExperimentConfig config, boolean syntheticGiven) {
         List<Job> jobs = new ArrayList<>();
@@ -120,7 +135,10 @@ public record GridPlan(List<Job> jobs) {
             if (config.needsSynthetic() && !syntheticGiven) jobs.add(new GanJob(seed));
             if (config.grid().containsKey(Condition.PRETRAIN_DP)) jobs.add(new PretrainJob(seed));
             for (Map.Entry<Condition, List<Double>> e : config.grid().entrySet()) {
-                for (double eps : e.getValue()) jobs.add(new Cell(e.getKey(), eps, seed));
+                for (double eps : e.getValue()) {
+                    if (Double.isInfinite(eps)) jobs.add(new Cell(e.getKey(), eps, null, seed));
+                    else for (String a : config.accountants()) jobs.add(new Cell(e.getKey(), eps, a, seed));
+                }
             }
         }
         return new GridPlan(List.copyOf(jobs));

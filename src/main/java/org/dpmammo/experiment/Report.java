@@ -55,6 +55,21 @@ public final class Report {
         return new ArrayList<>(data.tests().keySet());
     }
 
+    /** Whether the grid was calibrated by more than one accountant, so that its cells must say which. */
+    private boolean sideBySide() {
+        return config.accountants().size() > 1;
+    }
+
+    /** A DP cell's accountant as the report names it after ε ("PRV"), when there is more than one; "" otherwise. */
+    private String calibrated(String accountant) {
+        return sideBySide() && accountant != null ? " · " + accountant.toUpperCase(Locale.ROOT) : "";
+    }
+
+    /** The second and later accountants' lines are dotted, so one condition keeps one colour (a third would repeat it). */
+    private Chart.Line line(String accountant) {
+        return accountant == null || config.accountants().indexOf(accountant) == 0 ? Chart.Line.SOLID : Chart.Line.DOTTED;
+    }
+
     private void build() throws IOException {
         html.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>dpmammo experiment ").append(esc(config.preset()))
                 .append("</title><style>").append(CSS).append("</style></head><body>");
@@ -71,6 +86,7 @@ public final class Report {
                     .append("layer of the synthetic-pretrained CNN. The study's numbers are shown for orientation, not as a like-for-like comparison.</p>");
         }
         resultsTable();
+        if (sideBySide()) accountants();
         privacyUtility();
         rocCurves();
         samples();
@@ -94,7 +110,7 @@ public final class Report {
         html.append("</tr>");
         for (Results.Group g : Results.groups(results)) {
             StudyNumbers.Entry s = StudyNumbers.get(g.condition(), g.epsilon());
-            html.append("<tr><td>").append(esc(g.condition().label)).append("</td><td>").append(eps(g.epsilon())).append("</td><td>")
+            html.append("<tr><td>").append(esc(g.condition().label)).append("</td><td>").append(eps(g.epsilon())).append(calibrated(g.accountant())).append("</td><td>")
                     .append(s == null ? "—" : s.experiment()).append("</td>");
             for (int t = 0; t < tests.size(); t++) {
                 String side = t == 0 ? "internal" : "external";
@@ -120,37 +136,84 @@ public final class Report {
     private void privacyUtility() throws IOException {
         String test = tests().get(0);
         html.append("<h2>Privacy–utility</h2><p>AUROC on ").append(esc(test))
-                .append(" against target ε, per condition: points are seed means, bars the population std over seeds; dashed, the study's (CBIS-DDSM test).</p>");
+                .append(" against target ε, per condition: points are seed means, bars the population std over seeds; dashed, the study's (CBIS-DDSM test)");
+        if (sideBySide()) {
+            html.append("; solid, σ calibrated by ").append(config.accountants().get(0).toUpperCase(Locale.ROOT)).append(", dotted, by ")
+                    .append(String.join(", ", config.accountants().subList(1, config.accountants().size())).toUpperCase(Locale.ROOT))
+                    .append(" (the ε = ∞ cells, calibrated by none, on the solid line)");
+        }
+        html.append(".</p>");
         Chart c = new Chart("AUROC vs ε (" + test + ")", "target ε (log scale; ∞ = no DP)", "AUROC", 900, 460).logXWithInfinity();
         int k = 0;
         for (Condition cond : config.grid().keySet()) {
             Color col = Chart.PALETTE[k++ % Chart.PALETTE.length];
-            List<Results.Group> gs = Results.groups(results).stream().filter(g -> g.condition() == cond).sorted((a, b) -> Double.compare(a.epsilon(), b.epsilon())).toList();
-            if (!gs.isEmpty()) {
-                c.add(new Chart.Series(cond.label, col, gs.stream().mapToDouble(Results.Group::epsilon).toArray(),
-                        gs.stream().mapToDouble(g -> g.mean(test, "auroc")).toArray(), gs.stream().mapToDouble(g -> g.std(test, "auroc")).toArray(), false, true));
+            for (String a : config.accountants()) {
+                boolean first = a.equals(config.accountants().get(0));
+                List<Results.Group> gs = Results.groups(results).stream()
+                        .filter(g -> g.condition() == cond && (a.equals(g.accountant()) || first && g.accountant() == null))
+                        .sorted((x, y) -> Double.compare(x.epsilon(), y.epsilon())).toList();
+                if (!gs.isEmpty()) {
+                    c.add(new Chart.Series(cond.label + calibrated(a), col, gs.stream().mapToDouble(Results.Group::epsilon).toArray(),
+                            gs.stream().mapToDouble(g -> g.mean(test, "auroc")).toArray(), gs.stream().mapToDouble(g -> g.std(test, "auroc")).toArray(),
+                            line(a), true));
+                }
             }
             List<Double> eps = new ArrayList<>(List.of(1.0, 6.0, 12.0, 20.0, 60.0, Double.POSITIVE_INFINITY));
             eps.removeIf(e -> StudyNumbers.get(cond, e) == null);
             if (!eps.isEmpty()) {
                 c.add(new Chart.Series("study: " + cond.label, col, eps.stream().mapToDouble(Double::doubleValue).toArray(),
-                        eps.stream().mapToDouble(e -> StudyNumbers.get(cond, e).mean("internal", "auroc")).toArray(), null, true, true));
+                        eps.stream().mapToDouble(e -> StudyNumbers.get(cond, e).mean("internal", "auroc")).toArray(), null, Chart.Line.DASHED, true));
             }
         }
         image("privacy-utility.png", c.png(), "AUROC against ε");
     }
 
+    /**
+     * The grid under each accountant, one row per condition and finite ε: the σ each calibrated for the same target
+     * and the AUROC its cells reached. Same data, seeds and schedule; only the noise differs.
+     */
+    private void accountants() {
+        List<String> tests = tests(), names = config.accountants();
+        html.append("<h2>Accountants side by side</h2><p>Each DP cell was trained once per accountant, with σ calibrated by that accountant ")
+                .append("for the same target ε (same data, seeds, steps and sampling rate; only the noise differs); each column holds the cells ")
+                .append("calibrated by the accountant it names. A tighter accountant certifies the same ε with less noise. AUROC is the mean ± ")
+                .append("population std over seeds; the ε = ∞ cells, shared, are in the results table.</p>");
+        html.append("<table><tr><th rowspan=2>condition</th><th rowspan=2>target ε</th><th colspan=").append(names.size()).append(">σ</th>");
+        for (String t : tests) html.append("<th colspan=").append(names.size()).append(">AUROC, ").append(esc(t)).append("</th>");
+        html.append("</tr><tr>");
+        for (int i = 0; i <= tests.size(); i++) for (String a : names) html.append("<th>").append(a.toUpperCase(Locale.ROOT)).append("</th>");
+        html.append("</tr>");
+        List<Results.Group> groups = Results.groups(results);
+        for (Condition cond : config.grid().keySet()) {
+            for (double e : config.grid().get(cond)) {
+                if (Double.isInfinite(e)) continue;
+                List<Results.Group> row = new ArrayList<>();
+                for (String a : names) {
+                    row.add(groups.stream().filter(g -> g.condition() == cond && g.epsilon() == e && a.equals(g.accountant())).findFirst().orElse(null));
+                }
+                html.append("<tr><td>").append(esc(cond.label)).append("</td><td>").append(eps(e)).append("</td>");
+                for (Results.Group g : row) {
+                    html.append("<td>").append(g == null ? "—" : num(Results.mean(g.members().stream().mapToDouble(CellResult::sigma).toArray()))).append("</td>");
+                }
+                for (String t : tests) for (Results.Group g : row) html.append("<td>").append(g == null ? "—" : pm(g.mean(t, "auroc"), g.std(t, "auroc"))).append("</td>");
+                html.append("</tr>");
+            }
+        }
+        html.append("</table>");
+    }
+
     private void rocCurves() throws IOException {
         String test = tests().get(0);
         long seed = config.seeds().get(0);
-        html.append("<h2>ROC curves</h2><p>").append(esc(test)).append(", seed ").append(seed).append(", one panel per condition, one curve per ε.</p><div class=\"grid\">");
+        html.append("<h2>ROC curves</h2><p>").append(esc(test)).append(", seed ").append(seed).append(", one panel per condition, one curve per ε")
+                .append(sideBySide() ? " and accountant (dotted: " + String.join(", ", config.accountants().subList(1, config.accountants().size())).toUpperCase(Locale.ROOT) + ")" : "")
+                .append(".</p><div class=\"grid\">");
         for (Condition cond : config.grid().keySet()) {
             Chart c = new Chart(cond.label, "false-positive rate (malignant called benign)", "true-positive rate (benign)", 440, 440)
                     .xRange(0, 1).yRange(0, 1).diagonal();
-            int k = 0;
-            for (double e : config.grid().get(cond)) {
-                Path f = root.resolve(new GridPlan.Cell(cond, e, seed).dir()).resolve("predictions-" + Results.slug(test) + ".csv");
-                Color col = Chart.PALETTE[k++ % Chart.PALETTE.length];
+            for (GridPlan.Cell cell : cells(cond, seed)) {
+                Path f = root.resolve(cell.dir()).resolve("predictions-" + Results.slug(test) + ".csv");
+                Color col = Chart.PALETTE[config.grid().get(cond).indexOf(cell.epsilon()) % Chart.PALETTE.length];
                 if (!Files.exists(f)) continue;
                 List<String[]> rows = Results.csv(f);
                 int[] y = new int[rows.size() - 1];
@@ -160,8 +223,9 @@ public final class Report {
                     p[i] = Double.parseDouble(rows.get(i + 1)[1]);
                 }
                 List<Metrics.Point> pts = Metrics.roc(y, p);
-                c.add(new Chart.Series(String.format(Locale.ROOT, "ε=%s (AUROC %.3f)", GridPlan.epsilonText(e), Metrics.auroc(y, p)), col,
-                        pts.stream().mapToDouble(Metrics.Point::x).toArray(), pts.stream().mapToDouble(Metrics.Point::y).toArray(), null, false, false));
+                c.add(new Chart.Series(String.format(Locale.ROOT, "ε=%s%s (AUROC %.3f)", GridPlan.epsilonText(cell.epsilon()), calibrated(cell.accountant()),
+                        Metrics.auroc(y, p)), col, pts.stream().mapToDouble(Metrics.Point::x).toArray(), pts.stream().mapToDouble(Metrics.Point::y).toArray(),
+                        null, line(cell.accountant()), false));
             }
             image("roc-" + cond.key + ".png", c.png(), "ROC " + cond.label);
         }
@@ -211,18 +275,25 @@ public final class Report {
                 .append("; the selected checkpoint is the best inside the ε window (0.75–1.05 × target) under DP.</p><div class=\"grid\">");
         for (Condition cond : config.grid().keySet()) {
             Chart c = new Chart(cond.label, "epoch", "validation AUPRC", 440, 360).integerX();
-            int k = 0;
             boolean any = false;
-            if (cond == Condition.PRETRAIN_DP) any |= curve(c, root.resolve(new GridPlan.PretrainJob(seed).dir()), "pretraining (synthetic, full model)", Color.GRAY, true);
-            for (double e : config.grid().get(cond)) {
-                any |= curve(c, root.resolve(new GridPlan.Cell(cond, e, seed).dir()), "ε=" + GridPlan.epsilonText(e), Chart.PALETTE[k++ % Chart.PALETTE.length], false);
+            if (cond == Condition.PRETRAIN_DP) {
+                any |= curve(c, root.resolve(new GridPlan.PretrainJob(seed).dir()), "pretraining (synthetic, full model)", Color.GRAY, Chart.Line.DASHED);
+            }
+            for (GridPlan.Cell cell : cells(cond, seed)) {
+                any |= curve(c, root.resolve(cell.dir()), "ε=" + GridPlan.epsilonText(cell.epsilon()) + calibrated(cell.accountant()),
+                        Chart.PALETTE[config.grid().get(cond).indexOf(cell.epsilon()) % Chart.PALETTE.length], line(cell.accountant()));
             }
             if (any) image("curves-" + cond.key + ".png", c.png(), "training curves " + cond.label);
         }
         html.append("</div>");
     }
 
-    private static boolean curve(Chart c, Path run, String name, Color col, boolean dashed) throws IOException {
+    /** The planned cells of one condition and seed, in plan order. */
+    private List<GridPlan.Cell> cells(Condition cond, long seed) {
+        return plan.cells().stream().filter(c -> c.condition() == cond && c.seed() == seed).toList();
+    }
+
+    private static boolean curve(Chart c, Path run, String name, Color col, Chart.Line line) throws IOException {
         List<String[]> rows = Results.csv(run.resolve("metrics.csv"));
         if (rows.size() < 2) return false;
         List<String> head = List.of(rows.get(0));
@@ -233,7 +304,7 @@ public final class Report {
             x[i] = Double.parseDouble(rows.get(i + 1)[ep]);
             y[i] = Double.parseDouble(rows.get(i + 1)[au]);
         }
-        c.add(new Chart.Series(name, col, x, y, null, dashed, x.length < 40));
+        c.add(new Chart.Series(name, col, x, y, null, line, x.length < 40));
         return true;
     }
 
@@ -250,7 +321,7 @@ public final class Report {
                 .append("Every DP phase below is read from the cell's hash-chained, write-ahead ledger.json.</p>");
         html.append("<table><tr><th>cell</th><th>phase</th><th>N</th><th>q</th><th>σ</th><th>C</th><th>δ</th><th>steps</th><th>ε (RDP)</th><th>ε (PRV)</th><th>end-to-end ε</th></tr>");
         for (CellResult r : results) {
-            GridPlan.Cell cell = new GridPlan.Cell(r.condition(), r.epsilon(), r.seed());
+            GridPlan.Cell cell = new GridPlan.Cell(r.condition(), r.epsilon(), r.accountant(), r.seed());
             Path f = root.resolve(cell.dir()).resolve("ledger.json");
             if (!Files.exists(f)) continue;
             for (PrivacyLedger.Spend s : PrivacyLedger.open(f).spends()) {

@@ -11,8 +11,10 @@ import java.util.Map;
 import org.dpmammo.util.AtomicFiles;
 
 /**
- * results.csv (one row per finished cell) and summary.csv (one row per condition and ε: mean and population
- * standard deviation over seeds, the study's convention, paper.md §6).
+ * results.csv (one row per finished cell) and summary.csv (one row per condition, ε and calibrating accountant: mean
+ * and population standard deviation over seeds, the study's convention, paper.md §6). The accountant column is "-"
+ * for ε = ∞ cells, which no accountant calibrated. Every row carries the ε its schedule spends under both
+ * accountants (epsilon_rdp, epsilon_prv), whichever calibrated it.
  */
 public final class Results {
     private Results() {}
@@ -22,7 +24,10 @@ public final class Results {
         List<CellResult> out = new ArrayList<>();
         for (GridPlan.Cell c : plan.cells()) {
             Path f = root.resolve(c.marker());
-            if (Files.exists(f)) out.add(CellResult.fromJson(ExperimentConfig.JSON.readTree(f.toFile())));
+            if (!Files.exists(f)) continue;
+            CellResult r = CellResult.fromJson(ExperimentConfig.JSON.readTree(f.toFile()));
+            // A result.json written before cells named their accountant: its folder name says (RDP keeps the old names).
+            out.add(r.accountant() == null && c.dp() ? r.withAccountant(c.accountant()) : r);
         }
         return out;
     }
@@ -46,11 +51,11 @@ public final class Results {
         throw new IllegalArgumentException("no metric column " + column);
     }
 
-    static final List<String> PRIVACY_COLUMNS = List.of("epsilon_spent", "epsilon_prv", "epsilon_end_to_end", "sigma", "steps", "best_epoch", "wall_seconds");
+    static final List<String> PRIVACY_COLUMNS = List.of("epsilon_rdp", "epsilon_prv", "epsilon_end_to_end", "sigma", "steps", "best_epoch", "wall_seconds");
 
     static double privacy(CellResult r, String column) {
         return switch (column) {
-            case "epsilon_spent" -> r.epsilonSpent();
+            case "epsilon_rdp" -> r.epsilonSpent();
             case "epsilon_prv" -> r.epsilonPrv();
             case "epsilon_end_to_end" -> r.epsilonEndToEnd();
             case "sigma" -> r.sigma();
@@ -63,35 +68,45 @@ public final class Results {
 
     public static void write(Path root, List<CellResult> results, List<String> tests) throws IOException {
         List<String> metrics = metricColumns(tests);
-        StringBuilder sb = new StringBuilder("condition,epsilon,seed");
+        StringBuilder sb = new StringBuilder("condition,epsilon,accountant,seed");
         for (String c : metrics) sb.append(',').append(c);
         for (String c : PRIVACY_COLUMNS) sb.append(',').append(c);
         sb.append('\n');
         for (CellResult r : results) {
-            sb.append(r.condition().key).append(',').append(GridPlan.epsilonText(r.epsilon())).append(',').append(r.seed());
+            sb.append(r.condition().key).append(',').append(GridPlan.epsilonText(r.epsilon())).append(',').append(accountant(r.accountant()))
+                    .append(',').append(r.seed());
             for (String c : metrics) sb.append(',').append(num(metric(r, c, tests)));
             for (String c : PRIVACY_COLUMNS) sb.append(',').append(num(privacy(r, c)));
             sb.append('\n');
         }
         AtomicFiles.writeString(root.resolve("results.csv"), sb.toString());
 
-        StringBuilder s = new StringBuilder("condition,epsilon,seeds");
+        StringBuilder s = new StringBuilder("condition,epsilon,accountant,seeds");
         for (String c : metrics) s.append(',').append(c).append("_mean,").append(c).append("_std");
-        s.append(",epsilon_spent_mean,epsilon_spent_std\n");
+        s.append(",epsilon_rdp_mean,epsilon_rdp_std,epsilon_prv_mean,epsilon_prv_std,sigma_mean\n");
         for (Group g : groups(results)) {
-            s.append(g.condition().key).append(',').append(GridPlan.epsilonText(g.epsilon())).append(',').append(g.members().size());
+            s.append(g.condition().key).append(',').append(GridPlan.epsilonText(g.epsilon())).append(',').append(accountant(g.accountant()))
+                    .append(',').append(g.members().size());
             for (String c : metrics) {
                 double[] v = g.members().stream().mapToDouble(r -> metric(r, c, tests)).toArray();
                 s.append(',').append(num(mean(v))).append(',').append(num(populationStd(v)));
             }
-            double[] e = g.members().stream().mapToDouble(CellResult::epsilonSpent).toArray();
-            s.append(',').append(num(mean(e))).append(',').append(num(populationStd(e))).append('\n');
+            for (String c : List.of("epsilon_rdp", "epsilon_prv")) {
+                double[] e = g.members().stream().mapToDouble(r -> privacy(r, c)).toArray();
+                s.append(',').append(num(mean(e))).append(',').append(num(populationStd(e)));
+            }
+            s.append(',').append(num(mean(g.members().stream().mapToDouble(CellResult::sigma).toArray()))).append('\n');
         }
         AtomicFiles.writeString(root.resolve("summary.csv"), s.toString());
     }
 
-    /** The cells of one condition at one ε, over seeds. */
-    public record Group(Condition condition, double epsilon, List<CellResult> members) {
+    /** How the CSV files name a cell's accountant: its name, or "-" for none (ε = ∞). */
+    static String accountant(String name) {
+        return name == null ? "-" : name;
+    }
+
+    /** The cells of one condition at one ε calibrated by one accountant (null: ε = ∞), over seeds. */
+    public record Group(Condition condition, double epsilon, String accountant, List<CellResult> members) {
         public double mean(String test, String metric) {
             return Results.mean(values(test, metric));
         }
@@ -109,7 +124,8 @@ public final class Results {
     public static List<Group> groups(List<CellResult> results) {
         Map<String, Group> g = new LinkedHashMap<>();
         for (CellResult r : results) {
-            g.computeIfAbsent(r.condition().key + "|" + r.epsilon(), k -> new Group(r.condition(), r.epsilon(), new ArrayList<>())).members().add(r);
+            g.computeIfAbsent(r.condition().key + "|" + r.epsilon() + "|" + r.accountant(),
+                    k -> new Group(r.condition(), r.epsilon(), r.accountant(), new ArrayList<>())).members().add(r);
         }
         return new ArrayList<>(g.values());
     }

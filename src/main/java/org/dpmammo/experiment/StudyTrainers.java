@@ -16,7 +16,7 @@ import org.dpmammo.train.gan.GanTrainer;
 /**
  * The grid's steps on the project's own trainers: {@link GanTrainer} (the study's conditional DCGAN, trained without
  * DP as the study's was) and {@link ClassifierTrainer} (Swin, frozen backbone on cached features or full fine-tune,
- * DP-AdamW with RDP calibration and a write-ahead ledger, selection by validation AUPRC inside the ε window).
+ * DP-AdamW with σ calibrated by the cell's accountant and a write-ahead ledger, selection by validation AUPRC inside the ε window).
  */
 public final class StudyTrainers implements Trainers {
     private final ExperimentConfig config;
@@ -58,7 +58,7 @@ public final class StudyTrainers implements Trainers {
         Path init = job.initWeights() != null ? job.initWeights() : c.initWeights() == null ? null : Path.of(c.initWeights());
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(job.train(), job.val(), job.out(), c.model(), job.seed(), job.epochs(),
                 c.batchSize(), job.lr(), c.weightDecay(), c.labelSmoothing(), job.linearHead() ? SwinTransformer.Head.LINEAR : SwinTransformer.Head.MLP,
-                !job.fullModel(), init, job.dp(), job.epsilon(), config.delta(), config.maxGradNorm(), c.physicalBatch(), config.threads(),
+                !job.fullModel(), init, job.dp(), job.epsilon(), config.delta(), config.maxGradNorm(), job.accountant(), c.physicalBatch(), config.threads(),
                 true, false);
         return ClassifierTrainer.run(s, log).bestCheckpoint();
     }

@@ -17,9 +17,13 @@ public interface Trainers {
         return config.classifier().model().equals("cnn") ? new CnnTrainers(config) : new StudyTrainers(config, featureCache);
     }
 
-    /** What one classifier training needs beyond the experiment config. */
+    /**
+     * What one classifier training needs beyond the experiment config.
+     *
+     * @param accountant what calibrates σ under DP (rdp or prv); null without DP (ε = ∞)
+     */
     record ClassifierJob(List<String> train, String val, Path out, long seed, boolean fullModel, boolean linearHead,
-                         Path initWeights, double epsilon, int epochs, double lr) {
+                         Path initWeights, double epsilon, String accountant, int epochs, double lr) {
         public boolean dp() {
             return !Double.isInfinite(epsilon);
         }

@@ -29,11 +29,12 @@ import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.optim.AdamW;
+import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.accounting.Calibration;
-import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.dpsgd.PoissonSampler;
+import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.privacy.noise.GaussianNoise;
 import org.dpmammo.privacy.noise.RandomSource;
@@ -46,7 +47,7 @@ import org.dpmammo.util.Scope;
  * The study's classifier training (paper.md §3–4): Swin with a linear or MLP head, optionally a frozen backbone,
  * cross-entropy with label smoothing, AdamW, flips, per-epoch validation and checkpoint selection by validation
  * AUPRC (under DP only inside the ε window), with or without DP-SGD (Poisson sampling, per-example clipping,
- * Gaussian noise, RDP accounting, write-ahead ledger).
+ * Gaussian noise, σ calibrated by RDP — the study's Opacus — or PRV, write-ahead ledger).
  *
  * <p>With a frozen backbone the pooled features are computed once per example and flip variant (4 variants: none,
  * horizontal, vertical, both; the study's two independent 0.5 flips pick one of them uniformly) and cached on disk,
@@ -61,11 +62,16 @@ public final class ClassifierTrainer {
     private static final String PHASE = "classifier";
     private static final String CSV_HEADER = "epoch,train_loss,val_loss,val_accuracy,val_f1,val_auroc,val_auprc,epsilon,eligible,best,seconds\n";
 
-    /** Every setting of a training run, resolved. */
+    /**
+     * Every setting of a training run, resolved.
+     *
+     * @param accountant under DP, what calibrates σ and reads ε back each epoch (and so decides the selection
+     *     window): rdp (the study's) or prv (tighter: less noise for the same ε); unused without DP
+     */
     public record Settings(List<String> train, String val, Path out, String preset, long seed, int epochs, int batchSize,
                            double lr, double weightDecay, double labelSmoothing, SwinTransformer.Head head,
                            boolean freezeBackbone, Path initWeights, boolean dp, double targetEpsilon, double delta,
-                           double maxGradNorm, int physicalBatch, int threads, boolean resume, boolean secureNoise) {
+                           double maxGradNorm, String accountant, int physicalBatch, int threads, boolean resume, boolean secureNoise) {
         ObjectNode toJson() {
             ObjectNode o = JSON.createObjectNode();
             o.set("train", JSON.valueToTree(train));
@@ -85,6 +91,7 @@ public final class ClassifierTrainer {
                 o.put("target_epsilon", targetEpsilon);
                 o.put("delta", delta);
                 o.put("max_grad_norm", maxGradNorm);
+                o.put("accountant", accountant);
                 o.put("secure_noise", secureNoise);
             }
             o.put("physical_batch", physicalBatch);
@@ -112,6 +119,8 @@ public final class ClassifierTrainer {
             ObjectNode now = (ObjectNode) JSON.readTree(JSON.writeValueAsString(config));
             before.remove("epochs");
             now.remove("epochs");
+            // Runs from before the accountant was a setting were all calibrated by RDP.
+            if (before.path("dp").asBoolean() && !before.has("accountant")) before.put("accountant", "rdp");
             if (!before.equals(now)) throw new IllegalStateException(out + " holds a run with other settings; --resume needs the same ones (only --epochs may grow)");
         }
         AtomicFiles.writeString(out.resolve("config.json"), JSON.writeValueAsString(config));
@@ -171,7 +180,7 @@ public final class ClassifierTrainer {
         DpSgd dpsgd = null;
         double sigma = 0;
         int stepsPerEpoch = batchesPerEpoch;
-        RdpAccountant accountant = new RdpAccountant();
+        Accountant accountant = s.dp() ? PrivacyEngine.accountant(s.accountant()) : null;
         if (s.dp()) {
             sampler = new PoissonSampler(train.size(), q, s.secureNoise() ? RandomSource.secure() : RandomSource.deterministic(s.seed(), "sampler"));
             stepsPerEpoch = sampler.stepsPerEpoch();
@@ -179,8 +188,8 @@ public final class ClassifierTrainer {
             Calibration.Result cal = Calibration.noiseMultiplier(accountant, s.targetEpsilon(), s.delta(), q, total);
             sigma = cal.noiseMultiplier();
             cal.warnings().forEach(w -> log.println("accountant: " + w));
-            log.printf("DP-SGD: N %d, q %.6f, %d steps, σ %.4f, C %.3g, δ %.3g, target ε %.3g (RDP)%n", train.size(), q, total, sigma,
-                    s.maxGradNorm(), s.delta(), s.targetEpsilon());
+            log.printf("DP-SGD: N %d, q %.6f, %d steps, σ %.4f, C %.3g, δ %.3g, target ε %.3g (%s)%n", train.size(), q, total, sigma,
+                    s.maxGradNorm(), s.delta(), s.targetEpsilon(), accountant.name().toUpperCase(java.util.Locale.ROOT));
             PrivacyLedger ledger = PrivacyLedger.open(out.resolve("ledger.json"));
             ledger.beginPhase(new PrivacyLedger.Phase(PHASE, "classifier DP-AdamW", train.fingerprint(), train.size(), q, sigma,
                     s.maxGradNorm(), s.delta(), accountant.name(), s.secureNoise()));
@@ -250,6 +259,7 @@ public final class ClassifierTrainer {
                         long step = (long) epoch * stepsPerEpoch + k;
                         dpsgd.step(step, sampler.batch(step), losses);
                     }
+                    // Read back by the calibrating accountant: the ε column and the selection window are in its terms.
                     eps = accountant.epsilon(List.of(new Segment(q, sigma, (long) (epoch + 1) * stepsPerEpoch)), s.delta()).epsilon();
                 } else {
                     int[] order = new int[train.size()];

@@ -26,6 +26,9 @@ class ClassifierCommandTest {
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--target-epsilon", "1"},
             {"classifier", "train", "--train", dir.resolve("nope").toString(), "--val", "phantom:32:8", "--out", out},
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--epochs", "0"},
+            {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--accountant", "prv"},
+            {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1",
+                "--accountant", "moments"},
             {"classifier", "evaluate", "--checkpoint", dir.resolve("missing.safetensors").toString(), "--data", "phantom:32:8"},
             {"classifier", "frobnicate"},
         };

@@ -58,4 +58,15 @@ class ExperimentCommandTest {
         assertEquals(2, r.rc());
         assertTrue(r.err().contains("not an experiment folder"), r.err());
     }
+
+    @Test
+    void aBadAccountantIsAUsageErrorNamingTheOption(@TempDir Path dir) {
+        Run r = run("experiment", "run", "--preset", "demo", "--accountant", "rdp,moments", "--out", dir.toString(), "--real-train", "phantom",
+                "--val", "phantom", "--test", "phantom", "--gan-from-scratch");
+        assertEquals(2, r.rc());
+        assertTrue(r.err().contains("--accountant: expected rdp or prv, got \"moments\""), r.err());
+        Run d = run("demo", "--accountant", "prv,prv", "--out", dir.toString());
+        assertEquals(2, d.rc());
+        assertTrue(d.err().contains("--accountant: \"prv\" is listed twice"), d.err());
+    }
 }

@@ -52,8 +52,30 @@ class ExperimentConfigTest {
         assertTrue(error("{\"classifier\": {\"epochs\": 2.5}}").contains("'classifier.epochs' must be a positive whole number"));
         assertTrue(error("{\"seeds\": []}").contains("'seeds'"));
         assertTrue(error("not json").contains("not valid JSON"));
-        assertTrue(error("{\"accountant\": \"moments\"}").contains("'accountant': expected rdp or prv"));
-        assertTrue(error("{\"preset\": \"cpu\", \"accountant\": \"prv\"}").contains("needs classifier.model cnn"));
-        assertEquals("prv", ExperimentConfig.parse("{\"preset\": \"demo\", \"accountant\": \"prv\"}").accountant());
+    }
+
+    @Test
+    void theAccountantIsOneNameOrAListOfThem() {
+        assertEquals(List.of("rdp"), ExperimentConfig.preset("paper").accountants());
+        assertEquals(List.of("prv"), ExperimentConfig.parse("{\"preset\": \"demo\", \"accountant\": \"prv\"}").accountants());
+        // the Swin presets take PRV too, now that the Swin trainer calibrates with either
+        assertEquals(List.of("prv"), ExperimentConfig.parse("{\"preset\": \"cpu\", \"accountant\": \"prv\"}").accountants());
+        ExperimentConfig both = ExperimentConfig.parse("{\"preset\": \"cpu\", \"accountant\": [\"rdp\", \"prv\"]}");
+        assertEquals(List.of("rdp", "prv"), both.accountants());
+        assertEquals(both.toJson(), ExperimentConfig.parse(both.toJson().toString()).toJson());
+        // one name is written back as a string, as configs were before lists, so older experiment folders still resume
+        assertTrue(ExperimentConfig.preset("demo").toJson().get("accountant").isTextual());
+        assertEquals(List.of("prv", "rdp"), ExperimentConfig.preset("demo").withAccountants(List.of("prv", "rdp")).accountants());
+    }
+
+    @Test
+    void aBadAccountantIsRefusedWithItsKey() {
+        assertTrue(error("{\"accountant\": \"moments\"}").contains("'accountant': expected rdp or prv, got \"moments\""));
+        assertTrue(error("{\"accountant\": [\"rdp\", \"gdp\"]}").contains("'accountant': expected rdp or prv, got \"gdp\""));
+        assertTrue(error("{\"accountant\": [\"prv\", \"prv\"]}").contains("'accountant': \"prv\" is listed twice"));
+        assertTrue(error("{\"accountant\": []}").contains("'accountant' must be rdp or prv or a non-empty list"));
+        assertTrue(error("{\"accountant\": 3}").contains("'accountant'"));
+        assertTrue(error("{\"accountant\": [1]}").contains("'accountant': expected rdp or prv, got 1"));
+        assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.preset("demo").withAccountants(List.of("rdp", "")));
     }
 }

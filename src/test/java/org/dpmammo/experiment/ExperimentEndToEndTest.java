@@ -37,7 +37,7 @@ class ExperimentEndToEndTest {
         ExperimentData data = new ExperimentData("phantom:32:64:1", "phantom:32:32:2", tests, "phantom:32:48:9", null, "phantom e2e");
         Trainers real = Trainers.forConfig(config, root.resolve("cache"));
         assertTrue(real instanceof CnnTrainers);
-        Cell victim = new Cell(Condition.REAL, 8, 42);
+        Cell victim = new Cell(Condition.REAL, 8, "rdp", 42);
         // A trainer that dies after the victim cell trained, before its result was written: as a kill -9 would.
         Trainers crashing = new Trainers() {
             public void gan(long seed, Dataset d, Path run, Path samples, PrintStream log) throws IOException {
@@ -82,7 +82,7 @@ class ExperimentEndToEndTest {
         // DP fine-tuning from the pretrained CNN moved its last layer and nothing else
         Map<String, org.dpmammo.tensor.Tensor> pre = org.dpmammo.nn.SafeTensors.read(root.resolve("pretrain/seed-42/checkpoints/best.safetensors")).tensors();
         Map<String, org.dpmammo.tensor.Tensor> tuned = org.dpmammo.nn.SafeTensors.read(
-                root.resolve(new Cell(Condition.PRETRAIN_DP, 8, 42).dir()).resolve("checkpoints/best.safetensors")).tensors();
+                root.resolve(new Cell(Condition.PRETRAIN_DP, 8, "rdp", 42).dir()).resolve("checkpoints/best.safetensors")).tensors();
         for (String k : pre.keySet()) {
             boolean same = java.util.Arrays.equals(pre.get(k).toArray(), tuned.get(k).toArray());
             assertEquals(!k.startsWith("10."), same, k);
@@ -104,7 +104,7 @@ class ExperimentEndToEndTest {
         new ExperimentRunner(config, data, root, swin, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
         assertEquals(3, Results.collect(root, GridPlan.of(config, true)).size());
         // every run started from the public backbone; the two real-only cells share one cached feature file
-        Cell dp = new Cell(Condition.REAL, 8, 42), open = new Cell(Condition.REAL, Double.POSITIVE_INFINITY, 42);
+        Cell dp = new Cell(Condition.REAL, 8, "rdp", 42), open = new Cell(Condition.REAL, Double.POSITIVE_INFINITY, null, 42);
         assertTrue(Files.readString(root.resolve(dp.dir()).resolve("init-report.json")).contains("backbone"));
         assertTrue(Files.isSymbolicLink(root.resolve(open.dir()).resolve("cache")));
         try (var files = Files.list(root.resolve("cache"))) {

@@ -52,9 +52,9 @@ class ExperimentRunnerTest {
         // 1 backbone + 2 GANs + 2 pretrainings + 8 cells × 2 seeds; the ε = ∞ pretrain_dp cell trains nothing (it is the pretrained model)
         assertEquals(1 + 2 + 2 + 7 * 2, t.calls.size());
         Path backbone = root.resolve("backbone/checkpoints/best.safetensors");
-        assertEquals(backbone, t.inits.get(root.resolve(new Cell(Condition.SYNTH, 8, 43).dir())));
+        assertEquals(backbone, t.inits.get(root.resolve(new Cell(Condition.SYNTH, 8, "rdp", 43).dir())));
         assertEquals(backbone, t.inits.get(root.resolve("pretrain/seed-42")));
-        assertEquals(root.resolve("pretrain/seed-43/checkpoints/best.safetensors"), t.inits.get(root.resolve(new Cell(Condition.PRETRAIN_DP, 8, 43).dir())));
+        assertEquals(root.resolve("pretrain/seed-43/checkpoints/best.safetensors"), t.inits.get(root.resolve(new Cell(Condition.PRETRAIN_DP, 8, "rdp", 43).dir())));
         assertEquals(1 + 16, Files.readAllLines(root.resolve("results.csv")).size());
         assertEquals(1 + 8, Files.readAllLines(root.resolve("summary.csv")).size());
         String html = Files.readString(report);
@@ -64,10 +64,11 @@ class ExperimentRunnerTest {
         // the study's numbers beside ours: real at ε = ∞ is dbr0 (CBIS AUROC 0.778 ± 0.001), real + synth at ε = 8 has none
         assertTrue(html.contains("dbr0") && html.contains("0.778±0.001"));
         assertTrue(html.contains("Privacy ledger") && html.contains("without DP"));
+        assertFalse(html.contains("Accountants side by side") || html.contains(" · RDP") || html.contains("dotted"), "one accountant, no side-by-side");
         String[] row = Files.readAllLines(root.resolve("results.csv")).get(1).split(",");
-        assertEquals(List.of("real", "1", "42"), List.of(row).subList(0, 3));
+        assertEquals(List.of("real", "1", "rdp", "42"), List.of(row).subList(0, 4));
         // the fake's DP runs record 20 steps at σ = 20/ε: ε spent is what the accountant says for that, not the target
-        assertTrue(Double.parseDouble(row[11]) > 0 && Double.parseDouble(row[11]) < 1, "ε spent " + row[11]);
+        assertTrue(Double.parseDouble(row[12]) > 0 && Double.parseDouble(row[12]) < 1, "ε spent " + row[12]);
         assertTrue(progress.toString().contains("[21/21] done") && progress.toString().contains("ETA"));
     }
 
@@ -76,7 +77,7 @@ class ExperimentRunnerTest {
         FakeTrainers t = new FakeTrainers();
         run(root, t);
         List<String> first = results(root);
-        Cell lost = new Cell(Condition.REAL_SYNTH, 8, 43);
+        Cell lost = new Cell(Condition.REAL_SYNTH, 8, "rdp", 43);
         Files.delete(root.resolve(lost.marker()));
         FakeTrainers again = new FakeTrainers();
         run(root, again);
@@ -88,7 +89,7 @@ class ExperimentRunnerTest {
     @Test
     void aCrashInsideADpCellIsResumedWithoutSpendingTwice(@TempDir Path root) throws Exception {
         FakeTrainers t = new FakeTrainers();
-        Cell victim = new Cell(Condition.REAL, 1, 42);
+        Cell victim = new Cell(Condition.REAL, 1, "rdp", 42);
         t.crashOnce = root.resolve(victim.dir());
         assertThrows(IllegalStateException.class, () -> run(root, t));
         assertFalse(Files.exists(root.resolve(victim.marker())));
@@ -117,8 +118,43 @@ class ExperimentRunnerTest {
         FakeTrainers t = new FakeTrainers();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ExperimentRunner(tiny, data(), root, t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run());
-        assertTrue(e.getMessage().contains("real ε=1.0E-9 seed 42"), e.getMessage());
+        assertTrue(e.getMessage().contains("real ε=1.0E-9 (RDP) seed 42"), e.getMessage());
         assertTrue(t.calls.isEmpty());
+    }
+
+    @Test
+    void twoAccountantsRunTheirDpCellsApartShareTheRestAndMeetInOneReport(@TempDir Path root) throws Exception {
+        FakeTrainers t = new FakeTrainers();
+        ExperimentConfig both = config().withAccountants(List.of("rdp", "prv"));
+        Path report = new ExperimentRunner(both, data(), root, t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        // 1 backbone + 2 GANs + 2 pretrainings, shared; per seed 5 DP cells twice and 2 trained ε = ∞ cells once
+        assertEquals(1 + 2 + 2 + (5 * 2 + 2) * 2, t.calls.size());
+        // PRV added to a finished RDP grid in its folder trains the PRV cells and nothing else
+        Path later = root.resolveSibling(root.getFileName() + "-later");
+        run(later, new FakeTrainers());
+        FakeTrainers added = new FakeTrainers();
+        new ExperimentRunner(both, data(), later, added, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        assertEquals(5 * 2, added.calls.size());
+        assertTrue(added.calls.keySet().stream().allMatch(p -> p.getFileName().toString().contains("__prv__")), added.calls.toString());
+        assertEquals(results(root), results(later));
+        List<String> rows = Files.readAllLines(root.resolve("results.csv"));
+        assertEquals(1 + (5 * 2 + 3) * 2, rows.size());
+        assertTrue(rows.stream().anyMatch(r -> r.startsWith("real,8,prv,43,")) && rows.stream().anyMatch(r -> r.startsWith("real,8,rdp,43,")));
+        assertEquals(2, rows.stream().filter(r -> r.startsWith("real,inf,-,")).count(), "the ε = ∞ cell once per seed");
+        // summary: one row per (condition, ε, accountant): 5 DP pairs and 3 ε = ∞ rows
+        assertEquals(1 + 5 * 2 + 3, Files.readAllLines(root.resolve("summary.csv")).size());
+        String html = Files.readString(report);
+        assertTrue(html.contains("Accountants side by side"));
+        // the fake calibrates σ = 20/ε under RDP and 18/ε under PRV: at ε = 8, 2.5 and 2.25 side by side in one row
+        assertTrue(html.contains("<td>real only</td><td>8</td><td>2.500</td><td>2.250</td>"), "σ RDP then PRV");
+        assertTrue(html.contains("8 · PRV") && html.contains("dotted"));
+        // the PRV cells' ledgers say PRV, and a lost PRV result is redone alone
+        assertEquals("prv", PrivacyLedger.open(root.resolve(new Cell(Condition.REAL, 8, "prv", 42).dir()).resolve("ledger.json")).spends().get(0).phase().accountant());
+        Cell lost = new Cell(Condition.PRETRAIN_DP, 8, "prv", 43);
+        Files.delete(root.resolve(lost.marker()));
+        FakeTrainers again = new FakeTrainers();
+        new ExperimentRunner(both, data(), root, again, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        assertEquals(Map.of(root.resolve(lost.dir()), 1), again.calls);
     }
 
     @Test

@@ -16,7 +16,8 @@ import org.dpmammo.util.Rng;
 
 /**
  * Instant stand-ins for the trainers, with the files the runner and the report read (metrics.csv, ledger.json, a
- * checkpoint) and a call count per folder. Predictions are a seeded function of the label, better at larger ε.
+ * checkpoint) and a call count per folder. Predictions are a seeded function of the label, better at larger ε and, for the
+ * same ε, under PRV calibration (less noise).
  */
 final class FakeTrainers implements Trainers {
     final Map<Path, Integer> calls = new HashMap<>();
@@ -40,7 +41,9 @@ final class FakeTrainers implements Trainers {
         Files.createDirectories(job.out());
         if (job.dp()) {
             PrivacyLedger ledger = PrivacyLedger.open(job.out().resolve("ledger.json"));
-            ledger.beginPhase(new PrivacyLedger.Phase("classifier", "fake", "fp-" + job.train(), 100, 0.1, 20 / job.epsilon(), 1.0, 1e-4, "rdp", false));
+            // A tighter accountant needs less noise for the same ε: PRV's σ is a little below RDP's, as with the real ones.
+            double sigma = (job.accountant().equals("prv") ? 18 : 20) / job.epsilon();
+            ledger.beginPhase(new PrivacyLedger.Phase("classifier", "fake", "fp-" + job.train(), 100, 0.1, sigma, 1.0, 1e-4, job.accountant(), false));
             for (int s = 1; s <= 10 * job.epochs(); s++) {
                 ledger.reserve("classifier", s);
                 if (s == 5 && job.out().equals(crashOnce)) {
@@ -53,7 +56,8 @@ final class FakeTrainers implements Trainers {
         for (int e = 0; e < job.epochs(); e++) csv.append(e).append(",0.5,").append(0.5 + 0.05 * e).append(',').append(e == job.epochs() - 1).append(",0.25\n");
         AtomicFiles.writeString(job.out().resolve("metrics.csv"), csv.toString());
         Path ckpt = job.out().resolve("checkpoints").resolve("best.safetensors");
-        AtomicFiles.writeString(ckpt, "strength " + (Double.isInfinite(job.epsilon()) ? 3 : Math.log1p(job.epsilon())) + " seed " + job.seed());
+        double strength = Double.isInfinite(job.epsilon()) ? 3 : Math.log1p(job.epsilon() * ("prv".equals(job.accountant()) ? 1.2 : 1));
+        AtomicFiles.writeString(ckpt, "strength " + strength + " seed " + job.seed());
         return ckpt;
     }
 

@@ -28,8 +28,12 @@ class ResultsTest {
     }
 
     static CellResult cell(Condition c, double eps, long seed, double auroc) {
-        return new CellResult(c, eps, seed, Map.of("internal test", Map.of("accuracy", 0.5, "f1", 0.6, "auroc", auroc, "auprc", 0.7)),
-                Double.isInfinite(eps) ? Double.POSITIVE_INFINITY : eps * 0.99, 0, Double.POSITIVE_INFINITY, 1.5, 100, 3, 12.5, "");
+        return cell(c, eps, Double.isInfinite(eps) ? null : "rdp", seed, auroc, 1.5);
+    }
+
+    static CellResult cell(Condition c, double eps, String accountant, long seed, double auroc, double sigma) {
+        return new CellResult(c, eps, accountant, seed, Map.of("internal test", Map.of("accuracy", 0.5, "f1", 0.6, "auroc", auroc, "auprc", 0.7)),
+                Double.isInfinite(eps) ? Double.POSITIVE_INFINITY : eps * 0.99, 0, Double.POSITIVE_INFINITY, sigma, 100, 3, 12.5, "");
     }
 
     @Test
@@ -38,26 +42,60 @@ class ResultsTest {
                 cell(Condition.REAL, Double.POSITIVE_INFINITY, 42, 0.8));
         Results.write(root, rs, List.of("internal test"));
         List<String> results = Files.readAllLines(root.resolve("results.csv"));
-        assertEquals("condition,epsilon,seed,internal_test_accuracy,internal_test_f1,internal_test_auroc,internal_test_auprc,"
-                + "epsilon_spent,epsilon_prv,epsilon_end_to_end,sigma,steps,best_epoch,wall_seconds", results.get(0));
-        assertEquals("real,inf,42,0.5,0.6,0.8,0.7,inf,0,inf,1.5,100,3,12.5", results.get(4));
+        assertEquals("condition,epsilon,accountant,seed,internal_test_accuracy,internal_test_f1,internal_test_auroc,internal_test_auprc,"
+                + "epsilon_rdp,epsilon_prv,epsilon_end_to_end,sigma,steps,best_epoch,wall_seconds", results.get(0));
+        assertEquals("real,inf,-,42,0.5,0.6,0.8,0.7,inf,0,inf,1.5,100,3,12.5", results.get(4));
         List<String> summary = Files.readAllLines(root.resolve("summary.csv"));
         assertEquals(3, summary.size());
         String[] head = summary.get(0).split(","), row = summary.get(1).split(",");
         int m = List.of(head).indexOf("internal_test_auroc_mean"), s = List.of(head).indexOf("internal_test_auroc_std");
-        assertEquals("real", row[0]);
-        assertEquals("1", row[1]);
-        assertEquals("3", row[2]);
+        assertEquals(List.of("real", "1", "rdp", "3"), List.of(row).subList(0, 4));
         assertEquals(0.6, Double.parseDouble(row[m]), 1e-6);
         assertEquals(0.0816497, Double.parseDouble(row[s]), 1e-6);
-        assertEquals("0.99", row[List.of(head).indexOf("epsilon_spent_mean")]);
-        assertEquals("real,inf,1", String.join(",", List.of(summary.get(2).split(",")).subList(0, 3)));
+        assertEquals("0.99", row[List.of(head).indexOf("epsilon_rdp_mean")]);
+        assertEquals("real,inf,-,1", String.join(",", List.of(summary.get(2).split(",")).subList(0, 4)));
+    }
+
+    @Test
+    void cellsOfTheSameConditionAndEpsilonUnderTwoAccountantsAreTwoGroups(@TempDir Path root) throws Exception {
+        List<CellResult> rs = List.of(cell(Condition.REAL, 1, "rdp", 42, 0.5, 4.0), cell(Condition.REAL, 1, "prv", 42, 0.6, 3.5),
+                cell(Condition.REAL, 1, "rdp", 43, 0.7, 4.0), cell(Condition.REAL, 1, "prv", 43, 0.8, 3.5),
+                cell(Condition.REAL, Double.POSITIVE_INFINITY, null, 42, 0.9, 0));
+        List<Results.Group> groups = Results.groups(rs);
+        assertEquals(3, groups.size());
+        assertEquals(List.of("rdp", "prv"), groups.subList(0, 2).stream().map(Results.Group::accountant).toList());
+        assertEquals(0.6, groups.get(0).mean("internal test", "auroc"), 1e-12);
+        assertEquals(0.7, groups.get(1).mean("internal test", "auroc"), 1e-12);
+        assertEquals(null, groups.get(2).accountant());
+        Results.write(root, rs, List.of("internal test"));
+        List<String> summary = Files.readAllLines(root.resolve("summary.csv"));
+        List<String> head = List.of(summary.get(0).split(","));
+        int auroc = head.indexOf("internal_test_auroc_mean"), sigma = head.indexOf("sigma_mean");
+        assertEquals(List.of("real,1,rdp,2", "real,1,prv,2", "real,inf,-,1"),
+                summary.subList(1, 4).stream().map(l -> String.join(",", List.of(l.split(",")).subList(0, 4))).toList());
+        assertEquals("0.7", summary.get(2).split(",")[auroc]);
+        assertEquals("3.5", summary.get(2).split(",")[sigma]);
+        assertEquals("real,1,prv,43", String.join(",", List.of(Files.readAllLines(root.resolve("results.csv")).get(4).split(",")).subList(0, 4)));
+    }
+
+    @Test
+    void aResultWrittenBeforeCellsNamedTheirAccountantTakesItFromItsFolder(@TempDir Path root) throws Exception {
+        GridPlan plan = GridPlan.of(ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [1, \"inf\"]}}"), true);
+        for (GridPlan.Cell c : plan.cells()) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = cell(c.condition(), c.epsilon(), 42, 0.5).toJson();
+            o.remove("accountant");
+            Files.createDirectories(root.resolve(c.dir()));
+            Files.writeString(root.resolve(c.marker()), o.toString());
+        }
+        assertEquals(java.util.Arrays.asList("rdp", null), Results.collect(root, plan).stream().map(CellResult::accountant).toList());
     }
 
     @Test
     void cellResultSurvivesItsJsonRoundTripWithInfinityAndNaN() {
-        CellResult r = new CellResult(Condition.SYNTH, Double.POSITIVE_INFINITY, 42, Map.of("t", Map.of("auroc", Double.NaN)), 0, 0,
+        CellResult r = new CellResult(Condition.SYNTH, Double.POSITIVE_INFINITY, null, 42, Map.of("t", Map.of("auroc", Double.NaN)), 0, 0,
                 Double.POSITIVE_INFINITY, 0, 0, -1, 1.25, "none eligible");
         assertEquals(r, CellResult.fromJson(r.toJson()));
+        CellResult prv = cell(Condition.REAL, 6, "prv", 43, 0.6, 1.1);
+        assertEquals(prv, CellResult.fromJson(prv.toJson()));
     }
 }

@@ -16,6 +16,11 @@ import java.util.Map;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.nn.SafeTensors;
+import org.dpmammo.privacy.accounting.PrvAccountant;
+import org.dpmammo.privacy.accounting.RdpAccountant;
+import org.dpmammo.privacy.accounting.Segment;
+import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +33,7 @@ class ClassifierTrainerTest {
     static ClassifierTrainer.Settings settings(Path out, int epochs, boolean dp, boolean freeze, boolean resume) {
         return new ClassifierTrainer.Settings(List.of(TRAIN), VAL, out, "tiny", 5, epochs, 12, 1e-3, 1e-8, 0.1,
                 freeze ? SwinTransformer.Head.MLP : SwinTransformer.Head.LINEAR, freeze, null, dp, dp ? 8 : Double.POSITIVE_INFINITY,
-                1e-4, 1.0, 16, 1, resume, false);
+                1e-4, 1.0, "rdp", 16, 1, resume, false);
     }
 
     @Test
@@ -58,13 +63,38 @@ class ClassifierTrainerTest {
         assertEquals(r.bestAuprc(), auprc, 1e-6);
     }
 
+    /** PRV calibration: less noise than RDP for the same ε, as the engine's planner computes it; ε per epoch is PRV's. */
+    @Test
+    void prvCalibratedRunUsesLessNoiseAndReportsPrvEpsilon(@TempDir Path dir) throws Exception {
+        ClassifierTrainer.Settings s = settings(dir, 2, true, true, false);
+        ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(), dir, s.preset(), s.seed(), 2, s.batchSize(), s.lr(), s.weightDecay(),
+                s.labelSmoothing(), s.head(), true, null, true, 8, 1e-4, 1.0, "prv", 16, 1, false, false), QUIET);
+        PrivacyLedger.Phase phase = PrivacyLedger.open(dir.resolve("ledger.json")).spends().get(0).phase();
+        assertEquals("prv", phase.accountant());
+        // 48 examples in batches of 12: 4 steps per epoch, 8 in all
+        PrivacyEngine.Plan prv = PrivacyEngine.plan(48, 12, 2, 8, 1e-4, new PrvAccountant()), rdp = PrivacyEngine.plan(48, 12, 2, 8, 1e-4, new RdpAccountant());
+        assertEquals(prv.sampleRate(), phase.sampleRate(), 1e-15);
+        assertEquals(prv.noiseMultiplier(), phase.noiseMultiplier(), 1e-12);
+        assertTrue(phase.noiseMultiplier() < rdp.noiseMultiplier(), "σ PRV " + phase.noiseMultiplier() + " vs RDP " + rdp.noiseMultiplier());
+        List<String> rows = Files.readAllLines(dir.resolve("metrics.csv"));
+        double last = Double.parseDouble(rows.get(rows.size() - 1).split(",")[7]);
+        assertEquals(new PrvAccountant().epsilon(List.of(new Segment(prv.sampleRate(), prv.noiseMultiplier(), 8)), 1e-4).epsilon(), last, 1e-6);
+        assertTrue(last <= 8 && last > 0.75 * 8, "final PRV ε " + last);
+        assertTrue(Files.readString(dir.resolve("config.json")).contains("\"accountant\" : \"prv\""));
+        // the accountant is part of the run: resuming it under another is refused before anything trains
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(),
+                dir, s.preset(), s.seed(), 2, s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), true, null, true, 8, 1e-4, 1.0, "rdp",
+                16, 1, true, false), QUIET));
+        assertTrue(e.getMessage().contains("other settings"), e.getMessage());
+    }
+
     @Test
     void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
         ClassifierTrainer.Settings first = settings(dir.resolve("b"), 3, true, true, false);
         // stop after the first epoch: same settings but 1 epoch, then resume to 3
         ClassifierTrainer.run(new ClassifierTrainer.Settings(first.train(), first.val(), first.out(), first.preset(), first.seed(), 1,
                 first.batchSize(), first.lr(), first.weightDecay(), first.labelSmoothing(), first.head(), first.freezeBackbone(), null,
-                true, 8, 1e-4, 1.0, 16, 1, false, false), QUIET);
+                true, 8, 1e-4, 1.0, "rdp", 16, 1, false, false), QUIET);
         // without --resume a used run folder is refused
         assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(settings(dir.resolve("b"), 3, true, true, false), QUIET));
         // under DP, more epochs means another σ: the ledger refuses the changed phase
@@ -75,7 +105,7 @@ class ClassifierTrainerTest {
         ClassifierTrainer.run(nonDp, QUIET);
         ClassifierTrainer.run(new ClassifierTrainer.Settings(nonDp.train(), nonDp.val(), dir.resolve("d"), nonDp.preset(), nonDp.seed(), 1,
                 nonDp.batchSize(), nonDp.lr(), nonDp.weightDecay(), nonDp.labelSmoothing(), nonDp.head(), true, null, false,
-                Double.POSITIVE_INFINITY, 1e-4, 1.0, 16, 1, false, false), QUIET);
+                Double.POSITIVE_INFINITY, 1e-4, 1.0, null, 16, 1, false, false), QUIET);
         ClassifierTrainer.run(settings(dir.resolve("d"), 2, false, true, true), QUIET);
         Map<String, Tensor> c = SafeTensors.read(dir.resolve("c/checkpoints/last.safetensors")).tensors();
         Map<String, Tensor> d = SafeTensors.read(dir.resolve("d/checkpoints/last.safetensors")).tensors();
@@ -101,7 +131,7 @@ class ClassifierTrainerTest {
         Path fixture = Path.of("src/test/resources/fixtures/swin-tiny/model.safetensors");
         ClassifierTrainer.Settings s = settings(dir, 1, false, true, false);
         ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(), dir, s.preset(), s.seed(), 1, s.batchSize(), s.lr(),
-                s.weightDecay(), s.labelSmoothing(), s.head(), true, fixture, false, Double.POSITIVE_INFINITY, 1e-4, 1.0, 16, 1, false, false), QUIET);
+                s.weightDecay(), s.labelSmoothing(), s.head(), true, fixture, false, Double.POSITIVE_INFINITY, 1e-4, 1.0, null, 16, 1, false, false), QUIET);
         var report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("init-report.json").toFile());
         assertEquals("[\"head.0.weight\",\"head.0.bias\",\"head.2.weight\",\"head.2.bias\"]", report.get("missing").toString());
         assertEquals("[\"head.weight\",\"head.bias\"]", report.get("unexpected").toString());
