@@ -148,7 +148,7 @@ class ClassifierTrainerTest {
     void fullModelDpTrainsEveryParameterAndWritesALedger(@TempDir Path dir) throws Exception {
         ClassifierTrainer.Settings s = settings(dir, 1, true, false, false);
         ClassifierTrainer.run(new ClassifierTrainer.Settings(List.of("phantom:32:24:1"), "phantom:32:8:2", dir, s.preset(), s.seed(), 1,
-                s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), false, null, true, 8, 1e-4, 1.0, 16, 1, false, false), QUIET);
+                s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), false, null, true, 8, 1e-4, 1.0, "rdp", 16, 1, false, false), QUIET);
         Map<String, Tensor> init = new SwinTransformer(org.dpmammo.models.swin.SwinConfig.tiny(), SwinTransformer.Head.LINEAR, 2,
                 new org.dpmammo.util.Rng(5)).stateDict();
         Map<String, Tensor> after = SafeTensors.read(dir.resolve("checkpoints/last.safetensors")).tensors();
