@@ -7,10 +7,17 @@ Used as the reference for dpmammo's org.dpmammo.models.gan: same layers, same sh
   python3 tools/gan_reference.py                         # parameter counts at 128 and 64 (compare GanModelTest)
   python3 tools/gan_reference.py --checkpoint RUN/checkpoints/epoch_0010.safetensors --out grid.png
                                                          # load dpmammo's generator and sample 16 images
+  /usr/bin/python3 tools/gan_reference.py --make-fixture src/test/resources/fixtures/gan-tiny
+                                                         # the committed dump GanTorchFixtureTest compares with:
+                                                         # one study iteration of a tiny GAN, DIR/instance.safetensors
+                                                         # and DIR/batch.safetensors (see make_fixture)
+
+Safetensors files are read and written here with struct and json, so the safetensors package is not needed.
 """
 import argparse
 import json
 import math
+import os
 import struct
 
 import torch
@@ -79,7 +86,7 @@ def init_weights(m):
 
 
 def read_safetensors(path):
-    """Minimal reader (F32 and I64 only): 8-byte little-endian header length, JSON header, raw data."""
+    """Minimal reader (F16, F32 and I64 only): 8-byte little-endian header length, JSON header, raw data."""
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(n))
@@ -88,9 +95,123 @@ def read_safetensors(path):
     out = {}
     for name, e in header.items():
         a, b = e["data_offsets"]
-        dtype = {"F32": torch.float32, "I64": torch.int64}[e["dtype"]]
+        dtype = {"F16": torch.float16, "F32": torch.float32, "I64": torch.int64}[e["dtype"]]
         out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=dtype).reshape(e["shape"]).clone()
     return out, meta
+
+
+def write_safetensors(path, tensors, metadata):
+    """F16, F32 and I64 in the given order; the header padded with spaces to a multiple of 8, as dpmammo writes."""
+    codes = {torch.float16: ("F16", "<f2"), torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
+    header = {"__metadata__": metadata}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        code, little_endian = codes[t.dtype]
+        raw = t.detach().contiguous().numpy().astype(little_endian).tobytes()
+        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+# The fixture's model: 64x64 (the smallest size dpmammo accepts), z of 4, embedding 2, ngf 2, ndf 1. D's condition
+# layer, Linear(embedding, 64*64), and its last hidden convolution take most of the file: the embedding stays a
+# matrix (a transposed weight is a shape error) and D is narrower than G (a swapped ngf/ndf is a shape error too),
+# which keeps each file under 200 KB.
+FIXTURE_CONFIG = {"image_size": 64, "latent_size": 4, "ngf": 2, "ndf": 1, "embedding_size": 2, "real_range": "signed"}
+FIXTURE_VERSION = "dpmammo-gan-torch-fixture/1"
+
+
+def as_half(t):
+    # Inputs and initial parameters are rounded to float16 values and stored as F16: exact in float32 on both
+    # sides, half the bytes. Only the computed outputs and gradients need F32.
+    return t.detach().half()
+
+
+def study_iteration(norm, seed):
+    """One iteration of dpmammo's GanStep.run (the study's loop) with its random draws fixed.
+
+    Returns (tensors to store, a summary line). Stored: the two state dicts before the iteration (generator.*,
+    discriminator.*, F16), the draws (input.*), the outputs (output.*), the gradients of D's loss w.r.t. every D
+    parameter and of G's loss w.r.t. every G parameter (grad.*), and every buffer after the iteration (after.*).
+    """
+    torch.manual_seed(seed)
+    c = FIXTURE_CONFIG
+    g = Generator(c["image_size"], c["latent_size"], c["ngf"], c["embedding_size"], norm)
+    d = Discriminator(c["image_size"], c["ndf"], c["embedding_size"], norm)
+    g.apply(init_weights)
+    d.apply(init_weights)
+    with torch.no_grad():
+        for m in (g, d):
+            for mod in m.modules():
+                # BatchNorm's beta starts at 0, where a dropped or misplaced shift would not show in any output.
+                if isinstance(mod, nn.BatchNorm2d):
+                    mod.bias.normal_(0.0, 0.1)
+            for p in m.parameters():
+                p.copy_(as_half(p).float())
+    b, nz, s = 2, c["latent_size"], c["image_size"]
+    z = as_half(torch.randn(b, nz, 1, 1)).float()
+    real = as_half(torch.rand(b, 1, s, s) * 2 - 1).float()
+    # Real and fake labels differ per example, so a network fed the wrong list, or the class indices swapped, is
+    # visibly wrong. One smoothed target is above 1: the study's U(0.7, 1.2) allows it, and BCELoss takes it as is.
+    labels = torch.tensor([1, 0])
+    fake_labels = torch.tensor([0, 1])
+    smooth = torch.tensor([1.1, 0.8])
+    before = {"generator." + k: v.clone() for k, v in g.state_dict().items()}
+    before.update({"discriminator." + k: v.clone() for k, v in d.state_dict().items()})
+
+    bce = nn.BCELoss()
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    g.train()
+    d.train()
+    fake = g(z, fake_labels)
+    opt_d.zero_grad()
+    p_real = d(real, labels)
+    p_fake = d(fake.detach(), fake_labels)
+    loss_d = bce(p_real, smooth) + bce(p_fake, torch.zeros(b))
+    loss_d.backward()
+    grads = {"grad.discriminator." + k: p.grad.clone() for k, p in d.named_parameters()}
+    opt_d.step()
+    # G's step through the updated D, D frozen (GanStep.generatorStep).
+    d.requires_grad_(False)
+    opt_g.zero_grad()
+    p_gen = d(fake, fake_labels)
+    loss_g = bce(p_gen, torch.ones(b))
+    loss_g.backward()
+    grads.update({"grad.generator." + k: p.grad.clone() for k, p in g.named_parameters()})
+
+    out = {}
+    for k, v in before.items():
+        out[k] = v if v.dtype == torch.int64 else as_half(v)
+    out.update({"input.z": as_half(z), "input.labels": labels, "input.fake_labels": fake_labels,
+                "input.smooth": smooth, "input.real": as_half(real),
+                "output.fake": fake, "output.d_real": p_real, "output.d_fake": p_fake, "output.d_gen": p_gen,
+                "output.loss_d": loss_d.reshape(1), "output.loss_g": loss_g.reshape(1)})
+    out.update(grads)
+    for prefix, m in (("generator.", g), ("discriminator.", d)):
+        for k, v in m.named_buffers():
+            out["after." + prefix + k] = v.clone()
+    out = {k: v.detach() for k, v in out.items()}
+    line = (f"{norm}: D(x) {p_real.tolist()}, D(G(z)) {p_fake.tolist()} -> {p_gen.tolist()}, "
+            f"loss_D {loss_d.item():.6f}, loss_G {loss_g.item():.6f}, |G(z)| max {fake.abs().max().item():.4f}")
+    return out, line
+
+
+def make_fixture(out_dir):
+    for norm in ("instance", "batch"):
+        tensors, line = study_iteration(norm, seed=20240)
+        path = os.path.join(out_dir, norm + ".safetensors")
+        meta = {"format": FIXTURE_VERSION, "config": json.dumps({**FIXTURE_CONFIG, "norm": norm}),
+                "torch": torch.__version__, "generator": "tools/gan_reference.py --make-fixture"}
+        write_safetensors(path, tensors, meta)
+        print(f"{line}\n  wrote {path}: {len(tensors)} tensors, {os.path.getsize(path):,} bytes")
 
 
 def count(m):
@@ -101,7 +222,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint")
     ap.add_argument("--out", default="reference_grid.png")
+    ap.add_argument("--make-fixture", metavar="DIR")
     args = ap.parse_args()
+    if args.make_fixture:
+        make_fixture(args.make_fixture)
+        return
     if not args.checkpoint:
         for size in (128, 64):
             print(f"{size}x{size}, ngf=ndf=64: generator {count(Generator(size)):,} parameters, "

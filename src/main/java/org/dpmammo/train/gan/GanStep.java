@@ -36,8 +36,17 @@ public final class GanStep {
         for (int i = 0; i < b; i++) fakeLabels[i] = rng.nextInt(2);
         float[] smooth = new float[b];
         for (int i = 0; i < b; i++) smooth[i] = (float) rng.uniform(SMOOTH_LO, SMOOTH_HI);
+        return run(s, real, labels, Tensor.of(z, b, nz, 1, 1), fakeLabels, smooth);
+    }
 
-        Variable fake = s.generator.forward(Variable.constant(Tensor.of(z, b, nz, 1, 1)), fakeLabels);
+    /**
+     * The same iteration with its random draws given: z [B, nz, 1, 1], the fake labels [B] and the smoothed real
+     * targets [B]. Separate so that the iteration can be compared with PyTorch on fixed draws
+     * (GanTorchFixtureTest).
+     */
+    public static Result run(GanState s, Tensor real, int[] labels, Tensor z, int[] fakeLabels, float[] smooth) {
+        int b = labels.length;
+        Variable fake = s.generator.forward(Variable.constant(z), fakeLabels);
 
         s.optD.zeroGrad();
         Variable pReal = s.discriminator.forward(Variable.constant(real), labels);
