@@ -41,7 +41,6 @@ import org.dpmammo.util.Rng;
  * uninterrupted run would.
  */
 public final class GanTrainer {
-    /** Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on. */
     /**
      * Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on. Mode collapse is flagged
      * when a class's fixed-noise sample diversity falls below {@code collapseFraction} of the real images' diversity

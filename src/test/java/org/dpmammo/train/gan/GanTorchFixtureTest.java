@@ -42,7 +42,8 @@ class GanTorchFixtureTest {
             SafeTensors.Contents c = SafeTensors.read(FIXTURE.resolve(norm + ".safetensors"));
             assertEquals("dpmammo-gan-torch-fixture/1", c.metadata().get("format"));
             GanConfig config = GanState.parseConfig(c.metadata().get("config"));
-            assertEquals(GanConfig.Norm.parse(norm), config.norm());
+            assertEquals(GanConfig.Norm.parse(norm), config.generatorNorm());
+            assertEquals(GanConfig.Norm.parse(norm), config.discriminatorNorm());
             GanTrainer.Options study = GanTrainer.Options.study(config, 1, 0);
             GanState s = new GanState(config, 0, study.lr(), study.beta1(), study.beta2());
             assertTrue(s.generator.loadStateDict(GanState.section(c.tensors(), "generator."), true).clean());
