@@ -47,8 +47,16 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
      */
     public record PublicPretraining(String train, String val, int epochs, double lr) {}
 
-    /** The GAN trained per seed when no synthetic set is given, and how many labelled samples it writes. */
-    public record Gan(String model, int epochs, int samples) {}
+    /**
+     * The GAN trained per seed when no synthetic set is given, and how many labelled samples it writes. With
+     * {@code dpEpsilon} (null: the study's non-private GAN) its discriminator trains with DP-SGD to that ε at the
+     * experiment's δ and C (InstanceNorm in D), and every cell that uses its samples reports the composed end-to-end ε.
+     */
+    public record Gan(String model, int epochs, int samples, Double dpEpsilon) {
+        public Gan(String model, int epochs, int samples) {
+            this(model, epochs, samples, null);
+        }
+    }
 
     private static final double INF = Double.POSITIVE_INFINITY;
 
@@ -153,6 +161,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         n.put("model", gan.model());
         n.put("epochs", gan.epochs());
         n.put("samples", gan.samples());
+        if (gan.dpEpsilon() == null) n.putNull("dp_epsilon");
+        else n.put("dp_epsilon", gan.dpEpsilon());
         if (publicPretraining == null) {
             o.putNull("public_pretraining");
         } else {
@@ -219,7 +229,15 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         JsonNode n = o.get("gan");
         String ganModel = text(n, "model", "gan.");
         if (!List.of("paper", "cpu").contains(ganModel)) throw new IllegalArgumentException("config key 'gan.model': expected paper or cpu, got '" + ganModel + "'");
-        Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."));
+        JsonNode dpEps = n.get("dp_epsilon");
+        Double ganEpsilon = null;
+        if (dpEps != null && !dpEps.isNull()) {
+            if (!dpEps.isNumber() || !(dpEps.asDouble() > 0) || Double.isInfinite(dpEps.asDouble())) {
+                throw new IllegalArgumentException("config key 'gan.dp_epsilon': expected null or a positive finite ε, got " + dpEps);
+            }
+            ganEpsilon = dpEps.asDouble();
+        }
+        Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."), ganEpsilon);
         JsonNode pp = o.get("public_pretraining");
         PublicPretraining pub = null;
         if (pp != null && !pp.isNull()) {

@@ -27,6 +27,7 @@ import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.dpmammo.train.gan.GanTrainer;
 import org.dpmammo.train.Metrics;
 import org.dpmammo.util.AtomicFiles;
 
@@ -157,6 +158,18 @@ public final class ExperimentRunner {
         sizes.put(Condition.REAL_SYNTH, realSize + synthSize);
         sizes.put(Condition.SYNTH, synthSize);
         sizes.put(Condition.PRETRAIN_DP, realSize);
+        Double ganEpsilon = config.gan().dpEpsilon();
+        if (ganEpsilon != null) {
+            if (data.synthetic() != null) {
+                throw new IllegalArgumentException("config key 'gan.dp_epsilon': the experiment trains no GAN when a synthetic set is given; drop --synthetic or the key");
+            }
+            try {
+                PrivacyEngine.plan(realSize, GanTrainer.Options.study(StudyTrainers.ganModel(config), 1, 0).batchSize(), config.gan().epochs(), ganEpsilon,
+                        config.delta(), PrivacyEngine.accountant(config.accountants().get(0)));
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new IllegalArgumentException("config key 'gan.dp_epsilon': ε cannot be reached (" + e.getMessage() + ")", e);
+            }
+        }
         for (Cell c : plan.cells()) {
             if (!c.dp() || c.seed() != config.seeds().get(0)) continue;
             try {
@@ -286,8 +299,8 @@ public final class ExperimentRunner {
         double eps = 0, epsPrv = 0, sigma = 0;
         long steps = 0;
         Path ledgerFile = out.resolve("ledger.json");
+        List<Segment> segs = new ArrayList<>();
         if (Files.exists(ledgerFile)) {
-            List<Segment> segs = new ArrayList<>();
             for (PrivacyLedger.Spend s : PrivacyLedger.open(ledgerFile).spends()) {
                 if (s.steps() == 0) continue;
                 segs.add(new Segment(s.phase().sampleRate(), s.phase().noiseMultiplier(), s.steps()));
@@ -301,13 +314,43 @@ public final class ExperimentRunner {
         } else if (c.condition().usesReal && c.condition() != Condition.PRETRAIN_DP) {
             eps = epsPrv = Double.POSITIVE_INFINITY; // trained on real records without DP
         }
-        // On the real training records: the classifier's spend, unless synthetic data from a generator trained
-        // without DP on those records is involved (the study's GAN and ours), which leaves no finite guarantee.
         double guaranteed = "prv".equals(c.accountant()) ? epsPrv : eps; // the accountant that calibrated σ certifies the run
-        double endToEnd = c.condition().usesSynthetic ? Double.POSITIVE_INFINITY : c.dp() ? guaranteed : Double.POSITIVE_INFINITY;
+        double endToEnd = endToEnd(c, guaranteed, segs);
         CellResult r = new CellResult(c.condition(), c.epsilon(), c.accountant(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
                 Results.bestEpoch(out), Results.trainingSeconds(out) + evalSeconds, note);
         AtomicFiles.writeString(root.resolve(c.marker()), ExperimentConfig.JSON.writeValueAsString(r.toJson()));
+    }
+
+    /**
+     * ε on the real training records, counting everything that read them: the classifier's DP phase when it trained on
+     * real records, and the generator when the cell uses its samples. A generator trained without DP on those records
+     * (the study's, a given synthetic set, or ours without {@code gan.dp_epsilon}) leaves no finite guarantee; a DP
+     * generator composes with the classifier's phase (both read the same records), by the cell's accountant.
+     */
+    private double endToEnd(Cell c, double classifierEpsilon, List<Segment> classifierSegments) throws IOException {
+        // Which cells' classifiers read real records: pretraining reads only synthetic data, so the pretrained model
+        // evaluated as is (PRETRAIN_DP at ε = ∞) and the synthetic-only cells do not.
+        boolean classifierReadReal = c.condition().usesReal && !(c.condition() == Condition.PRETRAIN_DP && !c.dp());
+        if (classifierReadReal && !c.dp()) return Double.POSITIVE_INFINITY;
+        if (!c.condition().usesSynthetic) return classifierEpsilon;
+        List<Segment> generator = ganSegments(c.seed());
+        if (generator == null) return Double.POSITIVE_INFINITY;
+        List<Segment> all = new ArrayList<>(generator);
+        if (classifierReadReal) all.addAll(classifierSegments);
+        String accountant = c.accountant() != null ? c.accountant() : config.accountants().get(0);
+        return PrivacyEngine.accountant(accountant).epsilon(all, config.delta()).epsilon();
+    }
+
+    /** The DP generator's spend on the real records (from its run's ledger), or null if it was not trained under DP here. */
+    private List<Segment> ganSegments(long seed) throws IOException {
+        if (config.gan().dpEpsilon() == null || data.synthetic() != null) return null;
+        Path f = root.resolve(new GanJob(seed).dir()).resolve("ledger.json");
+        if (!Files.exists(f)) throw new IllegalStateException(f + " is missing: the DP GAN's spend cannot be counted");
+        List<Segment> segs = new ArrayList<>();
+        for (PrivacyLedger.Spend s : PrivacyLedger.open(f).spends()) {
+            if (s.steps() > 0) segs.add(new Segment(s.phase().sampleRate(), s.phase().noiseMultiplier(), s.steps()));
+        }
+        return segs;
     }
 
     private static void deleteTree(Path p) throws IOException {

@@ -313,29 +313,45 @@ public final class Report {
     private void ledger() throws IOException {
         html.append("<h2>Privacy ledger</h2>");
         boolean ownGan = plan.jobs().stream().anyMatch(j -> j instanceof GridPlan.GanJob);
-        html.append("<p>").append(ownGan
+        boolean dpGan = ownGan && config.gan().dpEpsilon() != null;
+        html.append("<p>").append(dpGan
+                ? "The GANs' discriminators were trained <b>under DP</b> (target ε " + num(config.gan().dpEpsilon()) + ") on the real training set: "
+                        + "conditions that use synthetic data compose the generator's spend with the classifier's (when the classifier also read real records). "
+                : ownGan
                 ? "The GANs were trained <b>without DP</b> on the real training set, as the study's was"
                 : data.synthetic() != null ? "The synthetic set was given (" + esc(data.synthetic()) + "); its generator's privacy is not recorded here (the study's GAN was trained without DP)"
                 : "No synthetic data is used")
-                .append(ownGan || data.synthetic() != null ? ": conditions that use synthetic data carry no finite end-to-end ε for the real records, whatever the classifier's ε. " : ". ")
-                .append("Every DP phase below is read from the cell's hash-chained, write-ahead ledger.json.</p>");
-        html.append("<table><tr><th>cell</th><th>phase</th><th>N</th><th>q</th><th>σ</th><th>C</th><th>δ</th><th>steps</th><th>ε (RDP)</th><th>ε (PRV)</th><th>end-to-end ε</th></tr>");
+                .append(dpGan ? "" : ownGan || data.synthetic() != null ? ": conditions that use synthetic data carry no finite end-to-end ε for the real records, whatever the classifier's ε. " : ". ")
+                .append("Every DP phase below is read from the run's hash-chained, write-ahead ledger.json.</p>");
+        html.append("<table><tr><th>run</th><th>phase</th><th>N</th><th>q</th><th>σ</th><th>C</th><th>δ</th><th>steps</th><th>ε (RDP)</th><th>ε (PRV)</th><th>end-to-end ε</th></tr>");
+        if (dpGan) {
+            for (GridPlan.Job j : plan.jobs()) {
+                if (!(j instanceof GridPlan.GanJob g)) continue;
+                Path f = root.resolve(g.dir()).resolve("ledger.json");
+                if (Files.exists(f)) ledgerRows(g.describe(), PrivacyLedger.open(f), Double.NaN);
+            }
+        }
         for (CellResult r : results) {
             GridPlan.Cell cell = new GridPlan.Cell(r.condition(), r.epsilon(), r.accountant(), r.seed());
             Path f = root.resolve(cell.dir()).resolve("ledger.json");
             if (!Files.exists(f)) continue;
-            for (PrivacyLedger.Spend s : PrivacyLedger.open(f).spends()) {
-                PrivacyLedger.Phase p = s.phase();
-                List<Segment> seg = s.steps() == 0 ? List.of() : List.of(new Segment(p.sampleRate(), p.noiseMultiplier(), s.steps()));
-                double rdp = seg.isEmpty() ? 0 : new RdpAccountant().epsilon(seg, p.delta()).epsilon();
-                double prv = seg.isEmpty() ? 0 : new PrvAccountant().epsilon(seg, p.delta()).epsilon();
-                html.append("<tr><td>").append(esc(cell.describe())).append("</td><td>").append(esc(p.name())).append("</td><td>").append(p.datasetSize())
-                        .append("</td><td>").append(num(p.sampleRate())).append("</td><td>").append(num(p.noiseMultiplier())).append("</td><td>")
-                        .append(num(p.maxGradNorm())).append("</td><td>").append(p.delta()).append("</td><td>").append(s.steps()).append("</td><td>")
-                        .append(num(rdp)).append("</td><td>").append(num(prv)).append("</td><td>").append(num(r.epsilonEndToEnd())).append("</td></tr>");
-            }
+            ledgerRows(cell.describe(), PrivacyLedger.open(f), r.epsilonEndToEnd());
         }
         html.append("</table>");
+    }
+
+    /** One row per phase of a run's ledger, with ε of that phase alone under both accountants. */
+    private void ledgerRows(String run, PrivacyLedger ledger, double endToEnd) {
+        for (PrivacyLedger.Spend s : ledger.spends()) {
+            PrivacyLedger.Phase p = s.phase();
+            List<Segment> seg = s.steps() == 0 ? List.of() : List.of(new Segment(p.sampleRate(), p.noiseMultiplier(), s.steps()));
+            double rdp = seg.isEmpty() ? 0 : new RdpAccountant().epsilon(seg, p.delta()).epsilon();
+            double prv = seg.isEmpty() ? 0 : new PrvAccountant().epsilon(seg, p.delta()).epsilon();
+            html.append("<tr><td>").append(esc(run)).append("</td><td>").append(esc(p.name())).append("</td><td>").append(p.datasetSize())
+                    .append("</td><td>").append(num(p.sampleRate())).append("</td><td>").append(num(p.noiseMultiplier())).append("</td><td>")
+                    .append(num(p.maxGradNorm())).append("</td><td>").append(p.delta()).append("</td><td>").append(s.steps()).append("</td><td>")
+                    .append(num(rdp)).append("</td><td>").append(num(prv)).append("</td><td>").append(Double.isNaN(endToEnd) ? "—" : num(endToEnd)).append("</td></tr>");
+        }
     }
 
     private void provenance() throws IOException {

@@ -33,15 +33,32 @@ public final class StudyTrainers implements Trainers {
         trainGan(config, seed, realTrain, runDir, samplesDir, log);
     }
 
-    /** The study's GAN (resuming from its last checkpoint) and its balanced samples: shared by every classifier backend. */
+    /**
+     * The study's GAN (resuming from its last checkpoint) and its balanced samples: shared by every classifier backend.
+     * With {@code gan.dp_epsilon} the discriminator trains under DP (InstanceNorm in D, the experiment's δ and C, σ by
+     * its first accountant, noise from the seed as every cell's) and the run folder holds its ledger.
+     */
     static void trainGan(ExperimentConfig config, long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
         ExperimentConfig.Gan g = config.gan();
-        GanTrainer.Options study = GanTrainer.Options.study(GanConfig.preset(g.model()), g.epochs(), seed);
+        GanTrainer.Options study = GanTrainer.Options.study(ganModel(config), g.epochs(), seed);
         GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),
-                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), null);
+                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), ganDp(config));
         GanState state = GanTrainer.run(o, realTrain, runDir, true, log);
         state.generator.eval();
         GanSampler.write(state.generator, "balanced", g.samples(), seed, samplesDir);
+    }
+
+    /** The GAN preset, with InstanceNorm in the discriminator when it trains under DP (BatchNorm mixes examples). */
+    static GanConfig ganModel(ExperimentConfig config) {
+        GanConfig m = GanConfig.preset(config.gan().model());
+        if (config.gan().dpEpsilon() == null) return m;
+        return new GanConfig(m.imageSize(), m.latentSize(), m.ngf(), m.ndf(), m.embeddingSize(), m.generatorNorm(), GanConfig.Norm.INSTANCE, m.realRange());
+    }
+
+    /** The GAN's DP settings, or null for the study's non-private GAN. */
+    static GanTrainer.Dp ganDp(ExperimentConfig config) {
+        Double eps = config.gan().dpEpsilon();
+        return eps == null ? null : new GanTrainer.Dp(eps, config.delta(), config.maxGradNorm(), config.accountants().get(0), false, 64);
     }
 
     @Override

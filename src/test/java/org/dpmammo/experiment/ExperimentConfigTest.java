@@ -52,6 +52,10 @@ class ExperimentConfigTest {
         assertTrue(error("{\"classifier\": {\"epochs\": 2.5}}").contains("'classifier.epochs' must be a positive whole number"));
         assertTrue(error("{\"seeds\": []}").contains("'seeds'"));
         assertTrue(error("not json").contains("not valid JSON"));
+        assertTrue(error("{\"gan\": {\"dp_epsilon\": 0}}").contains("'gan.dp_epsilon'"));
+        assertTrue(error("{\"gan\": {\"dp_epsilon\": \"inf\"}}").contains("'gan.dp_epsilon'"));
+        assertEquals(10.0, ExperimentConfig.parse("{\"gan\": {\"dp_epsilon\": 10}}").gan().dpEpsilon());
+        assertEquals(null, ExperimentConfig.preset("paper").gan().dpEpsilon());
     }
 
     @Test

@@ -14,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dpmammo.experiment.GridPlan.Cell;
+import org.dpmammo.privacy.accounting.RdpAccountant;
+import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,6 +112,46 @@ class ExperimentRunnerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ExperimentRunner(other, data(), root, new FakeTrainers(), new PrintStream(progress, true, StandardCharsets.UTF_8)).run());
         assertTrue(e.getMessage().contains("another config"), e.getMessage());
+    }
+
+    /**
+     * With a DP GAN, a cell's end-to-end ε composes everything that read the real records: the generator when the cell
+     * uses its samples, the classifier's phase when it trained on real records under DP; checked against the RDP
+     * accountant over those segments, assembled here from the fakes' known schedules.
+     */
+    @Test
+    void aDpGanComposesWithTheClassifiersSpendOnTheRealRecords(@TempDir Path root) throws Exception {
+        ExperimentConfig dpGan = ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [8, \"inf\"], \"real_synth\": [8, \"inf\"],"
+                + " \"synth\": [8, \"inf\"], \"pretrain_dp\": [8, \"inf\"]}, \"seeds\": [42], \"classifier\": {\"epochs\": 2}, \"gan\": {\"dp_epsilon\": 5}}");
+        FakeTrainers t = new FakeTrainers();
+        t.dpGan = true;
+        Path report = new ExperimentRunner(dpGan, data(), root, t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        Segment gan = new Segment(0.1, FakeTrainers.GAN_SIGMA, FakeTrainers.GAN_STEPS);
+        Segment classifier = new Segment(0.1, 20.0 / 8, 20); // the fake's DP cell: σ = 20/ε, 10 steps per epoch
+        RdpAccountant rdp = new RdpAccountant();
+        Map<Condition, double[]> want = new LinkedHashMap<>(); // {at ε = 8, at ε = ∞}
+        double inf = Double.POSITIVE_INFINITY;
+        want.put(Condition.REAL, new double[] {rdp.epsilon(List.of(classifier), 1e-4).epsilon(), inf});
+        want.put(Condition.REAL_SYNTH, new double[] {rdp.epsilon(List.of(gan, classifier), 1e-4).epsilon(), inf});
+        want.put(Condition.SYNTH, new double[] {rdp.epsilon(List.of(gan), 1e-4).epsilon(), rdp.epsilon(List.of(gan), 1e-4).epsilon()});
+        want.put(Condition.PRETRAIN_DP, new double[] {rdp.epsilon(List.of(gan, classifier), 1e-4).epsilon(), rdp.epsilon(List.of(gan), 1e-4).epsilon()});
+        List<CellResult> results = Results.collect(root, GridPlan.of(dpGan, false));
+        assertEquals(8, results.size());
+        for (CellResult r : results) {
+            double expected = want.get(r.condition())[Double.isInfinite(r.epsilon()) ? 1 : 0];
+            assertEquals(expected, r.epsilonEndToEnd(), 1e-12, r.condition() + " at ε " + r.epsilon());
+        }
+        assertTrue(want.get(Condition.REAL_SYNTH)[0] > want.get(Condition.REAL)[0], "composition adds");
+        String html = Files.readString(report);
+        assertTrue(html.contains("under DP") && html.contains("fake GAN"), "the report names the DP GAN and lists its ledger phase");
+
+        // A DP GAN needs the experiment to train it: with a given synthetic set the key is refused before training.
+        ExperimentData given = new ExperimentData("phantom:32:30:1", "phantom:32:20:2", data().tests(), "phantom:32:30:9", null, "given synthetic");
+        FakeTrainers none = new FakeTrainers();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ExperimentRunner(dpGan, given, root.resolve("given"), none, new PrintStream(progress, true, StandardCharsets.UTF_8)).run());
+        assertTrue(e.getMessage().contains("gan.dp_epsilon"), e.getMessage());
+        assertTrue(none.calls.isEmpty());
     }
 
     @Test

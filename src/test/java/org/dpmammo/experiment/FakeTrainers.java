@@ -25,10 +25,19 @@ final class FakeTrainers implements Trainers {
     final Map<Path, Path> inits = new HashMap<>();
     /** A folder whose next training "crashes" after reserving its steps in the ledger, as a kill would. */
     Path crashOnce;
+    /** Whether the GAN "trains under DP": then its run folder gets a ledger of GAN_STEPS steps at q 0.1, σ GAN_SIGMA. */
+    boolean dpGan;
+    static final double GAN_SIGMA = 2.0;
+    static final int GAN_STEPS = 50;
 
     @Override
     public void gan(long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
         calls.merge(runDir, 1, Integer::sum);
+        if (dpGan) {
+            PrivacyLedger ledger = PrivacyLedger.open(runDir.resolve("ledger.json"));
+            ledger.beginPhase(new PrivacyLedger.Phase("gan-discriminator", "fake GAN", "fp-real", 100, 0.1, GAN_SIGMA, 1.0, 1e-4, "rdp", false));
+            ledger.reserve("gan-discriminator", GAN_STEPS);
+        }
         PhantomDataset p = new PhantomDataset(org.dpmammo.data.Phantom.Config.of(32), 12, seed);
         for (int i = 0; i < p.size(); i++) ImageIo.writePng(samplesDir.resolve("s" + i + "_" + Labels.name(p.label(i)) + ".png"), p.image(i));
         ImageIo.writePng(samplesDir.resolve("preview").resolve("contact_sheet.png"), p.image(0));
