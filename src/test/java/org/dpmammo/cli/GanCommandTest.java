@@ -46,12 +46,19 @@ class GanCommandTest {
             {"gan", "sample", "--checkpoint", tmp.resolve("absent.safetensors").toString(), "--out", tmp.toString()},
             {"gan", "sample", "--checkpoint", tmp.toString(), "--out", tmp.toString(), "--class", "both"},
             {"gan", "evaluate", "--real", "phantom:64:8:1", "--synthetic", "phantom:64:8:2", "--k", "0"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--target-epsilon", "1"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "-1"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "1", "--delta", "1"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "1", "--accountant", "moments"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "1", "--norm", "batch"},
         };
         for (String[] args : bad) {
             MainTest.Run r = new MainTest.Run(args);
             assertEquals(2, r.rc, String.join(" ", args) + ": " + r.err);
             assertTrue(r.err.strip().lines().count() <= 12, r.err);
         }
+        assertTrue(!Files.exists(tmp.resolve("ledger.json")) && !Files.exists(tmp.resolve("checkpoints")), "a refused run writes nothing");
     }
 
     @Test
