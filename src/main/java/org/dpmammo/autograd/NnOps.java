@@ -92,6 +92,17 @@ public final class NnOps {
         return Ops.mul(centred, Ops.rsqrt(Ops.addScalar(var, eps)));
     }
 
+    /**
+     * {@link #normalize} over the trailing axes that hold the last {@code inner} values of each row, as one fused
+     * op ({@link org.dpmammo.backend.Backend#normalizeRows}): the same forward, and a backward in closed form
+     * rather than through the seven ops of the composition. InstanceNorm is this with inner = H·W.
+     */
+    public static Variable normalizeRows(Variable x, float eps, int inner) {
+        Tensor[] yr = be().normalizeRows(x.value(), inner, eps);
+        Tensor y = yr[0], r = yr[1];
+        return Grad.record("normalizeRows", y, g -> new Tensor[] {be().normalizeRowsBackward(y, r, g, inner)}, x);
+    }
+
     // ---------------------------------------------------------------- pooling
 
     /** Adaptive average pooling of [N, C, H, W] to [N, C, oh, ow] with PyTorch's bins [⌊iH/oh⌋, ⌈(i+1)H/oh⌉). */

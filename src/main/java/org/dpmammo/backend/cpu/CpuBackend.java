@@ -113,6 +113,63 @@ public final class CpuBackend implements Backend {
         return Tensor.of(out, reducedShape(shape, reduced, keepDims));
     }
 
+    /**
+     * Fused: one pass for the mean, one for the variance of the centred values, one to write y, per row and in
+     * parallel over rows. Each step rounds as the composed default does (double sums cast to float, float
+     * products), so y and r are bit for bit the default's; the composition instead makes ten passes and seven
+     * full-size temporaries (about 5% of the GAN iteration's time with InstanceNorm).
+     */
+    @Override
+    public Tensor[] normalizeRows(Tensor x, int inner, float eps) {
+        if (inner < 1 || x.numel() % inner != 0) return Backend.super.normalizeRows(x, inner, eps);
+        Tensor c = x.contiguous();
+        int rows = x.numel() / inner, xo = c.offset();
+        float[] xd = c.data(), y = new float[x.numel()], r = new float[rows];
+        float scale = 1f / inner;
+        Parallel.forRange(rows, Math.max(1, GRAIN / inner), (r0, r1) -> {
+            for (int row = r0; row < r1; row++) {
+                int from = xo + row * inner, to = row * inner;
+                double s = 0;
+                for (int i = 0; i < inner; i++) s += xd[from + i];
+                float mean = (float) s * scale;
+                double ss = 0;
+                for (int i = 0; i < inner; i++) {
+                    float d = xd[from + i] - mean;
+                    ss += d * d;
+                }
+                float rstd = (float) (1.0 / Math.sqrt((float) ss * scale + eps));
+                r[row] = rstd;
+                for (int i = 0; i < inner; i++) y[to + i] = (xd[from + i] - mean) * rstd;
+            }
+        });
+        return new Tensor[] {Tensor.of(y, x.shapeRef()), Tensor.of(r, rows)};
+    }
+
+    /** Fused: one pass for Σg and Σg·y, one to write dx, per row and in parallel over rows. */
+    @Override
+    public Tensor normalizeRowsBackward(Tensor y, Tensor r, Tensor gradOut, int inner) {
+        if (inner < 1 || y.numel() % inner != 0 || !gradOut.sameShape(y) || r.numel() != y.numel() / inner)
+            return Backend.super.normalizeRowsBackward(y, r, gradOut, inner);
+        Tensor yc = y.contiguous(), gc = gradOut.contiguous(), rc = r.contiguous();
+        int rows = y.numel() / inner, yo = yc.offset(), go = gc.offset(), ro = rc.offset();
+        float[] yd = yc.data(), gd = gc.data(), rd = rc.data(), dx = new float[y.numel()];
+        float scale = 1f / inner;
+        Parallel.forRange(rows, Math.max(1, GRAIN / inner), (r0, r1) -> {
+            for (int row = r0; row < r1; row++) {
+                int yb = yo + row * inner, gb = go + row * inner, to = row * inner;
+                double sg = 0, sgy = 0;
+                for (int i = 0; i < inner; i++) {
+                    float g = gd[gb + i];
+                    sg += g;
+                    sgy += g * yd[yb + i];
+                }
+                float meanG = (float) sg * scale, meanGy = (float) sgy * scale, rstd = rd[ro + row];
+                for (int i = 0; i < inner; i++) dx[to + i] = (gd[gb + i] - meanG - yd[yb + i] * meanGy) * rstd;
+            }
+        });
+        return Tensor.of(dx, y.shapeRef());
+    }
+
     private static int[] reducedShape(int[] shape, boolean[] reduced, boolean keepDims) {
         int count = 0;
         for (int i = 0; i < shape.length; i++) if (!reduced[i] || keepDims) count++;
