@@ -327,6 +327,11 @@ public final class Tensor {
         return false;
     }
 
+    /** True when both are host tensors over the same storage array, e.g. one is a view of the other. */
+    public boolean sharesStorage(Tensor other) {
+        return device == null && other.device == null && data == other.data;
+    }
+
     /** True if any element is NaN. */
     public boolean hasNaN() {
         Tensor c = contiguous();
