@@ -92,6 +92,22 @@ public final class NnOps {
         return Ops.mul(centred, Ops.rsqrt(Ops.addScalar(var, eps)));
     }
 
+    /**
+     * {@link #normalize} over the last {@code axes} axes as one op (LayerNorm): the backend's row normalisation on
+     * x viewed as [rows, product of those axes], whose backward needs only x̂ and the per-row 1/σ.
+     */
+    public static Variable normalizeLast(Variable x, float eps, int axes) {
+        int[] s = x.value().shape();
+        if (axes < 1 || axes > s.length) throw new IllegalArgumentException("normalizeLast: " + axes + " axes of " + Shape.str(s));
+        int len = 1;
+        for (int i = s.length - axes; i < s.length; i++) len *= s[i];
+        int rowLen = len;
+        Tensor[] r = be().normalizeRows(x.value().reshape(-1, rowLen), eps);
+        Tensor xhat = r[0], rstd = r[1];
+        return Grad.record("layerNorm", xhat.reshape(s),
+                g -> new Tensor[] {be().normalizeRowsBackward(xhat, rstd, g.reshape(-1, rowLen)).reshape(s)}, x);
+    }
+
     // ---------------------------------------------------------------- pooling
 
     /** Adaptive average pooling of [N, C, H, W] to [N, C, oh, ow] with PyTorch's bins [⌊iH/oh⌋, ⌈(i+1)H/oh⌉). */

@@ -35,6 +35,31 @@ public interface Backend {
     Tensor softmaxBackward(Tensor y, Tensor gradOut, boolean log);
 
     /**
+     * Normalises each row of the last axis: x̂ = (x − μ)·r with μ the row mean and r = 1/sqrt(σ² + eps), σ² the
+     * biased variance (LayerNorm's core). Returns {x̂, r}, r shaped as x with the last axis 1. The default composes
+     * the primitives above; a backend may override it with a fused kernel, which must agree with this.
+     */
+    default Tensor[] normalizeRows(Tensor x, float eps) {
+        int[] last = {x.rank() - 1};
+        float inv = 1f / x.size(-1);
+        Tensor mean = unary(UnaryOp.MUL_SCALAR, sum(x, last, true), inv);
+        Tensor centred = binary(BinaryOp.SUB, x, mean);
+        Tensor var = unary(UnaryOp.MUL_SCALAR, sum(unary(UnaryOp.SQUARE, centred, 0f), last, true), inv);
+        Tensor r = unary(UnaryOp.RSQRT, unary(UnaryOp.ADD_SCALAR, var, eps), 0f);
+        return new Tensor[] {binary(BinaryOp.MUL, centred, r), r};
+    }
+
+    /** Backward of {@link #normalizeRows} from its outputs x̂ and r: ∂x = r·(g − mean(g) − x̂·mean(g ⊙ x̂)) per row. */
+    default Tensor normalizeRowsBackward(Tensor xhat, Tensor r, Tensor gradOut) {
+        int[] last = {xhat.rank() - 1};
+        float inv = 1f / xhat.size(-1);
+        Tensor meanG = unary(UnaryOp.MUL_SCALAR, sum(gradOut, last, true), inv);
+        Tensor meanGx = unary(UnaryOp.MUL_SCALAR, sum(binary(BinaryOp.MUL, gradOut, xhat), last, true), inv);
+        Tensor centred = binary(BinaryOp.SUB, binary(BinaryOp.SUB, gradOut, meanG), binary(BinaryOp.MUL, xhat, meanGx));
+        return binary(BinaryOp.MUL, centred, r);
+    }
+
+    /**
      * Batched matrix product op(a)·op(b) over the last two axes; leading (batch) axes broadcast.
      * a is [..., M, K] (or [..., K, M] when transA), b is [..., K, N] (or [..., N, K] when transB).
      */

@@ -89,6 +89,11 @@ public final class CpuBackend implements Backend {
         boolean[] reduced = new boolean[rank];
         if (axes.length == 0) java.util.Arrays.fill(reduced, true);
         for (int a : axes) reduced[Shape.axis(a, rank, "sum")] = true;
+        int lead = 0;
+        while (lead < rank && reduced[lead]) lead++;
+        boolean leadingOnly = lead > 0 && lead < rank;
+        for (int i = lead; i < rank; i++) leadingOnly &= !reduced[i];
+        if (leadingOnly) return sumLeading(x, lead, reduced, keepDims);
         // Move reduced axes last, so each output element sums one contiguous run.
         int[] order = new int[rank];
         int k = 0;
@@ -109,6 +114,31 @@ public final class CpuBackend implements Backend {
                 for (int i = po + o * inner, e = i + inner; i < e; i++) s += pd[i];
                 out[o] = (float) s;
             }
+        });
+        return Tensor.of(out, reducedShape(shape, reduced, keepDims));
+    }
+
+    /**
+     * Sum over the first {@code lead} axes (bias and LayerNorm parameter gradients: Σ over rows of G): column sums
+     * of a [rows, cols] matrix, read row by row, instead of transposing the whole input so that each column is
+     * contiguous. Threads split the columns; each accumulates its columns in double.
+     */
+    private static Tensor sumLeading(Tensor x, int lead, boolean[] reduced, boolean keepDims) {
+        Tensor c = x.contiguous();
+        int[] shape = x.shapeRef();
+        int rows = 1, cols = 1;
+        for (int i = 0; i < lead; i++) rows *= shape[i];
+        for (int i = lead; i < shape.length; i++) cols *= shape[i];
+        float[] out = new float[cols];
+        float[] d = c.data();
+        int off = c.offset(), nRows = rows, nCols = cols;
+        Parallel.forRange(cols, Math.max(16, GRAIN / Math.max(1, rows)), (j0, j1) -> {
+            double[] acc = new double[j1 - j0];
+            for (int r = 0; r < nRows; r++) {
+                int base = off + r * nCols + j0;
+                for (int j = 0; j < acc.length; j++) acc[j] += d[base + j];
+            }
+            for (int j = 0; j < acc.length; j++) out[j0 + j] = (float) acc[j];
         });
         return Tensor.of(out, reducedShape(shape, reduced, keepDims));
     }
@@ -224,6 +254,64 @@ public final class CpuBackend implements Backend {
                     for (int i = 0; i < len; i++) s += (double) gd[gb + i] * yd[yb + i];
                     for (int i = 0; i < len; i++) out[ob + i] = (float) (yd[yb + i] * (gd[gb + i] - s));
                 }
+            }
+        });
+        return Tensor.of(out, shape);
+    }
+
+    // ---------------------------------------------------------------- normalisation
+
+    /** One pass per row for the statistics and one for x̂, rows split across threads. */
+    @Override
+    public Tensor[] normalizeRows(Tensor x, float eps) {
+        Tensor c = x.contiguous();
+        int[] shape = x.shapeRef();
+        if (shape.length == 0) throw new IllegalArgumentException("normalizeRows: needs at least one axis");
+        int len = shape[shape.length - 1];
+        int rows = len == 0 ? 0 : c.numel() / len;
+        float[] out = new float[c.numel()], rstd = new float[rows];
+        float[] xd = c.data();
+        int xo = c.offset();
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, len)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = xo + r * len, ob = r * len;
+                double s = 0, ss = 0;
+                for (int i = 0; i < len; i++) {
+                    double v = xd[base + i];
+                    s += v;
+                    ss += v * v;
+                }
+                double mean = s / len, var = Math.max(0, ss / len - mean * mean);
+                float m = (float) mean, rs = (float) (1 / Math.sqrt(var + eps));
+                for (int i = 0; i < len; i++) out[ob + i] = (xd[base + i] - m) * rs;
+                rstd[r] = rs;
+            }
+        });
+        int[] rShape = shape.clone();
+        rShape[rShape.length - 1] = 1;
+        return new Tensor[] {Tensor.of(out, shape), Tensor.of(rstd, rShape)};
+    }
+
+    @Override
+    public Tensor normalizeRowsBackward(Tensor xhat, Tensor rstd, Tensor gradOut) {
+        Tensor xc = xhat.contiguous(), rc = rstd.contiguous(), gc = gradOut.contiguous();
+        int[] shape = xhat.shapeRef();
+        int len = shape[shape.length - 1];
+        int rows = len == 0 ? 0 : xc.numel() / len;
+        float[] out = new float[xc.numel()];
+        float[] xd = xc.data(), rd = rc.data(), gd = gc.data();
+        int xo = xc.offset(), ro = rc.offset(), go = gc.offset();
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, len)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int xb = xo + r * len, gb = go + r * len, ob = r * len;
+                double sg = 0, sgx = 0;
+                for (int i = 0; i < len; i++) {
+                    double g = gd[gb + i];
+                    sg += g;
+                    sgx += g * xd[xb + i];
+                }
+                float rs = rd[ro + r], mg = (float) (sg / len), mgx = (float) (sgx / len);
+                for (int i = 0; i < len; i++) out[ob + i] = rs * (gd[gb + i] - mg - xd[xb + i] * mgx);
             }
         });
         return Tensor.of(out, shape);
