@@ -448,15 +448,21 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < a; i++) outer *= outShape[i];
         for (int i = a + 1; i < rank; i++) inner *= outShape[i];
         float[] out = new float[Shape.size(outShape)];
+        Tensor whole = Tensor.of(out, outShape);
         int rowOut = outShape[a] * inner;
-        int at = 0;
+        int at = 0, axisAt = 0;
         for (Tensor p : parts) {
-            Tensor c = p.contiguous();
-            int row = p.shapeRef()[a] * inner;
-            for (int o = 0; o < outer; o++) System.arraycopy(c.data(), c.offset() + o * row, out, o * rowOut + at, row);
+            int len = p.shapeRef()[a], row = len * inner;
+            if (p.isContiguous()) {
+                for (int o = 0; o < outer; o++) System.arraycopy(p.data(), p.offset() + o * row, out, o * rowOut + at, row);
+            } else {
+                // A strided part (a roll's slices, patch merging's strided picks) goes straight into place.
+                whole.slice(a, axisAt, axisAt + len).assign(p);
+            }
             at += row;
+            axisAt += len;
         }
-        return Tensor.of(out, outShape);
+        return whole;
     }
 
     // ---------------------------------------------------------------- convolution
