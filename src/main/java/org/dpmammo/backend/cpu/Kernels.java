@@ -9,7 +9,18 @@ import org.dpmammo.backend.UnaryOp;
  * the error function is the exception, evaluated to float precision (see {@link #erfc}).
  */
 final class Kernels {
+    /** The SIMD GELU where the Vector API kernel is in use (see {@link Sgemm}), else null: the loops below. */
+    private static final GeluKernel VECTOR_GELU = Sgemm.implementation().startsWith("vector") ? loadVectorGelu() : null;
+
     private Kernels() {}
+
+    private static GeluKernel loadVectorGelu() {
+        try {
+            return (GeluKernel) Class.forName("org.dpmammo.backend.cpu.VectorGelu").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
 
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo, int n) {
         switch (op) {
@@ -38,7 +49,10 @@ final class Kernels {
             case SIGMOID -> { for (int i = 0; i < n; i++) out[oo + i] = (float) sigmoid(x[xo + i]); }
             case RELU -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : (v != v ? v : 0f); } }
             case LEAKY_RELU -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : v * p; } }
-            case GELU -> { for (int i = 0; i < n; i++) { double v = x[xo + i]; out[oo + i] = (float) (v * normalCdf(v)); } }
+            case GELU -> {
+                if (VECTOR_GELU != null) VECTOR_GELU.forward(x, xo, out, oo, n);
+                else for (int i = 0; i < n; i++) { double v = x[xo + i]; out[oo + i] = (float) (v * normalCdf(v)); }
+            }
             case ERF -> { for (int i = 0; i < n; i++) out[oo + i] = (float) erf(x[xo + i]); }
             case POW -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.pow(x[xo + i], p); }
             case ADD_SCALAR -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] + p; }
@@ -62,6 +76,10 @@ final class Kernels {
             case RELU -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : 0f; }
             case LEAKY_RELU -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : g[go + i] * p; }
             case GELU -> {
+                if (VECTOR_GELU != null) {
+                    VECTOR_GELU.backward(x, xo, g, go, out, oo, n);
+                    return;
+                }
                 for (int i = 0; i < n; i++) {
                     double v = x[xo + i];
                     double cdf = normalCdf(v);
