@@ -1,7 +1,6 @@
 package org.dpmammo.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -9,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * GELU with the Vector API, eight floats at a time: Φ(x) from the same erfc fit as {@link Kernels#erfc}
  * (t = 1/(1 + z/2), erfc(z) = t·exp(P(t) − z²), z = |x|/√2), evaluated in float, with exp by range reduction
- * e^a = 2^n·e^r, |r| ≤ ln2/2, and a degree-7 Taylor polynomial for e^r (truncation below 1e-8 relative). Loaded by
+ * e^a = 2^n·e^r, |r| ≤ ln2/2,, and a degree-7 Taylor polynomial for e^r (truncation below 1e-8 relative). Loaded by
  * name, like {@link VectorGemmKernel}, so that nothing else links against jdk.incubator.vector. Tails shorter than
  * a vector go through the scalar formulas.
  */
@@ -21,6 +20,7 @@ final class VectorGelu implements GeluKernel {
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     /** Below this exponent e^a is under float's normal range; it is flushed to 0 (the 2^n construction needs n ≥ −126). */
     private static final float EXP_MIN = -87f;
+    private static final float ROUNDER = 12582912f; // 1.5·2^23
 
     @Override
     public void forward(float[] x, int xo, float[] out, int oo, int n) {
@@ -72,9 +72,8 @@ final class VectorGelu implements GeluKernel {
 
     /** e^a for a ≤ 0 (the only arguments used here), 0 below {@link #EXP_MIN}. */
     private static FloatVector exp(FloatVector a) {
-        // For y = a·log2(e) ≤ 0, truncating y − 1/2 toward zero rounds y to the nearest integer.
-        FloatVector nf = a.mul(LOG2E).sub(0.5f).convert(VectorOperators.F2I, 0).reinterpretAsInts()
-                .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        // Adding and subtracting 1.5·2^23 rounds y = a·log2(e) to the nearest integer n, without a lane conversion.
+        FloatVector nf = a.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
         FloatVector r = a.sub(nf.mul(LN2_HI));
         r = r.sub(nf.mul(LN2_LO));
         FloatVector q = r.mul(1f / 5040).add(1f / 720);
@@ -84,8 +83,14 @@ final class VectorGelu implements GeluKernel {
         q = q.fma(r, FloatVector.broadcast(S, 0.5f));
         q = q.fma(r, FloatVector.broadcast(S, 1f));
         q = q.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector bits = nf.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector e = q.mul(bits.reinterpretAsFloats());
+        // 2^n for the integer n in [−126, 0] by its binary digits, in float lanes: the int route (F2I, or
+        // reinterpreting the bits) fell back to JDK 17's non-intrinsic path (AbstractVector.convert0 in JFR).
+        FloatVector e = q;
+        for (int bit = 64; bit >= 1; bit >>= 1) {
+            VectorMask<Float> set = nf.compare(VectorOperators.LE, -bit);
+            e = e.blend(e.mul(Math.scalb(1f, -bit)), set);
+            nf = nf.blend(nf.add(bit), set);
+        }
         return e.blend(0f, a.compare(VectorOperators.LT, EXP_MIN));
     }
 }
