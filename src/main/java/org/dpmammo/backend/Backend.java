@@ -65,6 +65,15 @@ public interface Backend {
      */
     Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB);
 
+    /**
+     * A dense layer on rows: x [M, K] · wᵀ (w [N, K]) + bias [N] (bias may be null). The default is matmul then a
+     * broadcast add; a backend may write the bias into the product's output instead of a second pass.
+     */
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        Tensor y = matmul(x, w, false, true);
+        return bias == null ? y : binary(BinaryOp.ADD, y, bias);
+    }
+
     /** Rows of x along an axis picked by index (gather). */
     Tensor indexSelect(Tensor x, int axis, int[] index);
 

@@ -106,6 +106,8 @@ public final class BackendCheck {
                     ta ? u(rng, -1, 1, 45, 67) : u(rng, -1, 1, 67, 45), tb ? u(rng, -1, 1, 33, 45) : u(rng, -1, 1, 45, 33)},
                     (b, in) -> b.matmul(in[0], in[1], ta, tb)));
         }
+        p.add(new Probe("linear 37x20 -> 23", acc, rng -> new Tensor[] {u(rng, -1, 1, 37, 20), u(rng, -1, 1, 23, 20), u(rng, -1, 1, 23)},
+                (b, in) -> b.linear(in[0], in[1], in[2])));
         p.add(new Probe("matmul batched 3x[17x9x13]", acc, rng -> new Tensor[] {u(rng, -1, 1, 3, 17, 9), u(rng, -1, 1, 3, 9, 13)},
                 (b, in) -> b.matmul(in[0], in[1], false, false)));
         p.add(new Probe("matmul broadcast [2,1,5,4]x[3,4,6]", acc, rng -> new Tensor[] {u(rng, -1, 1, 2, 1, 5, 4), strided(u(rng, -1, 1, 3, 4, 6))},

@@ -358,6 +358,24 @@ public final class CpuBackend implements Backend {
         return Tensor.of(out, outShape);
     }
 
+    /** The bias is copied into every output row first and the GEMM accumulates onto it (beta = 1): one pass fewer. */
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        int[] xs = x.shapeRef(), ws = w.shapeRef();
+        if (bias == null || xs.length != 2 || ws.length != 2 || xs[1] != ws[1] || bias.numel() != ws[0]) {
+            return Backend.super.linear(x, w, bias);
+        }
+        int m = xs[0], n = ws[0], k = xs[1];
+        Tensor xc = x.contiguous(), wc = w.contiguous();
+        float[] b = bias.contiguous().toArray();
+        float[] out = new float[m * n];
+        Parallel.forRange(m, Math.max(1, GRAIN / Math.max(1, n)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) System.arraycopy(b, 0, out, r * n, n);
+        });
+        Sgemm.sgemm(false, true, m, n, k, 1f, xc.data(), xc.offset(), k, wc.data(), wc.offset(), k, 1f, out, 0, n);
+        return Tensor.of(out, m, n);
+    }
+
     /** The operand laid out contiguously as [batch..., rows, cols]; a batch-free operand stays unexpanded. */
     private static Tensor expandBatch(Tensor t, int[] batch) {
         int[] s = t.shapeRef();
