@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * GELU with the Vector API, eight floats at a time: Φ(x) from the same erfc fit as {@link Kernels#erfc}
  * (t = 1/(1 + z/2), erfc(z) = t·exp(P(t) − z²), z = |x|/√2), evaluated in float, with exp by range reduction
- * e^a = 2^n·e^r, |r| ≤ ln2/2,, and a degree-7 Taylor polynomial for e^r (truncation below 1e-8 relative). Loaded by
+ * e^a = 2^n·e^r, |r| ≤ ln2/2, and a degree-7 Taylor polynomial for e^r (truncation below 1e-8 relative). Loaded by
  * name, like {@link VectorGemmKernel}, so that nothing else links against jdk.incubator.vector. Tails shorter than
  * a vector go through the scalar formulas. Written out in each loop without helper methods taking vectors: with
  * helpers (cdf, exp) JFR showed the Vector API's Java fallbacks (lanewiseTemplate, stOp) taking most of the time,
