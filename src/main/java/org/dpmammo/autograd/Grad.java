@@ -28,6 +28,11 @@ public final class Grad {
                 : "produced NaN from inputs of shapes " + shapes));
     }
 
+    private static boolean isView(Tensor out, Variable[] inputs) {
+        for (Variable v : inputs) if (v != null && out.sharesStorage(v.value())) return true;
+        return false;
+    }
+
     public static boolean enabled() {
         return ENABLED.get()[0];
     }
@@ -45,8 +50,9 @@ public final class Grad {
      * the output is a constant and the backward rule (with whatever it captured) is dropped at once.
      */
     public static Variable record(String op, Tensor out, Backward backward, Variable... inputs) {
-        // Device results are not scanned: that would download every op's output to the host.
-        if (NAN_CHECK && !out.isOnDevice() && out.hasNaN()) throw nanError(op, inputs);
+        // Device results are not scanned: that would download every op's output to the host. Views (reshape,
+        // permute, slice) are not scanned either: they hold no new values, and scanning a strided view copies it.
+        if (NAN_CHECK && !out.isOnDevice() && !isView(out, inputs) && out.hasNaN()) throw nanError(op, inputs);
         if (!enabled()) return new Variable(out, false);
         boolean needs = false;
         for (Variable v : inputs) needs |= v != null && v.requiresGrad();

@@ -93,14 +93,19 @@ public final class NnOps {
     }
 
     /**
-     * {@link #normalize} over the trailing axes that hold the last {@code inner} values of each row, as one fused
-     * op ({@link org.dpmammo.backend.Backend#normalizeRows}): the same forward, and a backward in closed form
-     * rather than through the seven ops of the composition. InstanceNorm is this with inner = H·W.
+     * {@link #normalize} over the last {@code axes} axes as one op (LayerNorm): the backend's row normalisation on
+     * x viewed as [rows, product of those axes], whose backward needs only x̂ and the per-row 1/σ.
      */
-    public static Variable normalizeRows(Variable x, float eps, int inner) {
-        Tensor[] yr = be().normalizeRows(x.value(), inner, eps);
-        Tensor y = yr[0], r = yr[1];
-        return Grad.record("normalizeRows", y, g -> new Tensor[] {be().normalizeRowsBackward(y, r, g, inner)}, x);
+    public static Variable normalizeLast(Variable x, float eps, int axes) {
+        int[] s = x.value().shape();
+        if (axes < 1 || axes > s.length) throw new IllegalArgumentException("normalizeLast: " + axes + " axes of " + Shape.str(s));
+        int len = 1;
+        for (int i = s.length - axes; i < s.length; i++) len *= s[i];
+        int rowLen = len;
+        Tensor[] r = be().normalizeRows(x.value().reshape(-1, rowLen), eps);
+        Tensor xhat = r[0], rstd = r[1];
+        return Grad.record("layerNorm", xhat.reshape(s),
+                g -> new Tensor[] {be().normalizeRowsBackward(xhat, rstd, g.reshape(-1, rowLen)).reshape(s)}, x);
     }
 
     // ---------------------------------------------------------------- pooling

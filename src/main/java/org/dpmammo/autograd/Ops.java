@@ -304,33 +304,13 @@ public final class Ops {
         return Grad.record("slice", out, g -> {
             Tensor dx = Tensor.zeros(shape);
             Tensor view = dx.slice(a, s0, s0 + (g.shapeRef()[a] - 1) * step + 1, step);
-            scatterInto(view, g);
+            view.assign(g);
             return new Tensor[] {dx};
         }, x);
     }
 
     public static Variable slice(Variable x, int axis, int start, int end) {
         return slice(x, axis, start, end, 1);
-    }
-
-    /** Copies src (same shape) into a strided view, element by element. */
-    static void scatterInto(Tensor view, Tensor src) {
-        int rank = view.rank();
-        int n = view.numel();
-        if (n == 0) return;
-        float[] s = src.toArray();
-        int[] shape = view.shapeRef(), st = view.strides();
-        float[] d = view.data();
-        int[] idx = new int[rank];
-        for (int i = 0; i < n; i++) {
-            int p = view.offset();
-            for (int k = 0; k < rank; k++) p += idx[k] * st[k];
-            d[p] = s[i];
-            for (int k = rank - 1; k >= 0; k--) {
-                if (++idx[k] < shape[k]) break;
-                idx[k] = 0;
-            }
-        }
     }
 
     public static Variable concat(int axis, Variable... parts) {
@@ -394,6 +374,13 @@ public final class Ops {
         if (n == 0) return x;
         int s = Math.floorMod(shift, n);
         if (s == 0) return x;
-        return concat(a, slice(x, a, n - s, n), slice(x, a, 0, n - s));
+        // One op rather than concat(slice, slice): its backward is the opposite roll, one copy of the gradient
+        // instead of two zero-filled scatters and their sum.
+        return Grad.record("roll", rolled(x.value(), s, a), g -> new Tensor[] {rolled(g, n - s, a)}, x);
+    }
+
+    private static Tensor rolled(Tensor t, int s, int axis) {
+        int n = t.size(axis);
+        return be().concat(new Tensor[] {t.slice(axis, n - s, n), t.slice(axis, 0, n - s)}, axis);
     }
 }

@@ -35,10 +35,44 @@ public interface Backend {
     Tensor softmaxBackward(Tensor y, Tensor gradOut, boolean log);
 
     /**
+     * Normalises each row of the last axis: x̂ = (x − μ)·r with μ the row mean and r = 1/sqrt(σ² + eps), σ² the
+     * biased variance (LayerNorm's core). Returns {x̂, r}, r shaped as x with the last axis 1. The default composes
+     * the primitives above; a backend may override it with a fused kernel, which must agree with this.
+     */
+    default Tensor[] normalizeRows(Tensor x, float eps) {
+        int[] last = {x.rank() - 1};
+        float inv = 1f / x.size(-1);
+        Tensor mean = unary(UnaryOp.MUL_SCALAR, sum(x, last, true), inv);
+        Tensor centred = binary(BinaryOp.SUB, x, mean);
+        Tensor var = unary(UnaryOp.MUL_SCALAR, sum(unary(UnaryOp.SQUARE, centred, 0f), last, true), inv);
+        Tensor r = unary(UnaryOp.RSQRT, unary(UnaryOp.ADD_SCALAR, var, eps), 0f);
+        return new Tensor[] {binary(BinaryOp.MUL, centred, r), r};
+    }
+
+    /** Backward of {@link #normalizeRows} from its outputs x̂ and r: ∂x = r·(g − mean(g) − x̂·mean(g ⊙ x̂)) per row. */
+    default Tensor normalizeRowsBackward(Tensor xhat, Tensor r, Tensor gradOut) {
+        int[] last = {xhat.rank() - 1};
+        float inv = 1f / xhat.size(-1);
+        Tensor meanG = unary(UnaryOp.MUL_SCALAR, sum(gradOut, last, true), inv);
+        Tensor meanGx = unary(UnaryOp.MUL_SCALAR, sum(binary(BinaryOp.MUL, gradOut, xhat), last, true), inv);
+        Tensor centred = binary(BinaryOp.SUB, binary(BinaryOp.SUB, gradOut, meanG), binary(BinaryOp.MUL, xhat, meanGx));
+        return binary(BinaryOp.MUL, centred, r);
+    }
+
+    /**
      * Batched matrix product op(a)·op(b) over the last two axes; leading (batch) axes broadcast.
      * a is [..., M, K] (or [..., K, M] when transA), b is [..., K, N] (or [..., N, K] when transB).
      */
     Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB);
+
+    /**
+     * A dense layer on rows: x [M, K] · wᵀ (w [N, K]) + bias [N] (bias may be null). The default is matmul then a
+     * broadcast add; a backend may write the bias into the product's output instead of a second pass.
+     */
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        Tensor y = matmul(x, w, false, true);
+        return bias == null ? y : binary(BinaryOp.ADD, y, bias);
+    }
 
     /** Rows of x along an axis picked by index (gather). */
     Tensor indexSelect(Tensor x, int axis, int[] index);
@@ -66,42 +100,4 @@ public interface Backend {
 
     /** Gradient of conv2d with respect to its weight [O, C, kH, kW]. */
     Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW);
-
-    /**
-     * Normalises each run of {@code inner} consecutive values of x (rows = numel / inner) to zero mean and unit
-     * variance: y = (x − μ)·r with r = 1/√(σ² + eps), σ² the biased variance of the row. Returns {y (x's shape),
-     * r [rows]}. Instance and layer norm are this op on a suitable view. The default composes the primitives
-     * above, so every device has it; a backend may fuse it (the CPU backend reads x twice instead of ten times).
-     */
-    default Tensor[] normalizeRows(Tensor x, int inner, float eps) {
-        int rows = rowsOf(x, inner, "normalizeRows");
-        Tensor x2 = x.contiguous().reshape(rows, inner);
-        int[] last = {1};
-        Tensor mean = unary(UnaryOp.MUL_SCALAR, sum(x2, last, true), 1f / inner);
-        Tensor centred = binary(BinaryOp.SUB, x2, mean);
-        Tensor var = unary(UnaryOp.MUL_SCALAR, sum(unary(UnaryOp.SQUARE, centred, 0f), last, true), 1f / inner);
-        Tensor r = unary(UnaryOp.RSQRT, unary(UnaryOp.ADD_SCALAR, var, eps), 0f);
-        return new Tensor[] {binary(BinaryOp.MUL, centred, r).reshape(x.shapeRef()), r.reshape(rows)};
-    }
-
-    /**
-     * The gradient of {@link #normalizeRows} given its outputs y and r: dx = r·(g − mean(g) − y·mean(g·y)) per row,
-     * the usual closed form (the mean's and the variance's paths folded in).
-     */
-    default Tensor normalizeRowsBackward(Tensor y, Tensor r, Tensor gradOut, int inner) {
-        int rows = rowsOf(y, inner, "normalizeRowsBackward");
-        Tensor y2 = y.contiguous().reshape(rows, inner), g2 = gradOut.contiguous().reshape(rows, inner);
-        int[] last = {1};
-        Tensor meanG = unary(UnaryOp.MUL_SCALAR, sum(g2, last, true), 1f / inner);
-        Tensor meanGy = unary(UnaryOp.MUL_SCALAR, sum(binary(BinaryOp.MUL, g2, y2), last, true), 1f / inner);
-        Tensor inside = binary(BinaryOp.SUB, binary(BinaryOp.SUB, g2, meanG), binary(BinaryOp.MUL, y2, meanGy));
-        return binary(BinaryOp.MUL, inside, r.reshape(rows, 1)).reshape(y.shapeRef());
-    }
-
-    /** numel / inner, checked: the rows of a {@link #normalizeRows} call. */
-    private static int rowsOf(Tensor x, int inner, String op) {
-        if (inner < 1 || x.numel() % inner != 0)
-            throw new IllegalArgumentException(op + ": " + x.numel() + " values are not whole rows of " + inner);
-        return x.numel() / inner;
-    }
 }

@@ -94,12 +94,20 @@ public final class BackendCheck {
                 (b, in) -> b.softmaxBackward(b.softmax(in[0], false), in[1], false)));
         p.add(new Probe("log-softmax backward", acc, rng -> new Tensor[] {u(rng, -3, 3, 4, 9), u(rng, -1, 1, 4, 9)},
                 (b, in) -> b.softmaxBackward(b.softmax(in[0], true), in[1], true)));
+        p.add(new Probe("normalizeRows", ew * 4, rng -> new Tensor[] {strided(u(rng, -3, 5, 7, 9))}, (b, in) -> b.normalizeRows(in[0], 1e-5f)[0]));
+        p.add(new Probe("normalizeRows 1/σ", ew * 4, rng -> new Tensor[] {u(rng, -3, 5, 6, 33)}, (b, in) -> b.normalizeRows(in[0], 1e-5f)[1]));
+        p.add(new Probe("normalizeRows backward", acc, rng -> new Tensor[] {u(rng, -3, 5, 6, 33), u(rng, -1, 1, 6, 33)}, (b, in) -> {
+            Tensor[] r = b.normalizeRows(in[0], 1e-5f);
+            return b.normalizeRowsBackward(r[0], r[1], in[1]);
+        }));
         for (int t = 0; t < 4; t++) {
             boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
             p.add(new Probe("matmul" + (ta ? " Aᵀ" : "") + (tb ? " Bᵀ" : "") + " 67x45x33", acc, rng -> new Tensor[] {
                     ta ? u(rng, -1, 1, 45, 67) : u(rng, -1, 1, 67, 45), tb ? u(rng, -1, 1, 33, 45) : u(rng, -1, 1, 45, 33)},
                     (b, in) -> b.matmul(in[0], in[1], ta, tb)));
         }
+        p.add(new Probe("linear 37x20 -> 23", acc, rng -> new Tensor[] {u(rng, -1, 1, 37, 20), u(rng, -1, 1, 23, 20), u(rng, -1, 1, 23)},
+                (b, in) -> b.linear(in[0], in[1], in[2])));
         p.add(new Probe("matmul batched 3x[17x9x13]", acc, rng -> new Tensor[] {u(rng, -1, 1, 3, 17, 9), u(rng, -1, 1, 3, 9, 13)},
                 (b, in) -> b.matmul(in[0], in[1], false, false)));
         p.add(new Probe("matmul broadcast [2,1,5,4]x[3,4,6]", acc, rng -> new Tensor[] {u(rng, -1, 1, 2, 1, 5, 4), strided(u(rng, -1, 1, 3, 4, 6))},

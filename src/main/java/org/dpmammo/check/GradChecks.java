@@ -175,6 +175,8 @@ public final class GradChecks {
         c.add(new Case("normalize (layer)", rng -> new Tensor[] {uniform(rng, -2, 2, dim(rng), 6)}, v -> NnOps.normalize(v[0], 1e-5f, -1), all(1)));
         c.add(new Case("normalize (group)", rng -> new Tensor[] {uniform(rng, -2, 2, 2, 2, 3, 4)},
                 v -> NnOps.normalize(v[0], 1e-5f, 2, 3), all(1)));
+        c.add(new Case("normalizeLast (fused)", rng -> new Tensor[] {uniform(rng, -2, 2, 2, dim(rng), 3, 4)},
+                v -> NnOps.normalizeLast(v[0], 1e-5f, 2), all(1)));
         c.add(new Case("adaptiveAvgPool2d", rng -> new Tensor[] {uniform(rng, -1, 1, 2, 2, 5, 7)}, v -> NnOps.adaptiveAvgPool2d(v[0], 3, 2), all(1)));
         c.add(new Case("dropout", rng -> new Tensor[] {uniform(rng, -1, 1, randomShape(rng))},
                 v -> NnOps.dropout(v[0], 0.3f, true, new Rng(11)), all(1)));

@@ -35,7 +35,7 @@ public final class GroupNorm extends AffineNorm {
         int groupLen = numChannels / numGroups;
         for (int i = 2; i < s.length; i++) groupLen *= s[i];
         Variable grouped = Ops.reshape(x, s[0], numGroups, groupLen);
-        return Ops.reshape(NnOps.normalize(grouped, eps, 2), s);
+        return Ops.reshape(NnOps.normalizeLast(grouped, eps, 1), s);
     }
 
     @Override

@@ -27,7 +27,7 @@ public final class InstanceNorm2d extends AffineNorm {
     protected Variable normalize(Variable x) {
         int[] s = x.value().shapeRef();
         if (s.length != 4 || s[1] != numFeatures) throw new IllegalArgumentException("InstanceNorm2d(" + numFeatures + "): input " + Shape.str(s));
-        return NnOps.normalizeRows(x, eps, s[2] * s[3]);
+        return NnOps.normalizeLast(x, eps, 2);
     }
 
     @Override

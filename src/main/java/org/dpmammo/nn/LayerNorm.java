@@ -31,9 +31,7 @@ public final class LayerNorm extends AffineNorm {
         boolean fits = s.length >= k;
         for (int i = 0; fits && i < k; i++) fits = s[s.length - k + i] == normalizedShape[i];
         if (!fits) throw new IllegalArgumentException("LayerNorm" + Shape.str(normalizedShape) + ": input " + Shape.str(s));
-        int[] axes = new int[k];
-        for (int i = 0; i < k; i++) axes[i] = s.length - k + i;
-        return NnOps.normalize(x, eps, axes);
+        return NnOps.normalizeLast(x, eps, k);
     }
 
     @Override

@@ -6,7 +6,6 @@ import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
-import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
@@ -47,8 +46,7 @@ public final class Linear extends Module implements PerExampleLayer {
         Backend be = Backends.current();
         Tensor wv = weight.value();
         Tensor x2 = xv.reshape(-1, inFeatures);
-        Tensor y = be.matmul(x2, wv, false, true);
-        if (bias != null) y = be.binary(BinaryOp.ADD, y, bias.value());
+        Tensor y = be.linear(x2, wv, bias == null ? null : bias.value());
         int[] ys = xs.clone();
         ys[ys.length - 1] = outFeatures;
         return Grad.record("linear", y.reshape(ys), g -> {

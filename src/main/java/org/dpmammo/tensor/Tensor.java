@@ -161,13 +161,56 @@ public final class Tensor {
         int pos = offset;
         int o = dstOffset;
         while (true) {
-            for (int j = 0, p = pos; j < innerSize; j++, p += innerStride) dst[o++] = data[p];
+            if (innerStride == 1) {
+                System.arraycopy(data, pos, dst, o, innerSize);
+                o += innerSize;
+            } else {
+                for (int j = 0, p = pos; j < innerSize; j++, p += innerStride) dst[o++] = data[p];
+            }
             int d = last - 1;
             while (d >= 0) {
                 idx[d]++;
                 pos += strides[d];
                 if (idx[d] < shape[d]) break;
                 pos -= strides[d] * shape[d];
+                idx[d] = 0;
+                d--;
+            }
+            if (d < 0) return;
+        }
+    }
+
+    /**
+     * Writes src's elements (same shape, any layout) into this tensor's positions, e.g. into a slice of a larger
+     * tensor: the inverse of {@link #copyTo} for views. Runs along the last axis are copied in one go where both
+     * are contiguous. Host tensors only.
+     */
+    public void assign(Tensor src) {
+        if (!Arrays.equals(shape, src.shape)) {
+            throw new IllegalArgumentException("assign: shapes " + Shape.str(shape) + " and " + Shape.str(src.shape) + " differ");
+        }
+        if (device != null) throw new IllegalStateException("assign: a device tensor is read-only on the host");
+        if (numel() == 0) return;
+        float[] s = src.data();
+        int rank = shape.length;
+        if (rank == 0) {
+            data[offset] = s[src.offset];
+            return;
+        }
+        int last = rank - 1, inner = shape[last], ds = strides[last], ss = src.strides[last];
+        int[] idx = new int[rank];
+        int pd = offset, ps = src.offset;
+        while (true) {
+            if (ds == 1 && ss == 1) System.arraycopy(s, ps, data, pd, inner);
+            else for (int j = 0, a = pd, b = ps; j < inner; j++, a += ds, b += ss) data[a] = s[b];
+            int d = last - 1;
+            while (d >= 0) {
+                idx[d]++;
+                pd += strides[d];
+                ps += src.strides[d];
+                if (idx[d] < shape[d]) break;
+                pd -= strides[d] * shape[d];
+                ps -= src.strides[d] * shape[d];
                 idx[d] = 0;
                 d--;
             }
@@ -325,6 +368,11 @@ public final class Tensor {
             if (!Float.isFinite(d[i])) return true;
         }
         return false;
+    }
+
+    /** True when both are host tensors over the same storage array, e.g. one is a view of the other. */
+    public boolean sharesStorage(Tensor other) {
+        return device == null && other.device == null && data == other.data;
     }
 
     /** True if any element is NaN. */

@@ -48,6 +48,15 @@ class TensorTest {
     }
 
     @Test
+    void assignWritesIntoAStridedViewFromAnyLayout() {
+        Tensor dst = Tensor.zeros(3, 4);
+        dst.slice(1, 1, 4, 2).assign(arange(2, 3).transpose(0, 1));
+        assertArrayEquals(new float[] {0, 0, 0, 3, 0, 1, 0, 4, 0, 2, 0, 5}, dst.toArray());
+        dst.slice(0, 0, 1).assign(arange(1, 4));
+        assertArrayEquals(new float[] {0, 1, 2, 3}, dst.slice(0, 0, 1).toArray());
+    }
+
+    @Test
     void expandRepeatsSizeOneAxesWithoutCopying() {
         Tensor t = arange(3, 1);
         Tensor e = t.expand(2, 3, 4);
