@@ -65,8 +65,9 @@ class GanDpTest {
 
     /**
      * With σ = 0 and plain SGD (lr 1), D's update is minus its gradient: it must equal Σᵢ clip(gᵢ) / (q·N) over the
-     * real examples, each gᵢ from its own forward and backward, plus the ordinary gradient of the mean fake loss.
-     * Run once with C large (nothing clipped) and once with C small (every example clipped).
+     * real examples, each gᵢ from its own forward and backward, plus the gradient of the mean fake loss scaled to
+     * norm at most C. Run once with C large (nothing clipped) and once with C small (every example and the fake
+     * gradient clipped).
      */
     @Test
     void privateDiscriminatorStepMatchesAPerExampleReference() throws IOException {
@@ -118,10 +119,14 @@ class GanDpTest {
             }
             r.discriminator.zeroGrad();
             GanStep.bce(r.discriminator.forward(Variable.constant(fake), fakeLabels), Tensor.zeros(fakeBatch)).backward();
+            double fakeSq = 0;
+            for (Parameter w : params.values()) for (float g : w.grad().toArray()) fakeSq += (double) g * g;
+            double fakeFactor = Math.min(1.0, c / (Math.sqrt(fakeSq) + 1e-6));
+            if (c < 1) assertTrue(fakeFactor < 1, "the small C must scale the fake gradient down");
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
                 float[] g = e.getValue().grad().toArray();
                 double[] acc = expected.get(e.getKey());
-                for (int t = 0; t < g.length; t++) acc[t] += g[t];
+                for (int t = 0; t < g.length; t++) acc[t] += fakeFactor * g[t];
             }
 
             Map<String, float[]> after = discriminatorValues(s);
