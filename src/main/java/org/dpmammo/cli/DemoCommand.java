@@ -43,7 +43,7 @@ public final class DemoCommand implements Command {
             CliSupport.printHelp(out, "dpmammo demo [--out DIR] [--data DIR] [--accountant rdp|prv|rdp,prv]",
                     "Trains a GAN, then the four conditions of the study (real, real + synthetic, synthetic only, synthetic "
                             + "pretraining → DP fine-tuning) at ε ∈ {1, 8, ∞} with one seed, with a small DP-trainable CNN in place of the Swin (without ImageNet weights a frozen tiny Swin learns nothing at this scale), and writes the report.", o,
-                    "About 10 minutes on 2 cores with the phantom data; --accountant rdp,prv trains the 8 DP cells twice, about 1.6 times "
+                    "About 2–4 minutes on 2 cores with the phantom data (at most 10); --accountant rdp,prv trains the 8 DP cells twice, about 1.6 times "
                             + "as long. See --help of 'experiment run' for the full grid.");
             return 0;
         }
