@@ -103,7 +103,7 @@ public final class GanCommand implements Command {
                             + "G step. Writes config.json, provenance.json, losses.csv, loss_curve.png, samples/ and checkpoints/ into RUN. "
                             + "With --dp, the discriminator (the only network that reads real images) trains with DP-SGD: Poisson batches of expected "
                             + "size --batch, each real example's gradient clipped to C, Gaussian noise, σ calibrated to the target (ε, δ) over all "
-                            + "epochs; the loss on generated images is added unclipped (it reads no record), and the generator is post-processing. "
+                            + "epochs; the gradient of the loss on generated images is added without noise (it reads no record), scaled to norm at most C, and the generator is post-processing. "
                             + "Every step is written ahead to RUN/ledger.json under the data's fingerprint, so a classifier trained later on the "
                             + "same records reports the combined ε. DP needs instance norm in the discriminator (--norm-d instance).", o, SOURCES);
             return 0;

@@ -346,11 +346,7 @@ public final class ExperimentRunner {
         if (config.gan().dpEpsilon() == null || data.synthetic() != null) return null;
         Path f = root.resolve(new GanJob(seed).dir()).resolve("ledger.json");
         if (!Files.exists(f)) throw new IllegalStateException(f + " is missing: the DP GAN's spend cannot be counted");
-        List<Segment> segs = new ArrayList<>();
-        for (PrivacyLedger.Spend s : PrivacyLedger.open(f).spends()) {
-            if (s.steps() > 0) segs.add(new Segment(s.phase().sampleRate(), s.phase().noiseMultiplier(), s.steps()));
-        }
-        return segs;
+        return PrivacyEngine.segments(PrivacyLedger.open(f).spends());
     }
 
     private static void deleteTree(Path p) throws IOException {

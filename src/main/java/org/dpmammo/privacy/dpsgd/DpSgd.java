@@ -196,9 +196,11 @@ public final class DpSgd {
     /**
      * As {@link #step(long, int[], Function)}, plus a public gradient: {@code publicGradient} runs an ordinary
      * backward (accumulating into the parameters' gradients) of a loss that reads no private example, such as a GAN
-     * discriminator's loss on generated images. It joins after clipping, noise and scaling, and is neither clipped
-     * nor noised: it is a function of the released parameters and of fresh randomness only, so adding it is
-     * post-processing and costs no privacy. It must not touch another step's private examples.
+     * discriminator's loss on generated images. It joins after clipping, noise and scaling, without noise: it is a
+     * function of the released parameters and of fresh randomness only, so adding it is post-processing and costs no
+     * privacy. It is scaled to total norm at most C, the bound of the private mean it joins, so that it cannot
+     * outweigh it (unscaled, a GAN discriminator's fake-image gradient taught it to call every image fake on
+     * CBIS-DDSM at ε = 10). It must not touch any private example.
      */
     public StepStats step(long step, int[] batch, Function<int[], Variable> perExampleLosses, Runnable publicGradient) throws IOException {
         if (step >= maxSteps) {
@@ -248,12 +250,30 @@ public final class DpSgd {
             float[] acc = sums.get(p);
             noise.addTo(acc, 0, acc.length, std);
             for (int t = 0; t < acc.length; t++) acc[t] *= scale;
-            p.setGrad(Tensor.of(acc, p.value().shapeRef()));
         }
-        if (publicGradient != null) publicGradient.run();
+        if (publicGradient != null) addPublicGradient(publicGradient, sums);
+        for (Parameter p : trainable.values()) p.setGrad(Tensor.of(sums.get(p), p.value().shapeRef()));
         optimizer.step();
         optimizer.zeroGrad();
         return new StepStats(batch.length, clipped, batch.length == 0 ? 0 : normSum / batch.length);
+    }
+
+    /** Runs the public backward on cleared gradients and adds its result, scaled to norm at most C, to the sums. */
+    private void addPublicGradient(Runnable publicGradient, Map<Parameter, float[]> sums) {
+        for (Parameter p : trainable.values()) p.zeroGrad();
+        publicGradient.run();
+        double sq = 0;
+        for (Parameter p : trainable.values()) {
+            if (p.grad() == null) continue;
+            for (float v : p.grad().toArray()) sq += (double) v * v;
+        }
+        float c = factor(Math.sqrt(sq), config.maxGradNorm());
+        for (Parameter p : trainable.values()) {
+            if (p.grad() == null) continue;
+            float[] acc = sums.get(p), g = p.grad().toArray();
+            for (int t = 0; t < acc.length; t++) acc[t] += c * g[t];
+            p.zeroGrad();
+        }
     }
 
     /** Clips each extra example to norm C and adds it, split by parameter, to the step's sums. */

@@ -48,16 +48,21 @@ public final class PrivacyEngine {
         return new Plan(q, stepsPerEpoch, steps, r.noiseMultiplier(), delta, r.epsilon(), warnings);
     }
 
+    /** The accountant's view of recorded spends: one (q, σ, steps) segment per phase that has run a step. */
+    public static List<Segment> segments(List<PrivacyLedger.Spend> spends) {
+        List<Segment> out = new ArrayList<>();
+        for (PrivacyLedger.Spend s : spends) {
+            if (s.steps() > 0) out.add(new Segment(s.phase().sampleRate(), s.phase().noiseMultiplier(), s.steps()));
+        }
+        return out;
+    }
+
     /**
      * ε spent on one dataset so far: every ledger phase with that dataset fingerprint composes (a DP GAN and a DP
      * classifier trained on the same records add up), each at its recorded (q, σ, steps).
      */
     public static Epsilon spent(PrivacyLedger ledger, String datasetFingerprint, double delta, Accountant accountant) {
-        List<Segment> history = new ArrayList<>();
-        for (PrivacyLedger.Spend s : ledger.spendsOn(datasetFingerprint)) {
-            if (s.steps() == 0) continue;
-            history.add(new Segment(s.phase().sampleRate(), s.phase().noiseMultiplier(), s.steps()));
-        }
+        List<Segment> history = segments(ledger.spendsOn(datasetFingerprint));
         if (history.isEmpty()) return new Epsilon(0, delta, accountant.name(), Double.NaN, 0, 0, List.of());
         return accountant.epsilon(history, delta);
     }

@@ -1,12 +1,10 @@
 package org.dpmammo.train.gan;
 
 import java.io.IOException;
-import java.util.List;
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.data.DataLoader;
-import org.dpmammo.nn.Parameter;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
@@ -31,14 +29,31 @@ public final class GanStep {
 
     /** Runs one D step and one G step on real images [B, 1, S, S] (already in the model's range) and their labels. */
     public static Result run(GanState s, Tensor real, int[] labels, Rng rng) {
-        int b = labels.length, nz = s.config.latentSize();
+        int b = labels.length;
+        Tensor z = latent(rng, b, s.config.latentSize());
+        int[] fakeLabels = fakeLabels(rng, b);
+        return run(s, real, labels, z, fakeLabels, smoothTargets(rng, b));
+    }
+
+    /** z [B, nz, 1, 1] from N(0, 1). */
+    private static Tensor latent(Rng rng, int b, int nz) {
         float[] z = new float[b * nz];
         for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
-        int[] fakeLabels = new int[b];
-        for (int i = 0; i < b; i++) fakeLabels[i] = rng.nextInt(2);
-        float[] smooth = new float[b];
-        for (int i = 0; i < b; i++) smooth[i] = (float) rng.uniform(SMOOTH_LO, SMOOTH_HI);
-        return run(s, real, labels, Tensor.of(z, b, nz, 1, 1), fakeLabels, smooth);
+        return Tensor.of(z, b, nz, 1, 1);
+    }
+
+    /** Conditions of the generated images, uniform over both classes. */
+    private static int[] fakeLabels(Rng rng, int b) {
+        int[] labels = new int[b];
+        for (int i = 0; i < b; i++) labels[i] = rng.nextInt(2);
+        return labels;
+    }
+
+    /** One-sided smoothed targets of n real images, U(SMOOTH_LO, SMOOTH_HI). */
+    private static float[] smoothTargets(Rng rng, int n) {
+        float[] t = new float[n];
+        for (int i = 0; i < n; i++) t[i] = (float) rng.uniform(SMOOTH_LO, SMOOTH_HI);
+        return t;
     }
 
     /**
@@ -72,27 +87,23 @@ public final class GanStep {
      * mean real loss over the Poisson batch {@code batch} (per-example BCE against U(0.7, 1.2), clipped, noised,
      * divided by q·N: {@code dp} does that and records the step in its ledger) plus the ordinary gradient of the
      * mean loss on {@code fakeBatch} generated images, scaled to norm at most C so that it does not outweigh the
-     * clipped real part. Generated images are a function of G, which has only ever seen D's released parameters,
-     * and of fresh z: that part reads no record, so it joins without noise (see
+     * clipped real part (DpSgd does the scaling). Generated images are a function of G, which has only ever seen D's
+     * released parameters, and of fresh z: that part reads no record, so it joins without noise (see
      * {@link DpSgd#step(long, int[], java.util.function.Function, Runnable)}). The G step reads no record either: G
      * is post-processing of the private D.
      *
      * <p>{@code dReal} is NaN when the Poisson batch is empty (it still is a step: noise is added and spent).
      */
     public static Result runDp(GanState s, DpSgd dp, long step, int[] batch, RealBatches real, int fakeBatch, Rng rng) throws IOException {
-        int nz = s.config.latentSize();
-        float[] z = new float[fakeBatch * nz];
-        for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
-        int[] fakeLabels = new int[fakeBatch];
-        for (int i = 0; i < fakeBatch; i++) fakeLabels[i] = rng.nextInt(2);
-        Variable fake = s.generator.forward(Variable.constant(Tensor.of(z, fakeBatch, nz, 1, 1)), fakeLabels);
+        Tensor z = latent(rng, fakeBatch, s.config.latentSize());
+        int[] fakeLabels = fakeLabels(rng, fakeBatch);
+        Variable fake = s.generator.forward(Variable.constant(z), fakeLabels);
 
         double[] realSums = new double[2]; // Σ loss, Σ D(x) over the realised batch
         double[] fakeStats = new double[2]; // mean loss, mean D(G(z))
         // One smoothing target per example of the batch, drawn in batch order before any chunk runs, so the
         // physical chunking cannot change which example gets which target.
-        float[] smooth = new float[batch.length];
-        for (int i = 0; i < smooth.length; i++) smooth[i] = (float) rng.uniform(SMOOTH_LO, SMOOTH_HI);
+        float[] smooth = smoothTargets(rng, batch.length);
         int[] offset = {0};
         dp.step(step, batch, chunk -> {
             DataLoader.Batch bt = real.load(chunk);
@@ -104,49 +115,17 @@ public final class GanStep {
             for (float v : p.value().toArray()) realSums[1] += v;
             return losses;
         }, () -> {
-            // The private part holds the noisy real-image gradient; set it aside to take the fake one alone.
-            List<Parameter> params = s.discriminator.trainableParameters();
-            Tensor[] privateGrads = new Tensor[params.size()];
-            for (int k = 0; k < privateGrads.length; k++) {
-                privateGrads[k] = params.get(k).grad();
-                params.get(k).zeroGrad();
-            }
             Variable pFake = s.discriminator.forward(fake.detach(), fakeLabels);
             Variable lossFake = bce(pFake, Tensor.zeros(fakeBatch));
             lossFake.backward();
             fakeStats[0] = lossFake.value().item();
             fakeStats[1] = mean(pFake);
-            float scale = fakeGradientScale(params, dp.config().maxGradNorm());
-            for (int k = 0; k < privateGrads.length; k++) {
-                float[] total = privateGrads[k].toArray().clone();
-                Tensor fg = params.get(k).grad();
-                if (fg != null) {
-                    float[] f = fg.toArray();
-                    for (int t = 0; t < total.length; t++) total[t] += scale * f[t];
-                }
-                params.get(k).setGrad(Tensor.of(total, params.get(k).value().shapeRef()));
-            }
         });
 
         double[] g = generatorStep(s, fake, fakeLabels);
         double realLoss = batch.length == 0 ? 0 : realSums[0] / batch.length;
         double dReal = batch.length == 0 ? Double.NaN : realSums[1] / batch.length;
         return new Result(realLoss + fakeStats[0], g[0], dReal, fakeStats[1], g[1]);
-    }
-
-    /**
-     * The factor that brings the fake-image gradient to norm at most C. The real-image part is a mean of gradients
-     * clipped to C, so left alone the fake part outweighs it: on CBIS-DDSM at ε = 10 and batch 8, D learned to call
-     * every image fake within two epochs (D(x) 3e-4). Clipping it is a choice about balance, not privacy (it reads no
-     * record either way).
-     */
-    private static float fakeGradientScale(List<Parameter> params, double c) {
-        double sq = 0;
-        for (Parameter p : params) {
-            if (p.grad() == null) continue;
-            for (float v : p.grad().toArray()) sq += (double) v * v;
-        }
-        return (float) Math.min(1.0, c / (Math.sqrt(sq) + 1e-6));
     }
 
     /**
