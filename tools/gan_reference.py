@@ -26,6 +26,9 @@ import torch.nn as nn
 
 def norm_layer(kind, channels):
     # The study's code: InstanceNorm2d without affine parameters by default, BatchNorm2d as the option.
+    # "none" is dpmammo's option (an Identity keeps the layer indices, so state-dict names match).
+    if kind == "none":
+        return nn.Identity()
     return nn.InstanceNorm2d(channels) if kind == "instance" else nn.BatchNorm2d(channels)
 
 

@@ -70,6 +70,12 @@ public final class GanCommand implements Command {
         }
     }
 
+    private static double learningRate(CommandLine cl, double dflt) {
+        double lr = CliSupport.doubleOpt(cl, "lr", dflt);
+        if (!(lr > 0 && lr < 1)) throw new UsageException("--lr must be in (0, 1), got " + cl.getOptionValue("lr"));
+        return lr;
+    }
+
     private static int train(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
@@ -80,13 +86,14 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of initialisation, data order, augmentation and noise (default 42)").build());
         o.addOption(Option.builder().longOpt("resume").desc("continue from the run folder's last checkpoint").build());
         o.addOption(Option.builder().longOpt("checkpoint-every").hasArg().argName("K").desc("checkpoint and sample grid every K epochs (default 10)").build());
-        o.addOption(Option.builder().longOpt("norm").hasArg().argName("instance|batch").desc("override the preset's normalisation of both networks").build());
-        o.addOption(Option.builder().longOpt("norm-g").hasArg().argName("instance|batch").desc("the generator's normalisation (after --norm)").build());
-        o.addOption(Option.builder().longOpt("norm-d").hasArg().argName("instance|batch").desc("the discriminator's normalisation (after --norm); --dp needs instance").build());
+        o.addOption(Option.builder().longOpt("norm").hasArg().argName("instance|batch|none").desc("override the preset's normalisation of both networks").build());
+        o.addOption(Option.builder().longOpt("norm-g").hasArg().argName("instance|batch|none").desc("the generator's normalisation (after --norm)").build());
+        o.addOption(Option.builder().longOpt("norm-d").hasArg().argName("instance|batch|none").desc("the discriminator's normalisation (after --norm); --dp needs instance or none").build());
         o.addOption(Option.builder().longOpt("real-range").hasArg().argName("unit|signed")
                 .desc("override the preset's real-image range: unit = [0,1] as the study, signed = [-1,1] to match tanh").build());
         o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
         o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8, the study's)").build());
+        o.addOption(Option.builder().longOpt("lr").hasArg().argName("LR").desc("Adam learning rate of both networks (default 1e-4, the study's)").build());
         o.addOption(Option.builder().longOpt("no-augment").desc("turn off the flips and light random resized crop").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("data loading threads (default 1)").build());
         o.addOption(Option.builder().longOpt("dp").desc("train the discriminator with DP-SGD (Poisson batches, per-example clipping, Gaussian noise, ledger)").build());
@@ -105,7 +112,7 @@ public final class GanCommand implements Command {
                             + "size --batch, each real example's gradient clipped to C, Gaussian noise, σ calibrated to the target (ε, δ) over all "
                             + "epochs; the gradient of the loss on generated images is added without noise (it reads no record), scaled to norm at most C, and the generator is post-processing. "
                             + "Every step is written ahead to RUN/ledger.json under the data's fingerprint, so a classifier trained later on the "
-                            + "same records reports the combined ε. DP needs instance norm in the discriminator (--norm-d instance).", o, SOURCES);
+                            + "same records reports the combined ε. DP needs instance norm or none in the discriminator (--norm-d instance|none).", o, SOURCES);
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
@@ -123,16 +130,16 @@ public final class GanCommand implements Command {
         }
         int epochs = positive(cl, "epochs", 50);
         GanTrainer.Options study = GanTrainer.Options.study(base, epochs, CliSupport.longOpt(cl, "seed", 42));
-        GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), study.lr(), study.beta1(), study.beta2(),
+        GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
                 study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
                 positive(cl, "threads", 1), dpOptions(cl));
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
         if (opts.dp() != null && base.discriminatorNorm() == GanConfig.Norm.BATCH) {
-            throw new UsageException("--dp needs instance norm in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance)");
+            throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
-        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, real images %s; %d epochs, batch %d, seed %d%n", data.description(), data.size(),
+        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
                 base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
-                epochs, opts.batchSize(), opts.seed());
+                epochs, opts.batchSize(), opts.lr(), opts.seed());
         GanState s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));
         return 0;

@@ -74,7 +74,14 @@ public final class Sgemm {
                         + "(run java with --add-modules jdk.incubator.vector); using the scalar kernel");
                 return SCALAR;
             case "auto":
-                return VECTOR != null && vectorIsNative() ? VECTOR : SCALAR;
+                if (VECTOR == null) {
+                    // `java -jar` does not load incubator modules, and the scalar path is 2–3× slower: say so once,
+                    // since a training run that silently takes three times as long looks like a bug.
+                    System.err.println("dpmammo: SIMD GEMM off (jdk.incubator.vector not loaded); "
+                            + "run java --add-modules jdk.incubator.vector -jar ... for 2-3x faster training");
+                    return SCALAR;
+                }
+                return vectorIsNative() ? VECTOR : SCALAR;
             default:
                 throw new IllegalArgumentException("-Ddpmammo.simd must be vector, scalar or auto, not '" + simd + "'");
         }

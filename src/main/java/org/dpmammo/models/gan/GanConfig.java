@@ -13,21 +13,27 @@ import java.util.Locale;
  * @param embeddingSize the condition embedding's length (50)
  * @param generatorNorm     the normalisation after each hidden transposed convolution of G
  * @param discriminatorNorm the normalisation after each hidden convolution of D but the first; DP training needs
- *                          INSTANCE here (BatchNorm mixes the examples of a batch), while G's may be either, since G
- *                          never reads a record
+ *                          INSTANCE or NONE here (BatchNorm mixes the examples of a batch), while G's may be any, since
+ *                          G never reads a record
  * @param realRange     the range real images are fed to D in; see {@link RealRange}
  */
 public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int embeddingSize, Norm generatorNorm, Norm discriminatorNorm,
                         RealRange realRange) {
-    /** The study's code builds InstanceNorm2d without affine parameters by default (paper.md 8.3); BatchNorm is its option. */
+    /**
+     * The study's code builds InstanceNorm2d without affine parameters by default (paper.md 8.3); BatchNorm is its
+     * option. NONE is dpmammo's: in D, both norms rescale each channel per image (instance) or per batch of only-real
+     * or only-fake images (batch), which hides from D how much fine texture an image carries as a whole; without a
+     * norm that stays visible (docs/GAN.md). NONE keeps an Identity in the norm's place, so state-dict names do not move.
+     */
     public enum Norm {
-        INSTANCE, BATCH;
+        INSTANCE, BATCH, NONE;
 
         public static Norm parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "instance" -> INSTANCE;
                 case "batch" -> BATCH;
-                default -> throw new IllegalArgumentException("norm must be instance or batch, got '" + s + "'");
+                case "none" -> NONE;
+                default -> throw new IllegalArgumentException("norm must be instance, batch or none, got '" + s + "'");
             };
         }
     }

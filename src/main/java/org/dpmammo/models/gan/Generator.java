@@ -5,6 +5,7 @@ import org.dpmammo.autograd.Variable;
 import org.dpmammo.nn.BatchNorm2d;
 import org.dpmammo.nn.ConvTranspose2d;
 import org.dpmammo.nn.Embedding;
+import org.dpmammo.nn.Identity;
 import org.dpmammo.nn.Init;
 import org.dpmammo.nn.InstanceNorm2d;
 import org.dpmammo.nn.LeakyReLU;
@@ -66,6 +67,7 @@ public final class Generator extends Module {
     /** The normalisation layer both networks use after a hidden convolution. */
     static Module norm(GanConfig.Norm norm, int channels, Rng rng) {
         if (norm == GanConfig.Norm.INSTANCE) return new InstanceNorm2d(channels);
+        if (norm == GanConfig.Norm.NONE) return new Identity();
         BatchNorm2d bn = new BatchNorm2d(channels);
         Init.normal(bn.weight, 1, GanConfig.INIT_STD, rng);
         return bn;

@@ -1,5 +1,6 @@
 package org.dpmammo.train.gan;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.awt.Color;
@@ -110,6 +111,7 @@ public final class GanTrainer {
         if (last != null && !resume) throw new IllegalStateException(out + " already holds checkpoints; pass --resume to continue it or choose another --out");
         if (resume && last != null) {
             if (o.dp() == null) PrivateDiscriminator.refuseDpCheckpoint(last);
+            refuseChangedSettings(out.resolve("config.json"), config(o, data));
             state.load(last);
             rows.addAll(readRows(out.resolve("losses.csv"), state.epoch()));
             log.printf("resuming from %s (epoch %d)%n", last, state.epoch());
@@ -299,6 +301,27 @@ public final class GanTrainer {
         }
         LossPlot.write(out.resolve("loss_curve.png"), "GAN losses (epoch means)", List.of("loss_D", "loss_G"), List.of(d, g),
                 List.of(new Color(200, 40, 40), new Color(30, 90, 200)));
+    }
+
+    /** Settings a resumed run must share with the run it continues; epochs, checkpoint interval and data path may change. */
+    private static final List<String> RESUME_INVARIANTS = List.of("image_size", "latent_size", "ngf", "ndf", "embedding_size", "norm_g", "norm_d",
+            "real_range", "batch_size", "lr", "betas", "label_smoothing", "augment", "seed");
+
+    /**
+     * A resume with another batch size, learning rate or seed would run on silently while config.json, rewritten
+     * with the new values, claimed them for the whole run: stop instead, naming the first setting that changed.
+     * Keys an older run's config.json lacks are not compared.
+     */
+    static void refuseChangedSettings(Path configFile, Map<String, Object> now) throws IOException {
+        if (!Files.exists(configFile)) return;
+        JsonNode before = JSON.readTree(configFile.toFile());
+        JsonNode after = JSON.readTree(JSON.writeValueAsString(now)); // through text, so 42 reads as the same node type on both sides
+        for (String key : RESUME_INVARIANTS) {
+            if (before.has(key) && !before.get(key).equals(after.get(key))) {
+                throw new IllegalStateException("--resume: " + configFile + " has " + key + " " + before.get(key) + " but this run asks for "
+                        + after.get(key) + "; resume with the run's settings or start a new --out");
+            }
+        }
     }
 
     static Map<String, Object> config(Options o, Dataset data) {

@@ -57,7 +57,7 @@ final class PrivateDiscriminator {
     static PrivateDiscriminator open(GanTrainer.Options o, GanState state, Dataset data, Path out, Path resumedCheckpoint, PrintStream log) throws IOException {
         GanTrainer.Dp d = o.dp();
         if (o.model().discriminatorNorm() == GanConfig.Norm.BATCH) {
-            throw new IllegalArgumentException("DP training needs instance norm in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance)");
+            throw new IllegalArgumentException("DP training needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
         Accountant accountant = PrivacyEngine.accountant(d.accountant());
         PrivacyEngine.Plan plan = PrivacyEngine.plan(data.size(), o.batchSize(), o.epochs(), d.targetEpsilon(), d.delta(), accountant);

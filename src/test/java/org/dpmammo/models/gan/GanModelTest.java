@@ -87,6 +87,12 @@ class GanModelTest {
         assertEquals(0.02, Math.sqrt(ss / w.length), 2e-4);
         Module bn = new Generator(new GanConfig(64, 8, 4, 4, 4, GanConfig.Norm.BATCH, GanConfig.RealRange.UNIT), new Rng(2));
         assertTrue(bn.namedModules().values().stream().anyMatch(m -> m instanceof BatchNorm2d));
+        // No norm in D: no norm layer at all, the same parameter names and count as InstanceNorm (which has none).
+        GanConfig none = new GanConfig(128, 100, 64, 64, 50, GanConfig.Norm.BATCH, GanConfig.Norm.NONE, GanConfig.RealRange.UNIT);
+        Discriminator plain = new Discriminator(none, new Rng(2));
+        assertTrue(plain.namedModules().values().stream().noneMatch(m -> m instanceof InstanceNorm2d || m instanceof BatchNorm2d));
+        assertEquals(d.stateDict().keySet(), plain.stateDict().keySet());
+        assertEquals(25_944_676L, plain.numParameters());
     }
 
     @Test

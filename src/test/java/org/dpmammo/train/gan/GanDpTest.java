@@ -71,6 +71,8 @@ class GanDpTest {
      */
     @Test
     void privateDiscriminatorStepMatchesAPerExampleReference() throws IOException {
+        // D with InstanceNorm (the study's) and with no norm (dpmammo's option): both keep examples apart.
+        for (GanConfig cfg : new GanConfig[] {TINY, new GanConfig(64, 4, 2, 2, 3, GanConfig.Norm.INSTANCE, GanConfig.Norm.NONE, GanConfig.RealRange.SIGNED)})
         for (double c : new double[] {1e6, 1e-3}) {
             Rng data = new Rng(3);
             Tensor real = gaussian(data, 0.5f, 5, 1, 64, 64);
@@ -79,7 +81,7 @@ class GanDpTest {
             int n = 5, fakeBatch = 4;
             double q = 0.5;
 
-            GanState s = new GanState(TINY, 9, 1e-4, 0.5, 0.999);
+            GanState s = new GanState(cfg, 9, 1e-4, 0.5, 0.999);
             Map<String, float[]> before = discriminatorValues(s);
             DpSgd dp = new DpSgd(s.discriminator, new SGD(s.discriminator.trainableParameters(), 1.0),
                     new DpSgd.Config(0, c, q, n, 2, DpSgd.Clipping.FLAT), new GaussianNoise(RandomSource.deterministic(1, "t")));
@@ -90,15 +92,15 @@ class GanDpTest {
             }, fakeBatch, new Rng(77));
 
             // The reference: the same draws in the same order (z, fake labels, one smoothing target per real example).
-            GanState r = new GanState(TINY, 9, 1e-4, 0.5, 0.999);
+            GanState r = new GanState(cfg, 9, 1e-4, 0.5, 0.999);
             Rng rng = new Rng(77);
-            float[] z = new float[fakeBatch * TINY.latentSize()];
+            float[] z = new float[fakeBatch * cfg.latentSize()];
             for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
             int[] fakeLabels = new int[fakeBatch];
             for (int i = 0; i < fakeBatch; i++) fakeLabels[i] = rng.nextInt(2);
             float[] smooth = new float[batch.length];
             for (int i = 0; i < smooth.length; i++) smooth[i] = (float) rng.uniform(GanStep.SMOOTH_LO, GanStep.SMOOTH_HI);
-            Tensor fake = r.generator.forward(Variable.constant(Tensor.of(z, fakeBatch, TINY.latentSize(), 1, 1)), fakeLabels).value();
+            Tensor fake = r.generator.forward(Variable.constant(Tensor.of(z, fakeBatch, cfg.latentSize(), 1, 1)), fakeLabels).value();
 
             Map<String, Parameter> params = r.discriminator.namedParameters();
             Map<String, double[]> expected = new LinkedHashMap<>();
@@ -137,7 +139,7 @@ class GanDpTest {
                 for (double w : want) scale = Math.max(scale, Math.abs(w));
                 for (int t = 0; t < want.length; t++) {
                     double got = b[t] - a[t];
-                    assertEquals(want[t], got, 2e-4 * scale + 1e-7, "C " + c + ", D." + k + "[" + t + "]");
+                    assertEquals(want[t], got, 2e-4 * scale + 1e-7, cfg.normDescription() + ", C " + c + ", D." + k + "[" + t + "]");
                 }
             }
         }

@@ -142,6 +142,15 @@ class GanTrainingTest {
         for (String f : new String[] {"config.json", "provenance.json", "metrics.json", "loss_curve.png", "samples/epoch_0002.png", "checkpoints/epoch_0002.safetensors"}) {
             assertTrue(Files.isRegularFile(tmp.resolve("c").resolve(f)), f);
         }
+        // A resume that changes a training setting is refused before anything is written.
+        String configBefore = Files.readString(tmp.resolve("c").resolve("config.json"));
+        GanTrainer.Options o3 = options(3);
+        GanTrainer.Options fasterLr = new GanTrainer.Options(o3.model(), 3, o3.batchSize(), o3.lr() * 2, o3.beta1(), o3.beta2(), o3.seed(), o3.augment(),
+                o3.checkpointEvery(), o3.collapseFraction(), o3.dataThreads(), null);
+        IllegalStateException changed = assertThrows(IllegalStateException.class, () -> GanTrainer.run(fasterLr, data, tmp.resolve("c"), true, QUIET));
+        assertTrue(changed.getMessage().contains("lr"), changed.getMessage());
+        assertEquals(configBefore, Files.readString(tmp.resolve("c").resolve("config.json")));
+        assertTrue(!Files.exists(tmp.resolve("c").resolve("checkpoints").resolve("epoch_0003.safetensors")));
         // A second run into a folder with checkpoints must be explicit about resuming.
         assertThrows(IllegalStateException.class, () -> GanTrainer.run(options(3), data, tmp.resolve("a"), false, QUIET));
         // A different seed trains differently (the comparison above can fail).
