@@ -36,8 +36,15 @@ def stages(image_size):
     return int(math.log2(image_size)) - 2
 
 
+def upsample(kind, cin, cout):
+    # The study's stride-2 transposed convolution, or dpmammo's "resize": nearest x2 then a 3x3 convolution.
+    if kind == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1, bias=False))
+    return nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False)
+
+
 class Generator(nn.Module):
-    def __init__(self, image_size=128, nz=100, ngf=64, emb=50, norm="instance"):
+    def __init__(self, image_size=128, nz=100, ngf=64, emb=50, norm="instance", upsampling="transposed"):
         super().__init__()
         self.nz = nz
         self.label_embedding = nn.Embedding(2, emb)
@@ -47,9 +54,9 @@ class Generator(nn.Module):
         ch = ngf << (s - 1)
         layers = [nn.ConvTranspose2d(2 * nz, ch, 4, 1, 0, bias=False), norm_layer(norm, ch), nn.ReLU()]
         for _ in range(1, s):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), norm_layer(norm, ch // 2), nn.ReLU()]
+            layers += [upsample(upsampling, ch, ch // 2), norm_layer(norm, ch // 2), nn.ReLU()]
             ch //= 2
-        layers += [nn.ConvTranspose2d(ch, 1, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [upsample(upsampling, ch, 1), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     def forward(self, z, labels):
@@ -237,7 +244,8 @@ def main():
         return
     tensors, meta = read_safetensors(args.checkpoint)
     cfg = json.loads(meta["config"])
-    g = Generator(cfg["image_size"], cfg["latent_size"], cfg["ngf"], cfg["embedding_size"], cfg["norm"])
+    g = Generator(cfg["image_size"], cfg["latent_size"], cfg["ngf"], cfg["embedding_size"], cfg.get("norm_g", cfg.get("norm")),
+                  cfg.get("upsampling", "transposed"))
     state = {k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")}
     g.load_state_dict(state, strict=True)
     g.eval()

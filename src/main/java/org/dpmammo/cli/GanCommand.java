@@ -91,6 +91,8 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("norm-d").hasArg().argName("instance|batch|none").desc("the discriminator's normalisation (after --norm); --dp needs instance or none").build());
         o.addOption(Option.builder().longOpt("real-range").hasArg().argName("unit|signed")
                 .desc("override the preset's real-image range: unit = [0,1] as the study, signed = [-1,1] to match tanh").build());
+        o.addOption(Option.builder().longOpt("upsample").hasArg().argName("transposed|resize")
+                .desc("how G doubles its resolution: transposed = the study's ConvTranspose2d k4 s2; resize = nearest x2 then Conv2d k3 (no checkerboard, 9/4 the cost)").build());
         o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
         o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8, the study's)").build());
         o.addOption(Option.builder().longOpt("lr").hasArg().argName("LR").desc("Adam learning rate of both networks (default 1e-4, the study's)").build());
@@ -124,7 +126,8 @@ public final class GanCommand implements Command {
             base = new GanConfig(base.imageSize(), base.latentSize(), width, width, base.embeddingSize(),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-g", cl.getOptionValue("norm", base.generatorNorm().name()))),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-d", cl.getOptionValue("norm", base.discriminatorNorm().name()))),
-                    cl.hasOption("real-range") ? GanConfig.RealRange.parse(cl.getOptionValue("real-range")) : base.realRange());
+                    cl.hasOption("real-range") ? GanConfig.RealRange.parse(cl.getOptionValue("real-range")) : base.realRange(),
+                    cl.hasOption("upsample") ? GanConfig.Upsampling.parse(cl.getOptionValue("upsample")) : base.upsampling());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -137,8 +140,8 @@ public final class GanCommand implements Command {
         if (opts.dp() != null && base.discriminatorNorm() == GanConfig.Norm.BATCH) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
-        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
-                base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
+        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
+                base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.upsampling().name().toLowerCase(java.util.Locale.ROOT), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
                 epochs, opts.batchSize(), opts.lr(), opts.seed());
         GanState s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));

@@ -52,7 +52,7 @@ public final class StudyTrainers implements Trainers {
     static GanConfig ganModel(ExperimentConfig config) {
         GanConfig m = GanConfig.preset(config.gan().model());
         if (config.gan().dpEpsilon() == null) return m;
-        return new GanConfig(m.imageSize(), m.latentSize(), m.ngf(), m.ndf(), m.embeddingSize(), m.generatorNorm(), GanConfig.Norm.INSTANCE, m.realRange());
+        return new GanConfig(m.imageSize(), m.latentSize(), m.ngf(), m.ndf(), m.embeddingSize(), m.generatorNorm(), GanConfig.Norm.INSTANCE, m.realRange(), m.upsampling());
     }
 
     /** The GAN's DP settings, or null for the study's non-private GAN. */

@@ -16,9 +16,29 @@ import java.util.Locale;
  *                          INSTANCE or NONE here (BatchNorm mixes the examples of a batch), while G's may be any, since
  *                          G never reads a record
  * @param realRange     the range real images are fed to D in; see {@link RealRange}
+ * @param upsampling    how G's stride-2 stages upsample; see {@link Upsampling}
  */
 public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int embeddingSize, Norm generatorNorm, Norm discriminatorNorm,
-                        RealRange realRange) {
+                        RealRange realRange, Upsampling upsampling) {
+    /**
+     * How each stride-2 stage of G doubles the resolution. TRANSPOSED is the study's ConvTranspose2d k4 s2 p1.
+     * RESIZE is dpmammo's option: nearest-neighbour ×2 then Conv2d k3 s1 p1 (Odena et al. 2016): every output pixel
+     * then sees the same number of kernel taps, so the transposed convolution's pixel-scale checkerboard cannot
+     * arise; it costs 9/4 of the transposed convolution's multiply-adds per stage. The first layer (1×1 → 4×4) stays
+     * a transposed convolution either way.
+     */
+    public enum Upsampling {
+        TRANSPOSED, RESIZE;
+
+        public static Upsampling parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "transposed" -> TRANSPOSED;
+                case "resize" -> RESIZE;
+                default -> throw new IllegalArgumentException("upsampling must be transposed or resize, got '" + s + "'");
+            };
+        }
+    }
+
     /**
      * The study's code builds InstanceNorm2d without affine parameters by default (paper.md 8.3); BatchNorm is its
      * option. NONE is dpmammo's: in D, both norms rescale each channel per image (instance) or per batch of only-real
@@ -73,7 +93,14 @@ public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int emb
         if (latentSize < 1 || ngf < 1 || ndf < 1 || embeddingSize < 1) {
             throw new IllegalArgumentException("latent size, ngf, ndf and embedding size must be positive, got " + latentSize + ", " + ngf + ", " + ndf + ", " + embeddingSize);
         }
-        if (generatorNorm == null || discriminatorNorm == null || realRange == null) throw new IllegalArgumentException("norms and real range must be given");
+        if (generatorNorm == null || discriminatorNorm == null || realRange == null || upsampling == null) {
+            throw new IllegalArgumentException("norms, real range and upsampling must be given");
+        }
+    }
+
+    /** The study's transposed-convolution generator. */
+    public GanConfig(int imageSize, int latentSize, int ngf, int ndf, int embeddingSize, Norm generatorNorm, Norm discriminatorNorm, RealRange realRange) {
+        this(imageSize, latentSize, ngf, ndf, embeddingSize, generatorNorm, discriminatorNorm, realRange, Upsampling.TRANSPOSED);
     }
 
     /** Both networks with the same normalisation, as the study's code builds them. */

@@ -3,6 +3,7 @@ package org.dpmammo.models.gan;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.nn.BatchNorm2d;
+import org.dpmammo.nn.Conv2d;
 import org.dpmammo.nn.ConvTranspose2d;
 import org.dpmammo.nn.Embedding;
 import org.dpmammo.nn.Identity;
@@ -14,6 +15,7 @@ import org.dpmammo.nn.Module;
 import org.dpmammo.nn.ReLU;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.nn.Tanh;
+import org.dpmammo.nn.Upsample;
 import org.dpmammo.util.Rng;
 
 /**
@@ -25,7 +27,8 @@ import org.dpmammo.util.Rng;
  *   → ConvT k4 s2 p1 → [B, 8ngf, 8, 8] … [B, ngf, 64, 64] (norm, ReLU after each)
  *   → ConvT k4 s2 p1 → [B, 1, 128, 128] → tanh
  * </pre>
- * At 64 the first layer has 8ngf channels and there is one stage fewer. Convolutions have no bias; their weights are
+ * At 64 the first layer has 8ngf channels and there is one stage fewer. With {@link GanConfig.Upsampling#RESIZE}
+ * each stride-2 transposed convolution becomes nearest ×2 then Conv2d k3 s1 p1 (a two-module Sequential). Convolutions have no bias; their weights are
  * N(0, 0.02), BatchNorm γ is N(1, 0.02) and β 0, the embedding and linear layers keep PyTorch's defaults.
  *
  * <p>Member names ({@code label_embedding}, {@code label_linear}, {@code main.<i>}) are those of
@@ -49,13 +52,21 @@ public final class Generator extends Module {
         main.add(norm(config.generatorNorm(), channels, rng));
         main.add(new ReLU());
         for (int s = 1; s < stages; s++) {
-            main.add(conv(channels, channels / 2, 2, 1, rng));
+            main.add(upsample(config, channels, channels / 2, rng));
             channels /= 2;
             main.add(norm(config.generatorNorm(), channels, rng));
             main.add(new ReLU());
         }
-        main.add(conv(channels, 1, 2, 1, rng));
+        main.add(upsample(config, channels, 1, rng));
         main.add(new Tanh());
+    }
+
+    /** One ×2 stage: the study's transposed convolution, or nearest ×2 then a 3×3 convolution (named main.i.1). */
+    private static Module upsample(GanConfig config, int in, int out, Rng rng) {
+        if (config.upsampling() == GanConfig.Upsampling.TRANSPOSED) return conv(in, out, 2, 1, rng);
+        Conv2d c = new Conv2d(in, out, 3, 1, 1, false, rng);
+        Init.normal(c.weight, 0, GanConfig.INIT_STD, rng);
+        return new Sequential(new Upsample(2), c);
     }
 
     private static ConvTranspose2d conv(int in, int out, int stride, int padding, Rng rng) {

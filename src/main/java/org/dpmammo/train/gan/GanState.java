@@ -124,6 +124,7 @@ public final class GanState {
         m.put("norm_g", c.generatorNorm().name().toLowerCase());
         m.put("norm_d", c.discriminatorNorm().name().toLowerCase());
         m.put("real_range", c.realRange().name().toLowerCase());
+        m.put("upsampling", c.upsampling().name().toLowerCase());
         try {
             return JSON.writeValueAsString(m);
         } catch (IOException e) {
@@ -143,7 +144,9 @@ public final class GanState {
         try {
             return new GanConfig(((Number) m.get("image_size")).intValue(), ((Number) m.get("latent_size")).intValue(),
                     ((Number) m.get("ngf")).intValue(), ((Number) m.get("ndf")).intValue(), ((Number) m.get("embedding_size")).intValue(),
-                    norm(m, "norm_g"), norm(m, "norm_d"), GanConfig.RealRange.parse((String) m.get("real_range")));
+                    norm(m, "norm_g"), norm(m, "norm_d"), GanConfig.RealRange.parse((String) m.get("real_range")),
+                    // Checkpoints from before the option have the study's transposed convolutions.
+                    GanConfig.Upsampling.parse((String) (m.containsKey("upsampling") ? m.get("upsampling") : "transposed")));
         } catch (RuntimeException e) {
             throw new IOException("checkpoint model configuration is unreadable: " + json, e);
         }

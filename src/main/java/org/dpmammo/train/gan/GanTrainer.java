@@ -305,7 +305,7 @@ public final class GanTrainer {
 
     /** Settings a resumed run must share with the run it continues; epochs, checkpoint interval and data path may change. */
     private static final List<String> RESUME_INVARIANTS = List.of("image_size", "latent_size", "ngf", "ndf", "embedding_size", "norm_g", "norm_d",
-            "real_range", "batch_size", "lr", "betas", "label_smoothing", "augment", "seed");
+            "real_range", "upsampling", "batch_size", "lr", "betas", "label_smoothing", "augment", "seed");
 
     /**
      * A resume with another batch size, learning rate or seed would run on silently while config.json, rewritten
@@ -335,6 +335,7 @@ public final class GanTrainer {
         m.put("norm_g", c.generatorNorm().name().toLowerCase());
         m.put("norm_d", c.discriminatorNorm().name().toLowerCase());
         m.put("real_range", c.realRange().name().toLowerCase());
+        m.put("upsampling", c.upsampling().name().toLowerCase());
         m.put("epochs", o.epochs());
         m.put("batch_size", o.batchSize());
         m.put("lr", o.lr());

@@ -13,6 +13,7 @@ import org.dpmammo.nn.Conv2d;
 import org.dpmammo.nn.ConvTranspose2d;
 import org.dpmammo.nn.InstanceNorm2d;
 import org.dpmammo.nn.Module;
+import org.dpmammo.nn.Upsample;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
@@ -93,6 +94,16 @@ class GanModelTest {
         assertTrue(plain.namedModules().values().stream().noneMatch(m -> m instanceof InstanceNorm2d || m instanceof BatchNorm2d));
         assertEquals(d.stateDict().keySet(), plain.stateDict().keySet());
         assertEquals(25_944_676L, plain.numParameters());
+        // Resize convolutions at 64, ngf 64: 100 + 5,100 + 200·512·16 = 1,638,400 (the first layer stays transposed)
+        // + 3×3 convs 512·256·9 = 1,179,648 + 256·128·9 = 294,912 + 128·64·9 = 73,728 + 64·1·9 = 576 = 3,192,464.
+        GanConfig resize = new GanConfig(64, 100, 64, 64, 50, GanConfig.Norm.INSTANCE, GanConfig.Norm.INSTANCE, GanConfig.RealRange.SIGNED,
+                GanConfig.Upsampling.RESIZE);
+        Generator rg = new Generator(resize, new Rng(2));
+        assertEquals(3_192_464L, rg.numParameters());
+        assertEquals(4, rg.namedModules().values().stream().filter(m -> m instanceof Upsample).count());
+        assertEquals(4, rg.namedModules().values().stream().filter(m -> m instanceof Conv2d c && c.kernel == 3 && c.stride == 1 && c.padding == 1 && c.bias == null).count());
+        Tensor z = Tensor.zeros(3, 100, 1, 1);
+        assertArrayEquals(new int[] {3, 1, 64, 64}, rg.forward(Variable.constant(z), new int[] {0, 1, 1}).value().shape());
     }
 
     @Test
