@@ -26,6 +26,7 @@ import org.dpmammo.data.LayoutWriter;
 import org.dpmammo.data.Phantom;
 import org.dpmammo.data.PhantomDataset;
 import org.dpmammo.data.Splitter;
+import org.dpmammo.data.Transforms;
 import org.dpmammo.util.Rng;
 
 /** {@code dpmammo data inspect|phantom|split|sheet}: look at, generate, split and preview datasets. */
@@ -175,9 +176,11 @@ public final class DataCommand implements Command {
         o.addOption(Option.builder().longOpt("count").hasArg().argName("N").desc("tiles, half per class (default 64)").build());
         o.addOption(Option.builder().longOpt("columns").hasArg().argName("C").desc("tiles per row (default 8)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("which examples to show (default 0)").build());
+        o.addOption(Option.builder().longOpt("size").hasArg().argName("PX")
+                .desc("resize every tile to PX x PX as the models see it (e.g. 64 for the cpu GAN preset); default: as stored").build());
         CommandLine cl = CliSupport.parse("data sheet", o, args);
         if (cl.hasOption("help")) {
-            CliSupport.printHelp(out, "dpmammo data sheet SRC --out PNG [--count 64] [--columns 8] [--seed 0]",
+            CliSupport.printHelp(out, "dpmammo data sheet SRC --out PNG [--count 64] [--columns 8] [--seed 0] [--size PX]",
                     "A contact sheet of randomly chosen examples: benign rows above a white band, malignant rows below.", o, SOURCES);
             return 0;
         }
@@ -186,6 +189,8 @@ public final class DataCommand implements Command {
         int count = CliSupport.intOpt(cl, "count", 64);
         int columns = CliSupport.intOpt(cl, "columns", 8);
         if (count < 2 || columns < 1) throw new UsageException("--count must be at least 2 and --columns at least 1");
+        int size = CliSupport.intOpt(cl, "size", 0);
+        if (cl.hasOption("size") && size < 1) throw new UsageException("--size must be positive, got " + cl.getOptionValue("size"));
         Dataset data = Datasets.open(src);
         int[] order = new int[data.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
@@ -194,12 +199,17 @@ public final class DataCommand implements Command {
         List<GrayImage> malignant = new ArrayList<>();
         for (int i : order) {
             List<GrayImage> dst = data.label(i) == Labels.BENIGN ? benign : malignant;
-            if (dst.size() < count / 2) dst.add(data.image(i));
+            if (dst.size() < count / 2) dst.add(size == 0 ? data.image(i) : resized(data.image(i), size));
         }
         if (benign.isEmpty() || malignant.isEmpty()) throw new IOException(src + ": a contact sheet needs images of both classes");
         ImageIo.writePng(png, ContactSheet.byClass(benign, malignant, columns, 2));
         out.println("wrote " + png + " (" + benign.size() + " benign above, " + malignant.size() + " malignant below)");
         return 0;
+    }
+
+    /** The image as the pipelines resize it (Transforms.resize), back to 8 bits. */
+    private static GrayImage resized(GrayImage g, int size) {
+        return GrayImage.fromUnit(Transforms.resize(g.toUnit(), size, size).data(), size, size);
     }
 
     private static String oneSource(CommandLine cl, String cmd) throws IOException {

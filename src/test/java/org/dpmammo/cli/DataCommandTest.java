@@ -194,5 +194,10 @@ class DataCommandTest {
         // 4 columns of 64 px with 2 px gaps; two blocks of 2 rows, plus a 16 px band.
         assertEquals(4 * 64 + 5 * 2, g.width());
         assertEquals(2 * (2 * 64 + 3 * 2) + 16, g.height());
+        // --size resizes the tiles: 64 px phantoms shown at 32.
+        Result small = run("data", "sheet", "phantom:64:40:1", "--out", png.toString(), "--count", "16", "--columns", "4", "--size", "32");
+        assertEquals(0, small.rc(), small.err());
+        assertEquals(4 * 32 + 5 * 2, ImageIo.read(png).width());
+        assertEquals(2, run("data", "sheet", "phantom:64:40:1", "--out", png.toString(), "--size", "0").rc());
     }
 }
