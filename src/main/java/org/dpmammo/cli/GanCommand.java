@@ -81,7 +81,7 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
         o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME")
-                .desc("paper: the study's 128x128 model, ngf=ndf=64, real images in [0,1]; cpu (default): 64x64, ngf=ndf=16, BatchNorm, real images in [-1,1]").build());
+                .desc("paper: the study's 128x128 model, ngf=ndf=64, InstanceNorm, real images in [0,1], batch 8, Adam 1e-4; cpu (default): 64x64, ngf=ndf=32, BatchNorm, resize upsampling, real images in [-1,1], batch 16, Adam 2e-4").build());
         o.addOption(Option.builder().longOpt("epochs").hasArg().argName("N").desc("epochs (default 50)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of initialisation, data order, augmentation and noise (default 42)").build());
         o.addOption(Option.builder().longOpt("resume").desc("continue from the run folder's last checkpoint").build());
@@ -94,8 +94,8 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("upsample").hasArg().argName("transposed|resize")
                 .desc("how G doubles its resolution: transposed = the study's ConvTranspose2d k4 s2; resize = nearest x2 then Conv2d k3 (no checkerboard, 9/4 the cost)").build());
         o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
-        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8, the study's)").build());
-        o.addOption(Option.builder().longOpt("lr").hasArg().argName("LR").desc("Adam learning rate of both networks (default 1e-4, the study's)").build());
+        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default: paper 8, the study's; cpu 16)").build());
+        o.addOption(Option.builder().longOpt("lr").hasArg().argName("LR").desc("Adam learning rate of both networks (default: paper 1e-4, the study's; cpu 2e-4)").build());
         o.addOption(Option.builder().longOpt("no-augment").desc("turn off the flips and light random resized crop").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("data loading threads (default 1)").build());
         o.addOption(Option.builder().longOpt("dp").desc("train the discriminator with DP-SGD (Poisson batches, per-example clipping, Gaussian noise, ledger)").build());
@@ -108,7 +108,7 @@ public final class GanCommand implements Command {
         CommandLine cl = CliSupport.parse("gan train", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo gan train --data DIR --out RUN [--preset paper|cpu] [--epochs N] [--seed S] [--resume] [--dp --target-epsilon E]",
-                    "Trains the study's malignancy-conditioned DCGAN: BCE with real targets U(0.7, 1.2), Adam 1e-4 (0.5, 0.999), one D step per "
+                    "Trains the study's malignancy-conditioned DCGAN: BCE with real targets U(0.7, 1.2), Adam with betas (0.5, 0.999), one D step per "
                             + "G step. Writes config.json, provenance.json, losses.csv, loss_curve.png, samples/ and checkpoints/ into RUN. "
                             + "With --dp, the discriminator (the only network that reads real images) trains with DP-SGD: Poisson batches of expected "
                             + "size --batch, each real example's gradient clipped to C, Gaussian noise, σ calibrated to the target (ε, δ) over all "
@@ -132,7 +132,7 @@ public final class GanCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         int epochs = positive(cl, "epochs", 50);
-        GanTrainer.Options study = GanTrainer.Options.study(base, epochs, CliSupport.longOpt(cl, "seed", 42));
+        GanTrainer.Options study = GanTrainer.Options.preset(cl.getOptionValue("preset", "cpu"), base, epochs, CliSupport.longOpt(cl, "seed", 42));
         GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
                 study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
                 positive(cl, "threads", 1), dpOptions(cl));

@@ -73,7 +73,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
                     new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2);
             // The same grid at a size two CPU cores finish in hours: reduced Swin at 64, fewer epochs, a larger step size.
             case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
-                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 60, 3000), null, 2);
+                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 36, 3000), null, 2);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             case "demo" -> {

@@ -40,7 +40,7 @@ public final class StudyTrainers implements Trainers {
      */
     static void trainGan(ExperimentConfig config, long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
         ExperimentConfig.Gan g = config.gan();
-        GanTrainer.Options study = GanTrainer.Options.study(ganModel(config), g.epochs(), seed);
+        GanTrainer.Options study = GanTrainer.Options.preset(g.model(), ganModel(config), g.epochs(), seed);
         GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),
                 study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), ganDp(config));
         GanState state = GanTrainer.run(o, realTrain, runDir, true, log);

@@ -61,6 +61,17 @@ public final class GanTrainer {
             return new Options(model, epochs, 8, 1e-4, 0.5, 0.999, seed, true, 10, 0.25, 1, null);
         }
 
+        /**
+         * A preset's training settings: the study's for "paper"; batch 16 and Adam 2e-4 for "cpu", whose wider
+         * batch costs nothing per image on a CPU and whose step size DCGAN practice uses (docs/GAN.md).
+         */
+        public static Options preset(String name, GanConfig model, int epochs, long seed) {
+            Options study = study(model, epochs, seed);
+            if (!name.equalsIgnoreCase("cpu")) return study;
+            return new Options(model, epochs, 16, 2e-4, study.beta1, study.beta2, seed, study.augment, study.checkpointEvery, study.collapseFraction,
+                    study.dataThreads, null);
+        }
+
         public Options withDp(Dp dp) {
             return new Options(model, epochs, batchSize, lr, beta1, beta2, seed, augment, checkpointEvery, collapseFraction, dataThreads, dp);
         }
