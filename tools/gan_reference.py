@@ -144,7 +144,7 @@ def as_half(t):
     return t.detach().half()
 
 
-def study_iteration(norm, seed):
+def study_iteration(norm, seed, upsampling="transposed"):
     """One iteration of dpmammo's GanStep.run (the study's loop) with its random draws fixed.
 
     Returns (tensors to store, a summary line). Stored: the two state dicts before the iteration (generator.*,
@@ -153,7 +153,7 @@ def study_iteration(norm, seed):
     """
     torch.manual_seed(seed)
     c = FIXTURE_CONFIG
-    g = Generator(c["image_size"], c["latent_size"], c["ngf"], c["embedding_size"], norm)
+    g = Generator(c["image_size"], c["latent_size"], c["ngf"], c["embedding_size"], norm, upsampling)
     d = Discriminator(c["image_size"], c["ndf"], c["embedding_size"], norm)
     g.apply(init_weights)
     d.apply(init_weights)
@@ -215,10 +215,15 @@ def study_iteration(norm, seed):
 
 
 def make_fixture(out_dir):
-    for norm in ("instance", "batch"):
-        tensors, line = study_iteration(norm, seed=20240)
-        path = os.path.join(out_dir, norm + ".safetensors")
-        meta = {"format": FIXTURE_VERSION, "config": json.dumps({**FIXTURE_CONFIG, "norm": norm}),
+    # One file per variant: the study's two norms, and the cpu preset's resize-convolution generator (BatchNorm).
+    for name, norm, upsampling in (("instance", "instance", "transposed"), ("batch", "batch", "transposed"),
+                                   ("resize", "batch", "resize")):
+        tensors, line = study_iteration(norm, seed=20240, upsampling=upsampling)
+        path = os.path.join(out_dir, name + ".safetensors")
+        config = {**FIXTURE_CONFIG, "norm": norm}
+        if upsampling != "transposed":
+            config["upsampling"] = upsampling
+        meta = {"format": FIXTURE_VERSION, "config": json.dumps(config),
                 "torch": torch.__version__, "generator": "tools/gan_reference.py --make-fixture"}
         write_safetensors(path, tensors, meta)
         print(f"{line}\n  wrote {path}: {len(tensors)} tensors, {os.path.getsize(path):,} bytes")

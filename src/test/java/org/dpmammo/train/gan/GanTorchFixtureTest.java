@@ -38,12 +38,16 @@ class GanTorchFixtureTest {
 
     /** A fixture file: the model, its state before the iteration loaded strictly, and the dump's other tensors. */
     record Fixture(GanState state, Map<String, Tensor> t) {
-        static Fixture load(String norm) throws Exception {
-            SafeTensors.Contents c = SafeTensors.read(FIXTURE.resolve(norm + ".safetensors"));
+        /** "instance" and "batch": the study's networks with that norm; "resize": the cpu preset's resize-convolution G, BatchNorm. */
+        static Fixture load(String variant) throws Exception {
+            SafeTensors.Contents c = SafeTensors.read(FIXTURE.resolve(variant + ".safetensors"));
             assertEquals("dpmammo-gan-torch-fixture/1", c.metadata().get("format"));
             GanConfig config = GanState.parseConfig(c.metadata().get("config"));
-            assertEquals(GanConfig.Norm.parse(norm), config.generatorNorm());
-            assertEquals(GanConfig.Norm.parse(norm), config.discriminatorNorm());
+            boolean resize = variant.equals("resize");
+            GanConfig.Norm norm = resize ? GanConfig.Norm.BATCH : GanConfig.Norm.parse(variant);
+            assertEquals(norm, config.generatorNorm());
+            assertEquals(norm, config.discriminatorNorm());
+            assertEquals(resize ? GanConfig.Upsampling.RESIZE : GanConfig.Upsampling.TRANSPOSED, config.upsampling());
             GanTrainer.Options study = GanTrainer.Options.study(config, 1, 0);
             GanState s = new GanState(config, 0, study.lr(), study.beta1(), study.beta2());
             assertTrue(s.generator.loadStateDict(GanState.section(c.tensors(), "generator."), true).clean());
@@ -88,7 +92,7 @@ class GanTorchFixtureTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"instance", "batch"})
+    @ValueSource(strings = {"instance", "batch", "resize"})
     void forwardInTrainingModeMatchesPyTorch(String norm) throws Exception {
         Fixture f = Fixture.load(norm);
         int[] labels = f.ints("input.labels"), fakeLabels = f.ints("input.fake_labels");
@@ -106,7 +110,7 @@ class GanTorchFixtureTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"instance", "batch"})
+    @ValueSource(strings = {"instance", "batch", "resize"})
     void oneStudyIterationMatchesPyTorch(String norm) throws Exception {
         Fixture f = Fixture.load(norm);
         GanState s = f.state;
@@ -136,7 +140,7 @@ class GanTorchFixtureTest {
      * G's step, which clears these gradients before they could be read.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"instance", "batch"})
+    @ValueSource(strings = {"instance", "batch", "resize"})
     void discriminatorLossGradientsMatchPyTorch(String norm) throws Exception {
         Fixture f = Fixture.load(norm);
         GanState s = f.state;
