@@ -115,6 +115,15 @@ public final class GanState {
     }
 
     static String configJson(GanConfig c) {
+        try {
+            return JSON.writeValueAsString(modelConfig(c));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The model's settings under the keys both checkpoints and a run's config.json use. */
+    static Map<String, Object> modelConfig(GanConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("image_size", c.imageSize());
         m.put("latent_size", c.latentSize());
@@ -125,11 +134,7 @@ public final class GanState {
         m.put("norm_d", c.discriminatorNorm().name().toLowerCase());
         m.put("real_range", c.realRange().name().toLowerCase());
         m.put("upsampling", c.upsampling().name().toLowerCase());
-        try {
-            return JSON.writeValueAsString(m);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return m;
     }
 
     /** One network's norm; checkpoints written before G and D could differ hold a single "norm" for both. */

@@ -336,17 +336,7 @@ public final class GanTrainer {
     }
 
     static Map<String, Object> config(Options o, Dataset data) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        GanConfig c = o.model();
-        m.put("image_size", c.imageSize());
-        m.put("latent_size", c.latentSize());
-        m.put("ngf", c.ngf());
-        m.put("ndf", c.ndf());
-        m.put("embedding_size", c.embeddingSize());
-        m.put("norm_g", c.generatorNorm().name().toLowerCase());
-        m.put("norm_d", c.discriminatorNorm().name().toLowerCase());
-        m.put("real_range", c.realRange().name().toLowerCase());
-        m.put("upsampling", c.upsampling().name().toLowerCase());
+        Map<String, Object> m = GanState.modelConfig(o.model());
         m.put("epochs", o.epochs());
         m.put("batch_size", o.batchSize());
         m.put("lr", o.lr());
