@@ -52,9 +52,13 @@ public final class GradChecks {
         return t;
     }
 
-    /** Distinct values spaced 0.1 apart in random order, so a 1e-2 perturbation never changes an arg-max. */
+    /**
+     * Distinct values spaced 0.1 apart in random order, centred on 0. Up to 200 elements keep every |value| ≤ 5, so the
+     * finite-difference step (1e-2 · |value| ≤ 0.05) never changes an arg-max.
+     */
     static Tensor distinct(Rng rng, int... shape) {
         Tensor t = Tensor.zeros(shape);
+        if (t.numel() > 200) throw new IllegalArgumentException("distinct: at most 200 elements keep the step below the spacing, got " + t.numel());
         int[] perm = new int[t.numel()];
         for (int i = 0; i < perm.length; i++) perm[i] = i;
         rng.shuffle(perm);
@@ -110,11 +114,16 @@ public final class GradChecks {
         c.add(binary("mul", Ops::mul, false));
         c.add(binary("div", Ops::div, true));
         c.add(new Case("maximum", rng -> {
+            // b sits 0.1–1 above or below a and both stay within ±3, so the largest finite-difference step
+            // (1e-2 · |value| ≤ 0.03) never carries one input across the other.
             int[] s = randomShape(rng);
-            Tensor a = distinct(rng, s);
-            Tensor b = distinct(rng, s);
-            float[] bd = b.data();
-            for (int i = 0; i < bd.length; i++) bd[i] += 0.05f;
+            Tensor a = uniform(rng, -2, 2, s);
+            Tensor b = Tensor.zeros(s);
+            float[] ad = a.data(), bd = b.data();
+            for (int i = 0; i < bd.length; i++) {
+                float gap = (float) rng.uniform(0.1, 1);
+                bd[i] = ad[i] + (rng.nextDouble() < 0.5 ? gap : -gap);
+            }
             return new Tensor[] {a, b};
         }, v -> Ops.maximum(v[0], v[1]), all(2)));
         c.add(unary("neg", Ops::neg, rng -> uniform(rng, -2, 2, randomShape(rng))));
