@@ -40,6 +40,8 @@ public final class Sgemm {
     static final int NC = 4080;
     /** Below this many flops a GEMM runs on the calling thread: forking costs more than it saves. */
     static final long PARALLEL_MIN_FLOPS = 1L << 21;
+    /** Panels of B packed row by row together: 64 × NR floats (4 KiB at NR = 16) read contiguously per row. */
+    static final int PACK_B_GROUP = 64;
 
     private static final GemmKernel SCALAR = new ScalarGemmKernel();
     private static final GemmKernel VECTOR = loadVectorKernel();
@@ -288,22 +290,30 @@ public final class Sgemm {
         /** Packs B panels [p0, p1) of the current slice: panel q holds op(B)[pc.., jc+q·NR..] as kc rows of NR. */
         void packB(int p0, int p1) {
             float[] dst = packedB;
+            if (!transB) {
+                // Row by row across up to PACK_B_GROUP panels: panel by panel, each row's NR floats come from a new
+                // page (B's rows are ldb apart), and packing the GAN's wide im2col matrices took twice as long.
+                for (int g0 = p0; g0 < p1; g0 += PACK_B_GROUP) {
+                    int g1 = Math.min(p1, g0 + PACK_B_GROUP);
+                    for (int p = 0; p < kc; p++) {
+                        int row = bOff + (pc + p) * ldb;
+                        for (int q = g0; q < g1; q++) {
+                            int j0 = jc + q * nr, cols = Math.min(nr, n - j0), d = q * nr * kc + p * nr;
+                            System.arraycopy(b, row + j0, dst, d, cols);
+                            for (int j = cols; j < nr; j++) dst[d + j] = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int q = p0; q < p1; q++) {
                 int j0 = jc + q * nr, cols = Math.min(nr, n - j0), base = q * nr * kc;
-                if (!transB) {
-                    for (int p = 0; p < kc; p++) {
-                        int src = bOff + (pc + p) * ldb + j0, d = base + p * nr;
-                        System.arraycopy(b, src, dst, d, cols);
-                        for (int j = cols; j < nr; j++) dst[d + j] = 0f;
-                    }
-                } else {
-                    for (int j = 0; j < cols; j++) {
-                        int src = bOff + (j0 + j) * ldb + pc;
-                        for (int p = 0; p < kc; p++) dst[base + p * nr + j] = b[src + p];
-                    }
-                    for (int j = cols; j < nr; j++)
-                        for (int p = 0; p < kc; p++) dst[base + p * nr + j] = 0f;
+                for (int j = 0; j < cols; j++) {
+                    int src = bOff + (j0 + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) dst[base + p * nr + j] = b[src + p];
                 }
+                for (int j = cols; j < nr; j++)
+                    for (int p = 0; p < kc; p++) dst[base + p * nr + j] = 0f;
             }
         }
 
