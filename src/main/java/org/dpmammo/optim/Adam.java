@@ -47,17 +47,22 @@ public class Adam extends Optimizer {
         float[] m = slot(slots, "exp_avg", w.length), v = slot(slots, "exp_avg_sq", w.length);
         step[0] += 1;
         double t = step[0];
-        double bc1 = 1 - Math.pow(beta1, t), bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-        double stepSize = lr / bc1;
+        // The scalars are computed in double, as PyTorch computes them in Python; the per-element arithmetic is in
+        // float32 in PyTorch's order, which is also what lets the JIT vectorise the loop (a double loop took 6% of
+        // a GAN iteration, eight times the float loop's time).
+        float stepSize = (float) (lr / (1 - Math.pow(beta1, t))), bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, t));
+        float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2), e = (float) eps;
+        // L2 penalty on the gradient (Adam) or decay of the weights first (AdamW); with no decay, g + 0·w is g.
+        float l2 = decoupled ? 0f : (float) weightDecay;
+        if (decoupled && weightDecay != 0) {
+            float shrink = (float) (1 - lr * weightDecay);
+            for (int i = 0; i < w.length; i++) w[i] *= shrink;
+        }
         for (int i = 0; i < w.length; i++) {
-            double wi = w[i], gi = g[i];
-            if (decoupled) wi *= 1 - lr * weightDecay;
-            else gi += weightDecay * wi;
-            double mi = beta1 * m[i] + (1 - beta1) * gi;
-            double vi = beta2 * v[i] + (1 - beta2) * gi * gi;
-            m[i] = (float) mi;
-            v[i] = (float) vi;
-            w[i] = (float) (wi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+            float gi = g[i] + l2 * w[i];
+            m[i] = b1 * m[i] + c1 * gi;
+            v[i] = b2 * v[i] + c2 * gi * gi;
+            w[i] -= stepSize * (m[i] / ((float) Math.sqrt(v[i]) / bc2Sqrt + e));
         }
     }
 
