@@ -320,35 +320,40 @@ public final class Sgemm {
         /** Packs rows [i0, i0+rows) of op(A)'s current slice as MR-wide panels, zero-padding the last one. */
         void packA(float[] dst, int i0, int rows) {
             int panels = (rows + mr - 1) / mr;
+            if (transA) {
+                // Row by row of the stored A across the whole block: a row's `rows` floats are contiguous there, and
+                // panel by panel each MR floats came from a new row (a new page when A is a wide weight used
+                // transposed). A loop, not arraycopy: copying MR floats costs less than the call.
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * lda + i0;
+                    for (int q = 0; q < panels; q++) {
+                        int rs = Math.min(mr, rows - q * mr), d = q * mr * kc + p * mr, from = src + q * mr;
+                        for (int i = 0; i < rs; i++) dst[d + i] = a[from + i];
+                        for (int i = rs; i < mr; i++) dst[d + i] = 0f;
+                    }
+                }
+                return;
+            }
             for (int q = 0; q < panels; q++) {
                 int r0 = i0 + q * mr, rs = Math.min(mr, i0 + rows - r0), base = q * mr * kc;
-                if (!transA) {
-                    // MR read streams advancing together and one contiguous write stream: row by row instead, every
-                    // write lands MR floats after the last, and packing wide A blocks (the deep layers' weights,
-                    // where n is small) cost a third of their multiply.
-                    int src = aOff + r0 * lda + pc;
-                    if (rs == mr && mr == 6) {
-                        int s1 = src + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
-                        for (int p = 0, d = base; p < kc; p++, d += 6) {
-                            dst[d] = a[src + p];
-                            dst[d + 1] = a[s1 + p];
-                            dst[d + 2] = a[s2 + p];
-                            dst[d + 3] = a[s3 + p];
-                            dst[d + 4] = a[s4 + p];
-                            dst[d + 5] = a[s5 + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            int d = base + p * mr;
-                            for (int i = 0; i < rs; i++) dst[d + i] = a[src + i * lda + p];
-                        }
+                // MR read streams advancing together and one contiguous write stream: row by row instead, every
+                // write lands MR floats after the last, and packing wide A blocks (the deep layers' weights,
+                // where n is small) cost a third of their multiply.
+                int src = aOff + r0 * lda + pc;
+                if (rs == mr && mr == 6) {
+                    int s1 = src + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
+                    for (int p = 0, d = base; p < kc; p++, d += 6) {
+                        dst[d] = a[src + p];
+                        dst[d + 1] = a[s1 + p];
+                        dst[d + 2] = a[s2 + p];
+                        dst[d + 3] = a[s3 + p];
+                        dst[d + 4] = a[s4 + p];
+                        dst[d + 5] = a[s5 + p];
                     }
                 } else {
-                    // A loop, not arraycopy: copying MR floats costs less than the call (11 ms of call overhead
-                    // for the generator's first layer, whose A is 16384 rows deep).
                     for (int p = 0; p < kc; p++) {
-                        int src = aOff + (pc + p) * lda + r0, d = base + p * mr;
-                        for (int i = 0; i < rs; i++) dst[d + i] = a[src + i];
+                        int d = base + p * mr;
+                        for (int i = 0; i < rs; i++) dst[d + i] = a[src + i * lda + p];
                     }
                 }
                 for (int i = rs; i < mr; i++)
