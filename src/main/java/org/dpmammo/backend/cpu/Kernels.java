@@ -9,14 +9,16 @@ import org.dpmammo.backend.UnaryOp;
  * the error function is the exception, evaluated to float precision (see {@link #erfc}).
  */
 final class Kernels {
-    /** The SIMD GELU where the Vector API kernel is in use (see {@link Sgemm}), else null: the loops below. */
-    private static final GeluKernel VECTOR_GELU = Sgemm.implementation().startsWith("vector") ? loadVectorGelu() : null;
+    /** The SIMD GELU and rectifier gradient where the Vector API kernel is in use (see {@link Sgemm}), else null: the loops below. */
+    private static final GeluKernel VECTOR_GELU = vectorKernel(GeluKernel.class, "org.dpmammo.backend.cpu.VectorGelu");
+    private static final RectifierKernel VECTOR_RECTIFIER = vectorKernel(RectifierKernel.class, "org.dpmammo.backend.cpu.VectorRectifier");
 
     private Kernels() {}
 
-    private static GeluKernel loadVectorGelu() {
+    private static <K> K vectorKernel(Class<K> type, String className) {
+        if (!Sgemm.implementation().startsWith("vector")) return null;
         try {
-            return (GeluKernel) Class.forName("org.dpmammo.backend.cpu.VectorGelu").getDeclaredConstructor().newInstance();
+            return type.cast(Class.forName(className).getDeclaredConstructor().newInstance());
         } catch (ReflectiveOperationException | LinkageError e) {
             return null;
         }
@@ -47,8 +49,13 @@ final class Kernels {
             case SQUARE -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v * v; } }
             case TANH -> { for (int i = 0; i < n; i++) out[oo + i] = (float) Math.tanh(x[xo + i]); }
             case SIGMOID -> { for (int i = 0; i < n; i++) out[oo + i] = (float) sigmoid(x[xo + i]); }
-            case RELU -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : (v != v ? v : 0f); } }
-            case LEAKY_RELU -> { for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : v * p; } }
+            // As max / min, which the JIT vectorises: the same values (NaN kept, −0 → 0 for ReLU) without a branch on the
+            // sign, which mispredicts on activations of random sign.
+            case RELU -> { for (int i = 0; i < n; i++) out[oo + i] = Math.max(x[xo + i], 0f); }
+            case LEAKY_RELU -> {
+                if (p >= 0 && p <= 1) for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = Math.max(v, v * p); }
+                else for (int i = 0; i < n; i++) { float v = x[xo + i]; out[oo + i] = v > 0 ? v : v * p; }
+            }
             case GELU -> {
                 if (VECTOR_GELU != null) VECTOR_GELU.forward(x, xo, out, oo, n);
                 else for (int i = 0; i < n; i++) { double v = x[xo + i]; out[oo + i] = (float) (v * normalCdf(v)); }
@@ -73,8 +80,14 @@ final class Kernels {
             case SQUARE -> { for (int i = 0; i < n; i++) out[oo + i] = 2f * g[go + i] * x[xo + i]; }
             case TANH -> { for (int i = 0; i < n; i++) { float v = y[yo + i]; out[oo + i] = g[go + i] * (1f - v * v); } }
             case SIGMOID -> { for (int i = 0; i < n; i++) { float v = y[yo + i]; out[oo + i] = g[go + i] * v * (1f - v); } }
-            case RELU -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : 0f; }
-            case LEAKY_RELU -> { for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : g[go + i] * p; }
+            case RELU -> {
+                if (VECTOR_RECTIFIER != null) VECTOR_RECTIFIER.backward(x, xo, g, go, out, oo, n, 0f);
+                else for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : 0f;
+            }
+            case LEAKY_RELU -> {
+                if (VECTOR_RECTIFIER != null) VECTOR_RECTIFIER.backward(x, xo, g, go, out, oo, n, p);
+                else for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? g[go + i] : g[go + i] * p;
+            }
             case GELU -> {
                 if (VECTOR_GELU != null) {
                     VECTOR_GELU.backward(x, xo, g, go, out, oo, n);
