@@ -3,6 +3,7 @@ package org.dpmammo.backend.cpu;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The CPU backend's thread pool, sized to the cores (override with {@code -Ddpmammo.threads=N}), and a parallel
@@ -10,9 +11,11 @@ import java.util.concurrent.RecursiveAction;
  */
 public final class Parallel {
     private static final int THREADS = Math.max(1, Integer.getInteger("dpmammo.threads", Runtime.getRuntime().availableProcessors()));
+    /** Numbers the workers: a worker's pool index is not assigned yet while the factory runs (all were "-0"). */
+    private static final AtomicInteger WORKERS = new AtomicInteger();
     private static final ForkJoinPool POOL = THREADS == 1 ? null : new ForkJoinPool(THREADS, pool -> {
         var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("dpmammo-cpu-" + t.getPoolIndex());
+        t.setName("dpmammo-cpu-" + WORKERS.getAndIncrement());
         t.setDaemon(true);
         return t;
     }, null, false);
