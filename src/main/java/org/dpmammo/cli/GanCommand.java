@@ -138,7 +138,7 @@ public final class GanCommand implements Command {
                 study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
                 positive(cl, "threads", 1), dpOptions(cl));
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
-        if (opts.dp() != null && base.discriminatorNorm() == GanConfig.Norm.BATCH) {
+        if (opts.dp() != null && base.discriminatorNorm().mixesExamples()) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
         out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),

@@ -56,6 +56,15 @@ public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int emb
                 default -> throw new IllegalArgumentException("norm must be instance, batch or none, got '" + s + "'");
             };
         }
+
+        /**
+         * Whether the norm couples the examples of a batch (BatchNorm's batch statistics). A network without such a
+         * norm computes each example on its own: it has per-example gradients (DP-SGD) and gives the same outputs
+         * whichever examples share its batch.
+         */
+        public boolean mixesExamples() {
+            return this == BATCH;
+        }
     }
 
     /**

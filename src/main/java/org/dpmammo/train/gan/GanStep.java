@@ -5,7 +5,6 @@ import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.data.DataLoader;
-import org.dpmammo.models.gan.GanConfig;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
@@ -85,7 +84,7 @@ public final class GanStep {
      * it keeps two passes.
      */
     static Variable[] discriminate(GanState s, Variable real, int[] labels, Variable fake, int[] fakeLabels) {
-        if (s.config.discriminatorNorm() == GanConfig.Norm.BATCH) {
+        if (s.config.discriminatorNorm().mixesExamples()) {
             return new Variable[] {s.discriminator.forward(real, labels), s.discriminator.forward(fake, fakeLabels)};
         }
         int b = labels.length, n = b + fakeLabels.length;

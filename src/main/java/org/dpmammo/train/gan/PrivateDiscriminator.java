@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dpmammo.data.Dataset;
-import org.dpmammo.models.gan.GanConfig;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.dpsgd.DpSgd;
@@ -56,7 +55,7 @@ final class PrivateDiscriminator {
      */
     static PrivateDiscriminator open(GanTrainer.Options o, GanState state, Dataset data, Path out, Path resumedCheckpoint, PrintStream log) throws IOException {
         GanTrainer.Dp d = o.dp();
-        if (o.model().discriminatorNorm() == GanConfig.Norm.BATCH) {
+        if (o.model().discriminatorNorm().mixesExamples()) {
             throw new IllegalArgumentException("DP training needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
         Accountant accountant = PrivacyEngine.accountant(d.accountant());
