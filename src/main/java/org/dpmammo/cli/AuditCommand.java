@@ -13,6 +13,8 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.privacy.audit.AuditConfig;
 import org.dpmammo.privacy.audit.AuditRun;
 import org.dpmammo.privacy.audit.CrashSafeRun;
+import org.dpmammo.privacy.dpsgd.DpSgd;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.util.AtomicFiles;
 
 /**
@@ -43,9 +45,14 @@ public final class AuditCommand implements Command {
         o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("run folder: config.json, ledger.json, checkpoints/, report.json").build());
         o.addOption(Option.builder().longOpt("ledger").hasArg().argName("FILE").desc("privacy ledger shared with other runs on the same data (default DIR/ledger.json)").build());
         o.addOption(Option.builder().longOpt("json").desc("print the report as JSON").build());
+        o.addOption(Option.builder().longOpt("reproducible-dp").desc("draw noise and batches from the config's seed and this run's id instead of the "
+                + "secure source (the claimed ε is then not a guarantee)").build());
+        o.addOption(Option.builder().longOpt("negative-control").hasArg().argName("skip-noise|skip-clipping").desc("run the same audit on a "
+                + "deliberately broken DP-SGD (no noise, or no clipping) to see the audit catch it: the bound should exceed the claim. Not private: "
+                + "use public or phantom data, and a ledger of its own").build());
         CommandLine cl = CliSupport.parse("audit", o, args);
         if (cl.hasOption("help")) {
-            CliSupport.printHelp(out, "dpmammo audit (--config FILE | --preset demo) --out DIR [--ledger FILE] [--json]",
+            CliSupport.printHelp(out, "dpmammo audit (--config FILE | --preset demo) --out DIR [--ledger FILE] [--json] [--negative-control skip-noise|skip-clipping]",
                     "Inserts canaries (mislabelled patches and white-box gradient canaries), each included with probability 1/2, "
                             + "trains once with DP-SGD, guesses which canaries were in, and turns the guesses into a 95% lower bound on ε "
                             + "(Steinke, Nasr & Jagielski 2023). A correct implementation shows a bound above the claimed ε with probability at most 5%. "
@@ -57,7 +64,12 @@ public final class AuditCommand implements Command {
         Path dir = Path.of(CliSupport.required(cl, "out"));
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UsageException("--out " + dir + " is not a folder");
         Path ledger = cl.hasOption("ledger") ? Path.of(cl.getOptionValue("ledger")) : dir.resolve("ledger.json");
-        AuditRun audit = new AuditRun(config);
+        DpSgd.TestFault fault = negativeControl(cl);
+        if (fault != DpSgd.TestFault.NONE && cl.hasOption("ledger")) {
+            throw new UsageException("--negative-control cannot spend against a shared --ledger: its run is not private");
+        }
+        AuditRun audit = new AuditRun(config).withNegativeControl(fault)
+                .withRandomness(cl.hasOption("reproducible-dp") ? Randomness.reproducible(config.seed()) : Randomness.secure());
         AuditRun.Prepared prep;
         try {
             prep = audit.prepare();
@@ -77,6 +89,16 @@ public final class AuditCommand implements Command {
         if (cl.hasOption("json")) out.println(json);
         else out.print(text(report));
         return 0;
+    }
+
+    private static DpSgd.TestFault negativeControl(CommandLine cl) {
+        String v = cl.getOptionValue("negative-control");
+        if (v == null) return DpSgd.TestFault.NONE;
+        return switch (v) {
+            case "skip-noise" -> DpSgd.TestFault.SKIP_NOISE;
+            case "skip-clipping" -> DpSgd.TestFault.SKIP_CLIPPING;
+            default -> throw new UsageException("--negative-control: expected skip-noise or skip-clipping, got '" + v + "'");
+        };
     }
 
     private static AuditConfig config(CommandLine cl) {
@@ -103,14 +125,25 @@ public final class AuditCommand implements Command {
 
     static String text(AuditRun.Report r) {
         StringBuilder b = new StringBuilder();
+        boolean control = !"none".equals(r.negativeControl());
+        if (control) {
+            b.append("NEGATIVE CONTROL (" + r.negativeControl() + "): DP-SGD was broken on purpose; the claimed ε is false and the audit should exceed it\n");
+        }
+        b.append(String.format("randomness         %s%n", r.randomness()));
         b.append(String.format("claimed ε          %.4f  (%s accountant, δ = %s, σ = %.4f, q = %.4f, %d steps; from the ledger)%n",
                 r.claimedEpsilon(), r.accountant(), r.delta(), r.noiseMultiplier(), r.sampleRate(), r.steps()));
         b.append(String.format("audited ε ≥        %.4f  (%.0f%% confidence, one-run audit)%n", r.epsilonLowerBound(), 100 * r.confidence()));
         kind(b, "input canaries", r.input());
         kind(b, "gradient canaries", r.gradient());
-        b.append(r.epsilonLowerBound() > r.claimedEpsilon()
-                ? "VIOLATION: the audit proves more leakage than the claimed ε allows\n"
-                : "consistent: the audited lower bound does not exceed the claimed ε\n");
+        if (control) {
+            b.append(r.epsilonLowerBound() > r.claimedEpsilon()
+                    ? "caught: the audited lower bound exceeds the claimed ε, as it should on a broken implementation\n"
+                    : "not caught: this audit was too weak to see the injected fault (more canaries or a larger ε make it stronger)\n");
+        } else {
+            b.append(r.epsilonLowerBound() > r.claimedEpsilon()
+                    ? "VIOLATION: the audit proves more leakage than the claimed ε allows\n"
+                    : "consistent: the audited lower bound does not exceed the claimed ε\n");
+        }
         return b.toString();
     }
 

@@ -75,7 +75,7 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("out", "RUN", "run folder"));
         o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64), tiny (32×32, tests) or vit (ViT-style: one stage of "
                 + "global attention with relative-position bias, mean-pooled, no class token; 64×64); default paper"));
-        o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation and (without --secure-noise) DP randomness; default 42"));
+        o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation (and DP randomness with --reproducible-dp); default 42"));
         o.addOption(opt("epochs", "N", "epochs; default 300 (the study's)"));
         o.addOption(opt("batch-size", "B", "logical batch (expected batch under DP); default 128"));
         o.addOption(opt("lr", "LR", "AdamW learning rate; default 1e-5"));
@@ -90,16 +90,17 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("max-grad-norm", "C", "DP: per-example clipping norm; default 1.0"));
         o.addOption(opt("accountant", "NAME", "DP: what calibrates σ and reads ε per epoch (and so the selection window): rdp (default, the study's) "
                 + "or prv (tighter, so less noise for the same ε)"));
-        o.addOption(opt("secure-noise", null, "DP: draw noise and batches from the OS's secure source instead of the seed"));
+        DpOptions.add(o);
         o.addOption(opt("physical-batch", "B", "examples per forward/backward pass (memory); default 16"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
         o.addOption(opt("resume", null, "continue the run in --out from its last completed epoch"));
         CommandLine cl = CliSupport.parse("classifier train", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo classifier train --train DIR [--train DIR2 …] --val DIR --out RUN [options]",
-                    "The study's classifier training (paper.md §3–4): per-epoch validation, best checkpoint by validation "
+                    "The study's classifier training (Osuala et al. 2024, §3–4): per-epoch validation, best checkpoint by validation "
                             + "AUPRC (benign positive); under DP only among epochs whose spent ε (by --accountant) is in (0.75, 1.05) × target.", o,
-                    "Writes config.json, provenance.json, metrics.csv, metrics.json, ledger.json (DP), checkpoints/, val-roc.png, val-pr.png.");
+                    "Writes config.json, provenance.json, metrics.csv, metrics.json, ledger.json and dp-run.json (DP), checkpoints/, val-roc.png, val-pr.png. "
+                            + "DP randomness is secure unless --reproducible-dp is given.");
             return 0;
         }
         String[] trains = cl.getOptionValues("train");
@@ -119,9 +120,8 @@ public final class ClassifierCommand implements Command {
         boolean dp = cl.hasOption("dp");
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (dp && !(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
-        if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("secure-noise") || cl.hasOption("accountant"))) {
-            throw new UsageException("--target-epsilon, --secure-noise and --accountant need --dp");
-        }
+        if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("accountant"))) throw new UsageException("--target-epsilon and --accountant need --dp");
+        if (!dp) DpOptions.refuseWithoutDp(cl);
         String accountant = cl.getOptionValue("accountant", "rdp");
         if (!List.of("rdp", "prv").contains(accountant)) throw new UsageException("--accountant: expected rdp or prv, got '" + accountant + "'");
         double delta = CliSupport.doubleOpt(cl, "delta", 1e-4);
@@ -136,15 +136,16 @@ public final class ClassifierCommand implements Command {
         if (!(wd >= 0)) throw new UsageException("--weight-decay: expected a value ≥ 0, got " + wd);
         double ls = CliSupport.doubleOpt(cl, "label-smoothing", 0.1);
         if (!(ls >= 0 && ls <= 1)) throw new UsageException("--label-smoothing: expected a value in [0, 1], got " + ls);
-        ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset,
-                CliSupport.longOpt(cl, "seed", 42), epochs, batch, lr, wd, ls,
-                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, dp,
-                dp ? eps : Double.POSITIVE_INFINITY, delta, c, accountant, positive(cl, "physical-batch", 16), positive(cl, "threads", 2),
-                cl.hasOption("resume"), cl.hasOption("secure-noise"));
+        long seed = CliSupport.longOpt(cl, "seed", 42);
+        ClassifierTrainer.Dp dpSettings = dp ? new ClassifierTrainer.Dp(eps, delta, c, accountant, DpOptions.randomness(cl, seed), DpOptions.ledger(cl),
+                DpOptions.budget(cl)) : null;
+        ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset, seed, epochs, batch, lr, wd, ls,
+                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, positive(cl, "physical-batch", 16),
+                positive(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
         ClassifierTrainer.Result r = ClassifierTrainer.run(s, out);
         if (r.bestEpoch() < 0) return 1;
         out.printf(Locale.ROOT, "best epoch %d, validation AUPRC %.4f%s; checkpoint %s%n", r.bestEpoch(), r.bestAuprc(),
-                dp ? String.format(Locale.ROOT, ", ε spent %.3f", r.epsilonSpent()) : "", r.bestCheckpoint());
+                dp ? String.format(Locale.ROOT, ", ε spent %.3f%s", r.epsilonSpent(), dpSettings.randomness().epsilonMark()) : "", r.bestCheckpoint());
         return 0;
     }
 

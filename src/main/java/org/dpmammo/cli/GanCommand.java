@@ -56,16 +56,18 @@ public final class GanCommand implements Command {
 
     /** The DP settings of --dp, or null; DP options without --dp are a mistake worth stopping for. */
     private static GanTrainer.Dp dpOptions(CommandLine cl) {
-        String[] dpOnly = {"target-epsilon", "delta", "max-grad-norm", "accountant", "secure-noise", "physical-batch"};
+        String[] dpOnly = {"target-epsilon", "delta", "max-grad-norm", "accountant", "physical-batch"};
         if (!cl.hasOption("dp")) {
             for (String name : dpOnly) if (cl.hasOption(name)) throw new UsageException("--" + name + " needs --dp");
+            DpOptions.refuseWithoutDp(cl);
             return null;
         }
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (!(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
         try {
             return new GanTrainer.Dp(eps, CliSupport.doubleOpt(cl, "delta", 1e-4), CliSupport.doubleOpt(cl, "max-grad-norm", 1.0),
-                    cl.getOptionValue("accountant", "rdp"), cl.hasOption("secure-noise"), positive(cl, "physical-batch", 64));
+                    cl.getOptionValue("accountant", "rdp"), DpOptions.randomness(cl, CliSupport.longOpt(cl, "seed", 42)), positive(cl, "physical-batch", 64),
+                    DpOptions.ledger(cl), DpOptions.budget(cl), DpOptions.logPrivateStats(cl));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -104,7 +106,7 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("delta").hasArg().argName("D").desc("DP: δ; default 1e-4").build());
         o.addOption(Option.builder().longOpt("max-grad-norm").hasArg().argName("C").desc("DP: per-example clipping norm; default 1.0").build());
         o.addOption(Option.builder().longOpt("accountant").hasArg().argName("rdp|prv").desc("DP: accountant that calibrates σ; default rdp").build());
-        o.addOption(Option.builder().longOpt("secure-noise").desc("DP: draw noise and batches from the OS's secure source instead of the seed").build());
+        DpOptions.add(o);
         o.addOption(Option.builder().longOpt("physical-batch").hasArg().argName("P").desc("DP: examples per backward pass (memory bound); default 64").build());
         CommandLine cl = CliSupport.parse("gan train", o, args);
         if (cl.hasOption("help")) {
@@ -114,8 +116,9 @@ public final class GanCommand implements Command {
                             + "With --dp, the discriminator (the only network that reads real images) trains with DP-SGD: Poisson batches of expected "
                             + "size --batch, each real example's gradient clipped to C, Gaussian noise, σ calibrated to the target (ε, δ) over all "
                             + "epochs; the gradient of the loss on generated images is added without noise (it reads no record), scaled to norm at most C, and the generator is post-processing. "
-                            + "Every step is written ahead to RUN/ledger.json under the data's fingerprint, so a classifier trained later on the "
-                            + "same records reports the combined ε. DP needs instance norm or none in the discriminator (--norm-d instance|none).", o, SOURCES);
+                            + "Every step is written ahead to the ledger (RUN/ledger.json, or --ledger FILE) under the training records' content ids: a "
+                            + "classifier that spends against the same ledger composes with it on the records they share (privacy ledger report shows "
+                            + "the combined ε). DP randomness is secure unless --reproducible-dp is given. DP needs instance norm or none in the discriminator (--norm-d instance|none).", o, SOURCES);
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));

@@ -29,6 +29,7 @@ import org.dpmammo.privacy.accounting.Epsilon;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
+import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 
 /**
  * {@code dpmammo privacy epsilon|sigma|steps}: the privacy accountants from the command line, one setting at a
@@ -50,7 +51,7 @@ public final class PrivacyCommand implements Command {
             "prv is the default because it is Opacus' default and certifies a lower epsilon (about 5-10% for",
             "DP-SGD settings); rdp answers in about a millisecond where prv takes about a second.",
             "Sampling is Poisson with rate q (add/remove adjacency). With --dataset-size N --batch-size B",
-            "--epochs E: q = B/N and steps = E * ceil(N/B).");
+            "--epochs E: q = 1/ceil(N/B) and steps = E * ceil(N/B), as every dpmammo trainer (and Opacus) schedules them.");
 
     private static final Map<String, String> SUMMARIES = Map.of(
             "epsilon", "epsilon spent by DP-SGD for given sample rate, noise multiplier and steps",
@@ -79,15 +80,17 @@ public final class PrivacyCommand implements Command {
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
             PrintStream to = args.length == 0 ? err : out;
-            to.println("usage: dpmammo privacy <epsilon|sigma|steps> [options]   (dpmammo privacy <sub> --help)");
+            to.println("usage: dpmammo privacy <epsilon|sigma|steps|ledger> [options]   (dpmammo privacy <sub> --help)");
             to.println();
             for (String sub : List.of("epsilon", "sigma", "steps")) to.printf("  %-8s %s%n", sub, SUMMARIES.get(sub));
+            to.printf("  %-8s %s%n", "ledger", LedgerCommand.SUMMARY);
             to.println();
             to.println(CITATIONS);
             return args.length == 0 ? 2 : 0;
         }
         String sub = args[0];
-        if (!ALLOWED.containsKey(sub)) throw new UsageException("unknown subcommand '" + sub + "' (epsilon, sigma or steps)");
+        if (sub.equals("ledger")) return LedgerCommand.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+        if (!ALLOWED.containsKey(sub)) throw new UsageException("unknown subcommand '" + sub + "' (epsilon, sigma, steps or ledger)");
         Options options = options(sub);
         CommandLine cl = CliSupport.parse("privacy " + sub, options, Arrays.copyOfRange(args, 1, args.length));
         if (cl.hasOption("help")) {
@@ -131,7 +134,7 @@ public final class PrivacyCommand implements Command {
         all.addOption(value("steps", "T", "number of DP-SGD steps, >= 0"));
         all.addOption(value("delta", "D", "target delta, in (0, 1)"));
         all.addOption(value("target-epsilon", "EPS", "privacy budget epsilon, > 0"));
-        all.addOption(value("dataset-size", "N", "training set size; with --batch-size gives q = B/N"));
+        all.addOption(value("dataset-size", "N", "training set size; with --batch-size gives q = 1/ceil(N/B), the trainers' q"));
         all.addOption(value("batch-size", "B", "expected (logical) batch size"));
         all.addOption(value("epochs", "E", "epochs; steps = E * ceil(N/B)"));
         all.addOption(value("grid", "FILE", "CSV with columns q,sigma,steps,delta (others passed through); prints it with"
@@ -191,7 +194,8 @@ public final class PrivacyCommand implements Command {
                 if (epochs < 0) throw new UsageException("--epochs must be >= 0, got " + epochs);
                 steps = Math.multiplyExact(epochs, (n + b - 1) / b);
             }
-            return new Schedule((double) b / n, steps);
+            // The trainers' schedule (PrivacyEngine.schedule), so that the σ printed here is the σ training uses.
+            return new Schedule(PrivacyEngine.schedule(n, b, 1).sampleRate(), steps);
         }
         double q = probability(cl, "sample-rate");
         long steps = needSteps ? nonNegativeLong(cl, "steps") : 0;

@@ -13,10 +13,26 @@ import java.util.Map;
  * result.json; ∞ and NaN are written as the strings "inf" and "nan", which JSON numbers cannot hold.
  *
  * @param accountant what calibrated σ (rdp or prv); null for an ε = ∞ cell
+ * @param ledger the cell's ledger as it stood when the result was taken (null for a cell without one): the report
+ *     refuses a ledger that no longer reaches it, so a cut ledger cannot publish a smaller ε
  */
 public record CellResult(Condition condition, double epsilon, String accountant, long seed, Map<String, Map<String, Double>> tests, double epsilonSpent,
-                         double epsilonPrv, double epsilonEndToEnd, double sigma, long steps, int bestEpoch, double wallSeconds, String note) {
+                         double epsilonPrv, double epsilonEndToEnd, double sigma, long steps, int bestEpoch, double wallSeconds, String note,
+                         LedgerSeen ledger) {
     public static final List<String> METRICS = List.of("accuracy", "f1", "auroc", "auprc");
+
+    /** A ledger's head and entry count when a result was read from it, and the cell's DP randomness (secure or reproducible). */
+    public record LedgerSeen(String head, long entries, String randomness) {}
+
+    public CellResult(Condition condition, double epsilon, String accountant, long seed, Map<String, Map<String, Double>> tests, double epsilonSpent,
+            double epsilonPrv, double epsilonEndToEnd, double sigma, long steps, int bestEpoch, double wallSeconds, String note) {
+        this(condition, epsilon, accountant, seed, tests, epsilonSpent, epsilonPrv, epsilonEndToEnd, sigma, steps, bestEpoch, wallSeconds, note, null);
+    }
+
+    /** secure, reproducible, or empty for a cell without DP. */
+    public String randomness() {
+        return ledger == null ? "" : ledger.randomness();
+    }
 
     public ObjectNode toJson() {
         ObjectNode o = ExperimentConfig.JSON.createObjectNode();
@@ -37,6 +53,12 @@ public record CellResult(Condition condition, double epsilon, String accountant,
         o.put("best_epoch", bestEpoch);
         put(o, "wall_seconds", wallSeconds);
         o.put("note", note);
+        if (ledger != null) {
+            ObjectNode l = o.putObject("ledger");
+            l.put("head", ledger.head());
+            l.put("entries", ledger.entries());
+            l.put("randomness", ledger.randomness());
+        }
         return o;
     }
 
@@ -52,11 +74,13 @@ public record CellResult(Condition condition, double epsilon, String accountant,
         return new CellResult(Condition.parse(o.get("condition").asText()), get(o.get("epsilon")), acct == null || acct.isNull() ? null : acct.asText(),
                 o.get("seed").asLong(), tests,
                 get(o.get("epsilon_spent")), get(o.get("epsilon_prv")), get(o.get("epsilon_end_to_end")), get(o.get("sigma")),
-                o.get("steps").asLong(), o.get("best_epoch").asInt(), get(o.get("wall_seconds")), o.path("note").asText(""));
+                o.get("steps").asLong(), o.get("best_epoch").asInt(), get(o.get("wall_seconds")), o.path("note").asText(""),
+                o.hasNonNull("ledger") ? new LedgerSeen(o.get("ledger").path("head").asText(), o.get("ledger").path("entries").asLong(),
+                        o.get("ledger").path("randomness").asText("secure")) : null);
     }
 
     CellResult withAccountant(String name) {
-        return new CellResult(condition, epsilon, name, seed, tests, epsilonSpent, epsilonPrv, epsilonEndToEnd, sigma, steps, bestEpoch, wallSeconds, note);
+        return new CellResult(condition, epsilon, name, seed, tests, epsilonSpent, epsilonPrv, epsilonEndToEnd, sigma, steps, bestEpoch, wallSeconds, note, ledger);
     }
 
     static void put(ObjectNode o, String key, double v) {

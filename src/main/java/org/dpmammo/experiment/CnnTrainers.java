@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,16 +28,14 @@ import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.Adam;
 import org.dpmammo.privacy.accounting.Accountant;
-import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PoissonSampler;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
-import org.dpmammo.privacy.ledger.PrivacyLedger;
-import org.dpmammo.privacy.noise.GaussianNoise;
-import org.dpmammo.privacy.noise.RandomSource;
+import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.train.ConcatDataset;
 import org.dpmammo.train.Metrics;
 import org.dpmammo.train.ModelSelection;
+import org.dpmammo.train.TrainingRecords;
 import org.dpmammo.util.AtomicFiles;
 import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
@@ -49,12 +48,13 @@ import org.dpmammo.util.Scope;
  * cells freeze everything but the last linear layer of the synthetic-pretrained net, as the study did.
  *
  * <p>Same contract as the Swin trainer: DP-Adam through {@link DpSgd} with σ calibrated (by the job's accountant, RDP or PRV) for all planned
- * steps, a write-ahead ledger, selection by validation AUPRC inside the ε window, metrics.csv per epoch. A killed
- * run restarts from its first epoch: the sampler and the noise are functions of (seed, step), so the repeated steps
- * are the same steps, and the ledger, which only ever raises a step count, records nothing twice.
+ * steps through the one DP driver ({@link PrivateTraining}), selection by validation AUPRC inside the ε window,
+ * metrics.csv per epoch (validation only: no statistic of the private training set). A killed cell resumes from its
+ * last completed epoch (checkpoints/resume.safetensors); steps it lost stay spent under secure randomness.
  */
 public final class CnnTrainers implements Trainers {
     static final int SIZE = 32;
+    private static final String RESUME_FILE = "resume.safetensors";
     private final ExperimentConfig config;
 
     public CnnTrainers(ExperimentConfig config) {
@@ -70,8 +70,8 @@ public final class CnnTrainers implements Trainers {
                 new Flatten(), new Linear(32 * 4 * 4, 2, rng));
     }
 
-    /** Images [N, 1, 32, 32] in [-1, 1] and labels of the concatenated datasets. */
-    record Data(Tensor x, int[] y) {}
+    /** Images [N, 1, 32, 32] in [-1, 1] and labels of the concatenated datasets, and those datasets as one. */
+    record Data(Tensor x, int[] y, Dataset source) {}
 
     static Data load(List<String> specs) throws IOException {
         List<Dataset> parts = new ArrayList<>();
@@ -92,7 +92,7 @@ public final class CnnTrainers implements Trainers {
                 y[at] = d.label(i);
             }
         }
-        return new Data(x, y);
+        return new Data(x, y, parts.size() == 1 ? parts.get(0) : new ConcatDataset(parts));
     }
 
     /** The examples idx, each flipped horizontally and vertically with probability ½ from (seed, epoch, index). */
@@ -149,72 +149,109 @@ public final class CnnTrainers implements Trainers {
         Adam opt = new Adam(trainable, job.lr(), 0.9, 0.999, 1e-8, c.weightDecay());
         int batch = c.batchSize(), epochs = job.epochs();
         float smoothing = (float) c.labelSmoothing();
-        DpSgd dp = null;
-        PoissonSampler sampler = null;
         PrivacyEngine.Plan plan = null;
-        Accountant accountant = job.dp() ? PrivacyEngine.accountant(job.accountant()) : null;
+        PrivateTraining dp = null;
+        Path resumeFile = out.resolve("checkpoints").resolve(RESUME_FILE);
+        Map<String, String> resumed = Files.exists(resumeFile) ? SafeTensors.read(resumeFile).metadata() : null;
         if (job.dp()) {
+            Accountant accountant = PrivacyEngine.accountant(job.accountant());
             plan = PrivacyEngine.plan(n, batch, epochs, job.epsilon(), config.delta(), accountant);
-            PrivacyLedger ledger = PrivacyLedger.open(out.resolve("ledger.json"));
-            ledger.beginPhase(new PrivacyLedger.Phase("classifier", "cnn DP-Adam", fingerprint(job.train()), n, plan.sampleRate(),
-                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), accountant.name(), false));
-            dp = new DpSgd(m, opt, new DpSgd.Config(plan.noiseMultiplier(), config.maxGradNorm(), plan.sampleRate(), n, c.physicalBatch(), DpSgd.Clipping.FLAT),
-                    new GaussianNoise(RandomSource.deterministic(job.seed(), "noise"))).withLedger(ledger, "classifier").withMaxSteps(plan.steps());
-            sampler = new PoissonSampler(n, plan.sampleRate(), RandomSource.deterministic(job.seed(), "sampler"));
-            log.printf(Locale.ROOT, "DP-Adam: N %d, q %.5f, %d steps, σ %.4f, C %.2f, δ %.2g, target ε %.3g (%s)%n", n, plan.sampleRate(), plan.steps(),
-                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), job.epsilon(), accountant.name());
+            dp = PrivateTraining.open(new PrivateTraining.Spec(null, "cnn DP-Adam", config.delta(), config.maxGradNorm(), job.accountant(),
+                            config.dpRandomness(job.seed()), c.physicalBatch(), DpSgd.Clipping.FLAT, Double.POSITIVE_INFINITY),
+                    new PrivateTraining.Schedule(plan.sampleRate(), plan.steps(), plan.noiseMultiplier()), TrainingRecords.of(train.source()), m, opt,
+                    out.resolve("ledger.json"), out, resumed, Double.POSITIVE_INFINITY, log);
+            log.printf(Locale.ROOT, "DP-Adam: N %d, q %.5f, %d steps, σ %.4f, C %.2f, δ %.2g, target ε %.3g (%s), %s randomness%n", n, plan.sampleRate(), plan.steps(),
+                    plan.noiseMultiplier(), config.maxGradNorm(), config.delta(), job.epsilon(), accountant.name(), dp.randomness().label());
         }
-        ModelSelection sel = new ModelSelection(job.epsilon());
-        StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auroc,val_auprc,epsilon,eligible,best,seconds\n");
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            long t0 = System.nanoTime();
-            double[] loss = {0};
-            int[] seen = {0};
-            final int e = epoch;
-            java.util.function.Function<int[], Variable> losses = idx -> {
-                int[] y = new int[idx.length];
-                for (int i = 0; i < idx.length; i++) y[i] = train.y()[idx[i]];
-                Variable l = NnOps.crossEntropy(m.forward(Variable.constant(batch(train.x(), idx, job.seed(), e))), y, smoothing);
-                for (float v : l.value().toArray()) loss[0] += v;
-                seen[0] += idx.length;
-                return l;
-            };
-            double eps = 0;
-            if (dp != null) {
-                for (int k = 0; k < plan.stepsPerEpoch(); k++) {
-                    long step = (long) epoch * plan.stepsPerEpoch() + k;
-                    dp.step(step, sampler.batch(step), losses);
-                }
-                // The calibrating accountant's ε, so the selection window is the one the target was set in.
-                eps = accountant.epsilon(List.of(new Segment(plan.sampleRate(), plan.noiseMultiplier(), (long) (epoch + 1) * plan.stepsPerEpoch())),
-                        config.delta()).epsilon();
-            } else {
-                int[] order = new int[n];
-                for (int i = 0; i < n; i++) order[i] = i;
-                new Rng(job.seed()).fork(0x5E9).fork(epoch).shuffle(order);
-                for (int from = 0; from < n; from += batch) {
-                    int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + batch));
-                    if (idx.length <= 1) continue;
-                    opt.zeroGrad();
-                    Ops.mulScalar(Ops.sum(losses.apply(idx), false, 0), 1f / idx.length).backward();
-                    opt.step();
-                }
+        try {
+            ModelSelection sel = new ModelSelection(job.epsilon());
+            StringBuilder csv = new StringBuilder("epoch,val_loss,val_auroc,val_auprc,epsilon,eligible,best,seconds\n");
+            int start = 0;
+            if (resumed != null) {
+                start = restore(resumeFile, m, opt);
+                sel = new ModelSelection(job.epsilon(), Integer.parseInt(resumed.get("best_epoch")), Double.parseDouble(resumed.get("best_auprc")),
+                        Double.parseDouble(resumed.get("best_loss")));
+                csv = new StringBuilder(resumed.get("metrics_csv"));
             }
-            double[] pv = probabilities(m, val.x());
-            double auprc = Metrics.averagePrecision(val.y(), pv), auroc = Metrics.auroc(val.y(), pv);
-            double valLoss = 0;
-            for (int i = 0; i < pv.length; i++) valLoss -= Math.log(Math.max(1e-12, val.y()[i] == 1 ? pv[i] : 1 - pv[i])) / pv.length;
-            boolean eligible = sel.eligible(eps);
-            boolean isBest = sel.offer(epoch, auprc, valLoss, eps);
-            if (isBest) SafeTensors.save(best, m, Map.of("dpmammo.model", "cnn", "dpmammo.epoch", Integer.toString(epoch)));
-            double secs = (System.nanoTime() - t0) / 1e9;
-            csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%b,%b,%.2f%n", epoch, seen[0] == 0 ? Double.NaN : loss[0] / seen[0], valLoss,
-                    auroc, auprc, eps, eligible, isBest, secs));
-            AtomicFiles.writeString(out.resolve("metrics.csv"), csv.toString());
-            log.printf(Locale.ROOT, "epoch %d: val AUROC %.4f, AUPRC %.4f, ε %.3f%s (%.1f s)%n", epoch, auroc, auprc, eps, isBest ? ", best" : "", secs);
+            for (int epoch = start; epoch < epochs; epoch++) {
+                long t0 = System.nanoTime();
+                final int e = epoch;
+                java.util.function.Function<int[], Variable> losses = idx -> {
+                    int[] y = new int[idx.length];
+                    for (int i = 0; i < idx.length; i++) y[i] = train.y()[idx[i]];
+                    return NnOps.crossEntropy(m.forward(Variable.constant(batch(train.x(), idx, job.seed(), e))), y, smoothing);
+                };
+                double eps = 0;
+                boolean stopped = false;
+                if (dp != null) {
+                    for (int k = 0; k < plan.stepsPerEpoch() && !stopped; k++) {
+                        long step = (long) epoch * plan.stepsPerEpoch() + k;
+                        if (dp.canStep(step)) dp.step(step, losses);
+                        else stopped = true;
+                    }
+                    // The calibrating accountant's ε of this phase, so the selection window is the one the target was set in.
+                    eps = dp.phaseEpsilon();
+                } else {
+                    nonPrivateEpoch(job, n, batch, epoch, opt, losses);
+                }
+                double[] pv = probabilities(m, val.x());
+                double auprc = Metrics.averagePrecision(val.y(), pv), auroc = Metrics.auroc(val.y(), pv);
+                double valLoss = 0;
+                for (int i = 0; i < pv.length; i++) valLoss -= Math.log(Math.max(1e-12, val.y()[i] == 1 ? pv[i] : 1 - pv[i])) / pv.length;
+                boolean eligible = sel.eligible(eps);
+                boolean isBest = sel.offer(epoch, auprc, valLoss, eps);
+                if (isBest) SafeTensors.save(best, m, Map.of("dpmammo.model", "cnn", "dpmammo.epoch", Integer.toString(epoch)));
+                double secs = (System.nanoTime() - t0) / 1e9;
+                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%b,%b,%.2f%n", epoch, valLoss, auroc, auprc, eps, eligible, isBest, secs));
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("best_epoch", Integer.toString(sel.bestEpoch()));
+                meta.put("best_auprc", Double.toString(sel.bestAuprc()));
+                meta.put("best_loss", Double.toString(sel.bestLoss()));
+                meta.put("metrics_csv", csv.toString());
+                meta.put("next_epoch", Integer.toString(epoch + 1));
+                if (dp != null) meta.putAll(dp.checkpointMetadata((long) (epoch + 1) * plan.stepsPerEpoch()));
+                saveResume(resumeFile, m, opt, meta);
+                AtomicFiles.writeString(out.resolve("metrics.csv"), csv.toString());
+                log.printf(Locale.ROOT, "epoch %d: val AUROC %.4f, AUPRC %.4f, ε %.3f%s%s (%.1f s)%n", epoch, auroc, auprc, eps,
+                        dp == null ? "" : dp.randomness().epsilonMark(), isBest ? ", best" : "", secs);
+                if (stopped) break;
+            }
+            AtomicFiles.writeString(done, "{\"best_epoch\": " + sel.bestEpoch() + "}\n");
+            return sel.bestEpoch() < 0 ? null : best;
+        } finally {
+            if (dp != null) dp.close();
         }
-        AtomicFiles.writeString(done, "{\"best_epoch\": " + sel.bestEpoch() + "}\n");
-        return sel.bestEpoch() < 0 ? null : best;
+    }
+
+    private static void nonPrivateEpoch(ClassifierJob job, int n, int batch, int epoch, Adam opt, java.util.function.Function<int[], Variable> losses) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        new Rng(job.seed()).fork(0x5E9).fork(epoch).shuffle(order);
+        for (int from = 0; from < n; from += batch) {
+            int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + batch));
+            if (idx.length <= 1) continue;
+            opt.zeroGrad();
+            Ops.mulScalar(Ops.sum(losses.apply(idx), false, 0), 1f / idx.length).backward();
+            opt.step();
+        }
+    }
+
+    /** The epoch's model, optimizer and progress in one atomic file: a killed cell resumes from its last epoch. */
+    private static void saveResume(Path file, Sequential m, Adam opt, Map<String, String> meta) throws IOException {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        m.stateDict().forEach((k, v) -> all.put("model." + k, v));
+        opt.state().forEach((k, v) -> all.put("optimizer." + k, v));
+        SafeTensors.write(file, all, java.util.Set.of(), meta);
+    }
+
+    /** Loads a resume file into the model and optimizer; returns the epoch to continue from. */
+    private static int restore(Path file, Sequential m, Adam opt) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        Map<String, Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
+        c.tensors().forEach((k, v) -> (k.startsWith("optimizer.") ? state : weights).put(k.substring(k.indexOf('.') + 1), v));
+        m.loadStateDict(weights, true);
+        opt.loadState(state);
+        return Integer.parseInt(c.metadata().get("next_epoch"));
     }
 
     private static String fingerprint(List<String> specs) throws IOException {

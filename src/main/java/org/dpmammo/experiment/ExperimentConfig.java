@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.train.ModelSpec;
 
 /**
@@ -26,9 +27,13 @@ import org.dpmammo.train.ModelSpec;
  * @param accountants what calibrates σ: "rdp" (the study's Opacus), "prv" (tighter, so less noise for the same ε), or
  *     both, which plans every DP cell once per accountant (the ε = ∞ cells, which no accountant touches, once) so
  *     the report can put the two grids side by side. A config file gives one name or a list.
+ * @param reproducibleDp {@code "reproducible_dp": true} draws every DP cell's noise and batches from its seed and
+ *     the cell's own run id instead of the secure source (research only: the ε then printed is not a guarantee, and
+ *     results.csv and the report say so); default false
  */
 public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, List<String> accountants,
-                               Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads) {
+                               Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads,
+                               boolean reproducibleDp) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
@@ -70,17 +75,17 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         return switch (name) {
             // The study's protocol as published: Swin-T at 224, 300 epochs, AdamW 1e-5, batch 128, the 1400-epoch GAN.
             case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
-                    new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2);
+                    new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2, false);
             // The same grid at a size two CPU cores finish in hours: reduced Swin at 64, fewer epochs, a larger step size.
             case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
-                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 36, 3000), null, 2);
+                    new Classifier("cpu", 30, 128, 1e-3, 1e-8, 0.1, 32, null), new Pretrain(10, 1e-4), new Gan("cpu", 36, 3000), null, 2, false);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             case "demo" -> {
                 Map<Condition, List<Double>> g = new EnumMap<>(Condition.class);
                 for (Condition c : Condition.values()) g.put(c, List.of(1.0, 8.0, INF));
                 yield new ExperimentConfig("demo", g, List.of(42L), 1e-4, 1.0, List.of("rdp"),
-                        new Classifier("cnn", 15, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(15, 2e-3), new Gan("cpu", 2, 400), null, 2);
+                        new Classifier("cnn", 15, 64, 2e-3, 1e-8, 0.1, 64, null), new Pretrain(15, 2e-3), new Gan("cpu", 2, 400), null, 2, false);
             }
             default -> throw new IllegalArgumentException("unknown preset '" + name + "' (expected " + String.join(", ", PRESETS) + ")");
         };
@@ -173,6 +178,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             pp.put("lr", publicPretraining.lr());
         }
         o.put("threads", threads);
+        o.put("reproducible_dp", reproducibleDp);
         return o;
     }
 
@@ -250,7 +256,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
                     positiveInt(pp, "epochs", "public_pretraining."), positive(pp, "lr", "public_pretraining."));
         }
         List<String> accountants = accountants(o.get("accountant"));
-        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, accountants, cl, pre, gan, pub, positiveInt(o, "threads", ""));
+        return new ExperimentConfig(text(o, "preset", ""), grid, List.copyOf(seeds), delta, clip, accountants, cl, pre, gan, pub, positiveInt(o, "threads", ""),
+                bool(o, "reproducible_dp"));
     }
 
     /** "accountant": one name or a non-empty list of distinct names, each rdp or prv. */
@@ -297,6 +304,17 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         double x = number(o, name, path);
         if (!(x > 0) || Double.isInfinite(x)) throw new IllegalArgumentException("config key '" + path + name + "' must be positive, got " + x);
         return x;
+    }
+
+    private static boolean bool(JsonNode o, String name) {
+        JsonNode v = o.get(name);
+        if (v == null || !v.isBoolean()) throw new IllegalArgumentException("config key '" + name + "' must be true or false");
+        return v.asBoolean();
+    }
+
+    /** Where a DP cell of this seed draws its noise and batches: secure unless the config opted in to reproducible. */
+    public Randomness dpRandomness(long seed) {
+        return reproducibleDp ? Randomness.reproducible(seed) : Randomness.secure();
     }
 
     private static int positiveInt(JsonNode o, String name, String path) {

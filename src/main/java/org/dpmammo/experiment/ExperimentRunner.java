@@ -26,6 +26,7 @@ import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.train.gan.GanTrainer;
 import org.dpmammo.train.Metrics;
@@ -300,8 +301,12 @@ public final class ExperimentRunner {
         long steps = 0;
         Path ledgerFile = out.resolve("ledger.json");
         List<Segment> segs = new ArrayList<>();
+        CellResult.LedgerSeen seen = null;
+        if (c.dp() && !Files.exists(ledgerFile)) throw new IllegalStateException(ledgerFile + " is missing: the DP cell's spend cannot be counted");
         if (Files.exists(ledgerFile)) {
-            for (PrivacyLedger.Spend s : PrivacyLedger.open(ledgerFile).spends()) {
+            PrivacyLedger ledger = PrivacyLedger.open(ledgerFile);
+            seen = checkAgainstCheckpoint(ledger, out);
+            for (PrivacyLedger.Spend s : ledger.spends()) {
                 if (s.steps() == 0) continue;
                 segs.add(new Segment(s.phase().sampleRate(), s.phase().noiseMultiplier(), s.steps()));
                 sigma = s.phase().noiseMultiplier();
@@ -317,8 +322,23 @@ public final class ExperimentRunner {
         double guaranteed = "prv".equals(c.accountant()) ? epsPrv : eps; // the accountant that calibrated σ certifies the run
         double endToEnd = endToEnd(c, guaranteed, segs);
         CellResult r = new CellResult(c.condition(), c.epsilon(), c.accountant(), c.seed(), metrics, eps, epsPrv, endToEnd, sigma, steps,
-                Results.bestEpoch(out), Results.trainingSeconds(out) + evalSeconds, note);
+                Results.bestEpoch(out), Results.trainingSeconds(out) + evalSeconds, note, seen);
         AtomicFiles.writeString(root.resolve(c.marker()), ExperimentConfig.JSON.writeValueAsString(r.toJson()));
+    }
+
+    /**
+     * Refuses a cell ledger that no longer holds what its trainer's last checkpoint saw (cut, replaced or deleted
+     * entries would publish a smaller ε), and returns the position the result is bound to.
+     */
+    private static CellResult.LedgerSeen checkAgainstCheckpoint(PrivacyLedger ledger, Path cellDir) throws IOException {
+        Path resume = cellDir.resolve("checkpoints").resolve("resume.safetensors");
+        if (Files.exists(resume)) {
+            Map<String, String> meta = org.dpmammo.nn.SafeTensors.read(resume).metadata();
+            String head = meta.get(PrivateTraining.HEAD_KEY), entries = meta.get(PrivateTraining.ENTRIES_KEY);
+            if (head != null && entries != null) ledger.requireReaches(head, Long.parseLong(entries));
+        }
+        boolean secure = ledger.spends().stream().allMatch(s -> s.phase().secureRandomness());
+        return new CellResult.LedgerSeen(ledger.head(), ledger.entryCount(), secure ? "secure" : "reproducible");
     }
 
     /**

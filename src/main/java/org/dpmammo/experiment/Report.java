@@ -79,6 +79,11 @@ public final class Report {
                 .append(esc(config.seeds().toString())).append(" · δ = ").append(config.delta()).append(" · C = ").append(config.maxGradNorm())
                 .append(" · classifier ").append(esc(config.classifier().model())).append(", ").append(config.classifier().epochs())
                 .append(" epochs · data: ").append(esc(data.description())).append(" · built ").append(Instant.now()).append("</p>");
+        if (results.stream().anyMatch(r -> "reproducible".equals(r.randomness()))) {
+            html.append("<p class=\"note\"><b>Reproducible DP randomness</b> (<code>reproducible_dp</code>): the noise and batches of the DP cells ")
+                    .append("were drawn from their seeds and run ids, which are written in the run folders. Every ε in this report is what the ")
+                    .append("accountant computes for the schedule, <b>not a privacy guarantee</b>: anyone with the seeds can remove the noise.</p>");
+        }
         if (config.classifier().model().equals("cnn")) {
             html.append("<p class=\"note\">The classifier here is the demo's small CNN (three conv + GroupNorm stages), not the study's Swin-T: ")
                     .append("without ImageNet weights a frozen tiny Swin gives features that carry almost nothing, so the real, real + synthetic ")
@@ -334,8 +339,12 @@ public final class Report {
         for (CellResult r : results) {
             GridPlan.Cell cell = new GridPlan.Cell(r.condition(), r.epsilon(), r.accountant(), r.seed());
             Path f = root.resolve(cell.dir()).resolve("ledger.json");
+            if (r.ledger() != null && !Files.exists(f)) throw new IllegalStateException(f + " is missing but the cell's result was read from it; refusing to publish its ε");
             if (!Files.exists(f)) continue;
-            ledgerRows(cell.describe(), PrivacyLedger.open(f), r.epsilonEndToEnd());
+            PrivacyLedger ledger = PrivacyLedger.open(f);
+            // A ledger cut after the result was taken would show fewer steps here than the result's ε counts.
+            if (r.ledger() != null) ledger.requireReaches(r.ledger().head(), r.ledger().entries());
+            ledgerRows(cell.describe(), ledger, r.epsilonEndToEnd());
         }
         html.append("</table>");
     }

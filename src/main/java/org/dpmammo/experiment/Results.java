@@ -70,13 +70,18 @@ public final class Results {
         List<String> metrics = metricColumns(tests);
         StringBuilder sb = new StringBuilder("condition,epsilon,accountant,seed");
         for (String c : metrics) sb.append(',').append(c);
-        for (String c : PRIVACY_COLUMNS) sb.append(',').append(c);
+        // dp_randomness "reproducible": the cell's noise came from its seed and run id, so its ε is not a guarantee.
+        // It goes before the last column (wall_seconds, the one that varies between identical runs).
+        for (String c : PRIVACY_COLUMNS) sb.append(',').append(c.equals("wall_seconds") ? "dp_randomness,wall_seconds" : c);
         sb.append('\n');
         for (CellResult r : results) {
             sb.append(r.condition().key).append(',').append(GridPlan.epsilonText(r.epsilon())).append(',').append(accountant(r.accountant()))
                     .append(',').append(r.seed());
             for (String c : metrics) sb.append(',').append(num(metric(r, c, tests)));
-            for (String c : PRIVACY_COLUMNS) sb.append(',').append(num(privacy(r, c)));
+            for (String c : PRIVACY_COLUMNS) {
+                if (c.equals("wall_seconds")) sb.append(',').append(r.randomness());
+                sb.append(',').append(num(privacy(r, c)));
+            }
             sb.append('\n');
         }
         AtomicFiles.writeString(root.resolve("results.csv"), sb.toString());

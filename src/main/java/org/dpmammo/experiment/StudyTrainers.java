@@ -42,7 +42,7 @@ public final class StudyTrainers implements Trainers {
         ExperimentConfig.Gan g = config.gan();
         GanTrainer.Options study = GanTrainer.Options.preset(g.model(), ganModel(config), g.epochs(), seed);
         GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),
-                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), ganDp(config));
+                study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), ganDp(config, seed));
         GanState state = GanTrainer.run(o, realTrain, runDir, true, log);
         state.generator.eval();
         GanSampler.write(state.generator, "balanced", g.samples(), seed, samplesDir);
@@ -56,9 +56,9 @@ public final class StudyTrainers implements Trainers {
     }
 
     /** The GAN's DP settings, or null for the study's non-private GAN. */
-    static GanTrainer.Dp ganDp(ExperimentConfig config) {
+    static GanTrainer.Dp ganDp(ExperimentConfig config, long seed) {
         Double eps = config.gan().dpEpsilon();
-        return eps == null ? null : new GanTrainer.Dp(eps, config.delta(), config.maxGradNorm(), config.accountants().get(0), false, 64);
+        return eps == null ? null : new GanTrainer.Dp(eps, config.delta(), config.maxGradNorm(), config.accountants().get(0), config.dpRandomness(seed), 64);
     }
 
     @Override
@@ -75,8 +75,9 @@ public final class StudyTrainers implements Trainers {
         Path init = job.initWeights() != null ? job.initWeights() : c.initWeights() == null ? null : Path.of(c.initWeights());
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(job.train(), job.val(), job.out(), c.model(), job.seed(), job.epochs(),
                 c.batchSize(), job.lr(), c.weightDecay(), c.labelSmoothing(), job.linearHead() ? SwinTransformer.Head.LINEAR : SwinTransformer.Head.MLP,
-                !job.fullModel(), init, job.dp(), job.epsilon(), config.delta(), config.maxGradNorm(), job.accountant(), c.physicalBatch(), config.threads(),
-                true, false);
+                !job.fullModel(), init, c.physicalBatch(), config.threads(), true, false,
+                job.dp() ? new ClassifierTrainer.Dp(job.epsilon(), config.delta(), config.maxGradNorm(), job.accountant(), config.dpRandomness(job.seed()), null,
+                        Double.POSITIVE_INFINITY) : null);
         return ClassifierTrainer.run(s, log).bestCheckpoint();
     }
 

@@ -1,6 +1,5 @@
 package org.dpmammo.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,48 +29,64 @@ import org.dpmammo.nn.Module;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.optim.AdamW;
 import org.dpmammo.privacy.accounting.Accountant;
-import org.dpmammo.privacy.accounting.Calibration;
-import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PoissonSampler;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
-import org.dpmammo.privacy.ledger.PrivacyLedger;
-import org.dpmammo.privacy.noise.GaussianNoise;
-import org.dpmammo.privacy.noise.RandomSource;
+import org.dpmammo.privacy.dpsgd.PrivateTraining;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.AtomicFiles;
 import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
 
 /**
- * The study's classifier training (paper.md §3–4): Swin with a linear or MLP head, optionally a frozen backbone,
- * cross-entropy with label smoothing, AdamW, flips, per-epoch validation and checkpoint selection by validation
- * AUPRC (under DP only inside the ε window), with or without DP-SGD (Poisson sampling, per-example clipping,
- * Gaussian noise, σ calibrated by RDP — the study's Opacus — or PRV, write-ahead ledger).
+ * The study's classifier training (Osuala et al. 2024, §3–4): Swin with a linear or MLP head, optionally a frozen
+ * backbone, cross-entropy with label smoothing, AdamW, flips, per-epoch validation and checkpoint selection by
+ * validation AUPRC (under DP only inside the ε window), with or without DP-SGD through {@link PrivateTraining}.
  *
  * <p>With a frozen backbone the pooled features are computed once per example and flip variant (4 variants: none,
  * horizontal, vertical, both; the study's two independent 0.5 flips pick one of them uniformly) and cached on disk,
  * so an epoch costs only the head. The cache is computed in eval mode: the study left the frozen backbone's
- * drop-path active (paper.md §8.10), which would make features random and uncacheable; here they are deterministic.
+ * drop-path active, which would make features random and uncacheable; here they are deterministic. The cache is a
+ * function of the private images and is as private as they are (docs/SECURITY.md).
  *
- * <p>Run folder: config.json, provenance.json, metrics.csv (one row per epoch), metrics.json (final), ledger.json
- * (DP), checkpoints/{best,last,optimizer}.safetensors, state.json (for --resume), val-roc.png, val-pr.png, cache/.
+ * <p>Run folder: config.json, provenance.json, metrics.csv (one row per epoch; under DP without
+ * {@code --log-private-stats} no training-set statistic), metrics.json (final), ledger.json and dp-run.json (DP),
+ * checkpoints/{best,last}.safetensors (models), checkpoints/resume.safetensors (the one file a resume reads: model,
+ * optimizer, selection state, the metrics so far and the DP ledger position, replaced atomically after each epoch),
+ * val-roc.png, val-pr.png, cache/.
  */
 public final class ClassifierTrainer {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String PHASE = "classifier";
     private static final String CSV_HEADER = "epoch,train_loss,val_loss,val_accuracy,val_f1,val_auroc,val_auprc,epsilon,eligible,best,seconds\n";
+    static final String RESUME_FILE = "resume.safetensors";
+    private static final String CONFIG_KEY = "dpmammo.config", NEXT_EPOCH_KEY = "dpmammo.next_epoch", BEST_EPOCH_KEY = "dpmammo.best_epoch",
+            BEST_AUPRC_KEY = "dpmammo.best_auprc", BEST_LOSS_KEY = "dpmammo.best_loss", CSV_KEY = "dpmammo.metrics_csv";
 
     /**
-     * Every setting of a training run, resolved.
+     * DP settings of a run.
      *
-     * @param accountant under DP, what calibrates σ and reads ε back each epoch (and so decides the selection
-     *     window): rdp (the study's) or prv (tighter: less noise for the same ε); unused without DP
+     * @param accountant what calibrates σ and reads ε back each epoch (and so decides the selection window): rdp
+     *     (the study's) or prv (tighter: less noise for the same ε)
+     * @param ledger the ledger to spend against (null: the run folder's ledger.json); sharing one file composes runs
+     * @param budget refuse to start if any training record would pass this ε with the ledger's other phases (+∞: none)
      */
+    public record Dp(double targetEpsilon, double delta, double maxGradNorm, String accountant, Randomness randomness, Path ledger, double budget) {
+        ObjectNode toJson() {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("target_epsilon", targetEpsilon);
+            o.put("delta", delta);
+            o.put("max_grad_norm", maxGradNorm);
+            o.put("accountant", accountant);
+            o.put("randomness", randomness.reproducibleMode() ? "reproducible" : "secure");
+            return o;
+        }
+    }
+
+    /** Every setting of a training run, resolved; {@code dp} is null for non-private training. */
     public record Settings(List<String> train, String val, Path out, String preset, long seed, int epochs, int batchSize,
                            double lr, double weightDecay, double labelSmoothing, SwinTransformer.Head head,
-                           boolean freezeBackbone, Path initWeights, boolean dp, double targetEpsilon, double delta,
-                           double maxGradNorm, String accountant, int physicalBatch, int threads, boolean resume, boolean secureNoise) {
+                           boolean freezeBackbone, Path initWeights, int physicalBatch, int threads, boolean resume,
+                           boolean logPrivateStats, Dp dp) {
         ObjectNode toJson() {
             ObjectNode o = JSON.createObjectNode();
             o.set("train", JSON.valueToTree(train));
@@ -86,14 +101,8 @@ public final class ClassifierTrainer {
             o.put("head", head.name().toLowerCase(java.util.Locale.ROOT));
             o.put("freeze", freezeBackbone ? "backbone" : "none");
             o.put("init_weights", initWeights == null ? null : initWeights.toString());
-            o.put("dp", dp);
-            if (dp) {
-                o.put("target_epsilon", targetEpsilon);
-                o.put("delta", delta);
-                o.put("max_grad_norm", maxGradNorm);
-                o.put("accountant", accountant);
-                o.put("secure_noise", secureNoise);
-            }
+            o.put("dp", dp != null);
+            if (dp != null) o.setAll(dp.toJson());
             o.put("physical_batch", physicalBatch);
             return o;
         }
@@ -104,28 +113,73 @@ public final class ClassifierTrainer {
 
     private ClassifierTrainer() {}
 
+    /** What the run trains on and with: data, labels, model, optimizer, cached features (frozen backbone). */
+    private record Parts(Dataset train, Dataset val, int[] yTrain, int[] yVal, ModelSpec spec, SwinTransformer model, AdamW opt,
+                         String initDigest, float[][][] trainFeat, float[][] valFeat) {}
+
+    /** Where a run stands between epochs: what a resume restores. */
+    private static final class Progress {
+        int nextEpoch;
+        ModelSelection selection;
+        StringBuilder csv = new StringBuilder(CSV_HEADER);
+        StringBuilder privateCsv = new StringBuilder("epoch,train_loss\n");
+    }
+
     public static Result run(Settings s, PrintStream log) throws IOException {
         Path out = s.out();
         Path ckpt = out.resolve("checkpoints");
-        Files.createDirectories(ckpt);
-        Path statePath = out.resolve("state.json");
+        Path resumeFile = ckpt.resolve(RESUME_FILE);
         ObjectNode config = s.toJson();
-        if (Files.exists(statePath) && !s.resume()) {
-            throw new IllegalStateException(out + " already holds a run; pass --resume to continue it or choose another --out");
-        }
-        if (s.resume() && Files.exists(out.resolve("config.json"))) {
-            ObjectNode before = (ObjectNode) JSON.readTree(out.resolve("config.json").toFile());
-            // Through text, so that numbers compare by value and not by node type (a long seed reads back as an int).
-            ObjectNode now = (ObjectNode) JSON.readTree(JSON.writeValueAsString(config));
-            before.remove("epochs");
-            now.remove("epochs");
-            // Runs from before the accountant was a setting were all calibrated by RDP.
-            if (before.path("dp").asBoolean() && !before.has("accountant")) before.put("accountant", "rdp");
-            if (!before.equals(now)) throw new IllegalStateException(out + " holds a run with other settings; --resume needs the same ones (only --epochs may grow)");
-        }
+        Map<String, String> resumed = checkResumable(s, out, resumeFile, config);
+        Files.createDirectories(ckpt);
         AtomicFiles.writeString(out.resolve("config.json"), JSON.writeValueAsString(config));
+        Parts p = prepare(s, out, log);
+        Progress progress = new Progress();
+        progress.selection = new ModelSelection(s.dp() != null ? s.dp().targetEpsilon() : Double.POSITIVE_INFINITY);
+        PrivateTraining dp = null;
+        try {
+            if (s.dp() != null) dp = openPrivate(s, p, out, resumed, log);
+            if (resumed != null) restore(s, p, resumeFile, resumed, progress, log);
+            ObjectNode prov = provenance(s, p, dp);
+            AtomicFiles.writeString(out.resolve("provenance.json"), JSON.writeValueAsString(prov));
+            double eps = train(s, p, dp, prov, progress, log);
+            if (progress.selection.bestEpoch() < 0) log.println("no epoch was eligible for selection (DP: ε never inside (0.75, 1.05) × target); no best checkpoint");
+            if (dp != null) log.println(dp.describeSpent());
+            return new Result(progress.selection.bestEpoch(), progress.selection.bestAuprc(), eps,
+                    progress.selection.bestEpoch() < 0 ? null : ckpt.resolve("best.safetensors"));
+        } finally {
+            if (dp != null) dp.close();
+        }
+    }
 
-        // ------------------------------------------------------------ data
+    /**
+     * Refuses a fresh run over an existing one, a resume with other settings, and a non-private resume of a DP run;
+     * returns the resume checkpoint's metadata (null for a fresh run). Nothing is written before these checks.
+     */
+    private static Map<String, String> checkResumable(Settings s, Path out, Path resumeFile, ObjectNode config) throws IOException {
+        boolean exists = Files.exists(resumeFile) || Files.exists(out.resolve(PrivateTraining.RUN_FILE)) || Files.exists(out.resolve("state.json"));
+        if (exists && !s.resume()) throw new IllegalStateException(out + " already holds a run; pass --resume to continue it or choose another --out");
+        if (!s.resume() || !Files.exists(resumeFile)) {
+            if (Files.exists(out.resolve("state.json")) && !Files.exists(resumeFile)) {
+                throw new IllegalStateException(out + " holds a run of an older dpmammo (state.json); it cannot be resumed, start a new --out");
+            }
+            return null;
+        }
+        Map<String, String> meta = SafeTensors.read(resumeFile).metadata();
+        if (s.dp() == null && PrivateTraining.isPrivate(meta)) {
+            throw new IllegalStateException(resumeFile + " was trained with DP; continuing it without --dp would drop the guarantee (resume with the same --dp settings)");
+        }
+        // Through text, so that numbers compare by value and not by node type (a long seed reads back as an int).
+        ObjectNode before = (ObjectNode) JSON.readTree(meta.getOrDefault(CONFIG_KEY, "{}"));
+        ObjectNode now = (ObjectNode) JSON.readTree(JSON.writeValueAsString(config));
+        before.remove("epochs");
+        now.remove("epochs");
+        if (!before.equals(now)) throw new IllegalStateException(out + " holds a run with other settings; --resume needs the same ones (only --epochs may grow)");
+        return meta;
+    }
+
+    /** Opens the data, builds the model (and its frozen-backbone features) and the optimizer. */
+    private static Parts prepare(Settings s, Path out, PrintStream log) throws IOException {
         List<Dataset> parts = new ArrayList<>();
         for (String t : s.train()) parts.add(Datasets.open(t));
         Dataset train = parts.size() == 1 ? parts.get(0) : new ConcatDataset(parts);
@@ -135,34 +189,14 @@ public final class ClassifierTrainer {
         int[] yTrain = Classifier.labels(train), yVal = Classifier.labels(val);
         log.printf("train: %d images (%d benign) from %s%nval: %d images (%d benign)%n", train.size(), sum(yTrain),
                 train.description(), val.size(), sum(yVal));
-
-        // ------------------------------------------------------------ model
         ModelSpec spec = new ModelSpec(ModelSpec.preset(s.preset()), s.head(), 2);
         SwinTransformer model = spec.build(new Rng(s.seed()));
-        String initDigest = "seed:" + s.seed();
-        if (s.initWeights() != null) {
-            Module.LoadReport r = SafeTensors.load(s.initWeights(), model, false);
-            int loaded = model.stateDict().size() - r.missing().size() - r.misShaped().size();
-            if (loaded == 0) throw new IllegalArgumentException(s.initWeights() + ": no tensor matches the model (" + r + ")");
-            log.printf("init weights %s: %d tensors loaded; missing %s; unexpected %s; mis-shaped %s (left at their fresh initialisation)%n",
-                    s.initWeights(), loaded, r.missing(), r.unexpected(), r.misShaped());
-            ObjectNode rep = JSON.createObjectNode();
-            rep.put("file", s.initWeights().toString());
-            rep.put("loaded", loaded);
-            rep.set("missing", JSON.valueToTree(r.missing()));
-            rep.set("unexpected", JSON.valueToTree(r.unexpected()));
-            rep.set("mis_shaped", JSON.valueToTree(r.misShaped()));
-            AtomicFiles.writeString(out.resolve("init-report.json"), JSON.writeValueAsString(rep));
-            initDigest = sha256File(s.initWeights());
-        }
+        String initDigest = s.initWeights() == null ? "seed:" + s.seed() : loadInitWeights(s.initWeights(), model, out, log);
         if (s.freezeBackbone()) model.freezeBackbone();
         long trainable = 0;
-        for (var p : model.trainableParameters()) trainable += p.value().numel();
+        for (var prm : model.trainableParameters()) trainable += prm.value().numel();
         log.printf("model: %s, head %s, %,d parameters, %,d trainable%n", spec.swin(), s.head(), model.numParameters(), trainable);
-
         AdamW opt = new AdamW(model.trainableParameters(), s.lr(), 0.9, 0.999, 1e-8, s.weightDecay());
-
-        // ------------------------------------------------------------ features (frozen backbone)
         float[][][] trainFeat = null;
         float[][] valFeat = null;
         if (s.freezeBackbone()) {
@@ -171,162 +205,236 @@ public final class ClassifierTrainer {
             FeatureCache fc = FeatureCache.loadOrCompute(cache, model, train, val, s.physicalBatch(), s.threads(), log);
             trainFeat = fc.train();
             valFeat = fc.val();
+        } else if (s.dp() != null) {
+            // Under DP every image is decoded before the first step is spent: a broken file costs no budget.
+            requireDecodable(train);
         }
+        return new Parts(train, val, yTrain, yVal, spec, model, opt, initDigest, trainFeat, valFeat);
+    }
 
-        // ------------------------------------------------------------ DP
-        int batchesPerEpoch = (train.size() + s.batchSize() - 1) / s.batchSize();
-        double q = 1.0 / batchesPerEpoch; // Opacus: sample rate 1 / len(data loader)
-        PoissonSampler sampler = null;
-        DpSgd dpsgd = null;
-        double sigma = 0;
-        int stepsPerEpoch = batchesPerEpoch;
-        Accountant accountant = s.dp() ? PrivacyEngine.accountant(s.accountant()) : null;
-        if (s.dp()) {
-            sampler = new PoissonSampler(train.size(), q, s.secureNoise() ? RandomSource.secure() : RandomSource.deterministic(s.seed(), "sampler"));
-            stepsPerEpoch = sampler.stepsPerEpoch();
-            long total = (long) stepsPerEpoch * s.epochs();
-            Calibration.Result cal = Calibration.noiseMultiplier(accountant, s.targetEpsilon(), s.delta(), q, total);
-            sigma = cal.noiseMultiplier();
-            cal.warnings().forEach(w -> log.println("accountant: " + w));
-            log.printf("DP-SGD: N %d, q %.6f, %d steps, σ %.4f, C %.3g, δ %.3g, target ε %.3g (%s)%n", train.size(), q, total, sigma,
-                    s.maxGradNorm(), s.delta(), s.targetEpsilon(), accountant.name().toUpperCase(java.util.Locale.ROOT));
-            PrivacyLedger ledger = PrivacyLedger.open(out.resolve("ledger.json"));
-            ledger.beginPhase(new PrivacyLedger.Phase(PHASE, "classifier DP-AdamW", train.fingerprint(), train.size(), q, sigma,
-                    s.maxGradNorm(), s.delta(), accountant.name(), s.secureNoise()));
-            Module dpModel = s.freezeBackbone() ? model.head : model;
-            GaussianNoise noise = new GaussianNoise(s.secureNoise() ? RandomSource.secure() : RandomSource.deterministic(s.seed(), "noise"));
-            dpsgd = new DpSgd(dpModel, opt, new DpSgd.Config(sigma, s.maxGradNorm(), q, train.size(), s.physicalBatch(), DpSgd.Clipping.FLAT), noise)
-                    .withLedger(ledger, PHASE).withMaxSteps(total);
+    private static String loadInitWeights(Path file, SwinTransformer model, Path out, PrintStream log) throws IOException {
+        Module.LoadReport r = SafeTensors.load(file, model, false);
+        int loaded = model.stateDict().size() - r.missing().size() - r.misShaped().size();
+        if (loaded == 0) throw new IllegalArgumentException(file + ": no tensor matches the model (" + r + ")");
+        log.printf("init weights %s: %d tensors loaded; missing %s; unexpected %s; mis-shaped %s (left at their fresh initialisation)%n",
+                file, loaded, r.missing(), r.unexpected(), r.misShaped());
+        ObjectNode rep = JSON.createObjectNode();
+        rep.put("file", file.toString());
+        rep.put("loaded", loaded);
+        rep.set("missing", JSON.valueToTree(r.missing()));
+        rep.set("unexpected", JSON.valueToTree(r.unexpected()));
+        rep.set("mis_shaped", JSON.valueToTree(r.misShaped()));
+        AtomicFiles.writeString(out.resolve("init-report.json"), JSON.writeValueAsString(rep));
+        return sha256File(file);
+    }
+
+    private static void requireDecodable(Dataset d) throws IOException {
+        for (int i = 0; i < d.size(); i++) {
+            try {
+                d.image(i);
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException(d.name(i) + ": unreadable image (" + e.getMessage() + "); nothing was trained or spent");
+            }
         }
+    }
 
-        // ------------------------------------------------------------ resume
-        ModelSelection selection = new ModelSelection(s.dp() ? s.targetEpsilon() : Double.POSITIVE_INFINITY);
-        int startEpoch = 0;
-        StringBuilder csv = new StringBuilder(CSV_HEADER);
-        if (s.resume() && Files.exists(statePath)) {
-            JsonNode st = JSON.readTree(statePath.toFile());
-            SafeTensors.load(ckpt.resolve("last.safetensors"), model, true);
-            if (s.freezeBackbone()) model.freezeBackbone();
-            opt.loadState(SafeTensors.read(ckpt.resolve("optimizer.safetensors")).tensors());
-            startEpoch = st.get("next_epoch").asInt();
-            selection = new ModelSelection(s.dp() ? s.targetEpsilon() : Double.POSITIVE_INFINITY, st.get("best_epoch").asInt(),
-                    st.get("best_auprc").asDouble(), st.get("best_loss").asDouble());
-            csv = new StringBuilder(Files.readString(out.resolve("metrics.csv")));
-            log.printf("resuming at epoch %d (best so far: epoch %d)%n", startEpoch, selection.bestEpoch());
-        }
+    /** DP-AdamW on the head (frozen backbone) or the whole model, through the one DP driver. */
+    private static PrivateTraining openPrivate(Settings s, Parts p, Path out, Map<String, String> resumed, PrintStream log) throws IOException {
+        Dp d = s.dp();
+        Accountant accountant = PrivacyEngine.accountant(d.accountant());
+        PrivacyEngine.Plan plan = PrivacyEngine.plan(p.train().size(), s.batchSize(), s.epochs(), d.targetEpsilon(), d.delta(), accountant);
+        plan.warnings().forEach(w -> log.println("accountant: " + w));
+        log.printf("DP-SGD: N %d, q %.6f, %d steps, σ %.4f, C %.3g, δ %.3g, target ε %.3g (%s), %s randomness%n", p.train().size(), plan.sampleRate(), plan.steps(),
+                plan.noiseMultiplier(), d.maxGradNorm(), d.delta(), d.targetEpsilon(), accountant.name().toUpperCase(java.util.Locale.ROOT), d.randomness().label());
+        Module dpModel = s.freezeBackbone() ? p.model().head : p.model();
+        Path ledger = d.ledger() != null ? d.ledger() : out.resolve("ledger.json");
+        return PrivateTraining.open(new PrivateTraining.Spec(null, "classifier DP-AdamW", d.delta(), d.maxGradNorm(), d.accountant(), d.randomness(),
+                        s.physicalBatch(), DpSgd.Clipping.FLAT, d.budget()),
+                new PrivateTraining.Schedule(plan.sampleRate(), plan.steps(), plan.noiseMultiplier()), TrainingRecords.of(p.train()),
+                dpModel, p.opt(), ledger, out, resumed, Double.POSITIVE_INFINITY, log);
+    }
 
+    /** Loads model, optimizer and progress from the resume checkpoint (already checked against the ledger). */
+    private static void restore(Settings s, Parts p, Path resumeFile, Map<String, String> meta, Progress progress, PrintStream log) throws IOException {
+        Map<String, Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
+        SafeTensors.read(resumeFile).tensors().forEach((k, v) -> (k.startsWith("optimizer.") ? state : weights)
+                .put(k.startsWith("optimizer.") ? k.substring(10) : k.substring(k.indexOf('.') + 1), v));
+        p.model().loadStateDict(weights, true);
+        if (s.freezeBackbone()) p.model().freezeBackbone();
+        p.opt().loadState(state);
+        progress.nextEpoch = Integer.parseInt(meta.get(NEXT_EPOCH_KEY));
+        progress.selection = new ModelSelection(s.dp() != null ? s.dp().targetEpsilon() : Double.POSITIVE_INFINITY, Integer.parseInt(meta.get(BEST_EPOCH_KEY)),
+                Double.parseDouble(meta.get(BEST_AUPRC_KEY)), Double.parseDouble(meta.get(BEST_LOSS_KEY)));
+        progress.csv = new StringBuilder(meta.get(CSV_KEY));
+        if (meta.containsKey(CSV_KEY + ".private")) progress.privateCsv = new StringBuilder(meta.get(CSV_KEY + ".private"));
+        log.printf("resuming at epoch %d (best so far: epoch %d)%n", progress.nextEpoch, progress.selection.bestEpoch());
+    }
+
+    private static ObjectNode provenance(Settings s, Parts p, PrivateTraining dp) throws IOException {
         ObjectNode prov = Provenance.base(JSON);
         prov.put("seed", s.seed());
-        prov.put("train_fingerprint", train.fingerprint());
-        prov.put("val_fingerprint", val.fingerprint());
-        prov.put("init", initDigest);
-        if (s.dp()) {
-            prov.put("sigma", sigma);
-            prov.put("sample_rate", q);
-            prov.put("max_grad_norm", s.maxGradNorm());
-            prov.put("delta", s.delta());
-            prov.put("accountant", accountant.name());
-            prov.put("steps_planned", (long) stepsPerEpoch * s.epochs());
+        prov.put("train_fingerprint", p.train().fingerprint());
+        prov.put("val_fingerprint", p.val().fingerprint());
+        prov.put("init", p.initDigest());
+        if (dp != null) {
+            prov.put("sigma", dp.schedule().noiseMultiplier());
+            prov.put("sample_rate", dp.schedule().sampleRate());
+            prov.put("max_grad_norm", s.dp().maxGradNorm());
+            prov.put("delta", s.dp().delta());
+            prov.put("accountant", dp.accountant().name());
+            prov.put("steps_planned", dp.schedule().steps());
+            prov.put("dp_randomness", dp.randomness().label());
         }
-        AtomicFiles.writeString(out.resolve("provenance.json"), JSON.writeValueAsString(prov));
+        return prov;
+    }
 
-        // ------------------------------------------------------------ epochs
-        double eps = 0;
-        final float[][][] feats = trainFeat;
+    /** The epochs from progress.nextEpoch on; returns the last ε (0 without DP). */
+    private static double train(Settings s, Parts p, PrivateTraining dp, ObjectNode prov, Progress progress, PrintStream log) throws IOException {
+        int stepsPerEpoch = dp == null ? 0 : (int) (dp.schedule().steps() / s.epochs());
+        double eps = dp == null ? 0 : dp.phaseEpsilon();
         DataLoader loader = s.freezeBackbone() ? null
-                : new DataLoader(train, Pipeline.classifier(spec.swin().imageSize(), true), BatchSampler.sequential(1), s.seed(), s.threads(), true);
+                : new DataLoader(p.train(), Pipeline.classifier(p.spec().swin().imageSize(), true), BatchSampler.sequential(1), s.seed(), s.threads(), true);
         try {
-            for (int epoch = startEpoch; epoch < s.epochs(); epoch++) {
+            for (int epoch = progress.nextEpoch; epoch < s.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                final int e = epoch;
                 double[] lossSum = {0};
                 int[] seen = {0};
-                Function<int[], Variable> losses = idx -> {
-                    Variable logits = s.freezeBackbone()
-                            ? model.head.forward(Variable.constant(gather(trainFeatOf(feats, idx, e, s.seed()), idx.length)))
-                            : model.forward(Variable.constant(loader.batch(idx, e).images()));
-                    int[] y = new int[idx.length];
-                    for (int i = 0; i < idx.length; i++) y[i] = yTrain[idx[i]];
-                    Variable l = NnOps.crossEntropy(logits, y, (float) s.labelSmoothing());
-                    for (float v : l.value().toArray()) lossSum[0] += v;
-                    seen[0] += idx.length;
-                    return l;
-                };
-                if (s.freezeBackbone()) model.head.train();
-                else model.train();
-                if (s.dp()) {
-                    for (int k = 0; k < stepsPerEpoch; k++) {
+                Function<int[], Variable> losses = lossesOf(s, p, loader, epoch, lossSum, seen);
+                if (s.freezeBackbone()) p.model().head.train();
+                else p.model().train();
+                boolean stopped = false;
+                if (dp != null) {
+                    for (int k = 0; k < stepsPerEpoch && !stopped; k++) {
                         long step = (long) epoch * stepsPerEpoch + k;
-                        dpsgd.step(step, sampler.batch(step), losses);
+                        if (dp.canStep(step)) dp.step(step, losses);
+                        else stopped = true;
                     }
-                    // Read back by the calibrating accountant: the ε column and the selection window are in its terms.
-                    eps = accountant.epsilon(List.of(new Segment(q, sigma, (long) (epoch + 1) * stepsPerEpoch)), s.delta()).epsilon();
+                    // The calibrating accountant's ε of this run's phase: the ε column and the selection window are in its terms.
+                    eps = dp.phaseEpsilon();
                 } else {
-                    int[] order = new int[train.size()];
-                    for (int i = 0; i < order.length; i++) order[i] = i;
-                    new Rng(s.seed()).fork(0x5E9).fork(epoch).shuffle(order);
-                    for (int from = 0; from < order.length; from += s.batchSize()) {
-                        int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + s.batchSize()));
-                        if (idx.length <= 1) continue; // the study skips batches of one example
-                        opt.zeroGrad();
-                        for (int c = 0; c < idx.length; c += s.physicalBatch()) {
-                            int[] chunk = java.util.Arrays.copyOfRange(idx, c, Math.min(idx.length, c + s.physicalBatch()));
-                            // The batch mean, accumulated over physical chunks.
-                            Ops.mulScalar(Ops.sum(losses.apply(chunk), false, 0), 1f / idx.length).backward();
-                        }
-                        opt.step();
-                    }
+                    nonPrivateEpoch(s, p, epoch, losses);
                 }
-                // validation
-                float[][] vl = s.freezeBackbone() ? headLogits(model, valFeat) : Classifier.logits(model, val, s.physicalBatch(), s.threads());
-                double[] pv = Classifier.benignProbabilities(vl);
-                double valLoss = Classifier.meanLoss(vl, yVal, s.labelSmoothing());
-                double auprc = Metrics.averagePrecision(yVal, pv);
-                boolean eligible = selection.eligible(eps);
-                boolean best = selection.offer(epoch, auprc, valLoss, eps);
-                Map<String, String> meta = new LinkedHashMap<>();
-                meta.put(ModelSpec.KEY, spec.toJson());
-                meta.put("dpmammo.epoch", Integer.toString(epoch));
-                meta.put("dpmammo.val_auprc", Double.toString(auprc));
-                meta.put("dpmammo.epsilon", Double.toString(eps));
-                meta.put("dpmammo.provenance", prov.toString());
-                if (best) {
-                    double thr = Metrics.youdenThreshold(yVal, pv);
-                    meta.put(Classifier.THRESHOLD_KEY, Double.toString(thr));
-                    SafeTensors.save(ckpt.resolve("best.safetensors"), model, meta);
-                    CurvePlot.roc(out.resolve("val-roc.png"), Metrics.roc(yVal, pv), String.format("validation ROC, epoch %d, AUROC %.3f", epoch, Metrics.auroc(yVal, pv)));
-                    CurvePlot.precisionRecall(out.resolve("val-pr.png"), Metrics.precisionRecall(yVal, pv), sum(yVal) / (double) yVal.length,
-                            String.format("validation PR (benign), epoch %d, AUPRC %.3f", epoch, auprc));
-                    Metrics.Report rep = Metrics.report(yVal, pv, thr, 1000, s.seed());
-                    ObjectNode mj = JSON.createObjectNode();
-                    mj.put("best_epoch", epoch);
-                    mj.put("epsilon_at_best", eps);
-                    mj.set("validation", JSON.valueToTree(rep));
-                    AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(mj));
-                }
-                meta.remove(Classifier.THRESHOLD_KEY);
-                SafeTensors.save(ckpt.resolve("last.safetensors"), model, meta);
-                SafeTensors.write(ckpt.resolve("optimizer.safetensors"), opt.state(), Map.of());
-                double secs = (System.nanoTime() - t0) / 1e9;
                 double trainLoss = seen[0] == 0 ? Double.NaN : lossSum[0] / seen[0];
-                csv.append(String.format(java.util.Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%b,%b,%.2f%n", epoch, trainLoss, valLoss,
-                        Metrics.accuracy(yVal, pv), Metrics.f1(yVal, pv), Metrics.auroc(yVal, pv), auprc, eps, eligible, best, secs));
-                AtomicFiles.writeString(out.resolve("metrics.csv"), csv.toString());
-                ObjectNode st = JSON.createObjectNode();
-                st.put("next_epoch", epoch + 1);
-                st.put("best_epoch", selection.bestEpoch());
-                st.put("best_auprc", selection.bestAuprc());
-                st.put("best_loss", selection.bestLoss());
-                AtomicFiles.writeString(statePath, JSON.writeValueAsString(st));
-                log.printf(java.util.Locale.ROOT, "epoch %d: train loss %.4f, val loss %.4f, val AUPRC %.4f, AUROC %.4f%s%s (%.1f s)%n", epoch, trainLoss, valLoss,
-                        auprc, Metrics.auroc(yVal, pv), s.dp() ? String.format(java.util.Locale.ROOT, ", ε %.3f%s", eps, eligible ? "" : " (outside window)") : "",
-                        best ? ", best" : "", secs);
+                endEpoch(s, p, dp, prov, progress, epoch, eps, trainLoss, (System.nanoTime() - t0) / 1e9, log);
+                if (stopped) {
+                    log.println("DP: the privacy budget is reached (steps were lost to a crash); training stops after epoch " + epoch);
+                    break;
+                }
             }
         } finally {
             if (loader != null) loader.close();
         }
-        if (selection.bestEpoch() < 0) log.println("no epoch was eligible for selection (DP: ε never inside (0.75, 1.05) × target); no best checkpoint");
-        return new Result(selection.bestEpoch(), selection.bestAuprc(), eps, selection.bestEpoch() < 0 ? null : ckpt.resolve("best.safetensors"));
+        return eps;
+    }
+
+    private static Function<int[], Variable> lossesOf(Settings s, Parts p, DataLoader loader, int epoch, double[] lossSum, int[] seen) {
+        return idx -> {
+            Variable logits = s.freezeBackbone()
+                    ? p.model().head.forward(Variable.constant(gather(trainFeatOf(p.trainFeat(), idx, epoch, s.seed()), idx.length)))
+                    : p.model().forward(Variable.constant(loader.batch(idx, epoch).images()));
+            int[] y = new int[idx.length];
+            for (int i = 0; i < idx.length; i++) y[i] = p.yTrain()[idx[i]];
+            Variable l = NnOps.crossEntropy(logits, y, (float) s.labelSmoothing());
+            for (float v : l.value().toArray()) lossSum[0] += v;
+            seen[0] += idx.length;
+            return l;
+        };
+    }
+
+    private static void nonPrivateEpoch(Settings s, Parts p, int epoch, Function<int[], Variable> losses) {
+        int[] order = new int[p.train().size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        new Rng(s.seed()).fork(0x5E9).fork(epoch).shuffle(order);
+        for (int from = 0; from < order.length; from += s.batchSize()) {
+            int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + s.batchSize()));
+            if (idx.length <= 1) continue; // the study skips batches of one example
+            p.opt().zeroGrad();
+            for (int c = 0; c < idx.length; c += s.physicalBatch()) {
+                int[] chunk = java.util.Arrays.copyOfRange(idx, c, Math.min(idx.length, c + s.physicalBatch()));
+                // The batch mean, accumulated over physical chunks.
+                Ops.mulScalar(Ops.sum(losses.apply(chunk), false, 0), 1f / idx.length).backward();
+            }
+            p.opt().step();
+        }
+    }
+
+    /**
+     * Validation, model selection, the epoch's files, and then the resume checkpoint: the one atomic write that
+     * commits the epoch (model, optimizer, selection, metrics and the ledger position together).
+     */
+    private static void endEpoch(Settings s, Parts p, PrivateTraining dp, ObjectNode prov, Progress progress, int epoch, double eps, double trainLoss,
+            double secs, PrintStream log) throws IOException {
+        Path out = s.out(), ckpt = out.resolve("checkpoints");
+        float[][] vl = s.freezeBackbone() ? headLogits(p.model(), p.valFeat()) : Classifier.logits(p.model(), p.val(), s.physicalBatch(), s.threads());
+        double[] pv = Classifier.benignProbabilities(vl);
+        int[] yVal = p.yVal();
+        double valLoss = Classifier.meanLoss(vl, yVal, s.labelSmoothing());
+        double auprc = Metrics.averagePrecision(yVal, pv);
+        boolean eligible = progress.selection.eligible(eps);
+        boolean best = progress.selection.offer(epoch, auprc, valLoss, eps);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(ModelSpec.KEY, p.spec().toJson());
+        meta.put("dpmammo.epoch", Integer.toString(epoch));
+        meta.put("dpmammo.val_auprc", Double.toString(auprc));
+        meta.put("dpmammo.epsilon", Double.toString(eps));
+        meta.put("dpmammo.provenance", prov.toString());
+        if (best) writeBest(s, p, dp, meta, epoch, eps, pv, auprc);
+        meta.remove(Classifier.THRESHOLD_KEY);
+        SafeTensors.save(ckpt.resolve("last.safetensors"), p.model(), meta);
+        // Statistics of the private training set are not post-processing of the DP model: only on request.
+        boolean privateStats = dp == null || s.logPrivateStats();
+        String loss = privateStats ? String.format(java.util.Locale.ROOT, "%.6f", trainLoss) : "";
+        progress.csv.append(String.format(java.util.Locale.ROOT, "%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%b,%b,%.2f%n", epoch, loss, valLoss,
+                Metrics.accuracy(yVal, pv), Metrics.f1(yVal, pv), Metrics.auroc(yVal, pv), auprc, eps, eligible, best, secs));
+        if (dp != null && s.logPrivateStats()) progress.privateCsv.append(String.format(java.util.Locale.ROOT, "%d,%.6f%n", epoch, trainLoss));
+        progress.nextEpoch = epoch + 1;
+        writeResume(s, p, dp, progress);
+        AtomicFiles.writeString(out.resolve("metrics.csv"), progress.csv.toString());
+        if (dp != null && s.logPrivateStats()) {
+            AtomicFiles.writeString(out.resolve("private-stats.csv"), "# NOT DIFFERENTIALLY PRIVATE: statistics of the private training records (--log-private-stats)\n"
+                    + progress.privateCsv);
+        }
+        log.printf(java.util.Locale.ROOT, "epoch %d:%s val loss %.4f, val AUPRC %.4f, AUROC %.4f%s%s (%.1f s)%n", epoch,
+                privateStats ? String.format(java.util.Locale.ROOT, " train loss %.4f,", trainLoss) : "", valLoss, auprc, Metrics.auroc(yVal, pv),
+                dp != null ? String.format(java.util.Locale.ROOT, ", ε %.3f%s%s", eps, eligible ? "" : " (outside window)", dp.randomness().epsilonMark()) : "",
+                best ? ", best" : "", secs);
+    }
+
+    private static void writeBest(Settings s, Parts p, PrivateTraining dp, Map<String, String> meta, int epoch, double eps, double[] pv, double auprc)
+            throws IOException {
+        Path out = s.out();
+        int[] yVal = p.yVal();
+        double thr = Metrics.youdenThreshold(yVal, pv);
+        meta.put(Classifier.THRESHOLD_KEY, Double.toString(thr));
+        SafeTensors.save(out.resolve("checkpoints").resolve("best.safetensors"), p.model(), meta);
+        CurvePlot.roc(out.resolve("val-roc.png"), Metrics.roc(yVal, pv), String.format("validation ROC, epoch %d, AUROC %.3f", epoch, Metrics.auroc(yVal, pv)));
+        CurvePlot.precisionRecall(out.resolve("val-pr.png"), Metrics.precisionRecall(yVal, pv), sum(yVal) / (double) yVal.length,
+                String.format("validation PR (benign), epoch %d, AUPRC %.3f", epoch, auprc));
+        Metrics.Report rep = Metrics.report(yVal, pv, thr, 1000, s.seed());
+        ObjectNode mj = JSON.createObjectNode();
+        mj.put("best_epoch", epoch);
+        mj.put("epsilon_at_best", eps);
+        mj.set("validation", JSON.valueToTree(rep));
+        if (dp != null) mj.set("dp", JSON.valueToTree(dp.summary(s.dp().targetEpsilon())));
+        AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(mj));
+    }
+
+    private static void writeResume(Settings s, Parts p, PrivateTraining dp, Progress progress) throws IOException {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        p.model().stateDict().forEach((k, v) -> all.put("model." + k, v));
+        p.opt().state().forEach((k, v) -> all.put("optimizer." + k, v));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(CONFIG_KEY, JSON.writeValueAsString(s.toJson()));
+        meta.put(NEXT_EPOCH_KEY, Integer.toString(progress.nextEpoch));
+        meta.put(BEST_EPOCH_KEY, Integer.toString(progress.selection.bestEpoch()));
+        meta.put(BEST_AUPRC_KEY, Double.toString(progress.selection.bestAuprc()));
+        meta.put(BEST_LOSS_KEY, Double.toString(progress.selection.bestLoss()));
+        meta.put(CSV_KEY, progress.csv.toString());
+        if (dp != null && s.logPrivateStats()) meta.put(CSV_KEY + ".private", progress.privateCsv.toString());
+        if (dp != null) meta.putAll(dp.checkpointMetadata((long) progress.nextEpoch * (dp.schedule().steps() / s.epochs())));
+        java.util.Set<String> ints = new java.util.HashSet<>();
+        for (String k : p.model().integerStateKeys()) ints.add("model." + k);
+        SafeTensors.write(s.out().resolve("checkpoints").resolve(RESUME_FILE), all, ints, meta);
     }
 
     /** Each example's features for this epoch: the flip variant is a pure function of (seed, epoch, example). */

@@ -6,11 +6,11 @@ import org.dpmammo.data.Dataset;
 import org.dpmammo.data.GrayImage;
 
 /** Several datasets read as one (real plus synthetic training folders), indices running through them in order. */
-final class ConcatDataset implements Dataset {
+public final class ConcatDataset implements Dataset {
     private final List<Dataset> parts;
     private final int[] starts;
 
-    ConcatDataset(List<Dataset> parts) {
+    public ConcatDataset(List<Dataset> parts) {
         this.parts = List.copyOf(parts);
         starts = new int[parts.size() + 1];
         for (int i = 0; i < parts.size(); i++) starts[i + 1] = starts[i] + parts.get(i).size();

@@ -53,13 +53,13 @@ class PrivacyCommandTest {
 
     @Test
     void datasetSizeBatchSizeEpochs() throws Exception {
-        // q = 256/60000, steps = 60 · ceil(60000/256) = 60 · 235 = 14100.
+        // The trainers' schedule: q = 1/ceil(60000/256) = 1/235 (not 256/60000), steps = 60 · 235 = 14100.
         Run r = run("privacy", "epsilon", "--dataset-size", "60000", "--batch-size", "256", "--epochs", "60", "--noise-multiplier", "1.1",
                 "--delta", "1e-5", "--accountant", "rdp", "--json");
         assertEquals(0, r.rc(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(14100, j.get("steps").asLong());
-        assertEquals(256.0 / 60000, j.get("sample_rate").asDouble());
+        assertEquals(1.0 / 235, j.get("sample_rate").asDouble());
     }
 
     @Test

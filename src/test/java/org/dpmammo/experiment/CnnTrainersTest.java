@@ -24,7 +24,7 @@ class CnnTrainersTest {
         new CnnTrainers(c).classifier(new Trainers.ClassifierJob(List.of("phantom:32:32:1"), "phantom:32:16:2", out, 42, false, false, null, 4.0,
                 accountant, 2, 1e-3), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         PrivacyLedger l = PrivacyLedger.open(out.resolve("ledger.json"));
-        assertEquals(8, l.stepsRecorded("classifier"));
+        assertEquals(8, l.stepsRecorded(l.spends().get(0).phase().id()));
         return l.spends().get(0).phase();
     }
 
@@ -40,6 +40,7 @@ class CnnTrainersTest {
         assertEquals(PrivacyEngine.plan(32, 8, 2, 4.0, 1e-4, new PrvAccountant()).noiseMultiplier(), prv.noiseMultiplier(), 1e-12);
         // the per-epoch ε column, and so the selection window, is PRV's for the PRV-calibrated run
         List<String> rows = Files.readAllLines(dir.resolve("prv").resolve("metrics.csv"));
-        assertEquals(eps, Double.parseDouble(rows.get(rows.size() - 1).split(",")[5]), 1e-6);
+        assertEquals("epsilon", rows.get(0).split(",")[4]);
+        assertEquals(eps, Double.parseDouble(rows.get(rows.size() - 1).split(",")[4]), 1e-6);
     }
 }

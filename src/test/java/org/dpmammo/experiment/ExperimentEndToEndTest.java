@@ -63,7 +63,7 @@ class ExperimentEndToEndTest {
         PrivacyLedger ledger = PrivacyLedger.open(ledgerFile);
         assertEquals(entriesBefore, ledger.entryCount(), "the restart spent nothing again");
         PrivacyEngine.Plan plan = PrivacyEngine.plan(64, 16, 3, 8, 1e-4, new RdpAccountant());
-        assertEquals(plan.steps(), ledger.stepsRecorded("classifier"));
+        assertEquals(plan.steps(), ledger.stepsRecorded(ledger.spends().get(0).phase().id()));
         List<CellResult> results = Results.collect(root, GridPlan.of(config, true));
         assertEquals(6, results.size());
         for (CellResult r : results) {

@@ -21,6 +21,7 @@ import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,9 +32,18 @@ class ClassifierTrainerTest {
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
     static ClassifierTrainer.Settings settings(Path out, int epochs, boolean dp, boolean freeze, boolean resume) {
-        return new ClassifierTrainer.Settings(List.of(TRAIN), VAL, out, "tiny", 5, epochs, 12, 1e-3, 1e-8, 0.1,
-                freeze ? SwinTransformer.Head.MLP : SwinTransformer.Head.LINEAR, freeze, null, dp, dp ? 8 : Double.POSITIVE_INFINITY,
-                1e-4, 1.0, "rdp", 16, 1, resume, false);
+        return settings(List.of(TRAIN), VAL, out, epochs, freeze, null, dp ? dp("rdp") : null, resume);
+    }
+
+    static ClassifierTrainer.Settings settings(List<String> train, String val, Path out, int epochs, boolean freeze, Path init, ClassifierTrainer.Dp dp,
+            boolean resume) {
+        return new ClassifierTrainer.Settings(train, val, out, "tiny", 5, epochs, 12, 1e-3, 1e-8, 0.1,
+                freeze ? SwinTransformer.Head.MLP : SwinTransformer.Head.LINEAR, freeze, init, 16, 1, resume, false, dp);
+    }
+
+    /** ε = 8 at δ = 1e-4, C = 1; reproducible randomness, so that runs can be compared. */
+    static ClassifierTrainer.Dp dp(String accountant) {
+        return new ClassifierTrainer.Dp(8, 1e-4, 1.0, accountant, Randomness.reproducible(5), null, Double.POSITIVE_INFINITY);
     }
 
     @Test
@@ -67,8 +77,7 @@ class ClassifierTrainerTest {
     @Test
     void prvCalibratedRunUsesLessNoiseAndReportsPrvEpsilon(@TempDir Path dir) throws Exception {
         ClassifierTrainer.Settings s = settings(dir, 2, true, true, false);
-        ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(), dir, s.preset(), s.seed(), 2, s.batchSize(), s.lr(), s.weightDecay(),
-                s.labelSmoothing(), s.head(), true, null, true, 8, 1e-4, 1.0, "prv", 16, 1, false, false), QUIET);
+        ClassifierTrainer.run(settings(List.of(TRAIN), VAL, dir, 2, true, null, dp("prv"), false), QUIET);
         PrivacyLedger.Phase phase = PrivacyLedger.open(dir.resolve("ledger.json")).spends().get(0).phase();
         assertEquals("prv", phase.accountant());
         // 48 examples in batches of 12: 4 steps per epoch, 8 in all
@@ -82,9 +91,8 @@ class ClassifierTrainerTest {
         assertTrue(last <= 8 && last > 0.75 * 8, "final PRV ε " + last);
         assertTrue(Files.readString(dir.resolve("config.json")).contains("\"accountant\" : \"prv\""));
         // the accountant is part of the run: resuming it under another is refused before anything trains
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(),
-                dir, s.preset(), s.seed(), 2, s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), true, null, true, 8, 1e-4, 1.0, "rdp",
-                16, 1, true, false), QUIET));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(settings(List.of(TRAIN), VAL, dir, 2, true, null,
+                dp("rdp"), true), QUIET));
         assertTrue(e.getMessage().contains("other settings"), e.getMessage());
     }
 
@@ -92,9 +100,7 @@ class ClassifierTrainerTest {
     void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
         ClassifierTrainer.Settings first = settings(dir.resolve("b"), 3, true, true, false);
         // stop after the first epoch: same settings but 1 epoch, then resume to 3
-        ClassifierTrainer.run(new ClassifierTrainer.Settings(first.train(), first.val(), first.out(), first.preset(), first.seed(), 1,
-                first.batchSize(), first.lr(), first.weightDecay(), first.labelSmoothing(), first.head(), first.freezeBackbone(), null,
-                true, 8, 1e-4, 1.0, "rdp", 16, 1, false, false), QUIET);
+        ClassifierTrainer.run(settings(List.of(TRAIN), VAL, first.out(), 1, true, null, dp("rdp"), false), QUIET);
         // without --resume a used run folder is refused
         assertThrows(IllegalStateException.class, () -> ClassifierTrainer.run(settings(dir.resolve("b"), 3, true, true, false), QUIET));
         // under DP, more epochs means another σ: the ledger refuses the changed phase
@@ -103,9 +109,7 @@ class ClassifierTrainerTest {
         assertTrue(e.getMessage().contains("other parameters"), e.getMessage());
         ClassifierTrainer.Settings nonDp = settings(dir.resolve("c"), 2, false, true, false);
         ClassifierTrainer.run(nonDp, QUIET);
-        ClassifierTrainer.run(new ClassifierTrainer.Settings(nonDp.train(), nonDp.val(), dir.resolve("d"), nonDp.preset(), nonDp.seed(), 1,
-                nonDp.batchSize(), nonDp.lr(), nonDp.weightDecay(), nonDp.labelSmoothing(), nonDp.head(), true, null, false,
-                Double.POSITIVE_INFINITY, 1e-4, 1.0, null, 16, 1, false, false), QUIET);
+        ClassifierTrainer.run(settings(List.of(TRAIN), VAL, dir.resolve("d"), 1, true, null, null, false), QUIET);
         ClassifierTrainer.run(settings(dir.resolve("d"), 2, false, true, true), QUIET);
         Map<String, Tensor> c = SafeTensors.read(dir.resolve("c/checkpoints/last.safetensors")).tensors();
         Map<String, Tensor> d = SafeTensors.read(dir.resolve("d/checkpoints/last.safetensors")).tensors();
@@ -130,8 +134,7 @@ class ClassifierTrainerTest {
     void initWeightsAreLoadedAndMismatchesReported(@TempDir Path dir) throws Exception {
         Path fixture = Path.of("src/test/resources/fixtures/swin-tiny/model.safetensors");
         ClassifierTrainer.Settings s = settings(dir, 1, false, true, false);
-        ClassifierTrainer.run(new ClassifierTrainer.Settings(s.train(), s.val(), dir, s.preset(), s.seed(), 1, s.batchSize(), s.lr(),
-                s.weightDecay(), s.labelSmoothing(), s.head(), true, fixture, false, Double.POSITIVE_INFINITY, 1e-4, 1.0, null, 16, 1, false, false), QUIET);
+        ClassifierTrainer.run(settings(List.of(TRAIN), VAL, dir, 1, true, fixture, null, false), QUIET);
         var report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("init-report.json").toFile());
         assertEquals("[\"head.0.weight\",\"head.0.bias\",\"head.2.weight\",\"head.2.bias\"]", report.get("missing").toString());
         assertEquals("[\"head.weight\",\"head.bias\"]", report.get("unexpected").toString());
@@ -147,8 +150,7 @@ class ClassifierTrainerTest {
     @Test
     void fullModelDpTrainsEveryParameterAndWritesALedger(@TempDir Path dir) throws Exception {
         ClassifierTrainer.Settings s = settings(dir, 1, true, false, false);
-        ClassifierTrainer.run(new ClassifierTrainer.Settings(List.of("phantom:32:24:1"), "phantom:32:8:2", dir, s.preset(), s.seed(), 1,
-                s.batchSize(), s.lr(), s.weightDecay(), s.labelSmoothing(), s.head(), false, null, true, 8, 1e-4, 1.0, "rdp", 16, 1, false, false), QUIET);
+        ClassifierTrainer.run(settings(List.of("phantom:32:24:1"), "phantom:32:8:2", dir, 1, false, null, dp("rdp"), false), QUIET);
         Map<String, Tensor> init = new SwinTransformer(org.dpmammo.models.swin.SwinConfig.tiny(), SwinTransformer.Head.LINEAR, 2,
                 new org.dpmammo.util.Rng(5)).stateDict();
         Map<String, Tensor> after = SafeTensors.read(dir.resolve("checkpoints/last.safetensors")).tensors();

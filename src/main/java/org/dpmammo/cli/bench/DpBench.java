@@ -7,6 +7,8 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,8 +32,8 @@ import org.dpmammo.nn.Module;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.Adam;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.noise.GaussianNoise;
-import org.dpmammo.privacy.noise.RandomSource;
+import org.dpmammo.privacy.dpsgd.PrivateTraining;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
 
@@ -149,17 +151,25 @@ public final class DpBench implements Benchmark {
 
                 Sequential priv = c.model().get();
                 if (headOnly) freezeAllButLast(priv);
-                DpSgd dp = new DpSgd(priv, new Adam(priv.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0),
-                        new DpSgd.Config(1.0, 1.0, (double) batch / (10 * batch), 10 * batch, batch, DpSgd.Clipping.FLAT),
-                        new GaussianNoise(RandomSource.secure()));
-                long[] step = {0};
-                Timing d = measure(reps, () -> {
-                    try {
-                        dp.step(step[0]++, all, losses(priv, x));
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
+                Timing d;
+                // The real DP step, write-ahead ledger included, through the driver every trainer uses; a throwaway ledger.
+                Path tmp = Files.createTempDirectory("dpmammo-bench-dp");
+                try (PrivateTraining dp = PrivateTraining.open(new PrivateTraining.Spec(null, "bench", 1e-5, 1.0, "rdp", Randomness.secure(), batch,
+                                DpSgd.Clipping.FLAT, Double.POSITIVE_INFINITY), new PrivateTraining.Schedule(0.1, Long.MAX_VALUE / 4, 1.0),
+                        new PrivateTraining.Records("bench", 10 * batch, null), priv, new Adam(priv.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0),
+                        tmp.resolve("ledger.json"), tmp, null, Double.POSITIVE_INFINITY, System.err)) {
+                    long[] step = {0};
+                    d = measure(reps, () -> {
+                        try {
+                            // The benchmark's batch is fixed (all examples), not Poisson: it measures the step's cost.
+                            dp.dpSgd().step(step[0]++, all, losses(priv, x));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                } finally {
+                    deleteTree(tmp);
+                }
                 String name = c.name() + (headOnly ? ", head only" : ", all trainable");
                 lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
                         d.medianMs() / p.medianMs(), p.peakBytes() / 1e6, d.peakBytes() / 1e6, (double) d.peakBytes() / Math.max(1, p.peakBytes())));
@@ -184,5 +194,11 @@ public final class DpBench implements Benchmark {
         out.printf("DP-SGD overhead, batch %d, %d threads (median of %d steps; peak heap above the idle baseline)%n", batch, Parallel.threads(), reps);
         out.printf("%-48s %10s %10s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "plain MB", "DP MB", "memory");
         lines.forEach(out::println);
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 }

@@ -22,6 +22,7 @@ import org.dpmammo.nn.Sequential;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 import org.dpmammo.privacy.noise.RandomSource;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
 
@@ -38,33 +39,44 @@ import org.dpmammo.util.Rng;
  * The schedule (q, steps) and σ are fixed from the dataset size with every input canary counted, never from how many
  * were drawn in, so that the inclusion coins influence nothing but the canaries' own presence.
  *
- * <p>An audit run always uses deterministic randomness from its seed: it is a test of the implementation, its model
- * is not for release, and the coins must be reproducible to score a resumed run.
+ * <p>Noise and batches are secure unless reproducible randomness is asked for. The canaries' inclusion coins always
+ * come from the seed: they must be the same after a resume to score the run, and they are not DP noise.
  */
 public final class AuditRun {
     /** The audit's findings, all in one record so the command can print or save it. */
     public record Report(double claimedEpsilon, double delta, String accountant, double noiseMultiplier, double sampleRate,
-            long steps, double epsilonLowerBound, double confidence, Kind input, Kind gradient, List<String> warnings) {}
+            long steps, double epsilonLowerBound, double confidence, Kind input, Kind gradient, List<String> warnings, String negativeControl,
+            String randomness) {}
 
     /** One canary kind's result; null fields when the kind was not used. */
     public record Kind(int canaries, int included, OneRunAudit.Guesses best, double epsilonLowerBound) {}
 
     private final AuditConfig c;
     private DpSgd.TestFault fault = DpSgd.TestFault.NONE;
+    private Randomness randomness = Randomness.secure();
 
     public AuditRun(AuditConfig config) {
         this.c = config;
     }
 
-    /** Test hook: run the audit on a deliberately broken DP-SGD (package-private, so no command can reach it). */
-    AuditRun injectFaultForTest(DpSgd.TestFault fault) {
+    /**
+     * A negative control: the same audit on a deliberately broken DP-SGD (no noise, or no clipping), so an auditor sees
+     * that the audit finds leakage when there is some. Such a run is not private; its ledger phase says so.
+     */
+    public AuditRun withNegativeControl(DpSgd.TestFault fault) {
         this.fault = fault;
+        return this;
+    }
+
+    /** Where noise and batches come from: secure by default; reproducible (seed + run id) on request. */
+    public AuditRun withRandomness(Randomness randomness) {
+        this.randomness = randomness;
         return this;
     }
 
     /** The examples as model inputs, after every input check, with the plan's warnings; nothing is written here. */
     public record Prepared(Tensor x, int[] y, Tensor canaryX, int[] canaryY, boolean[] inputIncluded, String fingerprint,
-            PrivacyEngine.Plan plan, List<String> warnings) {}
+            List<String> recordIds, PrivacyEngine.Plan plan, List<String> warnings) {}
 
     /**
      * Loads and checks the data and plans the run. Bad input (unreadable or hostile files, wrong image size or depth,
@@ -112,8 +124,10 @@ public final class AuditRun {
         for (boolean b : coins) if (b) kept++;
         Tensor x = Tensor.zeros(kept, 1, c.inputSize(), c.inputSize());
         int[] y = new int[kept];
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
         for (int r = 0, w = 0; r < rows.size(); r++) {
             if (r >= real && !coins[r - real]) continue;
+            ids.add(java.util.HexFormat.of().formatHex(ds.contentHash(rows.get(r)), 0, 16));
             System.arraycopy(all.data(), r * per, x.data(), w * per, per);
             y[w++] = labels[r];
         }
@@ -123,7 +137,7 @@ public final class AuditRun {
         // σ and the schedule from the size with every canary in: independent of the coins.
         PrivacyEngine.Plan plan = PrivacyEngine.plan(total, c.batchSize(), c.epochs(), c.targetEpsilon(), c.delta(), PrivacyEngine.accountant(c.accountant()));
         List<String> warnings = new ArrayList<>(plan.warnings());
-        return new Prepared(x, y, canaryX, canaryY, coins, ds.fingerprint(), plan, warnings);
+        return new Prepared(x, y, canaryX, canaryY, coins, ds.fingerprint(), List.copyOf(ids), plan, warnings);
     }
 
     private boolean[] coins(String purpose, int m) {
@@ -148,14 +162,14 @@ public final class AuditRun {
         String phase = "audit:" + configHash() + ":" + outDir.toAbsolutePath().normalize();
         CrashSafeRun.Settings settings = new CrashSafeRun.Settings(phase, prep.fingerprint(),
                 c.learningRate(), c.momentum(), sigma, c.maxGradNorm(), plan.sampleRate(), plan.steps(), 256, c.delta(),
-                c.targetEpsilon(), c.accountant(), false, c.seed(), (int) Math.max(1, plan.steps() / 10));
-        CrashSafeRun run = new CrashSafeRun(model, prep.x(), prep.y(), settings, outDir, ledgerFile).injectFaultForTest(fault);
+                c.targetEpsilon(), c.accountant(), randomness.secureMode(), c.seed(), (int) Math.max(1, plan.steps() / 10));
+        CrashSafeRun run = new CrashSafeRun(model, prep.x(), prep.y(), settings, outDir, ledgerFile).withRecords(prep.recordIds()).injectFault(fault);
         float[] before = flat(model);
         boolean[] gradIncluded = coins("gradient-coins", c.gradientCanaries());
         float[][] directions = GradientCanaries.randomDirections(c.gradientCanaries(), before.length, new Rng(c.seed()).fork(0x6772616469656e74L));
         if (c.gradientCanaries() > 0) {
             run.withExtraExamples(new GradientCanaries(directions, gradIncluded, c.maxGradNorm(), plan.sampleRate(),
-                    RandomSource.deterministic(c.seed(), "gradient-canary-sampler")));
+                    randomness.secureMode() ? RandomSource.secure() : RandomSource.deterministic(c.seed(), "gradient-canary-sampler")));
         }
         CrashSafeRun.Outcome out = run.run();
         float[] after = flat(model);
@@ -171,7 +185,8 @@ public final class AuditRun {
             gradient = kind(GradientCanaries.scores(directions, before, after), gradIncluded, fractions, each);
         }
         double bound = Math.max(input == null ? 0 : input.epsilonLowerBound(), gradient == null ? 0 : gradient.epsilonLowerBound());
-        return new Report(out.epsilonSpent(), c.delta(), c.accountant(), sigma, plan.sampleRate(), plan.steps(), bound, c.confidence(), input, gradient, prep.warnings());
+        return new Report(out.epsilonSpent(), c.delta(), c.accountant(), sigma, plan.sampleRate(), plan.steps(), bound, c.confidence(), input, gradient,
+                prep.warnings(), fault.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), randomness.label());
     }
 
     private String configHash() {

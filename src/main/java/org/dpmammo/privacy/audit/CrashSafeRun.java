@@ -13,14 +13,9 @@ import org.dpmammo.autograd.Variable;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.optim.SGD;
-import org.dpmammo.privacy.accounting.Accountant;
-import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PoissonSampler;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
-import org.dpmammo.privacy.ledger.PrivacyLedger;
-import org.dpmammo.privacy.noise.GaussianNoise;
-import org.dpmammo.privacy.noise.RandomSource;
+import org.dpmammo.privacy.dpsgd.PrivateTraining;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
 
 /**
@@ -31,9 +26,10 @@ import org.dpmammo.tensor.Tensor;
  * below what was really spent; after every {@code checkpointEvery} steps one safetensors file holding the model, the
  * optimizer state, the step and the ledger's head hash and entry count is replaced atomically (temp file, fsync,
  * rename), so a checkpoint is either the old one or the new one. On resume the ledger must still contain the entry
- * the checkpoint saw ({@link PrivacyLedger#requireReaches}). In deterministic mode every draw is addressed by the step
- * ({@link RandomSource#seekStep}, {@link PoissonSampler#batch(long)}), so the resumed run repeats exactly what the
- * uninterrupted run would have done: same batches, same noise, same final model, bit for bit.
+ * the checkpoint saw. In reproducible mode every draw is addressed by (run id, step), so the resumed run repeats
+ * exactly what the uninterrupted run would have done: same batches, same noise, same final model, bit for bit. In
+ * secure mode the steps a kill lost stay spent and the run continues at later ledger steps. All of this is
+ * {@link PrivateTraining}'s; this class adds the audit's model, data and checkpoint cadence.
  *
  * <p>Budget: before the first step the run works out how many steps the target ε allows once every other phase
  * recorded in the same ledger on the same dataset is composed in, and stops with {@link DpSgd.BudgetExhaustedException}
@@ -76,6 +72,7 @@ public final class CrashSafeRun {
     private DpSgd.ExtraExamples extra;
     private DpSgd.TestFault fault = DpSgd.TestFault.NONE;
     private StepListener listener = step -> {};
+    private List<String> recordIds;
 
     /** Told after each step completes (tests use it to know how far a run got before it was killed). */
     @FunctionalInterface
@@ -101,8 +98,8 @@ public final class CrashSafeRun {
         return this;
     }
 
-    /** Test hook passed on to {@link DpSgd#injectFaultForTest}; package-private so no command can reach it. */
-    CrashSafeRun injectFaultForTest(DpSgd.TestFault fault) {
+    /** The audit's negative control (see {@link AuditRun#withNegativeControl}); package-private: only the audit sets it. */
+    CrashSafeRun injectFault(DpSgd.TestFault fault) {
         this.fault = fault;
         return this;
     }
@@ -112,41 +109,44 @@ public final class CrashSafeRun {
         return this;
     }
 
-    private PrivacyLedger.Phase phase() {
-        return new PrivacyLedger.Phase(s.phaseId(), "crash-safe-dpsgd", s.datasetFingerprint(), y.length, s.sampleRate(),
-                s.noiseMultiplier(), s.maxGradNorm(), s.delta(), s.accountant(), s.secure());
+    /** Names the training records by content id, so the phase composes per record with other runs (else by fingerprint). */
+    public CrashSafeRun withRecords(List<String> ids) {
+        this.recordIds = ids;
+        return this;
     }
 
     public Outcome run() throws IOException {
-        Accountant accountant = PrivacyEngine.accountant(s.accountant());
-        PrivacyLedger ledger = PrivacyLedger.open(ledgerFile);
         SGD optimizer = new SGD(model.trainableParameters(), s.learningRate(), s.momentum(), 0, 0, false);
-        // The checkpoint is checked before the ledger is written to, so a bad one leaves every file as it was.
-        long start = resume(ledger, optimizer);
-        ledger.beginPhase(phase());
-        long allowed = allowedSteps(ledger, accountant);
-        DpSgd dp = new DpSgd(model, optimizer,
-                new DpSgd.Config(s.noiseMultiplier(), s.maxGradNorm(), s.sampleRate(), y.length, s.physicalBatch(), DpSgd.Clipping.FLAT),
-                new GaussianNoise(source("noise"))).withLedger(ledger, s.phaseId()).withMaxSteps(allowed).injectFaultForTest(fault);
-        if (extra != null) dp.withExtraExamples(extra);
-        PoissonSampler sampler = new PoissonSampler(y.length, s.sampleRate(), source("sampler"));
-        model.train();
-        for (long step = start; step < s.steps(); step++) {
-            if (step >= allowed) {
-                double spent = PrivacyEngine.spent(ledger, s.datasetFingerprint(), s.delta(), accountant).epsilon();
-                throw new DpSgd.BudgetExhaustedException(String.format("privacy budget exhausted: %d of %d steps ran, ε = %.4f spent on this "
-                        + "dataset (all phases in %s), and one more step would pass the target ε = %s", step, s.steps(), spent, ledgerFile, s.targetEpsilon()));
-            }
-            dp.step(step, sampler.batch(step), this::losses);
-            if ((step + 1) % s.checkpointEvery() == 0 || step + 1 == s.steps()) checkpoint(step + 1, optimizer, ledger);
-            listener.completed(step);
+        // The checkpoint is checked against the ledger (by the driver) before anything is written.
+        Map<String, String> resumed = readCheckpoint(optimizer);
+        Randomness randomness = s.secure() ? Randomness.secure() : Randomness.reproducible(s.seed());
+        PrivateTraining dp;
+        try {
+            dp = PrivateTraining.open(new PrivateTraining.Spec(s.phaseId(), fault == DpSgd.TestFault.NONE ? "crash-safe-dpsgd"
+                            : "NEGATIVE CONTROL (" + fault + "): not private, the ε of this phase is false", s.delta(), s.maxGradNorm(), s.accountant(), randomness,
+                            s.physicalBatch(), DpSgd.Clipping.FLAT, Double.POSITIVE_INFINITY),
+                    new PrivateTraining.Schedule(s.sampleRate(), s.steps(), s.noiseMultiplier()), new PrivateTraining.Records(s.datasetFingerprint(), y.length, recordIds),
+                    model, optimizer, ledgerFile, outDir, resumed, s.targetEpsilon(), System.err);
+        } catch (IllegalStateException e) {
+            throw new BadCheckpointException(outDir.resolve(CHECKPOINT) + ": " + e.getMessage());
         }
-        double eps = PrivacyEngine.spent(ledger, s.datasetFingerprint(), s.delta(), accountant).epsilon();
-        return new Outcome(s.steps() - start, start, eps, ledger.stepsRecorded(s.phaseId()));
-    }
-
-    private RandomSource source(String purpose) {
-        return s.secure() ? RandomSource.secure() : RandomSource.deterministic(s.seed(), purpose);
+        try (dp) {
+            dp.dpSgd().injectFaultForTest(fault);
+            if (extra != null) dp.dpSgd().withExtraExamples(extra);
+            long start = resumed == null ? 0 : Long.parseLong(resumed.get("step"));
+            if (resumed != null) loadCheckpoint(optimizer);
+            model.train();
+            for (long step = start; step < s.steps(); step++) {
+                if (!dp.canStep(step)) {
+                    throw new DpSgd.BudgetExhaustedException(String.format("privacy budget exhausted: %d of %d steps ran, ε = %.4f spent on this "
+                            + "dataset (all phases in %s), and one more step would pass the target ε = %s", step, s.steps(), dp.spent().epsilon(), ledgerFile, s.targetEpsilon()));
+                }
+                dp.step(step, this::losses);
+                if ((step + 1) % s.checkpointEvery() == 0 || step + 1 == s.steps()) checkpoint(step + 1, optimizer, dp);
+                listener.completed(step);
+            }
+            return new Outcome(s.steps() - start, start, dp.spent().epsilon(), dp.ledger().stepsRecorded(dp.phase().id()));
+        }
     }
 
     private Variable losses(int[] idx) {
@@ -163,47 +163,12 @@ public final class CrashSafeRun {
         return NnOps.crossEntropy(model.forward(Variable.constant(rows)), labels, 0f);
     }
 
-    /**
-     * The most steps this phase may have run in total so that, composed with every other phase on the same data in
-     * the ledger, ε stays within the target. Bisection: ε grows with the step count.
-     */
-    long allowedSteps(PrivacyLedger ledger, Accountant accountant) {
-        List<Segment> others = new ArrayList<>();
-        for (PrivacyLedger.Spend sp : ledger.spendsOn(s.datasetFingerprint())) {
-            if (sp.phase().id().equals(s.phaseId()) || sp.steps() == 0) continue;
-            others.add(new Segment(sp.phase().sampleRate(), sp.phase().noiseMultiplier(), sp.steps()));
-        }
-        if (epsilonWith(others, 1, accountant) > s.targetEpsilon()) return 0;
-        long lo = 1, hi = 2;
-        while (hi <= s.steps() && epsilonWith(others, hi, accountant) <= s.targetEpsilon()) {
-            lo = hi;
-            hi *= 2;
-        }
-        if (hi > s.steps() && epsilonWith(others, s.steps(), accountant) <= s.targetEpsilon()) return s.steps();
-        hi = Math.min(hi, s.steps());
-        while (hi - lo > 1) {
-            long mid = (lo + hi) >>> 1;
-            if (epsilonWith(others, mid, accountant) <= s.targetEpsilon()) lo = mid;
-            else hi = mid;
-        }
-        return lo;
-    }
-
-    private double epsilonWith(List<Segment> others, long steps, Accountant accountant) {
-        List<Segment> h = new ArrayList<>(others);
-        h.add(new Segment(s.sampleRate(), s.noiseMultiplier(), steps));
-        return accountant.epsilon(h, s.delta()).epsilon();
-    }
-
-    private void checkpoint(long stepsDone, SGD optimizer, PrivacyLedger ledger) throws IOException {
+    private void checkpoint(long stepsDone, SGD optimizer, PrivateTraining dp) throws IOException {
         Map<String, Tensor> all = new LinkedHashMap<>();
         model.stateDict().forEach((k, v) -> all.put("model." + k, v));
         optimizer.state().forEach((k, v) -> all.put("optimizer." + k, v));
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(dp.checkpointMetadata(stepsDone));
         meta.put("step", Long.toString(stepsDone));
-        meta.put("phase", s.phaseId());
-        meta.put("ledger_head", ledger.head());
-        meta.put("ledger_entries", Long.toString(ledger.entryCount()));
         meta.put("settings", s.toString());
         Set<String> ints = new java.util.HashSet<>();
         for (String k : model.integerStateKeys()) ints.add("model." + k);
@@ -226,38 +191,33 @@ public final class CrashSafeRun {
         }
     }
 
-    /** Loads the last checkpoint, if any, and returns the step to continue from (0 for a fresh run). */
-    private long resume(PrivacyLedger ledger, SGD optimizer) throws IOException {
+    /** The last checkpoint's metadata (null for a fresh run), after checking it belongs to these settings. */
+    private Map<String, String> readCheckpoint(SGD optimizer) throws IOException {
         Path file = outDir.resolve(CHECKPOINT);
         removeStaleTemporaries(file);
-        if (!Files.exists(file)) return 0;
-        SafeTensors.Contents c;
+        if (!Files.exists(file)) return null;
+        Map<String, String> meta;
         try {
-            c = SafeTensors.read(file);
+            meta = SafeTensors.read(file).metadata();
         } catch (IOException e) {
             throw new BadCheckpointException(e.getMessage());
         }
-        Map<String, String> meta = c.metadata();
         if (!s.toString().equals(meta.get("settings"))) {
             throw new BadCheckpointException(file + ": checkpoint of a run with other settings; use a new --out folder");
         }
-        long step, entries;
         try {
-            step = Long.parseLong(meta.get("step"));
-            entries = Long.parseLong(meta.get("ledger_entries"));
+            Long.parseLong(meta.get("step"));
         } catch (NumberFormatException | NullPointerException e) {
-            throw new BadCheckpointException(file + ": checkpoint metadata lacks its step or ledger position");
+            throw new BadCheckpointException(file + ": checkpoint metadata lacks its step");
         }
-        try {
-            ledger.requireReaches(meta.get("ledger_head"), entries);
-        } catch (IllegalStateException e) {
-            throw new BadCheckpointException(e.getMessage());
-        }
-        if (ledger.stepsRecorded(s.phaseId()) < step) {
-            throw new BadCheckpointException(file + " is at step " + step + " but the ledger records only " + ledger.stepsRecorded(s.phaseId()));
-        }
+        return meta;
+    }
+
+    /** Loads the checkpoint's weights and optimizer state (its ledger position was checked by the driver). */
+    private void loadCheckpoint(SGD optimizer) throws IOException {
+        Path file = outDir.resolve(CHECKPOINT);
         Map<String, Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
-        c.tensors().forEach((k, v) -> {
+        SafeTensors.read(file).tensors().forEach((k, v) -> {
             if (k.startsWith("model.")) weights.put(k.substring(6), v);
             else if (k.startsWith("optimizer.")) state.put(k.substring(10), v);
             else weights.put(k, v); // an unknown key: the strict load below names it
@@ -268,6 +228,5 @@ public final class CrashSafeRun {
         } catch (IllegalArgumentException e) {
             throw new BadCheckpointException(file + ": checkpoint does not fit this model (another architecture?): " + e.getMessage());
         }
-        return step;
     }
 }

@@ -69,6 +69,7 @@ public final class DpSgd {
     private PrivacyLedger ledger;
     private String phaseId;
     private long maxSteps = Long.MAX_VALUE;
+    private long ledgerOffset;
     private ExtraExamples extra;
     private TestFault fault = TestFault.NONE;
 
@@ -117,7 +118,18 @@ public final class DpSgd {
         return this;
     }
 
-    /** The step count the privacy budget allows; stepping beyond it throws. */
+    /**
+     * Steps already spent in the ledger phase that the model does not hold: steps a crash lost in a run with secure
+     * randomness (their fresh noise cannot be redrawn, so repeating them would spend again). Step k of the model
+     * is then ledger step k + offset, and the budget counts ledger steps.
+     */
+    public DpSgd withLedgerOffset(long offset) {
+        if (offset < 0) throw new IllegalArgumentException("negative ledger offset " + offset);
+        this.ledgerOffset = offset;
+        return this;
+    }
+
+    /** The ledger step count the privacy budget allows; stepping beyond it throws. */
     public DpSgd withMaxSteps(long maxSteps) {
         this.maxSteps = maxSteps;
         return this;
@@ -147,7 +159,8 @@ public final class DpSgd {
 
     /**
      * Deliberate privacy bugs, so that a test can show the empirical audit catches a broken implementation. Set only
-     * through {@link #injectFaultForTest}, which no command calls.
+     * through {@link #injectFaultForTest}: by tests, and by {@code audit --negative-control}, whose report and ledger
+     * phase say the run is not private.
      */
     public enum TestFault {
         NONE,
@@ -157,7 +170,7 @@ public final class DpSgd {
         SKIP_NOISE
     }
 
-    /** Test hook: breaks the guarantee on purpose (see {@link TestFault}). Never reachable from the command line. */
+    /** Breaks the guarantee on purpose (see {@link TestFault}): tests and the audit's negative control only. */
     public DpSgd injectFaultForTest(TestFault fault) {
         this.fault = fault;
         return this;
@@ -203,10 +216,10 @@ public final class DpSgd {
      * CBIS-DDSM at ε = 10). It must not touch any private example.
      */
     public StepStats step(long step, int[] batch, Function<int[], Variable> perExampleLosses, Runnable publicGradient) throws IOException {
-        if (step >= maxSteps) {
-            throw new BudgetExhaustedException("step " + (step + 1) + " would exceed the " + maxSteps + " steps the privacy budget allows");
+        if (step + ledgerOffset >= maxSteps) {
+            throw new BudgetExhaustedException("step " + (step + ledgerOffset + 1) + " would exceed the " + maxSteps + " steps the privacy budget allows");
         }
-        if (ledger != null) ledger.reserve(phaseId, step + 1);
+        if (ledger != null) ledger.reserve(phaseId, step + ledgerOffset + 1);
         Map<Parameter, float[]> sums = new IdentityHashMap<>();
         for (Parameter p : trainable.values()) sums.put(p, new float[p.value().numel()]);
         int clipped = 0;

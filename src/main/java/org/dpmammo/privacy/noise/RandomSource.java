@@ -10,10 +10,11 @@ import org.dpmammo.util.ChaCha20;
 /**
  * The randomness behind every private decision (Poisson sampling and Gaussian noise): a ChaCha20 keystream.
  *
- * <p>In secure mode the 256-bit key comes from {@link SecureRandom} and is never stored or printed, so neither
- * the batches nor the noise can be reproduced by anyone. In deterministic mode the key is SHA-256 of a user seed:
- * runs are reproducible, which is what tests and crash-resume checks need, and the ledger records that the run
- * used this mode (such a run is only as private as its seed is secret).
+ * <p>In secure mode (every DP run's default) the 256-bit key comes from {@link SecureRandom} and is never stored or
+ * printed, so neither the batches nor the noise can be reproduced by anyone. In reproducible mode (an explicit
+ * opt-in, see {@link Randomness}) the key is SHA-256 of a user seed and the run's unique id: runs can be replayed,
+ * which tests and research need, and the ledger records the mode (such a run is only as private as its seed and
+ * run id are secret, and both are written down: its ε is not a guarantee).
  */
 public final class RandomSource {
     private final int[] key;
@@ -38,13 +39,29 @@ public final class RandomSource {
         return new RandomSource(key, true);
     }
 
-    /** A reproducible generator keyed by SHA-256 of the seed and a purpose label (e.g. "noise", "sampler"). */
+    /**
+     * A reproducible generator keyed by SHA-256 of the seed and a purpose label. For draws that are not DP decisions
+     * (the audit's canary coins, test fixtures); a DP run's noise and batches come from {@link Randomness}.
+     */
     public static RandomSource deterministic(long seed, String purpose) {
+        return keyed(false, seed, purpose);
+    }
+
+    /**
+     * A reproducible generator for one DP run: keyed by SHA-256 of the seed, the run's unique id and the purpose, so
+     * that two runs (or two cells of a grid) with the same seed never draw the same noise or the same batches.
+     */
+    static RandomSource reproducible(long seed, String runId, String purpose) {
+        if (runId == null || runId.isEmpty()) throw new IllegalArgumentException("reproducible DP randomness needs a run id");
+        return keyed(false, seed, runId + "\u0000" + purpose);
+    }
+
+    private static RandomSource keyed(boolean secure, long seed, String label) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(ByteBuffer.allocate(8).putLong(seed).array());
-            sha.update(purpose.getBytes(StandardCharsets.UTF_8));
-            return new RandomSource(sha.digest(), false);
+            sha.update(label.getBytes(StandardCharsets.UTF_8));
+            return new RandomSource(sha.digest(), secure);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 unavailable", e);
         }

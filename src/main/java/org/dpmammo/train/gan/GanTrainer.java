@@ -25,6 +25,7 @@ import org.dpmammo.data.Labels;
 import org.dpmammo.data.Pipeline;
 import org.dpmammo.models.gan.GanConfig;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.util.AtomicFiles;
 import org.dpmammo.util.Rng;
 
@@ -80,20 +81,26 @@ public final class GanTrainer {
     /**
      * DP-SGD on the discriminator, the only network that reads real images: σ is calibrated so that all planned
      * steps (Poisson batches of expected size about the batch size) stay within (ε, δ) under the accountant.
-     * Deterministic randomness (noise and batches from the seed) is for tests and reproducible audits only.
+     * Randomness is secure unless {@code randomness} is reproducible (tests, research); {@code ledger} null means the run
+     * folder's ledger.json; {@code budget} refuses a run that would take a record past it (+∞: none);
+     * {@code logPrivateStats} also writes D's statistics on real images (loss_D, D(x)), which are not private.
      */
-    public record Dp(double targetEpsilon, double delta, double maxGradNorm, String accountant, boolean secureRandomness, int physicalBatch) {
+    public record Dp(double targetEpsilon, double delta, double maxGradNorm, String accountant, Randomness randomness, int physicalBatch,
+            Path ledger, double budget, boolean logPrivateStats) {
+        public Dp(double targetEpsilon, double delta, double maxGradNorm, String accountant, Randomness randomness, int physicalBatch) {
+            this(targetEpsilon, delta, maxGradNorm, accountant, randomness, physicalBatch, null, Double.POSITIVE_INFINITY, false);
+        }
+
         public Dp {
             if (!(targetEpsilon > 0) || Double.isInfinite(targetEpsilon)) throw new IllegalArgumentException("target ε must be positive and finite, got " + targetEpsilon);
             if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("δ must be in (0, 1), got " + delta);
             if (!(maxGradNorm > 0) || Double.isInfinite(maxGradNorm)) throw new IllegalArgumentException("clipping norm C must be positive and finite, got " + maxGradNorm);
             PrivacyEngine.accountant(accountant);
             if (physicalBatch < 1) throw new IllegalArgumentException("physical batch must be positive, got " + physicalBatch);
+            if (randomness == null) throw new IllegalArgumentException("DP needs its randomness mode");
         }
     }
 
-    /** The ledger phase of a DP discriminator. */
-    public static final String DP_PHASE = "gan-discriminator";
     /**
      * The diversity (mean pairwise RMS distance, levels in [0, 1]) collapse is measured against under DP, where the
      * real images' own diversity may not be looked at: a typical value for mammography mass patches.
@@ -141,11 +148,14 @@ public final class GanTrainer {
         int[] fixedLabels = new int[2 * GRID_PER_CLASS];
         for (int i = 0; i < fixedLabels.length; i++) fixedLabels[i] = i < GRID_PER_CLASS ? Labels.BENIGN : Labels.MALIGNANT;
         int stepsPerEpoch = dp == null ? data.size() / o.batchSize() : dp.plan.stepsPerEpoch();
+        // D's statistics on real images are not post-processing of the DP model: under DP only on request.
+        boolean privateStats = dp == null || o.dp().logPrivateStats();
         double[] collapseBelow = collapseThresholds(o, data);
         boolean collapsed = false;
         double[] lastMeans = null;
-        double epsilon = dp == null ? Double.POSITIVE_INFINITY : dp.spent(state.epoch());
-        try (DataLoader loader = new DataLoader(data, pipeline, BatchSampler.shuffled(o.batchSize(), true), o.seed(), o.dataThreads(), true)) {
+        double epsilon = dp == null ? Double.POSITIVE_INFINITY : dp.training.spent().epsilon();
+        boolean budgetReached = false;
+        try (dp; DataLoader loader = new DataLoader(data, pipeline, BatchSampler.shuffled(o.batchSize(), true), o.seed(), o.dataThreads(), true)) {
             for (int epoch = state.epoch() + 1; epoch <= o.epochs(); epoch++) {
                 Rng rng = new Rng(o.seed()).fork(NOISE_STREAM).fork(epoch);
                 double[] sum = new double[5];
@@ -153,7 +163,12 @@ public final class GanTrainer {
                 int steps = 0;
                 long t0 = System.nanoTime(), lastLog = t0, images = 0;
                 Iterator<DataLoader.Batch> it = dp == null ? loader.epoch(epoch) : null;
-                while (dp == null ? it.hasNext() : steps < stepsPerEpoch) {
+                while (dp == null ? it.hasNext() : steps < stepsPerEpoch && !budgetReached) {
+                    long step = (long) (epoch - 1) * stepsPerEpoch + steps;
+                    if (dp != null && !dp.training.canStep(step)) {
+                        budgetReached = true;
+                        break;
+                    }
                     GanStep.Result r;
                     try {
                         if (dp == null) {
@@ -161,10 +176,9 @@ public final class GanTrainer {
                             r = GanStep.run(state, batch.images(), batch.labels(), rng);
                             images += batch.size();
                         } else {
-                            long step = (long) (epoch - 1) * stepsPerEpoch + steps;
-                            int[] batch = dp.sampler.batch(step);
+                            int[] batch = dp.training.batch(step);
                             // The augmentation stream is keyed by the step, so every step augments afresh.
-                            r = GanStep.runDp(state, dp.dpsgd, step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng);
+                            r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng);
                             images += batch.length;
                         }
                     } catch (ArithmeticException e) {
@@ -182,8 +196,9 @@ public final class GanTrainer {
                     long now = System.nanoTime();
                     if (now - lastLog > 10_000_000_000L || steps == stepsPerEpoch) {
                         lastLog = now;
-                        log.printf("epoch %d/%d step %d/%d  loss_D %.4f  loss_G %.4f  D(x) %.3f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
-                                sum[0] / count[0], sum[1] / count[1], sum[2] / count[2], sum[3] / count[3], images / ((now - t0) / 1e9));
+                        log.printf("epoch %d/%d step %d/%d %s loss_G %.4f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
+                                privateStats ? String.format(" loss_D %.4f  D(x) %.3f ", sum[0] / count[0], sum[2] / count[2]) : "",
+                                sum[1] / count[1], sum[3] / count[3], images / ((now - t0) / 1e9));
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -191,10 +206,13 @@ public final class GanTrainer {
                 lastMeans = new double[5];
                 for (int k = 0; k < 5; k++) lastMeans[k] = sum[k] / count[k];
                 if (dp != null) {
-                    epsilon = dp.spent(epoch);
-                    log.printf("epoch %d: ε spent %.4f of %.4g (δ %.3g, %s)%n", epoch, epsilon, o.dp().targetEpsilon(), o.dp().delta(), o.dp().accountant());
+                    epsilon = dp.training.spent().epsilon();
+                    log.printf("epoch %d: ε spent %.4f of %.4g (δ %.3g, %s)%s%n", epoch, epsilon, o.dp().targetEpsilon(), o.dp().delta(), o.dp().accountant(),
+                            dp.training.randomness().epsilonMark());
                 }
-                boolean keep = epoch % o.checkpointEvery() == 0 || epoch == o.epochs();
+                boolean kept = epoch % o.checkpointEvery() == 0 || epoch == o.epochs() || budgetReached;
+                // Under DP every epoch is checkpointed: steps a crash loses stay spent, so at most one epoch's may be lost.
+                boolean keep = kept || dp != null;
                 String divB = "", divM = "";
                 if (keep) {
                     List<GrayImage> grid = fixedSamples(state, fixedLabels, o.seed());
@@ -210,26 +228,38 @@ public final class GanTrainer {
                             GanSampler.sheet(grid.subList(0, GRID_PER_CLASS), grid.subList(GRID_PER_CLASS, grid.size())));
                     Path ck = ckDir.resolve(String.format("epoch_%04d.safetensors", epoch));
                     Map<String, String> meta = new LinkedHashMap<>(ckMeta);
-                    if (dp != null) meta.putAll(dp.checkpointMetadata(epsilon));
+                    if (dp != null) {
+                        meta.putAll(dp.training.checkpointMetadata((long) epoch * stepsPerEpoch));
+                        meta.put("dpmammo.epsilon", Double.toString(epsilon));
+                    }
                     state.save(ck, meta);
+                    if (last != null && !isKept(last, o)) Files.deleteIfExists(last);
                     last = ck;
                 }
-                rows.add(String.format("%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%s,%s,%s", epoch, steps, lastMeans[0], lastMeans[1], lastMeans[2], lastMeans[3], lastMeans[4],
+                rows.add(String.format("%d,%d,%s,%.6f,%s,%.6f,%.6f,%.2f,%s,%s,%s", epoch, steps, privateStats ? String.format("%.6f", lastMeans[0]) : "",
+                        lastMeans[1], privateStats ? String.format("%.6f", lastMeans[2]) : "", lastMeans[3], lastMeans[4],
                         images / seconds, divB, divM, dp == null ? "" : String.format("%.6f", epsilon)));
-                writeLosses(out, rows);
+                writeLosses(out, rows, privateStats);
+                if (budgetReached) {
+                    log.println("DP: the privacy budget is reached (steps were lost to a crash); training stops after epoch " + epoch);
+                    break;
+                }
             }
         }
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("epochs", state.epoch());
         if (lastMeans != null) {
-            metrics.put("loss_d", lastMeans[0]);
+            if (privateStats) metrics.put("loss_d", lastMeans[0]);
             metrics.put("loss_g", lastMeans[1]);
-            metrics.put("d_real", lastMeans[2]);
+            if (privateStats) metrics.put("d_real", lastMeans[2]);
             metrics.put("d_fake", lastMeans[3]);
         }
         metrics.put("mode_collapse_flagged", collapsed);
         metrics.put("collapse_thresholds", Map.of("benign", collapseBelow[Labels.BENIGN], "malignant", collapseBelow[Labels.MALIGNANT]));
-        if (dp != null) metrics.put("dp", dp.summary(epsilon, state.epoch()));
+        if (dp != null) {
+            metrics.put("dp", dp.training.summary(dp.plan.epsilon().epsilon()));
+            log.println(dp.training.describeSpent());
+        }
         metrics.put("last_checkpoint", last == null ? null : out.relativize(last).toString());
         AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(metrics));
         return state;
@@ -296,22 +326,37 @@ public final class GanTrainer {
         List<String> out = new ArrayList<>();
         if (!Files.exists(csv)) return out;
         for (String line : Files.readAllLines(csv)) {
-            if (line.isBlank() || line.startsWith("epoch")) continue;
+            if (line.isBlank() || line.startsWith("epoch") || line.startsWith("#")) continue;
             if (Integer.parseInt(line.substring(0, line.indexOf(','))) <= upToEpoch) out.add(line);
         }
         return out;
     }
 
-    private static void writeLosses(Path out, List<String> rows) throws IOException {
-        AtomicFiles.writeString(out.resolve("losses.csv"), CSV_HEADER + "\n" + String.join("\n", rows) + "\n");
+    /**
+     * losses.csv and its plot. Without the private statistics (DP), loss_D and D(x) columns stay empty and the plot
+     * shows loss_G only: it is a function of D (released) and of generated images, so post-processing.
+     */
+    private static void writeLosses(Path out, List<String> rows, boolean privateStats) throws IOException {
+        String marked = privateStats ? "" : "# loss_d and d_real are statistics of private records and are left out under DP (--log-private-stats writes them)\n";
+        AtomicFiles.writeString(out.resolve("losses.csv"), marked + CSV_HEADER + "\n" + String.join("\n", rows) + "\n");
         double[] d = new double[rows.size()], g = new double[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
-            String[] f = rows.get(i).split(",");
-            d[i] = Double.parseDouble(f[2]);
+            String[] f = rows.get(i).split(",", -1);
+            d[i] = f[2].isEmpty() ? Double.NaN : Double.parseDouble(f[2]);
             g[i] = Double.parseDouble(f[3]);
         }
-        LossPlot.write(out.resolve("loss_curve.png"), "GAN losses (epoch means)", List.of("loss_D", "loss_G"), List.of(d, g),
-                List.of(new Color(200, 40, 40), new Color(30, 90, 200)));
+        if (privateStats) {
+            LossPlot.write(out.resolve("loss_curve.png"), "GAN losses (epoch means)", List.of("loss_D", "loss_G"), List.of(d, g),
+                    List.of(new Color(200, 40, 40), new Color(30, 90, 200)));
+        } else {
+            LossPlot.write(out.resolve("loss_curve.png"), "generator loss (epoch means)", List.of("loss_G"), List.of(g), List.of(new Color(30, 90, 200)));
+        }
+    }
+
+    /** Whether a checkpoint is one of the every-K-epochs ones (kept) rather than a DP run's latest (replaced). */
+    private static boolean isKept(Path checkpoint, Options o) {
+        Matcher m = CKPT.matcher(checkpoint.getFileName().toString());
+        return !m.matches() || Integer.parseInt(m.group(1)) % o.checkpointEvery() == 0;
     }
 
     /** Settings a resumed run must share with the run it continues; epochs, checkpoint interval and data path may change. */
@@ -356,7 +401,7 @@ public final class GanTrainer {
             dp.put("delta", o.dp().delta());
             dp.put("max_grad_norm", o.dp().maxGradNorm());
             dp.put("accountant", o.dp().accountant());
-            dp.put("secure_randomness", o.dp().secureRandomness());
+            dp.put("randomness", o.dp().randomness().reproducibleMode() ? "reproducible" : "secure");
             dp.put("physical_batch", o.dp().physicalBatch());
             m.put("dp", dp);
         }

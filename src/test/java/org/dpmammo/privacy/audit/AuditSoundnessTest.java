@@ -21,7 +21,8 @@ class AuditSoundnessTest {
     }
 
     static AuditRun.Report audit(AuditConfig c, DpSgd.TestFault fault, Path dir) throws IOException {
-        AuditRun run = new AuditRun(c).injectFaultForTest(fault);
+        org.dpmammo.testing.PinnedRun.pin(dir, c.seed());
+        AuditRun run = new AuditRun(c).withNegativeControl(fault).withRandomness(org.dpmammo.privacy.noise.Randomness.reproducible(c.seed()));
         AuditRun.Report r = run.run(run.prepare(), dir, dir.resolve("ledger.json"));
         System.out.printf("audit %s seed %d: claimed eps %.3f, lower bound %.3f (input %s, gradient %s)%n", fault, c.seed(),
                 r.claimedEpsilon(), r.epsilonLowerBound(), r.input(), r.gradient());

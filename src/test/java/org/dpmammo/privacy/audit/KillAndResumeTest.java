@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.testing.PinnedRun;
 import org.dpmammo.util.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,9 @@ class KillAndResumeTest {
     @Test
     void killedAtRandomMomentsTheRunStillEndsWithTheUninterruptedModel(@TempDir Path tmp) throws Exception {
         long t0 = System.nanoTime();
+        // Both folders replay one reproducible run id: the killed run must end where the uninterrupted one does.
+        PinnedRun.pin(tmp.resolve("reference"), 42);
+        PinnedRun.pin(tmp.resolve("killed"), 42);
         Map<String, Tensor> reference = KillResumeChild.run(tmp.resolve("reference"), step -> {});
         Path dir = tmp.resolve("killed");
         Rng rng = new Rng(2026);
