@@ -206,4 +206,25 @@ class AuditCommandTest {
         crc.update(data);
         b.write(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
+
+    /**
+     * The audit's power, shown from the command line: the same audit on DP-SGD without noise proves more leakage than
+     * the (false) claim, and says so; a negative control cannot spend against a shared ledger.
+     */
+    @Test
+    void aNegativeControlShowsTheAuditCatchingABrokenImplementation(@TempDir Path dir) throws IOException {
+        Path cfg = config(dir, "c.json", "{\"data\": \"phantom:64:240:1\", \"image_size\": 64, \"input_size\": 16, \"hidden\": 32, "
+                + "\"batch_size\": 12, \"epochs\": 8, \"target_epsilon\": 1.0, \"input_canaries\": 40, \"gradient_canaries\": 600, "
+                + "\"guess_fractions\": [0.05, 0.1, 0.25]}");
+        Run broken = run("audit", "--config", cfg.toString(), "--out", dir.resolve("control").toString(), "--negative-control", "skip-noise");
+        assertEquals(0, broken.rc(), broken.err());
+        assertTrue(broken.out().contains("NEGATIVE CONTROL (skip-noise)") && broken.out().contains("caught:"), broken.out());
+        String phase = Files.readString(dir.resolve("control/ledger.json"));
+        assertTrue(phase.contains("NEGATIVE CONTROL"), "the ledger says the phase is not private");
+        Run shared = run("audit", "--config", cfg.toString(), "--out", dir.resolve("x").toString(), "--negative-control", "skip-clipping",
+                "--ledger", dir.resolve("shared.json").toString());
+        assertEquals(2, shared.rc());
+        assertTrue(shared.err().contains("shared --ledger"), shared.err());
+        assertEquals(2, run("audit", "--config", cfg.toString(), "--out", dir.resolve("y").toString(), "--negative-control", "off").rc());
+    }
 }

@@ -105,6 +105,21 @@ class ExperimentRunnerTest {
         assertEquals(results(clean), results(root));
     }
 
+    /** A finished cell's ledger cut afterwards would publish a smaller ε: the report refuses it, naming the ledger. */
+    @Test
+    void aCellLedgerCutAfterItsResultIsRefusedByTheReport(@TempDir Path root) throws Exception {
+        run(root, new FakeTrainers());
+        Cell cell = new Cell(Condition.REAL, 8, "rdp", 42);
+        Path ledger = root.resolve(cell.dir()).resolve("ledger.json");
+        List<String> lines = Files.readAllLines(ledger);
+        Files.write(ledger, lines.subList(0, lines.size() - 5));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run(root, new FakeTrainers()));
+        assertTrue(e.getMessage().contains(ledger.toString()) && e.getMessage().contains("truncated or replaced"), e.getMessage());
+        Files.delete(ledger);
+        e = assertThrows(IllegalStateException.class, () -> run(root, new FakeTrainers()));
+        assertTrue(e.getMessage().contains("is missing"), e.getMessage());
+    }
+
     @Test
     void anotherConfigInTheSameFolderIsRefused(@TempDir Path root) throws Exception {
         run(root, new FakeTrainers());

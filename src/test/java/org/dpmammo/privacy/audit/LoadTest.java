@@ -32,6 +32,8 @@ class LoadTest {
     static Map<String, Tensor> train(Tensor x, int[] y, long seed, Path dir) throws IOException {
         Sequential m = KillResumeChild.model();
         CrashSafeRun.Settings s = new CrashSafeRun.Settings("load-" + seed, "synthetic", 0.1, 0.9, 1.0, 1.0, 0.25, 40, 16, 1e-5, 1e3, "rdp", false, seed, 40);
+        // The sequential and the concurrent run of one seed replay one reproducible run id.
+        org.dpmammo.testing.PinnedRun.pin(dir, seed);
         new CrashSafeRun(m, x, y, s, dir, dir.resolve("ledger.json")).run();
         return m.stateDict();
     }
