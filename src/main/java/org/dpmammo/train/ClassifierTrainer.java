@@ -144,7 +144,10 @@ public final class ClassifierTrainer {
             AtomicFiles.writeString(out.resolve("provenance.json"), JSON.writeValueAsString(prov));
             double eps = train(s, p, dp, prov, progress, log);
             if (progress.selection.bestEpoch() < 0) log.println("no epoch was eligible for selection (DP: ε never inside (0.75, 1.05) × target); no best checkpoint");
-            if (dp != null) log.println(dp.describeSpent());
+            if (dp != null) {
+                writeFinalPrivacy(out, dp, s.dp().targetEpsilon());
+                log.println(dp.describeSpent());
+            }
             return new Result(progress.selection.bestEpoch(), progress.selection.bestAuprc(), eps,
                     progress.selection.bestEpoch() < 0 ? null : ckpt.resolve("best.safetensors"));
         } finally {
@@ -415,8 +418,16 @@ public final class ClassifierTrainer {
         mj.put("best_epoch", epoch);
         mj.put("epsilon_at_best", eps);
         mj.set("validation", JSON.valueToTree(rep));
-        if (dp != null) mj.set("dp", JSON.valueToTree(dp.summary(s.dp().targetEpsilon())));
+        if (dp != null) mj.set("dp_at_best", JSON.valueToTree(dp.summary(s.dp().targetEpsilon())));
         AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(mj));
+    }
+
+    /** The run's final spend in metrics.json ("dp"): what the ledger records once the last step has run. */
+    private static void writeFinalPrivacy(Path out, PrivateTraining dp, double target) throws IOException {
+        Path f = out.resolve("metrics.json");
+        ObjectNode mj = Files.exists(f) ? (ObjectNode) JSON.readTree(f.toFile()) : JSON.createObjectNode();
+        mj.set("dp", JSON.valueToTree(dp.summary(target)));
+        AtomicFiles.writeString(f, JSON.writeValueAsString(mj));
     }
 
     private static void writeResume(Settings s, Parts p, PrivateTraining dp, Progress progress) throws IOException {
