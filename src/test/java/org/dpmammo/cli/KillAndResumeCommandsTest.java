@@ -10,11 +10,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.testing.Killer;
 import org.dpmammo.testing.PinnedRun;
 import org.dpmammo.util.Rng;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in the end a reproducible run equals an uninterrupted one bit for bit, and a secure run has spent exactly its plan
  * (steps a kill lost stay spent) and no more.
  */
-class KillAndResumeCommandsTest {
+public class KillAndResumeCommandsTest {
     static final int KILLS = 4;
 
     static List<String> classifier(Path out, String... extra) {
@@ -76,33 +76,13 @@ class KillAndResumeCommandsTest {
         assertEquals(onlyPhaseSteps(reference.resolve("ledger.json")), onlyPhaseSteps(killed.resolve("ledger.json")));
     }
 
-    /**
-     * Starts the command in a child JVM, kills it after a random 0.3–2.5 s, checks the ledger against the last
-     * checkpoint, and repeats; then lets it finish.
-     */
     static void killRepeatedly(List<String> args, Path dir, String checkpoint, Rng rng) throws Exception {
-        int kills = 0;
-        for (int attempt = 0; attempt < KILLS + 20; attempt++) {
-            Path log = dir.resolveSibling(dir.getFileName() + "-child.log");
-            Process p = child(args, log);
-            boolean finished = p.waitFor(kills < KILLS ? 300 + rng.nextInt(2200) : 120_000, TimeUnit.MILLISECONDS);
-            if (!finished) {
-                p.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
-                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-                kills++;
-                checkLedgerCoversCheckpoint(dir, checkpoint);
-                continue;
-            }
-            assertEquals(0, p.exitValue(), "the command failed after " + kills + " kills: " + Files.readString(log));
-            checkLedgerCoversCheckpoint(dir, checkpoint);
-            assertTrue(kills >= 1, "no kill landed in a running child");
-            return;
-        }
-        throw new AssertionError("the run never finished");
+        Killer.killRepeatedly(args, KILLS, 300, 2500, rng, dir.resolveSibling(dir.getFileName() + "-child.log"),
+                () -> checkLedgerCoversCheckpoint(dir, checkpoint));
     }
 
     /** The ledger opens (its chain intact) and records at least the steps the newest checkpoint says it ran. */
-    static void checkLedgerCoversCheckpoint(Path dir, String checkpoint) throws IOException {
+    public static void checkLedgerCoversCheckpoint(Path dir, String checkpoint) throws IOException {
         Path ledgerFile = dir.resolve("ledger.json");
         Path ck = dir.resolve(checkpoint);
         if (Files.isDirectory(ck)) ck = org.dpmammo.train.gan.GanTrainer.lastCheckpoint(ck);
@@ -125,19 +105,5 @@ class KillAndResumeCommandsTest {
         Map<String, Tensor> x = SafeTensors.read(a).tensors(), y = SafeTensors.read(b).tensors();
         assertEquals(x.keySet(), y.keySet());
         for (String k : x.keySet()) assertArrayEquals(x.get(k).toArray(), y.get(k).toArray(), k + " differs");
-    }
-
-    static Process child(List<String> args, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--add-modules=jdk.incubator.vector");
-        cmd.add("-Xmx512m");
-        // Starts faster; Java's floating point is the same in every compiler tier, so results do not change.
-        cmd.add("-XX:TieredStopAtLevel=1");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
     }
 }
