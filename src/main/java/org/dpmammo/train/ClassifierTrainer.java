@@ -141,7 +141,7 @@ public final class ClassifierTrainer {
         SwinTransformer model = spec.build(new Rng(s.seed()));
         String initDigest = "seed:" + s.seed();
         if (s.initWeights() != null) {
-            Module.LoadReport r = SafeTensors.load(s.initWeights(), model, false);
+            Module.LoadReport r = org.dpmammo.nn.StateDictFiles.load(s.initWeights(), model, false);
             int loaded = model.stateDict().size() - r.missing().size() - r.misShaped().size();
             if (loaded == 0) throw new IllegalArgumentException(s.initWeights() + ": no tensor matches the model (" + r + ")");
             log.printf("init weights %s: %d tensors loaded; missing %s; unexpected %s; mis-shaped %s (left at their fresh initialisation)%n",
