@@ -73,7 +73,7 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         int classes = last.shapeRef()[0];
         if (classes != 2) {
             throw new StateDictFiles.FormatException(file + ": the head has " + classes + " outputs" + (classes == 1000 ? " (ImageNet's)" : "")
-                    + "; predicting needs a 2-class head (0 malignant, 1 benign): fine-tune first, e.g. classifier train --init-weights " + file);
+                    + "; predicting needs a 2-class head (index 0 malignant, 1 benign): fine-tune first, e.g. classifier train --init-weights " + file);
         }
         ModelSpec spec = new ModelSpec(ModelSpec.preset(arch.equals("swin_t") ? "paper" : arch), head, 2);
         SwinTransformer m = spec.build(new Rng(0));
