@@ -160,6 +160,7 @@ public final class ClassifierCommand implements Command {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train, or with --arch a plain state dict"));
         o.addOption(archOption());
+        o.addOption(classOrderOption());
         o.addOption(Option.builder().longOpt("data").hasArgs().argName("DIR").desc("test data (repeatable)").build());
         o.addOption(opt("json", null, "print one JSON document"));
         o.addOption(opt("bootstrap", "N", "bootstrap resamples for the 95 % intervals; default 1000"));
@@ -222,6 +223,7 @@ public final class ClassifierCommand implements Command {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train, or with --arch a plain state dict"));
         o.addOption(archOption());
+        o.addOption(classOrderOption());
         o.addOption(opt("data", "DIR", "images to classify"));
         o.addOption(opt("out", "FILE", "CSV to write: name,label,p_benign,p_malignant,argmax,malignant_at_threshold"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
@@ -250,8 +252,13 @@ public final class ClassifierCommand implements Command {
     private static Option archOption() {
         return opt("arch", "NAME", "read --checkpoint as a plain state dict with torchvision names (safetensors or torch.save .pth, e.g. a "
                 + "swin_t fine-tuned in PyTorch) of this architecture: swin_t (torchvision's Swin-T, 224×224, the paper preset) or a preset "
-                + "(cpu, tiny, vit). Its head must have 2 outputs, index 0 malignant and 1 benign; inputs are prepared as in training "
+                + "(cpu, tiny, vit). Its head must have 2 outputs, index 0 malignant and 1 benign (see --class-order); inputs are prepared as in training "
                 + "(gray repeated to 3 channels, resized, scaled to [-1, 1]); the decision threshold is 0.5 on P(malignant)");
+    }
+
+    private static Option classOrderOption() {
+        return opt("class-order", "ORDER", "with --arch: the head's output order, malignant,benign (the study's, default) or benign,malignant "
+                + "(what torchvision's ImageFolder gives folders named benign and malignant)");
     }
 
     /** The --checkpoint (and --arch) classifier; says on {@code out}, unless null, when the threshold is the default. */
@@ -262,9 +269,14 @@ public final class ClassifierCommand implements Command {
         if (arch != null && !Classifier.ARCHITECTURES.contains(arch)) {
             throw new UsageException("--arch: expected one of " + String.join(", ", Classifier.ARCHITECTURES) + ", got '" + arch + "'");
         }
+        String order = cl.getOptionValue("class-order", "malignant,benign");
+        if (!List.of("malignant,benign", "benign,malignant").contains(order)) {
+            throw new UsageException("--class-order: expected malignant,benign or benign,malignant, got '" + order + "'");
+        }
+        if (arch == null && cl.hasOption("class-order")) throw new UsageException("--class-order needs --arch (a dpmammo checkpoint has the study's order)");
         Classifier c;
         try {
-            c = arch == null ? Classifier.load(f) : Classifier.loadStateDict(f, arch);
+            c = arch == null ? Classifier.load(f) : Classifier.loadStateDict(f, arch, order.startsWith("benign"));
         } catch (Classifier.NoModelDescription e) {
             throw new UsageException("--checkpoint: " + e.getMessage() + "; for a plain state dict name its architecture with --arch ("
                     + String.join(", ", Classifier.ARCHITECTURES) + ")");

@@ -53,8 +53,10 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
      * it must have two outputs in the study's order, index 0 malignant and index 1 benign — a 1000-class ImageNet
      * head is refused (such weights initialise training, {@code --init-weights}, they cannot classify masses). The
      * load is strict. Without a validation threshold in the file, the decision threshold on P(malignant) is 0.5.
+     * {@code benignFirst} reads a head whose output 0 is benign (torchvision's ImageFolder sorts folders named benign
+     * and malignant that way) by swapping its two output rows into the study's order.
      */
-    public static Classifier loadStateDict(Path file, String arch) throws IOException {
+    public static Classifier loadStateDict(Path file, String arch, boolean benignFirst) throws IOException {
         if (!ARCHITECTURES.contains(arch)) throw new IllegalArgumentException("unknown architecture '" + arch + "' (" + String.join(", ", ARCHITECTURES) + ")");
         StateDictFiles.StateDict sd = StateDictFiles.read(file);
         Map<String, Tensor> t = sd.tensors();
@@ -75,12 +77,28 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
             throw new StateDictFiles.FormatException(file + ": the head has " + classes + " outputs" + (classes == 1000 ? " (ImageNet's)" : "")
                     + "; predicting needs a 2-class head (index 0 malignant, 1 benign): fine-tune first, e.g. classifier train --init-weights " + file);
         }
+        if (benignFirst) {
+            t = new java.util.LinkedHashMap<>(t);
+            String prefix = head == SwinTransformer.Head.LINEAR ? "head." : "head.2.";
+            for (String k : List.of(prefix + "weight", prefix + "bias")) {
+                if (t.containsKey(k)) t.put(k, swapOutputs(t.get(k)));
+            }
+        }
         ModelSpec spec = new ModelSpec(ModelSpec.preset(arch.equals("swin_t") ? "paper" : arch), head, 2);
         SwinTransformer m = spec.build(new Rng(0));
         Module.LoadReport r = m.loadStateDict(t, false);
         if (!r.clean()) throw new StateDictFiles.FormatException(file + ": does not fit " + arch + ": " + summary(r));
         m.eval();
         return new Classifier(m, spec, threshold(sd.metadata()), sd.metadata());
+    }
+
+    /** The two output rows of a head weight [2, F] or bias [2], exchanged. */
+    private static Tensor swapOutputs(Tensor t) {
+        float[] v = t.toArray(), out = new float[v.length];
+        int half = v.length / 2;
+        System.arraycopy(v, half, out, 0, half);
+        System.arraycopy(v, 0, out, half, half);
+        return Tensor.of(out, t.shape());
     }
 
     /** True when the threshold was chosen on validation data (the trainer's checkpoints), false for the default 0.5. */

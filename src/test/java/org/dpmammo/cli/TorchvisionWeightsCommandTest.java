@@ -45,7 +45,7 @@ class TorchvisionWeightsCommandTest {
         Map<String, Tensor> io = SafeTensors.read(FIXTURE.resolve("io.safetensors")).tensors();
         float[] want = io.get("x.logits").toArray();
         for (String f : GOOD) {
-            Classifier c = Classifier.loadStateDict(FIXTURE.resolve(f), "tiny");
+            Classifier c = Classifier.loadStateDict(FIXTURE.resolve(f), "tiny", false);
             assertFalse(c.thresholdFromValidation());
             assertEquals(0.5, c.threshold());
             float[] got;
@@ -61,7 +61,7 @@ class TorchvisionWeightsCommandTest {
     @Test
     void predictWithArchWritesTheModelsProbabilitiesAndSaysTheThreshold(@TempDir Path dir) throws Exception {
         String data = "phantom:32:6:1";
-        double[] p = Classifier.loadStateDict(FIXTURE.resolve("swin_tiny.safetensors"), "tiny").probabilities(Datasets.open(data), 4, 1);
+        double[] p = Classifier.loadStateDict(FIXTURE.resolve("swin_tiny.safetensors"), "tiny", false).probabilities(Datasets.open(data), 4, 1);
         List<String> first = null;
         for (String f : GOOD) {
             Path csv = dir.resolve(f + ".csv");
@@ -78,6 +78,25 @@ class TorchvisionWeightsCommandTest {
             if (first == null) first = rows;
             else assertEquals(first, rows, f + " predicts what " + GOOD.get(0) + " does");
         }
+    }
+
+    /** A head trained with benign as output 0 (ImageFolder's order) is read with --class-order benign,malignant. */
+    @Test
+    void classOrderSwapsTheHeadsOutputs(@TempDir Path dir) throws Exception {
+        String data = "phantom:32:6:1";
+        Path study = dir.resolve("study.csv"), swapped = dir.resolve("swapped.csv");
+        assertEquals(0, run("classifier", "predict", "--checkpoint", fixture("swin_tiny.pth"), "--arch", "tiny", "--data", data, "--out", study.toString()).rc);
+        MainTest.Run r = run("classifier", "predict", "--checkpoint", fixture("swin_tiny.pth"), "--arch", "tiny", "--class-order", "benign,malignant",
+                "--data", data, "--out", swapped.toString());
+        assertEquals(0, r.rc, r.err);
+        List<String> a = Files.readAllLines(study), b = Files.readAllLines(swapped);
+        for (int i = 1; i < a.size(); i++) {
+            assertEquals(Double.parseDouble(a.get(i).split(",")[3]), Double.parseDouble(b.get(i).split(",")[2]), 2e-6, "row " + i);
+        }
+        assertOneLineUsageError(run("classifier", "predict", "--checkpoint", fixture("swin_tiny.pth"), "--class-order", "benign,malignant",
+                "--data", data, "--out", swapped.toString()), "--class-order needs --arch");
+        assertOneLineUsageError(run("classifier", "predict", "--checkpoint", fixture("swin_tiny.pth"), "--arch", "tiny", "--class-order", "b,m",
+                "--data", data, "--out", swapped.toString()), "--class-order: expected malignant,benign or benign,malignant");
     }
 
     @Test
