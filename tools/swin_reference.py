@@ -7,7 +7,7 @@
   full FILE          torchvision swin_t (random init, seed 0, 1000 classes) with a 224x224 input and its logits in one
                      file, for the local (not CI) check: java ... SwinReferenceTest with -Ddpmammo.swinFull=FILE.
   convert IN OUT     a PyTorch state dict (.pth, e.g. torchvision's swin_t ImageNet weights swin_t-704ceda3.pth) to
-                     safetensors for `dpmammo classifier train --init-weights OUT`.
+                     safetensors. dpmammo's --init-weights and --arch read the .pth directly; this is for other tools.
   check FILE         loads a checkpoint written by dpmammo (model tensors plus 'x.input' and 'x.logits', config in the
                      metadata) into torchvision strictly, runs it, and prints the largest relative logit difference.
 

@@ -16,6 +16,7 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.nn.StateDictFiles;
 import org.dpmammo.train.Classifier;
 import org.dpmammo.train.ClassifierTrainer;
 import org.dpmammo.train.CurvePlot;
@@ -44,8 +45,8 @@ public final class ClassifierCommand implements Command {
             p.println("usage: dpmammo classifier <subcommand> [options]   (each has --help)");
             p.println();
             p.println("  train     --train DIR [--train DIR2 …] --val DIR --out RUN [--dp --target-epsilon E …]");
-            p.println("  evaluate  --checkpoint F --data DIR [--data DIR2 …] [--json]");
-            p.println("  predict   --checkpoint F --data DIR --out FILE.csv");
+            p.println("  evaluate  --checkpoint F [--arch swin_t] --data DIR [--data DIR2 …] [--json]");
+            p.println("  predict   --checkpoint F [--arch swin_t] --data DIR --out FILE.csv");
             return args.length == 0 ? 2 : 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -83,7 +84,8 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("label-smoothing", "E", "cross-entropy label smoothing; default 0.1"));
         o.addOption(opt("head", "KIND", "linear (Linear(F→2)) or mlp (Linear(F→F/2), LeakyReLU(0.2), Linear(F/2→2)); default mlp"));
         o.addOption(opt("freeze", "WHAT", "backbone (train the head only, on cached features) or none; default backbone"));
-        o.addOption(opt("init-weights", "FILE", "safetensors with torchvision names (e.g. swin_t ImageNet weights); mismatches are reported"));
+        o.addOption(opt("init-weights", "FILE", "a state dict with torchvision names, safetensors or torch.save .pth (e.g. torchvision's swin_t "
+                + "ImageNet weights swin_t-704ceda3.pth); tensors that do not fit (a 1000-class head) stay freshly initialised and are reported"));
         o.addOption(opt("dp", null, "train with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise, accounting by --accountant)"));
         o.addOption(opt("target-epsilon", "E", "DP: ε reached after all epochs (noise calibrated to it)"));
         o.addOption(opt("delta", "D", "DP: δ; default 1e-4"));
@@ -142,7 +144,13 @@ public final class ClassifierCommand implements Command {
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset, seed, epochs, batch, lr, wd, ls,
                 SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, positive(cl, "physical-batch", 16),
                 positive(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
-        ClassifierTrainer.Result r = ClassifierTrainer.run(s, out);
+        ClassifierTrainer.Result r;
+        try {
+            r = ClassifierTrainer.run(s, out);
+        } catch (StateDictFiles.FormatException e) {
+            // Only the --init-weights file is read as a state dict; an unreadable one is bad input.
+            throw new UsageException("--init-weights: " + e.getMessage());
+        }
         if (r.bestEpoch() < 0) return 1;
         out.printf(Locale.ROOT, "best epoch %d, validation AUPRC %.4f%s; checkpoint %s%n", r.bestEpoch(), r.bestAuprc(),
                 dp ? String.format(Locale.ROOT, ", ε spent %.3f%s", r.epsilonSpent(), dpSettings.randomness().epsilonMark()) : "", r.bestCheckpoint());
@@ -151,7 +159,9 @@ public final class ClassifierCommand implements Command {
 
     private static int evaluate(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train"));
+        o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train, or with --arch a plain state dict"));
+        o.addOption(archOption());
+        o.addOption(classOrderOption());
         o.addOption(Option.builder().longOpt("data").hasArgs().argName("DIR").desc("test data (repeatable)").build());
         o.addOption(opt("json", null, "print one JSON document"));
         o.addOption(opt("bootstrap", "N", "bootstrap resamples for the 95 % intervals; default 1000"));
@@ -160,12 +170,12 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
         CommandLine cl = CliSupport.parse("classifier evaluate", o, args);
         if (cl.hasOption("help")) {
-            CliSupport.printHelp(out, "dpmammo classifier evaluate --checkpoint F --data DIR [--data DIR2 …] [--json]",
+            CliSupport.printHelp(out, "dpmammo classifier evaluate --checkpoint F [--arch swin_t] --data DIR [--data DIR2 …] [--json]",
                     "Accuracy, F1 (benign), AUROC, AUPRC (benign positive) as the study computed them, and sensitivity and "
                             + "specificity for malignancy at the threshold chosen on validation, each with a 95 % bootstrap interval.", o, null);
             return 0;
         }
-        Classifier c = loadCheckpoint(cl);
+        Classifier c = loadCheckpoint(cl, cl.hasOption("json") ? null : out);
         String[] data = cl.getOptionValues("data");
         if (data == null) throw new UsageException("missing required option --data");
         for (String d : data) requireExists(d, "--data");
@@ -174,6 +184,7 @@ public final class ClassifierCommand implements Command {
         ObjectNode doc = JSON.createObjectNode();
         doc.put("checkpoint", cl.getOptionValue("checkpoint"));
         doc.put("threshold_malignancy", c.threshold());
+        doc.put("threshold_source", c.thresholdFromValidation() ? "validation" : "default");
         ArrayNode sets = doc.putArray("sets");
         for (String d : data) {
             Dataset ds = Datasets.open(d);
@@ -211,17 +222,19 @@ public final class ClassifierCommand implements Command {
 
     private static int predict(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train"));
+        o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train, or with --arch a plain state dict"));
+        o.addOption(archOption());
+        o.addOption(classOrderOption());
         o.addOption(opt("data", "DIR", "images to classify"));
         o.addOption(opt("out", "FILE", "CSV to write: name,label,p_benign,p_malignant,argmax,malignant_at_threshold"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
         CommandLine cl = CliSupport.parse("classifier predict", o, args);
         if (cl.hasOption("help")) {
-            CliSupport.printHelp(out, "dpmammo classifier predict --checkpoint F --data DIR --out FILE.csv",
+            CliSupport.printHelp(out, "dpmammo classifier predict --checkpoint F [--arch swin_t] --data DIR --out FILE.csv",
                     "Per-image probabilities; argmax is the study's decision, malignant_at_threshold uses the validation threshold.", o, null);
             return 0;
         }
-        Classifier c = loadCheckpoint(cl);
+        Classifier c = loadCheckpoint(cl, out);
         String d = CliSupport.required(cl, "data");
         requireExists(d, "--data");
         Path file = Path.of(CliSupport.required(cl, "out"));
@@ -237,14 +250,45 @@ public final class ClassifierCommand implements Command {
         return 0;
     }
 
-    private static Classifier loadCheckpoint(CommandLine cl) throws Exception {
+    private static Option archOption() {
+        return opt("arch", "NAME", "read --checkpoint as a plain state dict with torchvision names (safetensors or torch.save .pth, e.g. a "
+                + "swin_t fine-tuned in PyTorch) of this architecture: swin_t (torchvision's Swin-T, 224×224, the paper preset) or a preset "
+                + "(cpu, tiny, vit). Its head must have 2 outputs, index 0 malignant and 1 benign (see --class-order); inputs are prepared as in training "
+                + "(gray repeated to 3 channels, resized, scaled to [-1, 1]); the decision threshold is 0.5 on P(malignant)");
+    }
+
+    private static Option classOrderOption() {
+        return opt("class-order", "ORDER", "with --arch: the head's output order, malignant,benign (the study's, default) or benign,malignant "
+                + "(what torchvision's ImageFolder gives folders named benign and malignant)");
+    }
+
+    /** The --checkpoint (and --arch) classifier; says on {@code out}, unless null, when the threshold is the default. */
+    private static Classifier loadCheckpoint(CommandLine cl, PrintStream out) throws Exception {
         Path f = Path.of(CliSupport.required(cl, "checkpoint"));
         if (!Files.isRegularFile(f)) throw new UsageException("--checkpoint: " + f + " is not a file");
+        String arch = cl.getOptionValue("arch");
+        if (arch != null && !Classifier.ARCHITECTURES.contains(arch)) {
+            throw new UsageException("--arch: expected one of " + String.join(", ", Classifier.ARCHITECTURES) + ", got '" + arch + "'");
+        }
+        String order = cl.getOptionValue("class-order", "malignant,benign");
+        if (!List.of("malignant,benign", "benign,malignant").contains(order)) {
+            throw new UsageException("--class-order: expected malignant,benign or benign,malignant, got '" + order + "'");
+        }
+        if (arch == null && cl.hasOption("class-order")) throw new UsageException("--class-order needs --arch (a dpmammo checkpoint has the study's order)");
+        Classifier c;
         try {
-            return Classifier.load(f);
+            c = arch == null ? Classifier.load(f) : Classifier.loadStateDict(f, arch, order.startsWith("benign"));
+        } catch (Classifier.NoModelDescription e) {
+            throw new UsageException("--checkpoint: " + e.getMessage() + "; for a plain state dict name its architecture with --arch ("
+                    + String.join(", ", Classifier.ARCHITECTURES) + ")");
         } catch (java.io.IOException e) {
             throw new UsageException("--checkpoint: " + e.getMessage());
         }
+        if (out != null && !c.thresholdFromValidation()) {
+            out.printf(Locale.ROOT, "%s: %s, head %s; no validation threshold in the file, so malignant means P(malignant) ≥ %.1f%n",
+                    f, c.spec().swin(), c.spec().head().name().toLowerCase(Locale.ROOT), c.threshold());
+        }
+        return c;
     }
 
     private static void requireExists(String path, String option) {

@@ -2,6 +2,7 @@ package org.dpmammo.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Variable;
@@ -10,7 +11,9 @@ import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Pipeline;
 import org.dpmammo.models.swin.SwinTransformer;
-import org.dpmammo.nn.SafeTensors;
+import org.dpmammo.nn.Module;
+import org.dpmammo.nn.StateDictFiles;
+import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
@@ -19,17 +22,102 @@ import org.dpmammo.util.Scope;
 public record Classifier(SwinTransformer model, ModelSpec spec, double threshold, Map<String, String> metadata) {
     public static final String THRESHOLD_KEY = "dpmammo.threshold";
 
+    /** The architectures a plain state dict can be read as: torchvision's swin_t and the presets. */
+    public static final List<String> ARCHITECTURES = List.of("swin_t", "paper", "cpu", "tiny", "vit");
+
+    /** A file without the model description a dpmammo checkpoint carries: its architecture must be named. */
+    public static final class NoModelDescription extends IOException {
+        NoModelDescription(String message) {
+            super(message);
+        }
+    }
+
     /** Loads a checkpoint written by the trainer; the model description and threshold come from its metadata. */
     public static Classifier load(Path checkpoint) throws IOException {
-        SafeTensors.Contents c = SafeTensors.read(checkpoint);
+        StateDictFiles.StateDict c = StateDictFiles.read(checkpoint);
         String spec = c.metadata().get(ModelSpec.KEY);
-        if (spec == null) throw new IOException(checkpoint + ": not a dpmammo classifier checkpoint (no '" + ModelSpec.KEY + "' metadata)");
+        if (spec == null) {
+            throw new NoModelDescription(checkpoint + ": not a dpmammo classifier checkpoint (no '" + ModelSpec.KEY + "' metadata)");
+        }
         ModelSpec s = ModelSpec.fromJson(spec);
         SwinTransformer m = s.build(new Rng(0));
         m.loadStateDict(c.tensors(), true);
         m.eval();
-        String t = c.metadata().get(THRESHOLD_KEY);
-        return new Classifier(m, s, t == null ? 0.5 : Double.parseDouble(t), c.metadata());
+        return new Classifier(m, s, threshold(c.metadata()), c.metadata());
+    }
+
+    /**
+     * Loads a plain state dict with torchvision's names (safetensors, or a torch.save .pth such as a swin_t fine-tuned
+     * in PyTorch) as the architecture {@code arch} names ({@link #ARCHITECTURES}; swin_t is the paper preset). The
+     * head is read from the keys: torchvision's Linear {@code head.weight} or dpmammo's MLP {@code head.0/head.2};
+     * it must have two outputs in the study's order, index 0 malignant and index 1 benign — a 1000-class ImageNet
+     * head is refused (such weights initialise training, {@code --init-weights}, they cannot classify masses). The
+     * load is strict. Without a validation threshold in the file, the decision threshold on P(malignant) is 0.5.
+     * {@code benignFirst} reads a head whose output 0 is benign (torchvision's ImageFolder sorts folders named benign
+     * and malignant that way) by swapping its two output rows into the study's order.
+     */
+    public static Classifier loadStateDict(Path file, String arch, boolean benignFirst) throws IOException {
+        if (!ARCHITECTURES.contains(arch)) throw new IllegalArgumentException("unknown architecture '" + arch + "' (" + String.join(", ", ARCHITECTURES) + ")");
+        StateDictFiles.StateDict sd = StateDictFiles.read(file);
+        Map<String, Tensor> t = sd.tensors();
+        SwinTransformer.Head head;
+        Tensor last;
+        if (t.containsKey("head.weight")) {
+            head = SwinTransformer.Head.LINEAR;
+            last = t.get("head.weight");
+        } else if (t.containsKey("head.2.weight")) {
+            head = SwinTransformer.Head.MLP;
+            last = t.get("head.2.weight");
+        } else {
+            throw new StateDictFiles.FormatException(file + ": no classifier head (neither torchvision's head.weight nor head.0/head.2 of an MLP head)");
+        }
+        if (last.rank() != 2) throw new StateDictFiles.FormatException(file + ": head weight of shape " + Shape.str(last.shapeRef()) + " is not a matrix");
+        int classes = last.shapeRef()[0];
+        if (classes != 2) {
+            throw new StateDictFiles.FormatException(file + ": the head has " + classes + " outputs" + (classes == 1000 ? " (ImageNet's)" : "")
+                    + "; predicting needs a 2-class head (index 0 malignant, 1 benign): fine-tune first, e.g. classifier train --init-weights " + file);
+        }
+        if (benignFirst) {
+            t = new java.util.LinkedHashMap<>(t);
+            String prefix = head == SwinTransformer.Head.LINEAR ? "head." : "head.2.";
+            for (String k : List.of(prefix + "weight", prefix + "bias")) {
+                if (t.containsKey(k)) t.put(k, swapOutputs(t.get(k)));
+            }
+        }
+        ModelSpec spec = new ModelSpec(ModelSpec.preset(arch.equals("swin_t") ? "paper" : arch), head, 2);
+        SwinTransformer m = spec.build(new Rng(0));
+        Module.LoadReport r = m.loadStateDict(t, false);
+        if (!r.clean()) throw new StateDictFiles.FormatException(file + ": does not fit " + arch + ": " + summary(r));
+        m.eval();
+        return new Classifier(m, spec, threshold(sd.metadata()), sd.metadata());
+    }
+
+    /** The two output rows of a head weight [2, F] or bias [2], exchanged. */
+    private static Tensor swapOutputs(Tensor t) {
+        float[] v = t.toArray(), out = new float[v.length];
+        int half = v.length / 2;
+        System.arraycopy(v, half, out, 0, half);
+        System.arraycopy(v, 0, out, half, half);
+        return Tensor.of(out, t.shape());
+    }
+
+    /** True when the threshold was chosen on validation data (the trainer's checkpoints), false for the default 0.5. */
+    public boolean thresholdFromValidation() {
+        return metadata.containsKey(THRESHOLD_KEY);
+    }
+
+    private static double threshold(Map<String, String> metadata) {
+        String t = metadata.get(THRESHOLD_KEY);
+        return t == null ? 0.5 : Double.parseDouble(t);
+    }
+
+    /** A load report in one bounded line: counts, and the first few names of each kind. */
+    private static String summary(Module.LoadReport r) {
+        return part("missing", r.missing()) + "; " + part("unexpected", r.unexpected()) + "; " + part("mis-shaped", r.misShaped());
+    }
+
+    private static String part(String what, List<String> keys) {
+        return keys.size() + " " + what + (keys.isEmpty() ? "" : " " + keys.subList(0, Math.min(3, keys.size())) + (keys.size() > 3 ? "…" : ""));
     }
 
     /** P(benign) for every example, in dataset order, with the evaluation transform (no augmentation). */

@@ -216,7 +216,7 @@ public final class ClassifierTrainer {
     }
 
     private static String loadInitWeights(Path file, SwinTransformer model, Path out, PrintStream log) throws IOException {
-        Module.LoadReport r = SafeTensors.load(file, model, false);
+        Module.LoadReport r = org.dpmammo.nn.StateDictFiles.load(file, model, false);
         int loaded = model.stateDict().size() - r.missing().size() - r.misShaped().size();
         if (loaded == 0) throw new IllegalArgumentException(file + ": no tensor matches the model (" + r + ")");
         log.printf("init weights %s: %d tensors loaded; missing %s; unexpected %s; mis-shaped %s (left at their fresh initialisation)%n",

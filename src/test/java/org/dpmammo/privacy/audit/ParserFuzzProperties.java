@@ -29,6 +29,8 @@ import org.dpmammo.data.Datasets;
 import org.dpmammo.data.GrayImage;
 import org.dpmammo.data.ImageIo;
 import org.dpmammo.nn.SafeTensors;
+import org.dpmammo.nn.StateDictFiles;
+import org.dpmammo.nn.TorchPickle;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.tensor.Tensor;
 
@@ -42,6 +44,8 @@ class ParserFuzzProperties {
     private static ExecutorService pool;
     private static Path dir;
     private static byte[] png, pgm, safetensors, ledger;
+    /** torch.save outputs written by PyTorch (tools/torchvision_fixtures.py): a state-dict pickle, small zip and legacy files. */
+    private static byte[] statePickle, smallZipPth, viewZipPth, legacyPth;
 
     interface Parse {
         void run() throws Exception;
@@ -67,6 +71,13 @@ class ParserFuzzProperties {
         l.beginPhase(new PrivacyLedger.Phase("p", "clf", "fp", 100, 0.1, 1.0, 1.0, 1e-5, "rdp", true));
         l.reserve("p", 3);
         ledger = Files.readAllBytes(dir.resolve("seed-ledger.json"));
+        Path torch = Path.of("src/test/resources/fixtures/torchvision-tiny");
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(torch.resolve("swin_tiny.pth").toFile())) {
+            statePickle = z.getInputStream(z.getEntry("swin_tiny/data.pkl")).readAllBytes();
+        }
+        smallZipPth = Files.readAllBytes(torch.resolve("evil_reduce.pth"));
+        viewZipPth = Files.readAllBytes(torch.resolve("oversized_view.pth"));
+        legacyPth = Files.readAllBytes(torch.resolve("swin_tiny_legacy.pth"));
     }
 
     @AfterContainer
@@ -151,6 +162,28 @@ class ParserFuzzProperties {
     void safetensorsReader(@ForAll("checkpoints") byte[] bytes) throws IOException {
         Path f = Files.write(dir.resolve("fuzz.safetensors"), bytes);
         expectClean(() -> SafeTensors.read(f), List.of(IOException.class));
+    }
+
+    @Provide
+    Arbitrary<byte[]> pickles() {
+        return around(statePickle);
+    }
+
+    @Property(tries = 300)
+    void torchPickle(@ForAll("pickles") byte[] bytes) {
+        expectClean(() -> TorchPickle.read(java.nio.ByteBuffer.wrap(bytes), TorchPickle.Format.ZIP, new java.util.HashMap<>()),
+                List.of(TorchPickle.PickleException.class));
+    }
+
+    @Provide
+    Arbitrary<byte[]> torchFiles() {
+        return Arbitraries.oneOf(around(smallZipPth), around(viewZipPth), around(legacyPth));
+    }
+
+    @Property(tries = 300)
+    void torchSaveReader(@ForAll("torchFiles") byte[] bytes) throws IOException {
+        Path f = Files.write(dir.resolve("fuzz.pth"), bytes);
+        expectClean(() -> StateDictFiles.read(f), List.of(StateDictFiles.FormatException.class));
     }
 
     @Provide
