@@ -72,11 +72,51 @@ class PrivateByDefaultTest {
         for (String row : rows.subList(1, rows.size())) assertEquals("", row.split(",", -1)[1], "train loss released: " + row);
         assertFalse(Files.exists(dir.resolve("quiet/private-stats.csv")));
 
+        // The GAN: D's statistics on real images (loss_D, D(x)) stay out of losses.csv and metrics.json; G's stay in.
+        MainTest.Run gan = new MainTest.Run("gan", "train", "--data", "phantom:64:16:1", "--out", dir.resolve("gan").toString(), "--epochs", "1",
+                "--width", "2", "--batch", "8", "--norm-d", "instance", "--dp", "--target-epsilon", "8", "--physical-batch", "4");
+        assertEquals(0, gan.rc, gan.err);
+        assertFalse(gan.out.contains("loss_D") || gan.out.contains("D(x)"), gan.out);
+        List<String> losses = Files.readAllLines(dir.resolve("gan/losses.csv"));
+        assertTrue(losses.get(0).startsWith("#"), losses.get(0));
+        String[] header = losses.get(1).split(","), row = losses.get(2).split(",", -1);
+        assertEquals("loss_d", header[2]);
+        assertEquals("d_real", header[4]);
+        assertEquals("", row[2]);
+        assertEquals("", row[4]);
+        assertFalse(row[3].isEmpty(), "loss_G is post-processing of the DP discriminator and stays");
+        JsonNode ganMetrics = JSON.readTree(dir.resolve("gan/metrics.json").toFile());
+        assertFalse(ganMetrics.has("loss_d") || ganMetrics.has("d_real"), ganMetrics.toString());
+        assertTrue(ganMetrics.get("dp").get("epsilon_is_guarantee").asBoolean(), "the GAN's DP randomness is secure by default");
+
         MainTest.Run loud = train(dir.resolve("loud"), "--log-private-stats");
         assertEquals(0, loud.rc, loud.err);
         String stats = Files.readString(dir.resolve("loud/private-stats.csv"));
         assertTrue(stats.startsWith("# NOT DIFFERENTIALLY PRIVATE"), stats);
         assertEquals(3, stats.lines().filter(l -> !l.startsWith("#")).count(), stats);
+    }
+
+    @Test
+    void badPrivateInputCostsNoBudgetAndALargeDeltaIsWarnedAbout(@TempDir Path dir) throws Exception {
+        // δ = 0.05 ≥ 1/48: the guarantee would allow leaking a whole record; the classifier says so.
+        MainTest.Run wide = train(dir.resolve("wide"), 1, "--delta", "0.05");
+        assertEquals(0, wide.rc, wide.err);
+        assertTrue(wide.out.contains("not below 1/N"), wide.out);
+        // Full-model DP over a folder with one truncated PNG: refused before the first step is written to the ledger.
+        Path data = dir.resolve("data");
+        assertEquals(0, new MainTest.Run("data", "phantom", "--out", data.toString(), "--count", "24", "--size", "64", "--seed", "3").rc);
+        Path victim;
+        try (var files = Files.walk(data)) {
+            victim = files.filter(f -> f.toString().endsWith(".png")).findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(victim);
+        Files.write(victim, Arrays.copyOf(bytes, bytes.length / 2));
+        Path run = dir.resolve("broken");
+        MainTest.Run broken = new MainTest.Run("classifier", "train", "--train", data.toString(), "--val", VAL, "--out", run.toString(), "--preset", "tiny",
+                "--epochs", "1", "--batch-size", "12", "--threads", "1", "--freeze", "none", "--dp", "--target-epsilon", "8");
+        assertNotEquals(0, broken.rc, broken.out);
+        assertTrue(broken.err.contains(victim.getFileName().toString()), broken.err);
+        assertFalse(Files.exists(run.resolve("ledger.json")), "a broken image cost no budget");
     }
 
     @Test
