@@ -16,7 +16,7 @@ for b in gemm conv; do
   "${peer[@]}" "$b" --json > "$out/$b-peer.json"
 done
 if [[ $which == all || $which == gemm ]]; then
-  java -Ddpmammo.threads=2 -jar "$jar" bench gemm --json > "$out/gemm-scalar.json"
+  java -Ddpmammo.simd=scalar -Ddpmammo.threads=2 -jar "$jar" bench gemm --json > "$out/gemm-scalar.json"
 fi
 echo "end: $(uptime)" >> "$out/machine.txt"
 echo "$out"

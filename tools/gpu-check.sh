@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU acceptance run, for a GPU host that has no JDK, no Maven and no network: it needs only
-# target/dpmammo.jar and target/jre (tools/build-jre.sh) copied over with this folder.
+# target/dpmammo.jar and target/dpmammo-runtime (tools/build-jre.sh) copied over with this folder.
 #   1. selftest --device cuda: every CUDA op and DP kernel against the CPU backend (pass/fail table)
 #   2. bench gpu: SGEMM float32/TF32 GFLOP/s at 1024-8192 and DP-kernel throughput
 #   3. tools/gpu_peer.py, when python3 with PyTorch is present: the same measurements in PyTorch, side by side
@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-target/gpu-check}"
-java="${JAVA:-target/jre/bin/java}"
+java="${JAVA:-target/dpmammo-runtime/bin/java}"
 jar=target/dpmammo.jar
 [ -x "$java" ] || { echo "gpu-check: $java missing; build it with tools/build-jre.sh (or set JAVA)" >&2; exit 1; }
 [ -f "$jar" ] || { echo "gpu-check: $jar missing" >&2; exit 1; }

@@ -1,8 +1,15 @@
 package org.dpmammo.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -14,6 +21,7 @@ import org.dpmammo.cli.bench.GpuBench;
 import org.dpmammo.cli.bench.ConvBench;
 import org.dpmammo.cli.bench.GanBench;
 import org.dpmammo.cli.bench.GemmBench;
+import org.dpmammo.cli.bench.Machine;
 import org.dpmammo.cli.bench.SwinBench;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
@@ -58,9 +66,29 @@ public final class BenchCommand implements Command {
                 CliSupport.printHelp(out, "dpmammo bench " + b.name() + " [options]", b.summary(), options, null);
                 return 0;
             }
-            b.run(cl, out, cl.hasOption("json"));
+            if (cl.hasOption("json")) runJson(b, cl, out);
+            else runText(b, cl, out);
             return 0;
         }
         throw new UsageException("unknown benchmark '" + args[0] + "'");
+    }
+
+    /** The table, between a line naming the machine and one with the load average at the end. */
+    private static void runText(Benchmark b, CommandLine cl, PrintStream out) throws Exception {
+        out.println(Machine.now().line());
+        b.run(cl, out, false);
+        out.printf(Locale.ROOT, "load average %.2f at the end%n", Machine.loadAverage());
+    }
+
+    /** The benchmark's JSON document with a "machine" object added (the document is captured, then amended). */
+    private static void runJson(Benchmark b, CommandLine cl, PrintStream out) throws Exception {
+        Machine machine = Machine.now();
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        b.run(cl, new PrintStream(captured, true, StandardCharsets.UTF_8), true);
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        JsonNode doc = mapper.readTree(captured.toString(StandardCharsets.UTF_8));
+        if (!(doc instanceof ObjectNode o)) throw new IllegalStateException("bench " + b.name() + " printed no JSON object");
+        o.set("machine", machine.json(Machine.loadAverage()));
+        out.println(mapper.writeValueAsString(o));
     }
 }

@@ -11,6 +11,14 @@ public interface Command {
     String summary();
 
     /**
+     * Whether the command computes with tensors, so that {@code java -jar} relaunches with the Vector API for it
+     * ({@link VectorRelaunch}); commands that only do arithmetic on numbers or files say no and start faster.
+     */
+    default boolean computesWithTensors() {
+        return true;
+    }
+
+    /**
      * Runs the command.
      *
      * @return the exit status: 0 success, 1 failure

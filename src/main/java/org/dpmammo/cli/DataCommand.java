@@ -46,6 +46,11 @@ public final class DataCommand implements Command {
     }
 
     @Override
+    public boolean computesWithTensors() {
+        return false;
+    }
+
+    @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
             PrintStream p = args.length == 0 ? err : out;

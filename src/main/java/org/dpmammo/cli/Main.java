@@ -3,6 +3,9 @@ package org.dpmammo.cli;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
+import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.backend.cpu.Sgemm;
 
 /** Entry point of {@code java -jar dpmammo.jar}: dispatches to one command. */
 public final class Main {
@@ -23,7 +26,15 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        OptionalInt child = VectorRelaunch.relaunchIfNeeded(Main.class.getName(), args, computesWithTensors(args));
+        System.exit(child.isPresent() ? child.getAsInt() : run(args, System.out, System.err));
+    }
+
+    /** Whether this command line runs a command that uses the GEMM kernels; {@code --version} names the kernel. */
+    static boolean computesWithTensors(String[] args) {
+        if (args.length == 0) return false;
+        if (args[0].equals("--version")) return true;
+        return commands().stream().anyMatch(c -> c.name().equals(args[0]) && c.computesWithTensors());
     }
 
     /** Runs a command line and returns its exit status; used by tests too. */
@@ -33,7 +44,8 @@ public final class Main {
             return args.length == 0 ? 2 : 0;
         }
         if (args[0].equals("--version")) {
-            out.println("dpmammo " + version());
+            out.println("dpmammo " + version() + " (Java " + Runtime.version() + ", GEMM kernel " + Sgemm.implementation()
+                    + ", " + Parallel.threads() + " threads)");
             return 0;
         }
         for (Command c : commands()) {
