@@ -35,9 +35,10 @@ final class LedgerCommand {
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
             PrintStream to = args.length == 0 ? err : out;
-            to.println("usage: dpmammo privacy ledger <verify|report> LEDGER [--json] [--reaches HEAD:ENTRIES] [--delta D]");
+            to.println("usage: dpmammo privacy ledger <verify|report> LEDGER [LEDGER …] [--json] [--reaches HEAD:ENTRIES] [--delta D]");
             to.println("  verify  check the hash chain; exit 1 naming the first bad entry (--reaches: also that it still holds a recorded head)");
-            to.println("  report  phases, steps, and ε per group of records (records that share one history) under RDP and PRV");
+            to.println("  report  phases, steps, and ε per group of records (records that share one history) under RDP and PRV;");
+            to.println("          several ledgers (runs that each kept their own) compose on the records they share");
             to.println("A keyed (HMAC) ledger needs " + LedgerChain.KEY_ENV + " or " + LedgerChain.KEY_FILE_ENV + " set as when it was written.");
             return args.length == 0 ? 2 : 0;
         }
@@ -53,20 +54,23 @@ final class LedgerCommand {
             CliSupport.printHelp(out, "dpmammo privacy ledger " + sub + " LEDGER [options]", SUMMARY, o, "");
             return 0;
         }
-        if (cl.getArgList().size() != 1) throw new UsageException("privacy ledger " + sub + ": give exactly one ledger file");
-        Path file = Path.of(cl.getArgList().get(0));
-        if (!Files.isRegularFile(file)) throw new UsageException(file + ": no such ledger file");
-        PrivacyLedger ledger;
-        try {
-            ledger = PrivacyLedger.open(file);
-            if (cl.hasOption("reaches")) reaches(ledger, cl.getOptionValue("reaches"));
-        } catch (IOException | IllegalStateException e) {
-            err.println("dpmammo privacy ledger " + sub + ": FAILED: " + e.getMessage());
-            return 1;
+        if (cl.getArgList().isEmpty()) throw new UsageException("privacy ledger " + sub + ": give a ledger file");
+        if (sub.equals("verify") && cl.getArgList().size() != 1) throw new UsageException("privacy ledger verify: give exactly one ledger file");
+        List<PrivacyLedger> ledgers = new java.util.ArrayList<>();
+        for (String name : cl.getArgList()) {
+            Path file = Path.of(name);
+            if (!Files.isRegularFile(file)) throw new UsageException(file + ": no such ledger file");
+            try {
+                PrivacyLedger ledger = PrivacyLedger.open(file);
+                if (cl.hasOption("reaches")) reaches(ledger, cl.getOptionValue("reaches"));
+                ledgers.add(ledger);
+            } catch (IOException | IllegalStateException e) {
+                err.println("dpmammo privacy ledger " + sub + ": FAILED: " + e.getMessage());
+                return 1;
+            }
         }
         if (sub.equals("verify")) {
-            String text = String.format(Locale.ROOT, "ok: %s verifies: %d entries, %d phases, head %s (%s chain)", file, ledger.entryCount(),
-                    ledger.spends().size(), ledger.head(), ledger.keyed() ? "HMAC-SHA256" : "unkeyed SHA-256");
+            PrivacyLedger ledger = ledgers.get(0);
             if (cl.hasOption("json")) {
                 ObjectNode j = JSON.createObjectNode();
                 j.put("ok", true);
@@ -76,13 +80,20 @@ final class LedgerCommand {
                 j.put("keyed", ledger.keyed());
                 out.println(JSON.writeValueAsString(j));
             } else {
-                out.println(text);
+                out.printf(Locale.ROOT, "ok: %s verifies: %d entries, %d phases, head %s (%s chain)%n", ledger.file(), ledger.entryCount(),
+                        ledger.spends().size(), ledger.head(), ledger.keyed() ? "HMAC-SHA256" : "unkeyed SHA-256");
             }
             return 0;
         }
         double delta = CliSupport.doubleOpt(cl, "delta", Double.NaN);
         if (cl.hasOption("delta") && !(delta > 0 && delta < 1)) throw new UsageException("--delta: expected a value in (0, 1), got " + delta);
-        ObjectNode report = report(ledger, delta);
+        ObjectNode report;
+        try {
+            report = report(ledgers, delta);
+        } catch (IllegalArgumentException e) {
+            err.println("dpmammo privacy ledger report: FAILED: " + e.getMessage());
+            return 1;
+        }
         if (cl.hasOption("json")) out.println(JSON.writeValueAsString(report));
         else out.print(text(report));
         return 0;
@@ -100,15 +111,20 @@ final class LedgerCommand {
         ledger.requireReaches(spec.substring(0, colon), entries);
     }
 
-    /** The ledger's phases and, per group of records, ε under RDP and PRV: everything recomputed from the file. */
-    static ObjectNode report(PrivacyLedger ledger, double fixedDelta) {
+    /** The ledgers' phases and, per group of records, ε under RDP and PRV: everything recomputed from the files. */
+    static ObjectNode report(List<PrivacyLedger> ledgers, double fixedDelta) {
         ObjectNode r = JSON.createObjectNode();
-        r.put("ledger", ledger.file().toString());
-        r.put("entries", ledger.entryCount());
-        r.put("head", ledger.head());
-        r.put("keyed", ledger.keyed());
+        ArrayNode files = r.putArray("ledgers");
+        for (PrivacyLedger l : ledgers) {
+            ObjectNode f = files.addObject();
+            f.put("file", l.file().toString());
+            f.put("entries", l.entryCount());
+            f.put("head", l.head());
+            f.put("keyed", l.keyed());
+        }
         ArrayNode phases = r.putArray("phases");
-        for (PrivacyLedger.Spend s : ledger.spends()) {
+        RecordGroups all = RecordGroups.across(ledgers);
+        for (PrivacyLedger.Spend s : all.spends()) {
             PrivacyLedger.Phase p = s.phase();
             ObjectNode n = phases.addObject();
             n.put("id", p.id());
@@ -126,7 +142,7 @@ final class LedgerCommand {
         ArrayNode groups = r.putArray("groups");
         double worst = 0;
         boolean allSecure = true;
-        for (RecordGroups.Group g : ledger.groups().all()) {
+        for (RecordGroups.Group g : all.all()) {
             double delta = Double.isNaN(fixedDelta) ? g.spends().stream().mapToDouble(s -> s.phase().delta()).max().orElse(1e-5) : fixedDelta;
             double rdp = epsilon(g, delta, new RdpAccountant()), prv = epsilon(g, delta, new PrvAccountant());
             boolean secure = g.spends().stream().allMatch(s -> s.phase().secureRandomness());
@@ -151,8 +167,10 @@ final class LedgerCommand {
 
     private static String text(ObjectNode r) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%s: %d entries, head %s (%s)%n", r.get("ledger").asText(), r.get("entries").asLong(), r.get("head").asText(),
-                r.get("keyed").asBoolean() ? "HMAC-keyed" : "unkeyed"));
+        for (var f : r.get("ledgers")) {
+            b.append(String.format(Locale.ROOT, "%s: %d entries, head %s (%s)%n", f.get("file").asText(), f.get("entries").asLong(), f.get("head").asText(),
+                    f.get("keyed").asBoolean() ? "HMAC-keyed" : "unkeyed"));
+        }
         b.append(String.format(Locale.ROOT, "%-36s %-28s %8s %9s %8s %6s %8s %8s %-12s%n", "phase", "name", "records", "q", "sigma", "C", "delta", "steps", "randomness"));
         for (var p : r.get("phases")) {
             long recs = p.get("records").asLong();

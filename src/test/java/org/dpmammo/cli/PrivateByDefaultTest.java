@@ -52,6 +52,14 @@ class PrivateByDefaultTest {
         PrivacyLedger.Phase phase = PrivacyLedger.open(dir.resolve("a/ledger.json")).spends().get(0).phase();
         assertTrue(phase.secureRandomness());
         assertFalse(a.out.contains("not a guarantee"), a.out);
+        // Each kept its own ledger; taken together they compose on the 48 records both trained on.
+        MainTest.Run both = new MainTest.Run("privacy", "ledger", "report", dir.resolve("a/ledger.json").toString(), dir.resolve("b/ledger.json").toString(),
+                "--json");
+        assertEquals(0, both.rc, both.err);
+        JsonNode groups = JSON.readTree(both.out).get("groups");
+        assertEquals(1, groups.size(), both.out);
+        assertEquals(48, groups.get(0).get("records").asInt());
+        assertEquals(2, groups.get(0).get("phases").size());
 
         MainTest.Run c = train(dir.resolve("c"), "--reproducible-dp"), d = train(dir.resolve("d"), "--reproducible-dp");
         assertEquals(0, c.rc, c.err);

@@ -30,6 +30,30 @@ public final class RecordGroups {
         this.spends = List.copyOf(spends);
     }
 
+    /**
+     * The groups of the spends of several ledgers taken together (runs that each kept their own ledger compose on the
+     * records they share). A phase found in more than one ledger (one file listed twice, or a copy) counts once, at
+     * the most steps any of them records.
+     */
+    public static RecordGroups across(List<PrivacyLedger> ledgers) {
+        Map<String, PrivacyLedger.Spend> byId = new LinkedHashMap<>();
+        for (PrivacyLedger l : ledgers) {
+            for (PrivacyLedger.Spend s : l.spends()) {
+                PrivacyLedger.Spend seen = byId.get(s.phase().id());
+                if (seen != null && !seen.phase().equals(s.phase())) {
+                    throw new IllegalArgumentException("phase '" + s.phase().id() + "' has different parameters in " + l.file() + " than in another ledger");
+                }
+                if (seen == null || s.steps() > seen.steps()) byId.put(s.phase().id(), s);
+            }
+        }
+        return new RecordGroups(new ArrayList<>(byId.values()));
+    }
+
+    /** The spends the groups are made of, one per phase. */
+    public List<PrivacyLedger.Spend> spends() {
+        return spends;
+    }
+
     /** Every group of records in the ledger. */
     public List<Group> all() {
         return groupsOf(historyByRecord(spends, null), spends);
