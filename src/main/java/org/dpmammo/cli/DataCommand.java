@@ -61,7 +61,7 @@ public final class DataCommand implements Command {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
-            case "inspect" -> inspect(rest, out);
+            case "inspect" -> inspect(rest, out, err);
             case "phantom" -> phantom(rest, out);
             case "split" -> split(rest, out);
             case "sheet" -> sheet(rest, out);
@@ -69,7 +69,7 @@ public final class DataCommand implements Command {
         };
     }
 
-    private static int inspect(String[] args, PrintStream out) throws Exception {
+    private static int inspect(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("json").desc("print one JSON document").build());
         CommandLine cl = CliSupport.parse("data inspect", o, args);
@@ -85,6 +85,11 @@ public final class DataCommand implements Command {
             out.println(json().writeValueAsString(report));
         } else {
             out.print(Inspection.text(report));
+        }
+        int bad = Inspection.unreadable(report);
+        if (bad > 0) {
+            err.println("dpmammo data inspect: " + bad + " unreadable file(s), e.g. " + Inspection.firstUnreadable(report));
+            return 1;
         }
         return 0;
     }

@@ -47,6 +47,35 @@ public final class Datasets {
         return open(Path.of(spec));
     }
 
+    /**
+     * Decodes every image once and fails, in one line, naming the first that cannot be decoded and how many cannot:
+     * for callers that must not start (and spend privacy budget) on data that will fail part-way.
+     */
+    public static void verifyDecodable(Dataset d) throws IOException {
+        int bad = 0;
+        String first = null;
+        for (int i = 0; i < d.size(); i++) {
+            try {
+                d.image(i);
+            } catch (IOException e) {
+                if (bad++ == 0) first = e.getMessage();
+            }
+        }
+        if (bad > 0) throw new IOException(bad + " of " + d.size() + " images cannot be decoded, e.g. " + first);
+    }
+
+    /**
+     * Refuses data that holds only one class, which no classifier or class-conditional generator can learn from
+     * (training on it used to exit 0). {@code what} names the data in the message, e.g. "--train".
+     */
+    public static void requireBothClasses(Dataset d, String what) {
+        int[] c = d.classCounts();
+        if (c[Labels.BENIGN] == 0 || c[Labels.MALIGNANT] == 0) {
+            throw new IllegalArgumentException(what + ": " + d.description() + " holds " + c[Labels.BENIGN] + " benign and "
+                    + c[Labels.MALIGNANT] + " malignant images; training needs both classes");
+        }
+    }
+
     /** True for {@code phantom} and {@code phantom:...}, which name the built-in generator rather than a path. */
     public static boolean isPhantomSpec(String spec) {
         return spec.equals("phantom") || spec.startsWith("phantom:");

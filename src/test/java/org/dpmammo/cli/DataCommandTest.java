@@ -7,20 +7,25 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.data.FileDataset;
 import org.dpmammo.data.GrayImage;
 import org.dpmammo.data.ImageIo;
+import org.dpmammo.data.PngBytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +160,56 @@ class DataCommandTest {
         assertEquals("P_1", j.get("patientOverlap").get("train~test").get("examples").get(0).asText());
         Result text = run("data", "inspect", dir.resolve("d").toString());
         assertTrue(text.out().contains("patients shared by train and test: 1 (e.g. P_1)"), text.out());
+    }
+
+    @Test
+    void oneFileOffThePatternStillLeavesTheOverlapCount() throws IOException {
+        GrayImage g = new GrayImage(3, 3, 255, new short[9]);
+        ImageIo.writePng(dir.resolve("d/train/is_benign_true/patientx__P_1_image1_mass1_is_benign_1.png"), g);
+        ImageIo.writePng(dir.resolve("d/test/is_benign_false/patientx__P_1_image2_mass1_is_benign_0.png"), g);
+        // Named off the study's pattern: no patient id can be read from it. It used to turn "shared: 1" into n/a.
+        ImageIo.writePng(dir.resolve("d/test/is_benign_true/scan-0001.png"), g);
+        Result r = run("data", "inspect", dir.resolve("d").toString(), "--json");
+        assertEquals(0, r.rc(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(1, j.get("patientOverlap").get("train~test").get("shared").asInt(), r.out());
+        assertEquals(1, j.get("splits").get("test").get("withoutPatientId").asInt(), r.out());
+        assertEquals(1, j.get("splits").get("test").get("patients").asInt(), r.out());
+        Result text = run("data", "inspect", dir.resolve("d").toString());
+        assertTrue(text.out().contains("patients shared by train and test: 1 (e.g. P_1)"), text.out());
+        assertTrue(text.out().contains("1 file(s) without a patient id in the name"), text.out());
+    }
+
+    @Test
+    void inspectDecodesEveryImageAndFailsOnUnreadableOnes() throws IOException {
+        Path d = dir.resolve("flat");
+        BufferedImage img = new BufferedImage(128, 128, BufferedImage.TYPE_BYTE_GRAY);
+        Random rnd = new Random(5);
+        for (int i = 0; i < 128 * 128; i++) img.getRaster().setSample(i % 128, i / 128, 0, rnd.nextInt(256));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", buf);
+        byte[] whole = buf.toByteArray();
+        Files.createDirectories(d);
+        Files.write(d.resolve("a_benign.png"), whole);
+        Files.write(d.resolve("b_malignant.png"), PngBytes.build(8, 8, 1, 0));
+        Files.write(d.resolve("c_benign.png"), Arrays.copyOf(whole, 300));
+        Result ok = run("data", "inspect", d.toString(), "--json");
+        assertEquals(1, ok.rc(), ok.err());
+        assertEquals(1, ok.err().strip().lines().count(), ok.err());
+        assertTrue(ok.err().contains("1 unreadable file(s)") && ok.err().contains("c_benign.png: truncated PNG"), ok.err());
+        JsonNode j = new ObjectMapper().readTree(ok.out());
+        JsonNode all = j.get("splits").get("all");
+        assertEquals(1, all.get("unreadable").asInt());
+        assertEquals(1, all.get("channelsXdepth").get("1x1-bit").asInt(), ok.out());
+        assertEquals(1, all.get("channelsXdepth").get("1x8-bit").asInt(), ok.out());
+        // A flipped bit in the image data: the header is intact, only a full decode (CRC) finds it.
+        byte[] flipped = whole.clone();
+        flipped[whole.length / 2] ^= 1;
+        Files.write(d.resolve("c_benign.png"), flipped);
+        Result crc = run("data", "inspect", d.toString());
+        assertEquals(1, crc.rc());
+        assertTrue(crc.err().contains("c_benign.png: damaged PNG (CRC mismatch"), crc.err());
+        assertTrue(crc.out().contains("1 unreadable"), crc.out());
     }
 
     @Test
