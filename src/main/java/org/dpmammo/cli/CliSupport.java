@@ -2,6 +2,8 @@ package org.dpmammo.cli;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -19,13 +21,24 @@ public final class CliSupport {
         return options;
     }
 
-    /** Parses arguments, turning Commons CLI errors into a {@link UsageException} that names the command. */
+    /**
+     * Parses arguments, turning Commons CLI errors into a {@link UsageException} that names the command. A flag given
+     * twice is refused unless it is declared repeatable ({@code hasArgs}, like --train): Commons CLI would keep the
+     * first value silently, so {@code --target-epsilon 8 --target-epsilon 1} trained at ε = 8.
+     */
     public static CommandLine parse(String command, Options options, String[] args) {
+        CommandLine cl;
         try {
-            return new DefaultParser().parse(options, args);
+            cl = new DefaultParser().parse(options, args);
         } catch (ParseException e) {
             throw new UsageException(command + ": " + e.getMessage());
         }
+        Set<String> seen = new HashSet<>();
+        for (Option o : cl.getOptions()) {
+            String name = o.getLongOpt() != null ? "--" + o.getLongOpt() : "-" + o.getOpt();
+            if (!o.hasArgs() && !seen.add(name)) throw new UsageException(command + ": " + name + " is given more than once");
+        }
+        return cl;
     }
 
     /** Prints usage with a header and footer wrapped to 100 columns. */

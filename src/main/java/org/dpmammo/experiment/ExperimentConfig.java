@@ -1,5 +1,6 @@
 package org.dpmammo.experiment;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +30,9 @@ import org.dpmammo.train.ModelSpec;
  */
 public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, List<String> accountants,
                                Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads) {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Duplicate keys are an error ("Duplicate field 'delta'"), not last-wins: a config must say one thing. */
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 

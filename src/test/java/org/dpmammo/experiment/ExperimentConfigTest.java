@@ -33,6 +33,15 @@ class ExperimentConfigTest {
     }
 
     @Test
+    void aDuplicateKeyIsAnErrorNamingIt() {
+        // Jackson's default is last-wins, silently.
+        String m = error("{\"preset\": \"demo\", \"delta\": 1e-5, \"delta\": 1e-3}");
+        assertTrue(m.contains("Duplicate field 'delta'"), m);
+        String nested = error("{\"preset\": \"demo\", \"classifier\": {\"epochs\": 2, \"epochs\": 3}}");
+        assertTrue(nested.contains("Duplicate field 'epochs'"), nested);
+    }
+
+    @Test
     void unknownKeysAreNamed() {
         assertTrue(error("{\"epochs\": 3}").contains("unknown key 'epochs'"));
         assertTrue(error("{\"classifier\": {\"learning_rate\": 0.1}}").contains("unknown key 'classifier.learning_rate'"));
