@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -105,6 +107,7 @@ public final class ClassifierCommand implements Command {
         String[] trains = cl.getOptionValues("train");
         if (trains == null) throw new UsageException("missing required option --train");
         for (String t : trains) requireExists(t, "--train");
+        requireBothClasses(trains);
         String val = CliSupport.required(cl, "val");
         requireExists(val, "--val");
         Path outDir = Path.of(CliSupport.required(cl, "out"));
@@ -241,8 +244,19 @@ public final class ClassifierCommand implements Command {
         if (!Files.isRegularFile(f)) throw new UsageException("--checkpoint: " + f + " is not a file");
         try {
             return Classifier.load(f);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UsageException("--checkpoint: " + e.getMessage());
+        }
+    }
+
+    /** Opens the training sources (listing only) to refuse one-class data before anything is written or trained. */
+    private static void requireBothClasses(String[] trains) {
+        List<Dataset> parts = new ArrayList<>();
+        try {
+            for (String t : trains) parts.add(Datasets.open(t));
+            Datasets.requireBothClasses(parts, "--train");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
     }
 

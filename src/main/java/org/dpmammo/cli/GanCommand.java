@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -119,6 +120,11 @@ public final class GanCommand implements Command {
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
+        try {
+            Datasets.requireBothClasses(List.of(data), "--data");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         Path runDir = Path.of(CliSupport.required(cl, "out"));
         GanConfig base;
         try {

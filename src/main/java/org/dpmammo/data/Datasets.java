@@ -65,14 +65,22 @@ public final class Datasets {
     }
 
     /**
-     * Refuses data that holds only one class, which no classifier or class-conditional generator can learn from
-     * (training on it used to exit 0). {@code what} names the data in the message, e.g. "--train".
+     * Refuses training data that holds only one class, which no classifier or class-conditional generator can learn
+     * from (training on it used to exit 0). The parts are read as one set, as several --train folders are; {@code what}
+     * names the data in the message, e.g. "--train".
      */
-    public static void requireBothClasses(Dataset d, String what) {
-        int[] c = d.classCounts();
-        if (c[Labels.BENIGN] == 0 || c[Labels.MALIGNANT] == 0) {
-            throw new IllegalArgumentException(what + ": " + d.description() + " holds " + c[Labels.BENIGN] + " benign and "
-                    + c[Labels.MALIGNANT] + " malignant images; training needs both classes");
+    public static void requireBothClasses(List<? extends Dataset> parts, String what) {
+        int benign = 0;
+        int malignant = 0;
+        for (Dataset d : parts) {
+            int[] c = d.classCounts();
+            benign += c[Labels.BENIGN];
+            malignant += c[Labels.MALIGNANT];
+        }
+        if (benign == 0 || malignant == 0) {
+            String names = String.join(" + ", parts.stream().map(Dataset::description).toList());
+            throw new IllegalArgumentException(what + ": " + names + " holds " + benign + " benign and " + malignant
+                    + " malignant images; training needs both classes");
         }
     }
 

@@ -28,8 +28,26 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         SwinTransformer m = s.build(new Rng(0));
         m.loadStateDict(c.tensors(), true);
         m.eval();
-        String t = c.metadata().get(THRESHOLD_KEY);
-        return new Classifier(m, s, t == null ? 0.5 : Double.parseDouble(t), c.metadata());
+        return new Classifier(m, s, threshold(checkpoint, c.metadata().get(THRESHOLD_KEY)), c.metadata());
+    }
+
+    /**
+     * The stored decision threshold, a malignancy probability in [0, 1] (0.5 where an older checkpoint has none). A
+     * NaN or infinite one is refused: every comparison with NaN is false, so it called no image malignant.
+     */
+    private static double threshold(Path checkpoint, String text) throws IOException {
+        if (text == null) return 0.5;
+        double t;
+        try {
+            t = Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            t = Double.NaN;
+        }
+        if (!(t >= 0 && t <= 1)) {
+            throw new IOException(checkpoint + ": decision threshold '" + text + "' in the metadata (" + THRESHOLD_KEY
+                    + ") is not a probability in [0, 1]");
+        }
+        return t;
     }
 
     /** P(benign) for every example, in dataset order, with the evaluation transform (no augmentation). */

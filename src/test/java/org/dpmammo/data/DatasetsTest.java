@@ -198,10 +198,10 @@ class DatasetsTest {
     void oneClassIsRefusedNamingTheCounts(@TempDir Path d) throws IOException {
         write(d.resolve("a_benign.png"), 10);
         write(d.resolve("b_benign.png"), 20);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.requireBothClasses(Datasets.open(d), "--train"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.requireBothClasses(List.of(Datasets.open(d)), "--train"));
         assertTrue(e.getMessage().startsWith("--train: ") && e.getMessage().contains("holds 2 benign and 0 malignant images"), e.getMessage());
         write(d.resolve("c_malignant.png"), 30);
-        Datasets.requireBothClasses(Datasets.open(d), "--train");
+        Datasets.requireBothClasses(List.of(Datasets.open(d)), "--train");
     }
 
     static void write(Path p, int value) throws IOException {
