@@ -18,6 +18,7 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.train.Classifier;
 import org.dpmammo.train.ClassifierTrainer;
 import org.dpmammo.train.CurvePlot;
@@ -122,6 +123,7 @@ public final class ClassifierCommand implements Command {
         boolean dp = cl.hasOption("dp");
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (dp && !(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
+        if (dp) targetInRange(eps);
         if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("secure-noise") || cl.hasOption("accountant"))) {
             throw new UsageException("--target-epsilon, --secure-noise and --accountant need --dp");
         }
@@ -256,6 +258,14 @@ public final class ClassifierCommand implements Command {
             for (String t : trains) parts.add(Datasets.open(t));
             Datasets.requireBothClasses(parts, "--train");
         } catch (IOException | IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    static void targetInRange(double eps) {
+        try {
+            Calibration.checkTrainingTarget(eps, "--target-epsilon");
+        } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
     }

@@ -64,6 +64,7 @@ public final class GanCommand implements Command {
         }
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (!(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
+        ClassifierCommand.targetInRange(eps);
         try {
             return new GanTrainer.Dp(eps, CliSupport.doubleOpt(cl, "delta", 1e-4), CliSupport.doubleOpt(cl, "max-grad-norm", 1.0),
                     cl.getOptionValue("accountant", "rdp"), cl.hasOption("secure-noise"), positive(cl, "physical-batch", 64));

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.train.ModelSpec;
 
 /**
@@ -235,9 +236,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         JsonNode dpEps = n.get("dp_epsilon");
         Double ganEpsilon = null;
         if (dpEps != null && !dpEps.isNull()) {
-            if (!dpEps.isNumber() || !(dpEps.asDouble() > 0) || Double.isInfinite(dpEps.asDouble())) {
-                throw new IllegalArgumentException("config key 'gan.dp_epsilon': expected null or a positive finite ε, got " + dpEps);
-            }
+            if (!dpEps.isNumber()) throw new IllegalArgumentException("config key 'gan.dp_epsilon': expected null or a positive finite ε, got " + dpEps);
+            Calibration.checkTrainingTarget(dpEps.asDouble(), "config key 'gan.dp_epsilon'");
             ganEpsilon = dpEps.asDouble();
         }
         Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."), ganEpsilon);
@@ -286,7 +286,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         if (v.isTextual() && List.of("inf", "infinity", "∞").contains(v.asText().toLowerCase())) return INF;
         if (!v.isNumber()) throw new IllegalArgumentException("config key '" + key + "': ε must be a number or \"inf\", got " + v);
         double x = v.asDouble();
-        if (!(x > 0) || Double.isInfinite(x)) throw new IllegalArgumentException("config key '" + key + "': ε must be positive, got " + v);
+        Calibration.checkTrainingTarget(x, "config key '" + key + "'");
         return x;
     }
 

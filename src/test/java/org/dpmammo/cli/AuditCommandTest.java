@@ -140,6 +140,7 @@ class AuditCommandTest {
         refused(config(dir, "unknown.json", "{\"noise\": 1}"), out, "noise");
         refused(config(dir, "broken.json", "{\"epochs\": "), out, "config");
         refused(config(dir, "delta.json", "{\"delta\": 1}"), out, "delta must be in (0, 1)");
+        refused(config(dir, "huge.json", "{\"target_epsilon\": 1e300}"), out, "target_epsilon: ε = 1.0E300 is above 700");
         refused(config(dir, "type.json", "{\"epochs\": \"many\"}"), out, "config");
         refused(config(dir, "few.json", "{\"input_canaries\": 1, \"gradient_canaries\": 1}"), out, "at least 2 canaries of one kind");
         assertEquals(2, run("audit", "--preset", "demo").rc());

@@ -38,6 +38,8 @@ class ClassifierCommandTest {
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--accountant", "prv"},
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1",
                 "--accountant", "moments"},
+            {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1e300"},
+            {"gan", "train", "--data", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1e300"},
             {"classifier", "evaluate", "--checkpoint", dir.resolve("missing.safetensors").toString(), "--data", "phantom:32:8"},
             {"classifier", "frobnicate"},
         };

@@ -55,6 +55,11 @@ class ExperimentConfigTest {
         assertTrue(error("{\"grid\": {\"real\": [-1]}}").contains("'grid.real'"));
         assertTrue(error("{\"grid\": {\"synth\": [\"lots\"]}}").contains("'grid.synth': ε must be a number or \"inf\""));
         assertTrue(error("{\"grid\": {\"real\": [1, 1]}}").contains("listed twice"));
+        // ε = 1e300 used to run and land in results.csv as 9223372036854775807.
+        String huge = error("{\"grid\": {\"real\": [1e300]}}");
+        assertTrue(huge.contains("'grid.real': ε = 1.0E300 is above 700"), huge);
+        assertTrue(error("{\"gan\": {\"dp_epsilon\": 701}}").contains("'gan.dp_epsilon': ε = 701.0 is above 700"));
+        assertEquals(List.of(700.0), ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [700]}}").grid().get(Condition.REAL));
         assertTrue(error("{\"delta\": 1.5}").contains("'delta': δ must be in (0, 1)"));
         assertTrue(error("{\"delta\": 0}").contains("'delta'"));
         assertTrue(error("{\"max_grad_norm\": -1}").contains("'max_grad_norm'"));
