@@ -111,7 +111,7 @@ public final class ClassifierCommand implements Command {
         requireBothClasses(trains);
         String val = CliSupport.required(cl, "val");
         requireExists(val, "--val");
-        Path outDir = Path.of(CliSupport.required(cl, "out"));
+        Path outDir = CliSupport.outFolder(cl, false); // --resume continues in it
         String preset = cl.getOptionValue("preset", "paper");
         if (!ModelSpec.PRESETS.contains(preset)) throw new UsageException("--preset: expected one of " + String.join(", ", ModelSpec.PRESETS) + ", got '" + preset + "'");
         String head = cl.getOptionValue("head", "mlp");

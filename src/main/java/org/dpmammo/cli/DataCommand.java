@@ -114,7 +114,7 @@ public final class DataCommand implements Command {
             return 0;
         }
         noPositional(cl, "data phantom");
-        Path dir = Path.of(CliSupport.required(cl, "out"));
+        Path dir = CliSupport.outFolder(cl, true);
         int count = CliSupport.intOpt(cl, "count", 1000);
         int size = CliSupport.intOpt(cl, "size", 128);
         long seed = CliSupport.longOpt(cl, "seed", 0);
@@ -158,7 +158,7 @@ public final class DataCommand implements Command {
             return 0;
         }
         String src = oneSource(cl, "data split");
-        Path dir = Path.of(CliSupport.required(cl, "out"));
+        Path dir = CliSupport.outFolder(cl, true);
         double[] fractions = fractions(cl);
         long seed = CliSupport.longOpt(cl, "seed", 0);
         Dataset data = Datasets.open(src);

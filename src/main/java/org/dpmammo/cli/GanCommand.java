@@ -2,6 +2,7 @@ package org.dpmammo.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,7 +127,7 @@ public final class GanCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        Path runDir = Path.of(CliSupport.required(cl, "out"));
+        Path runDir = CliSupport.outFolder(cl, false); // --resume continues in it
         GanConfig base;
         try {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
@@ -176,9 +177,16 @@ public final class GanCommand implements Command {
         Path ck = Path.of(CliSupport.required(cl, "checkpoint"));
         if (!Files.isRegularFile(ck)) throw new UsageException("--checkpoint " + ck + ": no such file");
         int count = positive(cl, "count", 100);
-        Path dir = Path.of(CliSupport.required(cl, "out"));
-        Generator g = GanState.loadGenerator(ck);
-        int[] labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir);
+        // Sample sets are not merged: a second set in the same folder would reuse the file names of the first.
+        Path dir = CliSupport.outFolder(cl, true);
+        Generator g;
+        try {
+            g = GanState.loadGenerator(ck);
+        } catch (IOException | IllegalArgumentException e) {
+            String m = e.getMessage();
+            throw new UsageException("--checkpoint " + (m != null && m.startsWith(ck.toString()) ? m : ck + ": " + m));
+        }
+        int[] labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir, out);
         long benign = Arrays.stream(labels).filter(l -> l == 1).count();
         out.printf("wrote %d images (%d benign, %d malignant) and preview/contact_sheet.png to %s%n", count, benign, count - benign, dir);
         return 0;

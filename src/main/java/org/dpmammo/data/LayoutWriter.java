@@ -51,7 +51,9 @@ public final class LayoutWriter implements AutoCloseable {
         }
         Path parent = abs.getParent();
         Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + abs.getFileName() + ".partial-");
+        String prefix = stagingPrefix(abs);
+        removeAbandoned(parent, prefix);
+        Path staging = Files.createTempDirectory(parent, prefix + ProcessHandle.current().pid() + "-");
         try {
             // Temporary folders are private (rwx------); the finished dataset should be readable like any folder.
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -59,6 +61,41 @@ public final class LayoutWriter implements AutoCloseable {
             // Not a POSIX file system: the default permissions are the platform's usual ones.
         }
         return new LayoutWriter(abs, staging);
+    }
+
+    /** Staging folders of {@code out} are named {@code .<name>.partial-<pid>-<random>}. */
+    private static String stagingPrefix(Path out) {
+        return "." + out.getFileName() + ".partial-";
+    }
+
+    /**
+     * Deletes staging folders of the same output left by a process that is gone (killed part-way: close() never ran),
+     * which used to stay behind as hidden folders of tens of MB that no rerun removed. A folder whose writer is still
+     * alive is left alone.
+     */
+    private static void removeAbandoned(Path parent, String prefix) throws IOException {
+        List<Path> stale;
+        try (Stream<Path> s = Files.list(parent)) {
+            stale = s.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p) && !writerAlive(p, prefix)).toList();
+        }
+        for (Path p : stale) deleteTree(p);
+    }
+
+    private static boolean writerAlive(Path staging, String prefix) {
+        String rest = staging.getFileName().toString().substring(prefix.length());
+        int dash = rest.indexOf('-');
+        try {
+            long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false; // not a name this class writes: a partial folder from before pids were recorded
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     public void writePng(String split, int label, String fileName, GrayImage image) throws IOException {
@@ -138,8 +175,6 @@ public final class LayoutWriter implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (committed || !Files.exists(staging)) return;
-        try (Stream<Path> s = Files.walk(staging)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
+        deleteTree(staging);
     }
 }

@@ -83,8 +83,8 @@ class DataCommandTest {
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(1, s.count(), "no staging folder is left behind");
         }
-        // Writing again refuses and leaves the first result intact.
-        assertEquals(1, run("data", "phantom", "--out", out.toString(), "--count", "5").rc());
+        // Writing again refuses (bad usage of --out: exit 2) and leaves the first result intact.
+        assertEquals(2, run("data", "phantom", "--out", out.toString(), "--count", "5").rc());
         assertEquals(train, Datasets.splits(out).get("train").size());
 
         Result json = run("data", "inspect", out.toString(), "--json");
@@ -254,5 +254,68 @@ class DataCommandTest {
         assertEquals(0, small.rc(), small.err());
         assertEquals(4 * 32 + 5 * 2, ImageIo.read(png).width());
         assertEquals(2, run("data", "sheet", "phantom:64:40:1", "--out", png.toString(), "--size", "0").rc());
+    }
+
+    @Test
+    void outRefusalsSayWhatIsWrongWithThePath() throws IOException {
+        Path file = Files.writeString(dir.resolve("afile"), "x");
+        Path full = Files.createDirectories(dir.resolve("full"));
+        Files.writeString(full.resolve("keep.txt"), "x");
+        String[][] cases = {
+            {file.toString(), "exists and is a file, not a folder"},
+            {file.resolve("sub").toString(), "cannot be created, " + file.toAbsolutePath() + " is a file"},
+            {full.toString(), "exists and is not empty"},
+        };
+        for (String[] c : cases) {
+            for (String sub : new String[] {"phantom", "split"}) {
+                Result r = sub.equals("phantom") ? run("data", "phantom", "--out", c[0], "--count", "10", "--size", "64")
+                        : run("data", "split", "phantom:64:10", "--out", c[0]);
+                assertEquals(2, r.rc(), sub + " " + c[0] + ": " + r.err());
+                assertEquals(1, r.err().strip().lines().count(), r.err());
+                assertTrue(r.err().contains("--out " + c[0] + ": " + c[1]), r.err());
+            }
+        }
+        assertEquals("x", Files.readString(full.resolve("keep.txt")));
+    }
+
+    @Test
+    void aKilledPhantomRunsHiddenFolderIsRemovedByTheNextRun() throws IOException {
+        // What a kill -9 leaves: the staging folder of a process that is gone, and one from before pids were recorded.
+        Path gone = Files.createDirectories(dir.resolve(".p.partial-999999999-123/train/is_benign_true"));
+        Files.write(gone.resolve("x.png"), new byte[1000]);
+        Path old = Files.createDirectories(dir.resolve(".p.partial-8812345678901234"));
+        // A live writer's folder (this process's pid) and another output's folder are not touched.
+        Path live = Files.createDirectories(dir.resolve(".p.partial-" + ProcessHandle.current().pid() + "-7"));
+        Path other = Files.createDirectories(dir.resolve(".q.partial-999999999-1"));
+        Result r = run("data", "phantom", "--out", dir.resolve("p").toString(), "--count", "10", "--size", "64");
+        assertEquals(0, r.rc(), r.err());
+        assertFalse(Files.exists(dir.resolve(".p.partial-999999999-123")));
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(live) && Files.exists(other));
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(Set.of("p", live.getFileName().toString(), other.getFileName().toString()),
+                    s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
+    }
+
+    @Test
+    void aDamagedImageIsBadInputExitTwo() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("flat"));
+        ImageIo.writePng(d.resolve("a_benign.png"), new GrayImage(8, 8, 255, new short[64]));
+        ImageIo.writePng(d.resolve("b_malignant.png"), new GrayImage(8, 8, 255, new short[64]));
+        byte[] whole = Files.readAllBytes(d.resolve("b_malignant.png"));
+        Files.write(d.resolve("b_malignant.png"), Arrays.copyOf(whole, whole.length - 12));
+        // Used to exit 1, as a failure, while a damaged classifier checkpoint exits 2: both are bad input.
+        Result sheet = run("data", "sheet", d.toString(), "--out", dir.resolve("s.png").toString());
+        assertEquals(2, sheet.rc(), sheet.err());
+        assertTrue(sheet.err().contains("b_malignant.png: truncated PNG"), sheet.err());
+        Result eval = run("classifier", "evaluate", "--checkpoint", dir.resolve("none.safetensors").toString(), "--data", d.toString());
+        assertEquals(2, eval.rc(), eval.err());
+        // A missing file is not bad content: still a failure (1), and says so.
+        Files.write(d.resolve("b_malignant.png"), whole);
+        Files.delete(d.resolve("a_benign.png"));
+        Files.createSymbolicLink(d.resolve("a_benign.png"), dir.resolve("nowhere.png"));
+        Result missing = run("data", "sheet", d.toString(), "--out", dir.resolve("s2.png").toString());
+        assertEquals(1, missing.rc(), missing.err());
     }
 }
