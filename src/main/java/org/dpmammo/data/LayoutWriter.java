@@ -7,7 +7,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -28,6 +28,7 @@ import org.dpmammo.util.AtomicFiles;
 public final class LayoutWriter implements AutoCloseable {
     /** Concurrent writers in {@link #writeAll}: enough to hide fsync latency, few enough for a laptop disk. */
     private static final int WRITERS = 8;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path out;
     private final Path staging;
@@ -53,12 +54,15 @@ public final class LayoutWriter implements AutoCloseable {
         Files.createDirectories(parent);
         String prefix = stagingPrefix(abs);
         removeAbandoned(parent, prefix);
-        Path staging = Files.createTempDirectory(parent, prefix + ProcessHandle.current().pid() + "-");
-        try {
-            // Temporary folders are private (rwx------); the finished dataset should be readable like any folder.
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
-        } catch (UnsupportedOperationException e) {
-            // Not a POSIX file system: the default permissions are the platform's usual ones.
+        // Created as an ordinary folder (0777 less the umask), not a private temporary one, since it becomes the
+        // dataset; the random part keeps two writers of one output apart.
+        Path staging = null;
+        while (staging == null) {
+            try {
+                staging = Files.createDirectory(parent.resolve(prefix + ProcessHandle.current().pid() + "-" + Long.toUnsignedString(RANDOM.nextLong())));
+            } catch (FileAlreadyExistsException e) {
+                // drawn twice: draw again
+            }
         }
         return new LayoutWriter(abs, staging);
     }

@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
@@ -317,5 +318,18 @@ class DataCommandTest {
         Files.createSymbolicLink(d.resolve("a_benign.png"), dir.resolve("nowhere.png"));
         Result missing = run("data", "sheet", d.toString(), "--out", dir.resolve("s2.png").toString());
         assertEquals(1, missing.rc(), missing.err());
+    }
+
+    @Test
+    void phantomFoldersAndFilesFollowTheUmask() throws IOException {
+        Set<PosixFilePermission> folder = Files.getPosixFilePermissions(Files.createDirectory(dir.resolve("plain")));
+        Set<PosixFilePermission> file = Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain.txt")));
+        Path out = dir.resolve("p");
+        assertEquals(0, run("data", "phantom", "--out", out.toString(), "--count", "10", "--size", "64").rc());
+        assertEquals(folder, Files.getPosixFilePermissions(out));
+        assertEquals(file, Files.getPosixFilePermissions(out.resolve("phantom.json")));
+        try (Stream<Path> s = Files.walk(out)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) assertEquals(file, Files.getPosixFilePermissions(p), p.toString());
+        }
     }
 }
