@@ -9,7 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
 import java.util.List;
-import org.dpmammo.data.BadImageException;
+import org.dpmammo.util.BadInputException;
 
 /** Entry point of {@code java -jar dpmammo.jar}: dispatches to one command. */
 public final class Main {
@@ -56,7 +56,7 @@ public final class Main {
                 } catch (Exception | OutOfMemoryError | StackOverflowError e) {
                     err.println("dpmammo " + c.name() + ": " + describe(e));
                     if (Boolean.getBoolean("dpmammo.trace")) e.printStackTrace(err);
-                    return badImage(e) ? 2 : 1;
+                    return badInput(e) ? 2 : 1;
                 }
             }
         }
@@ -64,10 +64,13 @@ public final class Main {
         return 2;
     }
 
-    /** A damaged or unacceptable image anywhere in the cause chain is bad input (exit 2), however deep it surfaced. */
-    private static boolean badImage(Throwable e) {
+    /**
+     * A damaged image or checkpoint anywhere in the cause chain is bad input (exit 2, as docs/SECURITY.md says),
+     * however deep it surfaced (a loader thread wraps it).
+     */
+    private static boolean badInput(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BadImageException) return true;
+            if (t instanceof BadInputException) return true;
         }
         return false;
     }
