@@ -90,7 +90,7 @@ public final class Main {
         String why;
         if (f instanceof NoSuchFileException) why = "no such file or folder (or it cannot be created there)";
         else if (f instanceof AccessDeniedException) why = "permission denied";
-        else if (f instanceof FileAlreadyExistsException) why = "already exists";
+        else if (f instanceof FileAlreadyExistsException) why = "already exists and is in the way";
         else if (f instanceof NotDirectoryException) why = "not a folder";
         else if (f instanceof DirectoryNotEmptyException) why = "folder is not empty";
         else why = f.getClass().getSimpleName();

@@ -277,6 +277,10 @@ class DataCommandTest {
             }
         }
         assertEquals("x", Files.readString(full.resolve("keep.txt")));
+        // A file-system error without a reason used to print as the bare path; its kind now follows it.
+        Result sheet = run("data", "sheet", "phantom:64:10", "--out", file.resolve("s.png").toString());
+        assertEquals(1, sheet.rc(), sheet.err());
+        assertTrue(sheet.err().strip().endsWith(file.toAbsolutePath() + ": already exists and is in the way"), sheet.err());
     }
 
     @Test
