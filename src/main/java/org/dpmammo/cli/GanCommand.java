@@ -149,6 +149,9 @@ public final class GanCommand implements Command {
         if (opts.dp() != null && base.discriminatorNorm().mixesExamples()) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
+        // One decode pass before anything is written: a damaged image would otherwise stop the run part-way, after
+        // config.json and the first checkpoints (and, under --dp, ledger entries) exist.
+        Datasets.verifyDecodable(data);
         out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
                 base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
                 epochs, opts.batchSize(), opts.lr(), opts.seed());

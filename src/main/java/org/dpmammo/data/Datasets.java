@@ -1,5 +1,6 @@
 package org.dpmammo.data;
 
+import org.dpmammo.util.BadInputException;
 import org.dpmammo.util.Csv;
 
 import java.io.IOException;
@@ -49,19 +50,24 @@ public final class Datasets {
 
     /**
      * Decodes every image once and fails, in one line, naming the first that cannot be decoded and how many cannot:
-     * for callers that must not start (and spend privacy budget) on data that will fail part-way.
+     * for callers that must not start (and spend privacy budget) on data that will fail part-way. The failure is a
+     * {@link BadInputException} when every bad file is bad content (not, say, unreadable).
      */
     public static void verifyDecodable(Dataset d) throws IOException {
         int bad = 0;
-        String first = null;
+        boolean allContent = true;
+        IOException first = null;
         for (int i = 0; i < d.size(); i++) {
             try {
                 d.image(i);
             } catch (IOException e) {
-                if (bad++ == 0) first = e.getMessage();
+                if (bad++ == 0) first = e;
+                allContent &= e instanceof BadInputException;
             }
         }
-        if (bad > 0) throw new IOException(bad + " of " + d.size() + " images cannot be decoded, e.g. " + first);
+        if (bad == 0) return;
+        String message = bad + " of " + d.size() + " images cannot be decoded, e.g. " + first.getMessage();
+        throw allContent ? new BadInputException(message, first) : new IOException(message, first);
     }
 
     /**

@@ -1,12 +1,16 @@
 package org.dpmammo.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.data.FileDataset;
+import org.dpmammo.data.GrayImage;
+import org.dpmammo.data.ImageIo;
 import org.dpmammo.data.SharedData;
 import org.dpmammo.train.gan.QualityReport;
 import org.dpmammo.train.gan.RadiomicsFeatures;
@@ -65,6 +69,23 @@ class GanCommandTest {
         assertEquals(2, resume.rc, resume.err);
         assertEquals(1, resume.err.strip().lines().count(), resume.err);
         assertTrue(resume.err.contains(ck + ": header length"), resume.err);
+    }
+
+    @Test
+    void aDamagedImageStopsGanTrainingBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        for (int i = 0; i < 8; i++) {
+            ImageIo.writePng(data.resolve(i + (i % 2 == 0 ? "_benign.png" : "_malignant.png")), new GrayImage(64, 64, 255, new short[64 * 64]));
+        }
+        byte[] whole = Files.readAllBytes(data.resolve("3_malignant.png"));
+        Files.write(data.resolve("3_malignant.png"), Arrays.copyOf(whole, whole.length / 2));
+        Path run = tmp.resolve("run");
+        MainTest.Run r = new MainTest.Run("gan", "train", "--data", data.toString(), "--out", run.toString(), "--epochs", "1", "--width", "2", "--batch", "4");
+        assertEquals(2, r.rc, r.err);
+        assertEquals(1, r.err.strip().lines().count(), r.err);
+        assertTrue(r.err.contains("1 of 8 images cannot be decoded, e.g. ") && r.err.contains("3_malignant.png: truncated PNG"), r.err);
+        // It used to fail part-way, leaving config.json, provenance.json and checkpoints/ behind.
+        assertFalse(Files.exists(run), "nothing written");
     }
 
     @Test

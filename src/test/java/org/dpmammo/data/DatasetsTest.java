@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.util.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -189,7 +190,7 @@ class DatasetsTest {
         Datasets.verifyDecodable(Datasets.open(d));
         Files.write(d.resolve("c_benign.png"), Arrays.copyOf(Files.readAllBytes(d.resolve("a_benign.png")), 40));
         Files.write(d.resolve("d_benign.png"), new byte[] {1, 2, 3});
-        IOException e = assertThrows(IOException.class, () -> Datasets.verifyDecodable(Datasets.open(d)));
+        IOException e = assertThrows(BadInputException.class, () -> Datasets.verifyDecodable(Datasets.open(d)));
         assertTrue(e.getMessage().startsWith("2 of 4 images cannot be decoded, e.g. ") && e.getMessage().contains("c_benign.png: truncated PNG"),
                 e.getMessage());
     }
