@@ -64,8 +64,7 @@ public final class AuditCommand implements Command {
         }
         if (!cl.getArgList().isEmpty()) throw new UsageException("unexpected argument '" + cl.getArgList().get(0) + "'");
         AuditConfig config = config(cl);
-        Path dir = Path.of(CliSupport.required(cl, "out"));
-        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UsageException("--out " + dir + " is not a folder");
+        Path dir = CliSupport.outFolder(cl, false); // a killed audit resumes in its folder
         Path ledger = cl.hasOption("ledger") ? Path.of(cl.getOptionValue("ledger")) : dir.resolve("ledger.json");
         DpSgd.TestFault fault = negativeControl(cl);
         if (fault != DpSgd.TestFault.NONE && cl.hasOption("ledger")) {

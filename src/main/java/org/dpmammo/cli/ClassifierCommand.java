@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +19,7 @@ import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.nn.StateDictFiles;
+import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.train.Classifier;
 import org.dpmammo.train.ClassifierTrainer;
 import org.dpmammo.train.CurvePlot;
@@ -111,9 +114,10 @@ public final class ClassifierCommand implements Command {
         String[] trains = cl.getOptionValues("train");
         if (trains == null) throw new UsageException("missing required option --train");
         for (String t : trains) requireExists(t, "--train");
+        requireBothClasses(trains);
         String val = CliSupport.required(cl, "val");
         requireExists(val, "--val");
-        Path outDir = Path.of(CliSupport.required(cl, "out"));
+        Path outDir = CliSupport.outFolder(cl, false); // --resume continues in it
         String preset = cl.getOptionValue("preset", "paper");
         if (!ModelSpec.PRESETS.contains(preset)) throw new UsageException("--preset: expected one of " + String.join(", ", ModelSpec.PRESETS) + ", got '" + preset + "'");
         String head = cl.getOptionValue("head", "mlp");
@@ -125,6 +129,7 @@ public final class ClassifierCommand implements Command {
         boolean dp = cl.hasOption("dp");
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (dp && !(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
+        if (dp) targetInRange(eps);
         if (!dp && (cl.hasOption("target-epsilon") || cl.hasOption("accountant"))) throw new UsageException("--target-epsilon and --accountant need --dp");
         if (!dp) DpOptions.refuseWithoutDp(cl);
         String accountant = cl.getOptionValue("accountant", "rdp");
@@ -292,6 +297,25 @@ public final class ClassifierCommand implements Command {
                     f, c.spec().swin(), c.spec().head().name().toLowerCase(Locale.ROOT), c.threshold());
         }
         return c;
+    }
+
+    /** Opens the training sources (listing only) to refuse one-class data before anything is written or trained. */
+    private static void requireBothClasses(String[] trains) {
+        List<Dataset> parts = new ArrayList<>();
+        try {
+            for (String t : trains) parts.add(Datasets.open(t));
+            Datasets.requireBothClasses(parts, "--train");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    static void targetInRange(double eps) {
+        try {
+            Calibration.checkTrainingTarget(eps, "--target-epsilon");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     private static void requireExists(String path, String option) {

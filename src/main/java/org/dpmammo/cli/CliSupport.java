@@ -1,7 +1,13 @@
 package org.dpmammo.cli;
 
 import java.io.PrintStream;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -19,13 +25,24 @@ public final class CliSupport {
         return options;
     }
 
-    /** Parses arguments, turning Commons CLI errors into a {@link UsageException} that names the command. */
+    /**
+     * Parses arguments, turning Commons CLI errors into a {@link UsageException} that names the command. A flag given
+     * twice is refused unless it is declared repeatable ({@code hasArgs}, like --train): Commons CLI would keep the
+     * first value silently, so {@code --target-epsilon 8 --target-epsilon 1} trained at ε = 8.
+     */
     public static CommandLine parse(String command, Options options, String[] args) {
+        CommandLine cl;
         try {
-            return new DefaultParser().parse(options, args);
+            cl = new DefaultParser().parse(options, args);
         } catch (ParseException e) {
             throw new UsageException(command + ": " + e.getMessage());
         }
+        Set<String> seen = new HashSet<>();
+        for (Option o : cl.getOptions()) {
+            String name = o.getLongOpt() != null ? "--" + o.getLongOpt() : "-" + o.getOpt();
+            if (!o.hasArgs() && !seen.add(name)) throw new UsageException(command + ": " + name + " is given more than once");
+        }
+        return cl;
     }
 
     /** Prints usage with a header and footer wrapped to 100 columns. */
@@ -36,6 +53,35 @@ public final class CliSupport {
         f.printHelp(w, 100, usage, header == null ? "" : "\n" + header + "\n\n", options, 2, 2,
                 footer == null ? "" : "\n" + footer, false);
         w.flush();
+    }
+
+    /**
+     * The folder named by --out, or refusal (exit 2) saying what is wrong with it: a file, a non-empty folder where
+     * an empty one is needed, a path under a file, or a place that is not writable. Checked before any work, so that
+     * a refused run writes nothing.
+     */
+    public static Path outFolder(CommandLine cl, boolean mustBeEmpty) {
+        Path out = Path.of(required(cl, "out"));
+        Path abs = out.toAbsolutePath().normalize();
+        if (Files.isDirectory(abs)) {
+            if (mustBeEmpty && !isEmptyFolder(abs)) throw new UsageException("--out " + out + ": exists and is not empty (use a new folder)");
+            if (!Files.isWritable(abs)) throw new UsageException("--out " + out + ": folder is not writable");
+            return out;
+        }
+        if (Files.exists(abs)) throw new UsageException("--out " + out + ": exists and is a file, not a folder");
+        Path p = abs.getParent();
+        while (p != null && !Files.exists(p)) p = p.getParent();
+        if (p != null && !Files.isDirectory(p)) throw new UsageException("--out " + out + ": cannot be created, " + p + " is a file");
+        if (p != null && !Files.isWritable(p)) throw new UsageException("--out " + out + ": cannot be created, " + p + " is not writable");
+        return out;
+    }
+
+    private static boolean isEmptyFolder(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new UsageException("--out " + dir + ": cannot list it (" + e.getMessage() + ")");
+        }
     }
 
     public static double doubleOpt(CommandLine cl, String name, double dflt) {

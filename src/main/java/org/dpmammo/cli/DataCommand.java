@@ -66,7 +66,7 @@ public final class DataCommand implements Command {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
-            case "inspect" -> inspect(rest, out);
+            case "inspect" -> inspect(rest, out, err);
             case "phantom" -> phantom(rest, out);
             case "split" -> split(rest, out);
             case "sheet" -> sheet(rest, out);
@@ -74,7 +74,7 @@ public final class DataCommand implements Command {
         };
     }
 
-    private static int inspect(String[] args, PrintStream out) throws Exception {
+    private static int inspect(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("json").desc("print one JSON document").build());
         CommandLine cl = CliSupport.parse("data inspect", o, args);
@@ -90,6 +90,11 @@ public final class DataCommand implements Command {
             out.println(json().writeValueAsString(report));
         } else {
             out.print(Inspection.text(report));
+        }
+        int bad = Inspection.unreadable(report);
+        if (bad > 0) {
+            err.println("dpmammo data inspect: " + bad + " unreadable file(s), e.g. " + Inspection.firstUnreadable(report));
+            return 1;
         }
         return 0;
     }
@@ -114,7 +119,7 @@ public final class DataCommand implements Command {
             return 0;
         }
         noPositional(cl, "data phantom");
-        Path dir = Path.of(CliSupport.required(cl, "out"));
+        Path dir = CliSupport.outFolder(cl, true);
         int count = CliSupport.intOpt(cl, "count", 1000);
         int size = CliSupport.intOpt(cl, "size", 128);
         long seed = CliSupport.longOpt(cl, "seed", 0);
@@ -158,7 +163,7 @@ public final class DataCommand implements Command {
             return 0;
         }
         String src = oneSource(cl, "data split");
-        Path dir = Path.of(CliSupport.required(cl, "out"));
+        Path dir = CliSupport.outFolder(cl, true);
         double[] fractions = fractions(cl);
         long seed = CliSupport.longOpt(cl, "seed", 0);
         Dataset data = Datasets.open(src);

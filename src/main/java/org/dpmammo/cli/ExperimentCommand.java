@@ -94,7 +94,7 @@ public final class ExperimentCommand implements Command {
             config = ExperimentConfig.preset(cl.getOptionValue("preset"));
         }
         if (cl.hasOption("accountant")) config = withAccountants(config, cl.getOptionValue("accountant"));
-        Path root = Path.of(CliSupport.required(cl, "out"));
+        Path root = CliSupport.outFolder(cl, false); // a rerun resumes in it
         String train = existing(cl, "real-train"), val = existing(cl, "val");
         Map<String, String> tests = new LinkedHashMap<>();
         tests.put("internal test", existing(cl, "test"));

@@ -2,10 +2,12 @@ package org.dpmammo.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -64,6 +66,7 @@ public final class GanCommand implements Command {
         }
         double eps = CliSupport.doubleOpt(cl, "target-epsilon", Double.NaN);
         if (!(eps > 0 && eps < Double.POSITIVE_INFINITY)) throw new UsageException("--dp needs --target-epsilon E with E > 0");
+        ClassifierCommand.targetInRange(eps);
         try {
             return new GanTrainer.Dp(eps, CliSupport.doubleOpt(cl, "delta", 1e-4), CliSupport.doubleOpt(cl, "max-grad-norm", 1.0),
                     cl.getOptionValue("accountant", "rdp"), DpOptions.randomness(cl, CliSupport.longOpt(cl, "seed", 42)), positive(cl, "physical-batch", 64),
@@ -122,7 +125,12 @@ public final class GanCommand implements Command {
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
-        Path runDir = Path.of(CliSupport.required(cl, "out"));
+        try {
+            Datasets.requireBothClasses(List.of(data), "--data");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Path runDir = CliSupport.outFolder(cl, false); // --resume continues in it
         GanConfig base;
         try {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
@@ -144,6 +152,9 @@ public final class GanCommand implements Command {
         if (opts.dp() != null && base.discriminatorNorm().mixesExamples()) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
+        // One decode pass before anything is written: a damaged image would otherwise stop the run part-way, after
+        // config.json and the first checkpoints (and, under --dp, ledger entries) exist.
+        Datasets.verifyDecodable(data);
         out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
                 base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
                 epochs, opts.batchSize(), opts.lr(), opts.seed());
@@ -172,9 +183,16 @@ public final class GanCommand implements Command {
         Path ck = Path.of(CliSupport.required(cl, "checkpoint"));
         if (!Files.isRegularFile(ck)) throw new UsageException("--checkpoint " + ck + ": no such file");
         int count = positive(cl, "count", 100);
-        Path dir = Path.of(CliSupport.required(cl, "out"));
-        Generator g = GanState.loadGenerator(ck);
-        int[] labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir);
+        // Sample sets are not merged: a second set in the same folder would reuse the file names of the first.
+        Path dir = CliSupport.outFolder(cl, true);
+        Generator g;
+        try {
+            g = GanState.loadGenerator(ck);
+        } catch (IOException | IllegalArgumentException e) {
+            String m = e.getMessage();
+            throw new UsageException("--checkpoint " + (m != null && m.startsWith(ck.toString()) ? m : ck + ": " + m));
+        }
+        int[] labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir, out);
         long benign = Arrays.stream(labels).filter(l -> l == 1).count();
         out.printf("wrote %d images (%d benign, %d malignant) and preview/contact_sheet.png to %s%n", count, benign, count - benign, dir);
         return 0;

@@ -1,11 +1,18 @@
 package org.dpmammo.cli;
 
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
 import org.dpmammo.backend.cpu.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
+import org.dpmammo.util.BadInputException;
 
 /** Entry point of {@code java -jar dpmammo.jar}: dispatches to one command. */
 public final class Main {
@@ -61,7 +68,7 @@ public final class Main {
                 } catch (Exception | OutOfMemoryError | StackOverflowError e) {
                     err.println("dpmammo " + c.name() + ": " + describe(e));
                     if (Boolean.getBoolean("dpmammo.trace")) e.printStackTrace(err);
-                    return 1;
+                    return badInput(e) ? 2 : 1;
                 }
             }
         }
@@ -69,11 +76,37 @@ public final class Main {
         return 2;
     }
 
+    /**
+     * A damaged image or checkpoint anywhere in the cause chain is bad input (exit 2, as docs/SECURITY.md says),
+     * however deep it surfaced (a loader thread wraps it).
+     */
+    private static boolean badInput(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BadInputException) return true;
+        }
+        return false;
+    }
+
     private static String describe(Throwable e) {
         String m = e.getMessage();
         String line = m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        if (e instanceof FileSystemException f && f.getReason() == null) line = describe(f);
         int nl = line.indexOf('\n');
         return nl >= 0 ? line.substring(0, nl) : line;
+    }
+
+    /**
+     * A file-system failure without a reason prints as the bare path ("/proc/nope"); its type says what went wrong.
+     */
+    private static String describe(FileSystemException f) {
+        String why;
+        if (f instanceof NoSuchFileException) why = "no such file or folder (or it cannot be created there)";
+        else if (f instanceof AccessDeniedException) why = "permission denied";
+        else if (f instanceof FileAlreadyExistsException) why = "already exists and is in the way";
+        else if (f instanceof NotDirectoryException) why = "not a folder";
+        else if (f instanceof DirectoryNotEmptyException) why = "folder is not empty";
+        else why = f.getClass().getSimpleName();
+        return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + why;
     }
 
     private static void printUsage(PrintStream out) {

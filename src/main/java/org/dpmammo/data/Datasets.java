@@ -1,5 +1,6 @@
 package org.dpmammo.data;
 
+import org.dpmammo.util.BadInputException;
 import org.dpmammo.util.Csv;
 
 import java.io.IOException;
@@ -45,6 +46,48 @@ public final class Datasets {
     public static Dataset open(String spec) throws IOException {
         if (isPhantomSpec(spec)) return PhantomDataset.fromSpec(spec);
         return open(Path.of(spec));
+    }
+
+    /**
+     * Decodes every image once and fails, in one line, naming the first that cannot be decoded and how many cannot:
+     * for callers that must not start (and spend privacy budget) on data that will fail part-way. The failure is a
+     * {@link BadInputException} when every bad file is bad content (not, say, unreadable).
+     */
+    public static void verifyDecodable(Dataset d) throws IOException {
+        int bad = 0;
+        boolean allContent = true;
+        IOException first = null;
+        for (int i = 0; i < d.size(); i++) {
+            try {
+                d.image(i);
+            } catch (IOException e) {
+                if (bad++ == 0) first = e;
+                allContent &= e instanceof BadInputException;
+            }
+        }
+        if (bad == 0) return;
+        String message = bad + " of " + d.size() + " images cannot be decoded, e.g. " + first.getMessage();
+        throw allContent ? new BadInputException(message, first) : new IOException(message, first);
+    }
+
+    /**
+     * Refuses training data that holds only one class, which no classifier or class-conditional generator can learn
+     * from (training on it used to exit 0). The parts are read as one set, as several --train folders are; {@code what}
+     * names the data in the message, e.g. "--train".
+     */
+    public static void requireBothClasses(List<? extends Dataset> parts, String what) {
+        int benign = 0;
+        int malignant = 0;
+        for (Dataset d : parts) {
+            int[] c = d.classCounts();
+            benign += c[Labels.BENIGN];
+            malignant += c[Labels.MALIGNANT];
+        }
+        if (benign == 0 || malignant == 0) {
+            String names = String.join(" + ", parts.stream().map(Dataset::description).toList());
+            throw new IllegalArgumentException(what + ": " + names + " holds " + benign + " benign and " + malignant
+                    + " malignant images; training needs both classes");
+        }
     }
 
     /** True for {@code phantom} and {@code phantom:...}, which name the built-in generator rather than a path. */

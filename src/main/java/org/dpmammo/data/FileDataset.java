@@ -27,6 +27,11 @@ public final class FileDataset implements Dataset {
         this.maxPixels = maxPixels;
     }
 
+    /** The pixel limit {@link #image} applies. */
+    public long maxPixels() {
+        return maxPixels;
+    }
+
     public List<Entry> entries() {
         return entries;
     }

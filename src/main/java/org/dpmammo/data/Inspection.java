@@ -53,10 +53,10 @@ public final class Inspection {
             List<String> bad = new ArrayList<>();
             int badCount = 0;
             Set<String> pts = new TreeSet<>();
-            boolean allKnown = true;
+            int withoutPatient = 0;
             for (int i = 0; i < d.size(); i++) {
                 String pid = d.patientId(i);
-                if (pid == null) allKnown = false;
+                if (pid == null) withoutPatient++;
                 else pts.add(pid);
                 try {
                     Info info = info(d, i);
@@ -72,13 +72,15 @@ public final class Inspection {
             s.put("images", d.size());
             s.put("benign", counts[Labels.BENIGN]);
             s.put("malignant", counts[Labels.MALIGNANT]);
-            s.put("patients", allKnown ? pts.size() : null);
+            // Files whose names carry no patient id are counted apart; the others still show any overlap.
+            s.put("patients", pts.isEmpty() ? null : pts.size());
+            s.put("withoutPatientId", withoutPatient);
             s.put("sizes", sizes);
             s.put("channelsXdepth", depths);
             s.put("unreadable", badCount);
             s.put("unreadableExamples", bad);
             perSplit.put(name, s);
-            if (allKnown) patients.put(name, pts);
+            if (!pts.isEmpty()) patients.put(name, pts);
         }
         report.put("images", total);
         report.put("splits", perSplit);
@@ -118,13 +120,35 @@ public final class Inspection {
         return report;
     }
 
+    /** Unreadable files over all splits of a report from {@link #of}. */
+    @SuppressWarnings("unchecked")
+    public static int unreadable(Map<String, Object> report) {
+        int n = 0;
+        for (Object s : ((Map<String, Object>) report.get("splits")).values()) n += (Integer) ((Map<String, Object>) s).get("unreadable");
+        return n;
+    }
+
+    /** The first unreadable file's message, or null. */
+    @SuppressWarnings("unchecked")
+    public static String firstUnreadable(Map<String, Object> report) {
+        for (Object s : ((Map<String, Object>) report.get("splits")).values()) {
+            List<String> ex = (List<String>) ((Map<String, Object>) s).get("unreadableExamples");
+            if (!ex.isEmpty()) return ex.get(0);
+        }
+        return null;
+    }
+
     private record Info(int width, int height, int channels, int bits, String hash) {}
 
-    /** Header facts and content hash: from file bytes for file data (no full decode), from pixels otherwise. */
+    /**
+     * Header facts and content hash (of the file's bytes for file data, of the pixels otherwise). File data is also
+     * decoded in full, as training would, so that a truncated or damaged file is reported here rather than there.
+     */
     private static Info info(Dataset d, int i) throws IOException {
         if (d instanceof FileDataset f) {
             byte[] bytes = ImageIo.readBytes(f.path(i));
             ImageIo.Info h = ImageIo.probe(bytes, f.path(i).toString());
+            ImageIo.decode(bytes, f.path(i).toString(), f.maxPixels());
             String hash = HexFormat.of().formatHex(Dataset.sha256().digest(bytes));
             return new Info(h.width(), h.height(), h.channels(), h.bitDepth(), hash);
         }
@@ -146,6 +170,8 @@ public final class Inspection {
                     p == null ? "n/a" : p.toString(), s.get("sizes"), s.get("channelsXdepth")));
             int bad = (Integer) s.get("unreadable");
             if (bad > 0) sb.append("  ").append(bad).append(" unreadable, e.g. ").append(((List<String>) s.get("unreadableExamples")).get(0)).append('\n');
+            int unnamed = (Integer) s.get("withoutPatientId");
+            if (unnamed > 0) sb.append("  ").append(unnamed).append(" file(s) without a patient id in the name, left out of the patient counts\n");
         }
         Map<String, Object> dup = (Map<String, Object>) r.get("duplicateGroups");
         sb.append("\nidentical images: ").append(dup.get("acrossSplits")).append(" group(s) across splits, ")

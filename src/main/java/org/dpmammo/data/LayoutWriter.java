@@ -7,7 +7,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -28,6 +28,7 @@ import org.dpmammo.util.AtomicFiles;
 public final class LayoutWriter implements AutoCloseable {
     /** Concurrent writers in {@link #writeAll}: enough to hide fsync latency, few enough for a laptop disk. */
     private static final int WRITERS = 8;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path out;
     private final Path staging;
@@ -51,14 +52,54 @@ public final class LayoutWriter implements AutoCloseable {
         }
         Path parent = abs.getParent();
         Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + abs.getFileName() + ".partial-");
-        try {
-            // Temporary folders are private (rwx------); the finished dataset should be readable like any folder.
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
-        } catch (UnsupportedOperationException e) {
-            // Not a POSIX file system: the default permissions are the platform's usual ones.
+        String prefix = stagingPrefix(abs);
+        removeAbandoned(parent, prefix);
+        // Created as an ordinary folder (0777 less the umask), not a private temporary one, since it becomes the
+        // dataset; the random part keeps two writers of one output apart.
+        Path staging = null;
+        while (staging == null) {
+            try {
+                staging = Files.createDirectory(parent.resolve(prefix + ProcessHandle.current().pid() + "-" + Long.toUnsignedString(RANDOM.nextLong())));
+            } catch (FileAlreadyExistsException e) {
+                // drawn twice: draw again
+            }
         }
         return new LayoutWriter(abs, staging);
+    }
+
+    /** Staging folders of {@code out} are named {@code .<name>.partial-<pid>-<random>}. */
+    private static String stagingPrefix(Path out) {
+        return "." + out.getFileName() + ".partial-";
+    }
+
+    /**
+     * Deletes staging folders of the same output left by a process that is gone (killed part-way: close() never ran),
+     * which used to stay behind as hidden folders of tens of MB that no rerun removed. A folder whose writer is still
+     * alive is left alone.
+     */
+    private static void removeAbandoned(Path parent, String prefix) throws IOException {
+        List<Path> stale;
+        try (Stream<Path> s = Files.list(parent)) {
+            stale = s.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p) && !writerAlive(p, prefix)).toList();
+        }
+        for (Path p : stale) deleteTree(p);
+    }
+
+    private static boolean writerAlive(Path staging, String prefix) {
+        String rest = staging.getFileName().toString().substring(prefix.length());
+        int dash = rest.indexOf('-');
+        try {
+            long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false; // not a name this class writes: a partial folder from before pids were recorded
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     public void writePng(String split, int label, String fileName, GrayImage image) throws IOException {
@@ -138,8 +179,6 @@ public final class LayoutWriter implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (committed || !Files.exists(staging)) return;
-        try (Stream<Path> s = Files.walk(staging)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
+        deleteTree(staging);
     }
 }

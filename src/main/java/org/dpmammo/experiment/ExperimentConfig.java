@@ -1,5 +1,6 @@
 package org.dpmammo.experiment;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.train.ModelSpec;
 
@@ -34,7 +36,9 @@ import org.dpmammo.train.ModelSpec;
 public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid, List<Long> seeds, double delta, double maxGradNorm, List<String> accountants,
                                Classifier classifier, Pretrain pretrain, Gan gan, PublicPretraining publicPretraining, int threads,
                                boolean reproducibleDp) {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Duplicate keys are an error ("Duplicate field 'delta'"), not last-wins: a config must say one thing. */
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
@@ -238,9 +242,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         JsonNode dpEps = n.get("dp_epsilon");
         Double ganEpsilon = null;
         if (dpEps != null && !dpEps.isNull()) {
-            if (!dpEps.isNumber() || !(dpEps.asDouble() > 0) || Double.isInfinite(dpEps.asDouble())) {
-                throw new IllegalArgumentException("config key 'gan.dp_epsilon': expected null or a positive finite ε, got " + dpEps);
-            }
+            if (!dpEps.isNumber()) throw new IllegalArgumentException("config key 'gan.dp_epsilon': expected null or a positive finite ε, got " + dpEps);
+            Calibration.checkTrainingTarget(dpEps.asDouble(), "config key 'gan.dp_epsilon'");
             ganEpsilon = dpEps.asDouble();
         }
         Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."), ganEpsilon);
@@ -290,7 +293,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         if (v.isTextual() && List.of("inf", "infinity", "∞").contains(v.asText().toLowerCase())) return INF;
         if (!v.isNumber()) throw new IllegalArgumentException("config key '" + key + "': ε must be a number or \"inf\", got " + v);
         double x = v.asDouble();
-        if (!(x > 0) || Double.isInfinite(x)) throw new IllegalArgumentException("config key '" + key + "': ε must be positive, got " + v);
+        Calibration.checkTrainingTarget(x, "config key '" + key + "'");
         return x;
     }
 

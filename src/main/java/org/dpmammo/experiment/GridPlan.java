@@ -119,7 +119,7 @@ public record GridPlan(List<Job> jobs) {
     /** ε as the grid writes it: "inf", or the shortest decimal ("1", "0.5"). */
     public static String epsilonText(double e) {
         if (Double.isInfinite(e)) return "inf";
-        if (e == Math.rint(e)) return Long.toString((long) e);
+        if (e == Math.rint(e) && Math.abs(e) < 1e15) return Long.toString((long) e);
         return String.format(Locale.ROOT, "%s", e);
     }
 

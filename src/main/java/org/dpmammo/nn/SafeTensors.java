@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.BadInputException;
 
 /**
  * The safetensors checkpoint format (Hugging Face): an unsigned little-endian 8-byte header length N, N bytes of
@@ -266,7 +267,7 @@ public final class SafeTensors {
         return buf.flip();
     }
 
-    private static IOException bad(Path file, String problem) {
-        return new IOException(file + ": " + problem);
+    private static BadInputException bad(Path file, String problem) {
+        return new BadInputException(file + ": " + problem);
     }
 }

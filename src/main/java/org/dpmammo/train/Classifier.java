@@ -43,7 +43,7 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         SwinTransformer m = s.build(new Rng(0));
         m.loadStateDict(c.tensors(), true);
         m.eval();
-        return new Classifier(m, s, threshold(c.metadata()), c.metadata());
+        return new Classifier(m, s, threshold(checkpoint, c.metadata().get(THRESHOLD_KEY)), c.metadata());
     }
 
     /**
@@ -89,7 +89,7 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         Module.LoadReport r = m.loadStateDict(t, false);
         if (!r.clean()) throw new StateDictFiles.FormatException(file + ": does not fit " + arch + ": " + summary(r));
         m.eval();
-        return new Classifier(m, spec, threshold(sd.metadata()), sd.metadata());
+        return new Classifier(m, spec, threshold(file, sd.metadata().get(THRESHOLD_KEY)), sd.metadata());
     }
 
     /** The two output rows of a head weight [2, F] or bias [2], exchanged. */
@@ -106,11 +106,6 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         return metadata.containsKey(THRESHOLD_KEY);
     }
 
-    private static double threshold(Map<String, String> metadata) {
-        String t = metadata.get(THRESHOLD_KEY);
-        return t == null ? 0.5 : Double.parseDouble(t);
-    }
-
     /** A load report in one bounded line: counts, and the first few names of each kind. */
     private static String summary(Module.LoadReport r) {
         return part("missing", r.missing()) + "; " + part("unexpected", r.unexpected()) + "; " + part("mis-shaped", r.misShaped());
@@ -118,6 +113,25 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
 
     private static String part(String what, List<String> keys) {
         return keys.size() + " " + what + (keys.isEmpty() ? "" : " " + keys.subList(0, Math.min(3, keys.size())) + (keys.size() > 3 ? "…" : ""));
+    }
+
+    /**
+     * The stored decision threshold, a malignancy probability in [0, 1] (0.5 where an older checkpoint has none). A
+     * NaN or infinite one is refused: every comparison with NaN is false, so it called no image malignant.
+     */
+    private static double threshold(Path checkpoint, String text) throws IOException {
+        if (text == null) return 0.5;
+        double t;
+        try {
+            t = Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            t = Double.NaN;
+        }
+        if (!(t >= 0 && t <= 1)) {
+            throw new IOException(checkpoint + ": decision threshold '" + text + "' in the metadata (" + THRESHOLD_KEY
+                    + ") is not a probability in [0, 1]");
+        }
+        return t;
     }
 
     /** P(benign) for every example, in dataset order, with the evaluation transform (no augmentation). */

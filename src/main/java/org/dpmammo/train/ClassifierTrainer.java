@@ -210,7 +210,7 @@ public final class ClassifierTrainer {
             valFeat = fc.val();
         } else if (s.dp() != null) {
             // Under DP every image is decoded before the first step is spent: a broken file costs no budget.
-            requireDecodable(train);
+            Datasets.verifyDecodable(train);
         }
         return new Parts(train, val, yTrain, yVal, spec, model, opt, initDigest, trainFeat, valFeat);
     }
@@ -229,16 +229,6 @@ public final class ClassifierTrainer {
         rep.set("mis_shaped", JSON.valueToTree(r.misShaped()));
         AtomicFiles.writeString(out.resolve("init-report.json"), JSON.writeValueAsString(rep));
         return sha256File(file);
-    }
-
-    private static void requireDecodable(Dataset d) throws IOException {
-        for (int i = 0; i < d.size(); i++) {
-            try {
-                d.image(i);
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException(d.name(i) + ": unreadable image (" + e.getMessage() + "); nothing was trained or spent");
-            }
-        }
     }
 
     /** DP-AdamW on the head (frozen backbone) or the whole model, through the one DP driver. */

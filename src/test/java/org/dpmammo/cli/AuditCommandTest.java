@@ -122,12 +122,25 @@ class AuditCommandTest {
     }
 
     @Test
+    void subnormalNoiseMultiplierStopsAtTheBudgetAtOnce(@TempDir Path dir) throws IOException {
+        // σ = 1e-160 makes one step's ε infinite; the audit must say so at once (it used to hang in the accountant).
+        Path c = config(dir, "c.json", "{\"data\": \"phantom:64:120:3\", \"noise_multiplier\": 1e-160, \"target_epsilon\": 4, "
+                + "\"delta\": 0.001, " + TINY + "}");
+        Run r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                () -> run("audit", "--config", c.toString(), "--out", dir.resolve("a").toString()));
+        assertEquals(1, r.rc(), r.err());
+        assertTrue(r.err().contains("privacy budget exhausted: 0 of 20 steps ran"), r.err());
+        assertFalse(Files.exists(dir.resolve("a/report.json")));
+    }
+
+    @Test
     void badConfigsAreRefused(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("out");
         refused(config(dir, "sigma.json", "{\"noise_multiplier\": 0}"), out, "gives no privacy");
         refused(config(dir, "unknown.json", "{\"noise\": 1}"), out, "noise");
         refused(config(dir, "broken.json", "{\"epochs\": "), out, "config");
         refused(config(dir, "delta.json", "{\"delta\": 1}"), out, "delta must be in (0, 1)");
+        refused(config(dir, "huge.json", "{\"target_epsilon\": 1e300}"), out, "target_epsilon: ε = 1.0E300 is above 700");
         refused(config(dir, "type.json", "{\"epochs\": \"many\"}"), out, "config");
         refused(config(dir, "few.json", "{\"input_canaries\": 1, \"gradient_canaries\": 1}"), out, "at least 2 canaries of one kind");
         assertEquals(2, run("audit", "--preset", "demo").rc());

@@ -1,6 +1,7 @@
 package org.dpmammo.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,6 +10,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.dpmammo.data.GrayImage;
+import org.dpmammo.data.ImageIo;
+import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.nn.SafeTensors;
+import org.dpmammo.train.Classifier;
+import org.dpmammo.train.ModelSpec;
+import org.dpmammo.util.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +38,8 @@ class ClassifierCommandTest {
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--accountant", "prv"},
             {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1",
                 "--accountant", "moments"},
+            {"classifier", "train", "--train", "phantom:32:8", "--val", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1e300"},
+            {"gan", "train", "--data", "phantom:32:8", "--out", out, "--dp", "--target-epsilon", "1e300"},
             {"classifier", "evaluate", "--checkpoint", dir.resolve("missing.safetensors").toString(), "--data", "phantom:32:8"},
             {"classifier", "frobnicate"},
         };
@@ -37,6 +48,43 @@ class ClassifierCommandTest {
             assertEquals(2, r.rc, String.join(" ", args) + " → " + r.err);
             assertEquals(1, r.err.strip().lines().count(), r.err);
         }
+    }
+
+    @Test
+    void aCheckpointWithANonFiniteThresholdIsRefused(@TempDir Path dir) throws Exception {
+        ModelSpec spec = new ModelSpec(ModelSpec.preset("tiny"), SwinTransformer.Head.LINEAR, 2);
+        for (String t : new String[] {"NaN", "Infinity", "1.5", "abc"}) {
+            Path ckpt = dir.resolve("t.safetensors");
+            SafeTensors.save(ckpt, spec.build(new Rng(0)), Map.of(ModelSpec.KEY, spec.toJson(), Classifier.THRESHOLD_KEY, t));
+            // A NaN threshold used to call 0 of 30 malignant images malignant, with exit 0.
+            MainTest.Run p = run("classifier", "predict", "--checkpoint", ckpt.toString(), "--data", "phantom:32:8", "--out", dir.resolve("p.csv").toString());
+            assertEquals(2, p.rc, t + ": " + p.err);
+            assertEquals(1, p.err.strip().lines().count(), p.err);
+            assertTrue(p.err.contains("decision threshold '" + t + "'") && p.err.contains("not a probability in [0, 1]"), p.err);
+            assertFalse(Files.exists(dir.resolve("p.csv")));
+            MainTest.Run e = run("classifier", "evaluate", "--checkpoint", ckpt.toString(), "--data", "phantom:32:8");
+            assertEquals(2, e.rc, t + ": " + e.err);
+            assertTrue(e.err.contains("decision threshold"), e.err);
+        }
+    }
+
+    @Test
+    void oneClassTrainingDataIsRefusedBeforeAnythingIsWritten(@TempDir Path dir) throws Exception {
+        Path benignOnly = dir.resolve("benign-only");
+        for (int i = 0; i < 8; i++) {
+            ImageIo.writePng(benignOnly.resolve("p" + i + "_benign.png"), new GrayImage(32, 32, 255, new short[32 * 32]));
+        }
+        Path out = dir.resolve("run");
+        MainTest.Run c = run("classifier", "train", "--train", benignOnly.toString(), "--val", "phantom:32:8", "--out", out.toString(),
+                "--preset", "tiny", "--epochs", "1");
+        assertEquals(2, c.rc, c.err);
+        assertEquals(1, c.err.strip().lines().count(), c.err);
+        assertTrue(c.err.contains("holds 8 benign and 0 malignant images; training needs both classes"), c.err);
+        assertFalse(Files.exists(out));
+        MainTest.Run g = run("gan", "train", "--data", benignOnly.toString(), "--out", out.toString(), "--epochs", "1", "--batch", "4");
+        assertEquals(2, g.rc, g.err);
+        assertTrue(g.err.contains("--data: ") && g.err.contains("training needs both classes"), g.err);
+        assertFalse(Files.exists(out));
     }
 
     /** Train, evaluate and predict on the real CBIS-DDSM validation patches (skipped without the shared data). */

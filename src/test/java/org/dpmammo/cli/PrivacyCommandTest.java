@@ -51,6 +51,18 @@ class PrivacyCommandTest {
         assertEquals(1, r.out().strip().lines().count());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"rdp", "prv"})
+    void subnormalNoiseMultiplierAnswersInfinityAtOnce(String accountant) {
+        // σ = 1e-160 used to hang for minutes in the RDP series; 1/(2σ²) is beyond double range, so ε = ∞.
+        Run r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> run("privacy", "epsilon", "--sample-rate", "0.01", "--steps", "10", "--noise-multiplier", "1e-160",
+                        "--delta", "1e-5", "--accountant", accountant));
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().startsWith("epsilon = Infinity at delta = 1e-5"), r.out());
+        assertTrue(r.err().contains("RDP is infinite at every order"), r.err());
+    }
+
     @Test
     void datasetSizeBatchSizeEpochs() throws Exception {
         // The trainers' schedule: q = 1/ceil(60000/256) = 1/235 (not 256/60000), steps = 60 · 235 = 14100.

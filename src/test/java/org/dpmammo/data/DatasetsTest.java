@@ -9,10 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.util.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -179,6 +181,28 @@ class DatasetsTest {
         assertNotEquals(d.fingerprint(), Datasets.open("phantom:64:10:8").fingerprint());
         assertEquals(1000, Datasets.open("phantom").size());
         assertThrows(IllegalArgumentException.class, () -> Datasets.open("phantom:big"));
+    }
+
+    @Test
+    void verifyDecodableNamesTheFirstBadFileAndTheCount(@TempDir Path d) throws IOException {
+        write(d.resolve("a_benign.png"), 10);
+        write(d.resolve("b_malignant.png"), 20);
+        Datasets.verifyDecodable(Datasets.open(d));
+        Files.write(d.resolve("c_benign.png"), Arrays.copyOf(Files.readAllBytes(d.resolve("a_benign.png")), 40));
+        Files.write(d.resolve("d_benign.png"), new byte[] {1, 2, 3});
+        IOException e = assertThrows(BadInputException.class, () -> Datasets.verifyDecodable(Datasets.open(d)));
+        assertTrue(e.getMessage().startsWith("2 of 4 images cannot be decoded, e.g. ") && e.getMessage().contains("c_benign.png: truncated PNG"),
+                e.getMessage());
+    }
+
+    @Test
+    void oneClassIsRefusedNamingTheCounts(@TempDir Path d) throws IOException {
+        write(d.resolve("a_benign.png"), 10);
+        write(d.resolve("b_benign.png"), 20);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.requireBothClasses(List.of(Datasets.open(d)), "--train"));
+        assertTrue(e.getMessage().startsWith("--train: ") && e.getMessage().contains("holds 2 benign and 0 malignant images"), e.getMessage());
+        write(d.resolve("c_malignant.png"), 30);
+        Datasets.requireBothClasses(List.of(Datasets.open(d)), "--train");
     }
 
     static void write(Path p, int value) throws IOException {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.Random;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,6 +151,7 @@ class ImageIoTest {
         byte[] big = {0, 0, (byte) 0xEA, 0x60};
         System.arraycopy(big, 0, b, 16, 4);
         System.arraycopy(big, 0, b, 20, 4);
+        PngBytes.fixCrc(b, 8); // a valid IHDR, so that the size check is what refuses it
         Path pngBomb = dir.resolve("bomb.png");
         Files.write(pngBomb, b);
         IOException e2 = assertThrows(IOException.class, () -> ImageIo.read(pngBomb));
@@ -159,6 +161,63 @@ class ImageIoTest {
         Path ok = png("ok.png", new BufferedImage(40, 40, BufferedImage.TYPE_BYTE_GRAY));
         assertEquals(40, ImageIo.read(ok).width());
         assertThrows(IOException.class, () -> ImageIo.read(ok, 1000));
+    }
+
+    @Test
+    void decodedBytesAreBudgetedNotOnlyPixels() throws IOException {
+        // 8000 × 8000 passes the 64 Mpx limit, but at 16-bit RGBA it decodes to 488 MB: refused from the header, at
+        // once (it used to take 46 s and 1.2 GB). The IDAT is a 0.5 MB stream of zeros, as in the report.
+        byte[] bomb = PngBytes.build(8000, 8000, 16, 6);
+        assertTrue(bomb.length < 1 << 20, "file of " + bomb.length + " bytes");
+        Path p = dir.resolve("rgba16.png");
+        Files.write(p, bomb);
+        long start = System.nanoTime();
+        assertOneLine(p, "8000x8000 pixels at 64 bits per pixel decodes to 488 MB, more than the limit of 128 MB");
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "refused in under 2 s");
+        // The same rule at a small limit, where the full decode would be cheap: 100 × 100 is under 20000 pixels, but
+        // 80000 bytes of raster exceed 2 × 20000.
+        Path small = dir.resolve("small.png");
+        Files.write(small, PngBytes.build(100, 100, 16, 6));
+        IOException e = assertThrows(IOException.class, () -> ImageIo.read(small, 20_000));
+        assertTrue(e.getMessage().contains("decodes to"), e.getMessage());
+        assertEquals(100, ImageIo.read(small, 40_000).width());
+        // A 16-bit grey image at the pixel limit is exactly at the byte limit and still allowed.
+        Path grey16 = Files.write(dir.resolve("g16.png"), PngBytes.build(100, 100, 16, 0));
+        assertEquals(100, ImageIo.read(grey16, 10_000).width());
+    }
+
+    @Test
+    void truncatedAndBadCrcPngsAreRefused() throws IOException {
+        BufferedImage img = new BufferedImage(128, 128, BufferedImage.TYPE_BYTE_GRAY);
+        Random r = new Random(3);
+        for (int i = 0; i < 128 * 128; i++) img.getRaster().setSample(i % 128, i / 128, 0, r.nextInt(256));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", buf);
+        byte[] whole = buf.toByteArray();
+        Path first300 = dir.resolve("first300.png");
+        Files.write(first300, Arrays.copyOf(whole, 300));
+        assertOneLine(first300, "truncated PNG");
+        // One flipped bit inside the image data: the JDK's reader skips CRCs and would decode wrong pixels.
+        byte[] flipped = whole.clone();
+        flipped[whole.length / 2] ^= 1;
+        Path crc = dir.resolve("crc.png");
+        Files.write(crc, flipped);
+        assertOneLine(crc, "CRC mismatch in the IDAT chunk");
+        // Without IEND (the last 12 bytes cut): truncated too.
+        Path noEnd = dir.resolve("noend.png");
+        Files.write(noEnd, Arrays.copyOf(whole, whole.length - 12));
+        assertOneLine(noEnd, "before the IEND chunk");
+    }
+
+    @Test
+    void oneBitGreyIsOneChannelOfOneBit() throws IOException {
+        byte[] b = PngBytes.build(8, 2, 1, 0);
+        assertEquals(new ImageIo.Info("png", 8, 2, 1, 1), ImageIo.probe(b, "bits.png"));
+        GrayImage g = ImageIo.decode(b, "bits.png", ImageIo.DEFAULT_MAX_PIXELS);
+        // Rows of 0x55 = 01010101: black, white, black, ... (white at full scale, whatever scale the reader uses).
+        assertEquals(0, g.get(0, 0));
+        assertEquals(g.maxValue(), g.get(1, 0));
+        assertEquals(0, g.get(2, 1));
     }
 
     @Test

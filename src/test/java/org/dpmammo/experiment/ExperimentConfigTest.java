@@ -33,6 +33,15 @@ class ExperimentConfigTest {
     }
 
     @Test
+    void aDuplicateKeyIsAnErrorNamingIt() {
+        // Jackson's default is last-wins, silently.
+        String m = error("{\"preset\": \"demo\", \"delta\": 1e-5, \"delta\": 1e-3}");
+        assertTrue(m.contains("Duplicate field 'delta'"), m);
+        String nested = error("{\"preset\": \"demo\", \"classifier\": {\"epochs\": 2, \"epochs\": 3}}");
+        assertTrue(nested.contains("Duplicate field 'epochs'"), nested);
+    }
+
+    @Test
     void unknownKeysAreNamed() {
         assertTrue(error("{\"epochs\": 3}").contains("unknown key 'epochs'"));
         assertTrue(error("{\"classifier\": {\"learning_rate\": 0.1}}").contains("unknown key 'classifier.learning_rate'"));
@@ -46,6 +55,11 @@ class ExperimentConfigTest {
         assertTrue(error("{\"grid\": {\"real\": [-1]}}").contains("'grid.real'"));
         assertTrue(error("{\"grid\": {\"synth\": [\"lots\"]}}").contains("'grid.synth': ε must be a number or \"inf\""));
         assertTrue(error("{\"grid\": {\"real\": [1, 1]}}").contains("listed twice"));
+        // ε = 1e300 used to run and land in results.csv as 9223372036854775807.
+        String huge = error("{\"grid\": {\"real\": [1e300]}}");
+        assertTrue(huge.contains("'grid.real': ε = 1.0E300 is above 700"), huge);
+        assertTrue(error("{\"gan\": {\"dp_epsilon\": 701}}").contains("'gan.dp_epsilon': ε = 701.0 is above 700"));
+        assertEquals(List.of(700.0), ExperimentConfig.parse("{\"preset\": \"demo\", \"grid\": {\"real\": [700]}}").grid().get(Condition.REAL));
         assertTrue(error("{\"delta\": 1.5}").contains("'delta': δ must be in (0, 1)"));
         assertTrue(error("{\"delta\": 0}").contains("'delta'"));
         assertTrue(error("{\"max_grad_norm\": -1}").contains("'max_grad_norm'"));

@@ -11,24 +11,33 @@ import org.junit.jupiter.api.Test;
 
 /** A device-resident tensor behaves like a host tensor to host code and downloads once, only when read. */
 class DeviceTensorTest {
-    /** A stand-in device: counts downloads. */
+    /**
+     * A stand-in device that keeps DeviceBuffer's contract (download on the first host() call, then cache) and counts
+     * host() calls and downloads apart: views must make neither, reads share one download.
+     */
     private static final class FakeBuffer implements DeviceBuffer {
-        final float[] values;
+        private final float[] deviceValues;
+        private float[] cache;
+        int hostCalls;
         int downloads;
 
         FakeBuffer(float... values) {
-            this.values = values;
+            this.deviceValues = values;
         }
 
         @Override
         public long length() {
-            return values.length;
+            return deviceValues.length;
         }
 
         @Override
         public float[] host() {
-            downloads++;
-            return values;
+            hostCalls++;
+            if (cache == null) {
+                downloads++;
+                cache = deviceValues.clone();
+            }
+            return cache;
         }
 
         @Override
@@ -44,12 +53,14 @@ class DeviceTensorTest {
         Tensor v = t.reshape(3, 2).transpose(0, 1).slice(1, 1, 3).unsqueeze(0).expand(2, 2, 2);
         assertTrue(t.isOnDevice() && v.isOnDevice());
         assertSame(b, v.deviceBuffer());
-        assertEquals(0, b.downloads, "making views must not download");
+        assertEquals(0, b.hostCalls, "making views must not touch the host copy");
         assertSame(t, t.compact());
-        assertEquals(0, b.downloads);
+        assertEquals(0, b.hostCalls);
         assertArrayEquals(new float[] {2, 4, 3, 5, 2, 4, 3, 5}, v.toArray());
+        assertEquals(1, b.downloads, "the first read downloads");
         assertEquals(5f, t.get(1, 2));
-        assertTrue(b.downloads > 0);
+        assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, t.toArray());
+        assertEquals(1, b.downloads, "later reads of any view reuse that one download");
     }
 
     @Test

@@ -16,6 +16,13 @@ public final class Calibration {
     public static final double MIN_SIGMA = 0.01;
     public static final double MAX_SIGMA = 1e6;
     public static final long MAX_STEPS = 1L << 40;
+    /**
+     * The largest target ε a training run accepts. (ε, δ)-DP bounds a likelihood ratio by e^ε, which above ε ≈ 709
+     * is not even a double; long before that no σ is small enough to spend the budget (the σ search stops at
+     * {@link #MIN_SIGMA}). A run without DP says so with ε = ∞. Before this limit, ε = 1e300 in an experiment config
+     * ran and was written to results.csv as 9223372036854775807.
+     */
+    public static final double MAX_TARGET_EPSILON = 700;
 
     private Calibration() {}
 
@@ -118,6 +125,15 @@ public final class Calibration {
 
     private static Epsilon eval(Accountant accountant, double q, double sigma, long steps, double delta) {
         return accountant.epsilon(List.of(new Segment(q, sigma, steps)), delta);
+    }
+
+    /** Refuses a training target ε that is not in (0, {@link #MAX_TARGET_EPSILON}]; {@code what} names the setting. */
+    public static void checkTrainingTarget(double targetEpsilon, String what) {
+        if (!(targetEpsilon > 0)) throw new IllegalArgumentException(what + ": ε must be positive, got " + targetEpsilon);
+        if (!(targetEpsilon <= MAX_TARGET_EPSILON)) {
+            throw new IllegalArgumentException(what + ": ε = " + targetEpsilon + " is above " + (int) MAX_TARGET_EPSILON
+                    + ", where e^ε overflows and the guarantee says nothing (train without DP for no guarantee)");
+        }
     }
 
     private static void checkTarget(double targetEpsilon) {

@@ -12,6 +12,10 @@ import java.util.List;
  * <p>Everything is in log space so that A_α stays finite for σ down to 0.3 and orders up to 1024 (log A_α reaches
  * millions there). Fractional orders use the exact signed binomial series, as Opacus does, so ε agrees with Opacus'
  * RDPAccountant; dp_accounting's absolute-value series is a slightly larger upper bound and is not used.
+ *
+ * <p>Every finite input answers in bounded time. Below σ ≈ 1e-154 the exponent i²/(2σ²) leaves double range; the RDP
+ * at such an order is reported as +∞, so ε = +∞ with the warning "RDP is infinite at every order" (between 1e-154
+ * and 1e-150 some orders stay finite and ε is a finite number near 1e300).
  */
 public final class RdpAccountant implements Accountant {
     /** Opacus' orders: 1.1, 1.2, …, 10.9, then 12, 13, …, 63 (11 is not in the list). */
@@ -142,6 +146,8 @@ public final class RdpAccountant implements Accountant {
             max = Math.max(max, terms[i]);
         }
         if (max == Double.NEGATIVE_INFINITY) return 0;
+        // A term that overflowed (σ so small that i²/(2σ²) is beyond double range) makes A_α itself +∞.
+        if (max == Double.POSITIVE_INFINITY) return Double.POSITIVE_INFINITY;
         double sum = 0;
         for (int i = 2; i <= alpha; i++) sum += Math.exp(terms[i] - max);
         double logAm1 = max + Math.log(sum);
@@ -177,6 +183,9 @@ public final class RdpAccountant implements Accountant {
                     - SpecialFunctions.LOG_2 + SpecialFunctions.logErfc((i - z0) / sqrt2Sigma);
             double logS1 = logAbsBinom + j * logQ + i * log1mQ + (j * j - j) / (2 * sigma2)
                     - SpecialFunctions.LOG_2 + SpecialFunctions.logErfc((z0 - j) / sqrt2Sigma);
+            // Below σ ≈ 1e-154, i²/(2σ²) overflows while log erfc(·) goes to −∞: a term of unknown (in truth
+            // enormous) size. +∞ at this order is safe, and stops a series that would otherwise never converge.
+            if (!(logS0 < Double.POSITIVE_INFINITY && logS1 < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;
             s0.add(sign, logS0);
             s1.add(sign, logS1);
             if (i > alpha && Math.max(logS0, logS1) < LOG_TERM_CUTOFF) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import org.dpmammo.privacy.accounting.Calibration;
 
 /**
  * Settings of {@code dpmammo audit}, read from JSON (snake_case keys). Keys left out take the {@code demo} preset's
@@ -49,7 +50,7 @@ public record AuditConfig(String data, int imageSize, int inputSize, int hidden,
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a dataset is required");
         if (imageSize < 1 || inputSize < 1 || inputSize > imageSize) throw new IllegalArgumentException("image_size " + imageSize + " and input_size " + inputSize + " must be ≥ 1 with input_size ≤ image_size");
         if (hidden < 1 || batchSize < 1 || epochs < 1) throw new IllegalArgumentException("hidden, batch_size and epochs must be ≥ 1");
-        if (!(targetEpsilon > 0) || Double.isInfinite(targetEpsilon)) throw new IllegalArgumentException("target_epsilon must be positive and finite, got " + targetEpsilon);
+        Calibration.checkTrainingTarget(targetEpsilon, "target_epsilon");
         if (noiseMultiplier != null && (!(noiseMultiplier > 0) || noiseMultiplier.isInfinite())) {
             throw new IllegalArgumentException("noise_multiplier σ = " + noiseMultiplier + " gives no privacy: a DP run needs σ > 0");
         }

@@ -1,9 +1,11 @@
 package org.dpmammo.train.gan;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Variable;
@@ -45,7 +47,7 @@ public final class GanSampler {
                 int b = Math.min(batch, labels.length - from);
                 float[] z = new float[b * nz];
                 for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
-                int[] lab = java.util.Arrays.copyOfRange(labels, from, from + b);
+                int[] lab = Arrays.copyOfRange(labels, from, from + b);
                 float[] x = g.forward(Variable.constant(Tensor.of(z, b, nz, 1, 1)), lab).value().toArray();
                 int per = size * size;
                 for (int i = 0; i < b; i++) {
@@ -64,14 +66,39 @@ public final class GanSampler {
      * stays a flat labelled folder that {@code Datasets} reads back). Returns the labels written.
      */
     public static int[] write(Generator g, String mode, int count, long seed, Path out) throws IOException {
+        return write(g, mode, count, seed, out, null);
+    }
+
+    /** Images per generator pass; z is drawn batch after batch from one stream, so the images do not depend on it. */
+    private static final int BATCH = 32;
+    /** From this many images on, progress is reported at every tenth of the count. */
+    public static final int PROGRESS_FROM = 1000;
+
+    /**
+     * As {@link #write(Generator, String, int, long, Path)}, generating and writing one batch at a time (a million
+     * images no longer have to fit in memory before the first file appears) and, for {@value #PROGRESS_FROM} images
+     * or more, printing "sampled i of count" to {@code progress} (if not null) at every tenth.
+     */
+    public static int[] write(Generator g, String mode, int count, long seed, Path out, PrintStream progress) throws IOException {
         int[] labels = labels(mode, count);
         Files.createDirectories(out);
-        List<GrayImage> images = generate(g, labels, new Rng(seed), 32);
+        Rng rng = new Rng(seed);
         List<GrayImage> benign = new ArrayList<>(), malignant = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            ImageIo.writePng(out.resolve(String.format("sample_%06d_%s.png", i, Labels.name(labels[i]))), images.get(i));
-            List<GrayImage> side = labels[i] == Labels.BENIGN ? benign : malignant;
-            if (side.size() < 32) side.add(images.get(i));
+        int reported = 0;
+        for (int from = 0; from < count; from += BATCH) {
+            int to = Math.min(count, from + BATCH);
+            List<GrayImage> images = generate(g, Arrays.copyOfRange(labels, from, to), rng, BATCH);
+            for (int i = from; i < to; i++) {
+                GrayImage image = images.get(i - from);
+                ImageIo.writePng(out.resolve(String.format("sample_%06d_%s.png", i, Labels.name(labels[i]))), image);
+                List<GrayImage> side = labels[i] == Labels.BENIGN ? benign : malignant;
+                if (side.size() < 32) side.add(image);
+            }
+            int tenths = (int) (10L * to / count);
+            if (progress != null && count >= PROGRESS_FROM && tenths > reported) {
+                reported = tenths;
+                progress.printf("sampled %d of %d images%n", to, count);
+            }
         }
         ImageIo.writePng(out.resolve("preview").resolve("contact_sheet.png"), sheet(benign, malignant));
         return labels;

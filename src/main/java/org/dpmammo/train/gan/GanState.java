@@ -14,6 +14,7 @@ import org.dpmammo.nn.Module;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.optim.Adam;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.BadInputException;
 import org.dpmammo.util.Rng;
 
 /**
@@ -80,7 +81,7 @@ public final class GanState {
     /** The model configuration a checkpoint was made with. */
     public static GanConfig configOf(SafeTensors.Contents c, Path file) throws IOException {
         if (!FORMAT.equals(c.metadata().get("format"))) {
-            throw new IOException(file + ": not a dpmammo GAN checkpoint (format '" + c.metadata().get("format") + "')");
+            throw new BadInputException(file + ": not a dpmammo GAN checkpoint (format '" + c.metadata().get("format") + "')");
         }
         return parseConfig(c.metadata().get("config"));
     }
@@ -89,7 +90,7 @@ public final class GanState {
     public void load(Path file) throws IOException {
         SafeTensors.Contents c = SafeTensors.read(file);
         GanConfig saved = configOf(c, file);
-        if (!saved.equals(config)) throw new IOException(file + ": checkpoint model " + saved + " differs from this run's " + config);
+        if (!saved.equals(config)) throw new BadInputException(file + ": checkpoint model " + saved + " differs from this run's " + config);
         generator.loadStateDict(section(c.tensors(), "generator."), true);
         discriminator.loadStateDict(section(c.tensors(), "discriminator."), true);
         optG.loadState(section(c.tensors(), "optimizer_g."));
@@ -144,16 +145,16 @@ public final class GanState {
     }
 
     static GanConfig parseConfig(String json) throws IOException {
-        if (json == null) throw new IOException("checkpoint has no model configuration");
-        Map<?, ?> m = JSON.readValue(json, Map.class);
+        if (json == null) throw new BadInputException("checkpoint has no model configuration");
         try {
+            Map<?, ?> m = JSON.readValue(json, Map.class);
             return new GanConfig(((Number) m.get("image_size")).intValue(), ((Number) m.get("latent_size")).intValue(),
                     ((Number) m.get("ngf")).intValue(), ((Number) m.get("ndf")).intValue(), ((Number) m.get("embedding_size")).intValue(),
                     norm(m, "norm_g"), norm(m, "norm_d"), GanConfig.RealRange.parse((String) m.get("real_range")),
                     // Checkpoints from before the option have the study's transposed convolutions.
                     GanConfig.Upsampling.parse((String) (m.containsKey("upsampling") ? m.get("upsampling") : "transposed")));
-        } catch (RuntimeException e) {
-            throw new IOException("checkpoint model configuration is unreadable: " + json, e);
+        } catch (RuntimeException | IOException e) {
+            throw new BadInputException("checkpoint model configuration is unreadable: " + json, e);
         }
     }
 }

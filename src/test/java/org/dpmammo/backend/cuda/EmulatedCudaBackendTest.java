@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.dpmammo.check.BackendCheck;
-import org.junit.jupiter.api.Assumptions;
+import org.dpmammo.testing.RequiredTools;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,7 +18,7 @@ class EmulatedCudaBackendTest {
     @Test
     void everyOpAndDpKernelAgreesWithTheCpuUnderEmulation() throws Exception {
         String exe = EmulatedDevice.build();
-        Assumptions.assumeTrue(exe != null, "no g++ on PATH: kernel emulation skipped");
+        RequiredTools.require(exe != null, "no g++ on PATH: kernel emulation skipped");
         try (EmulatedDevice dev = new EmulatedDevice(exe)) {
             CudaBackend emu = new CudaBackend(dev, false);
             List<String> failures = new ArrayList<>();

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.dpmammo.testing.RequiredTools;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -94,7 +95,7 @@ class KernelResourcesTest {
     @Test
     @Tag("nvcc")
     void committedPtxEqualsAFreshCompile() throws Exception {
-        Assumptions.assumeTrue(onPath("nvcc"), "nvcc not on PATH: PTX freshness checked by hash only");
+        RequiredTools.require(onPath("nvcc"), "nvcc not on PATH: PTX freshness checked by hash only");
         Path out = Files.createDirectories(Path.of("target/ptx-check"));
         Map<String, String[]> m = manifest();
         List<Process> jobs = new ArrayList<>();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -72,18 +73,18 @@ class AccountingProperties {
         assertEquals(whole, split, 1e-12 * whole);
     }
 
-    @Property(tries = 6)
+    @Property(tries = 25, edgeCases = EdgeCasesMode.MIXIN)
     void prvNeverExceedsRdp(@ForAll @Scale(6) @DoubleRange(min = 0.001, max = 0.2) double q, @ForAll @Scale(6) @DoubleRange(min = 0.6, max = 4) double sigma,
                             @ForAll @LongRange(min = 10, max = 2000) long steps) throws Exception {
-        // The raw PRV upper bound, before the accountant caps it at the RDP bound, must already be below RDP
-        // where ε is not tiny (below ~0.05 the added ε error of 0.01 can dominate).
+        // The raw PRV upper bound, before the accountant caps it at the RDP bound, must already be below RDP. At
+        // δ = 1e-5 the RDP conversion alone costs about 0.1 over this whole range (it is 0.103 at q = 0.001,
+        // σ = 4, 10 steps), so the added ε error of 0.01 never decides the comparison and every try is checked.
         double rdp = eps(RDP, q, sigma, steps, 1e-5);
-        if (rdp < 0.05) return;
         double prv = new PrvAccountant().bounds(List.of(new Segment(q, sigma, steps)), 1e-5).upper();
         assertTrue(prv <= rdp, () -> "PRV " + prv + " > RDP " + rdp);
     }
 
-    @Property(tries = 3)
+    @Property(tries = 12)
     void heterogeneousPrvNeverExceedsRdp(@ForAll @Scale(6) @DoubleRange(min = 0.005, max = 0.1) double q1, @ForAll @Scale(6) @DoubleRange(min = 0.8, max = 3) double s1,
                                          @ForAll @Scale(6) @DoubleRange(min = 0.005, max = 0.1) double q2, @ForAll @Scale(6) @DoubleRange(min = 0.8, max = 3) double s2) {
         List<Segment> h = List.of(new Segment(q1, s1, 300), new Segment(q2, s2, 700));

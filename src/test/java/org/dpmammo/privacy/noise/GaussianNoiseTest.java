@@ -54,7 +54,11 @@ class GaussianNoiseTest {
     void noisyOutputsLieOnAGridFixedByTheNoiseScaleAlone() {
         double std = 0.37;
         double r = GaussianNoise.resolution(std);
-        assertEquals(r, GaussianNoise.resolution(std), 0);
+        // r = 2^(⌊log₂ 0.37⌋ − 12) = 2^(−2 − 12), and every std in the same octave [0.25, 0.5) gets the same grid.
+        assertEquals(Math.scalb(1.0, -14), r, 0);
+        assertEquals(r, GaussianNoise.resolution(0.25), 0);
+        assertEquals(r, GaussianNoise.resolution(0.4999), 0);
+        assertEquals(2 * r, GaussianNoise.resolution(0.5), 0);
         assertTrue(r <= std / 4096 && r > std / 8192, "resolution " + r);
         GaussianNoise g = new GaussianNoise(RandomSource.deterministic(1, "noise"));
         // Inputs with arbitrary low-order bits: the outputs must not keep them.
