@@ -13,6 +13,7 @@ import java.util.OptionalInt;
 import org.dpmammo.backend.cpu.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.util.BadInputException;
+import org.dpmammo.util.BuildInfo;
 
 /** Entry point of {@code java -jar dpmammo.jar}: dispatches to one command. */
 public final class Main {
@@ -51,7 +52,7 @@ public final class Main {
             return args.length == 0 ? 2 : 0;
         }
         if (args[0].equals("--version")) {
-            out.println("dpmammo " + version() + " (Java " + Runtime.version() + ", GEMM kernel " + Sgemm.implementation()
+            out.println("dpmammo " + BuildInfo.version() + " (Java " + Runtime.version() + ", GEMM kernel " + Sgemm.implementation()
                     + ", " + Parallel.threads() + " threads)");
             return 0;
         }
@@ -110,7 +111,7 @@ public final class Main {
     }
 
     private static void printUsage(PrintStream out) {
-        out.println("dpmammo " + version() + " — privacy-preserving deep learning for breast imaging");
+        out.println("dpmammo " + BuildInfo.version() + " — privacy-preserving deep learning for breast imaging");
         out.println();
         out.println("usage: java -jar dpmammo.jar <command> [options]     (each command has --help)");
         out.println();
@@ -118,10 +119,5 @@ public final class Main {
         for (Command c : commands()) out.printf("  %-12s %s%n", c.name(), c.summary());
         out.println();
         out.println("Set -Ddpmammo.trace=true to print stack traces of failures.");
-    }
-
-    public static String version() {
-        String v = Main.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
     }
 }

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.dpmammo.cli.Main;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.experiment.GridPlan.BackboneJob;
@@ -31,6 +30,7 @@ import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.train.gan.GanTrainer;
 import org.dpmammo.train.Metrics;
 import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.BuildInfo;
 
 /**
  * Runs a planned grid in an experiment folder, restartably: config.json and provenance.json first, then every job
@@ -184,7 +184,7 @@ public final class ExperimentRunner {
 
     private void writeProvenance(Dataset realTrain) throws IOException {
         ObjectNode o = ExperimentConfig.JSON.createObjectNode();
-        o.put("dpmammo", Main.version());
+        o.put("dpmammo", BuildInfo.version());
         o.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
         o.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         o.put("cpus", Runtime.getRuntime().availableProcessors());

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import org.dpmammo.cli.Main;
+import org.dpmammo.util.BuildInfo;
 
 /** Who made a run and on what: version, commit, JVM, OS, CPU (DESIGN.md provenance.json); callers add data and seed. */
 final class Provenance {
@@ -13,7 +13,7 @@ final class Provenance {
 
     static ObjectNode base(ObjectMapper json) {
         ObjectNode o = json.createObjectNode();
-        o.put("dpmammo", Main.version());
+        o.put("dpmammo", BuildInfo.version());
         o.put("git_commit", gitCommit());
         o.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
         o.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));

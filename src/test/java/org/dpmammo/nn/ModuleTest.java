@@ -52,7 +52,13 @@ class ModuleTest {
     void swinPatchEmbeddingNamesSkipThePermuteSlot() {
         // torchvision's swin_t: features.0 = Sequential(Conv2d(3, 96, 4, 4), Permute, LayerNorm(96)), whose
         // state-dict keys are features.0.0.{weight,bias} and features.0.2.{weight,bias}.
-        Sequential patch = new Sequential(new Conv2d(3, 96, 4, 4, 0, true, new Rng(1)), new Permute(0, 2, 3, 1), new LayerNorm(96));
+        Module channelsLast = new Module() {
+            @Override
+            public Variable forward(Variable x) {
+                return org.dpmammo.autograd.Ops.contiguous(org.dpmammo.autograd.Ops.permute(x, 0, 2, 3, 1));
+            }
+        };
+        Sequential patch = new Sequential(new Conv2d(3, 96, 4, 4, 0, true, new Rng(1)), channelsLast, new LayerNorm(96));
         assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), List.copyOf(patch.stateDict().keySet()));
         TestTensors.assertShape(patch.forward(Variable.constant(Tensor.zeros(1, 3, 8, 8))).value(), 1, 2, 2, 96);
     }

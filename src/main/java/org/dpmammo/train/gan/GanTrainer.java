@@ -27,6 +27,7 @@ import org.dpmammo.models.gan.GanConfig;
 import org.dpmammo.privacy.dpsgd.PrivacyEngine;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.BuildInfo;
 import org.dpmammo.util.Rng;
 
 /**
@@ -410,8 +411,7 @@ public final class GanTrainer {
 
     static Map<String, Object> provenance(Options o, Dataset data) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
-        String v = GanTrainer.class.getPackage().getImplementationVersion();
-        m.put("dpmammo_version", v == null ? "dev" : v);
+        m.put("dpmammo_version", BuildInfo.version());
         m.put("java", System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.put("cpus", Runtime.getRuntime().availableProcessors());
