@@ -39,6 +39,16 @@ inline float atomicAdd(float* address, float value) {
     return old;
 }
 
+// CUDA's non-contracting double arithmetic: on the host, plain operations (the emulator is built with
+// -ffp-contract=off, so nothing is fused here either).
+inline double __dadd_rn(double a, double b) {
+    return a + b;
+}
+
+inline double __dmul_rn(double a, double b) {
+    return a * b;
+}
+
 // Stand-ins for the TF32 GEMM's inline PTX (see src/main/cuda/sgemm_tf32.cu).
 #define DPMAMMO_KERNEL_EMULATOR
 #include <cstring>

@@ -1,6 +1,6 @@
 // Runs the kernels of src/main/cuda on the CPU behind a byte protocol on stdin/stdout, so the JUnit test
 // EmulatedCudaBackendTest can drive the real CudaBackend (its launch code, argument order and types) against them.
-// Build: g++ -std=c++20 -O1 -Wno-unknown-pragmas -I tools/kernel-lab -I src/main/cuda tools/kernel-lab/emulator.cpp
+// Build: g++ -std=c++20 -O1 -ffp-contract=off -Wno-unknown-pragmas -I tools/kernel-lab -I src/main/cuda tools/kernel-lab/emulator.cpp
 //
 // Requests (little-endian): 'A' u64 bytes -> u64 address | 'F' u64 address | 'U' u64 address u64 n bytes[n] |
 // 'D' u64 address u64 n -> bytes[n] | 'Z' u64 address u64 n | 'C' u64 dst u64 src u64 n |
