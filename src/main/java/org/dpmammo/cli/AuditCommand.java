@@ -14,6 +14,7 @@ import org.dpmammo.privacy.audit.AuditConfig;
 import org.dpmammo.privacy.audit.AuditRun;
 import org.dpmammo.privacy.audit.CrashSafeRun;
 import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.Scope;
 
 /**
  * {@code dpmammo audit}: an empirical privacy audit. Trains once with canaries and prints the ε the ledger claims next
@@ -43,6 +44,7 @@ public final class AuditCommand implements Command {
         o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("run folder: config.json, ledger.json, checkpoints/, report.json").build());
         o.addOption(Option.builder().longOpt("ledger").hasArg().argName("FILE").desc("privacy ledger shared with other runs on the same data (default DIR/ledger.json)").build());
         o.addOption(Option.builder().longOpt("json").desc("print the report as JSON").build());
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("audit", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo audit (--config FILE | --preset demo) --out DIR [--ledger FILE] [--json]",
@@ -66,7 +68,7 @@ public final class AuditCommand implements Command {
         }
         for (String w : prep.warnings()) err.println("dpmammo audit: warning: " + w);
         AuditRun.Report report;
-        try {
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
             report = audit.run(prep, dir, ledger);
         } catch (CrashSafeRun.BadCheckpointException e) {
             throw new UsageException(oneLine(e));

@@ -13,7 +13,6 @@ import org.dpmammo.backend.ReferenceBackend;
 import org.dpmammo.backend.cpu.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.backend.cuda.CudaChecks;
-import org.dpmammo.backend.cuda.CudaProvider;
 import org.dpmammo.check.BackendCheck;
 import org.dpmammo.check.GradChecks;
 
@@ -34,8 +33,7 @@ public final class SelftestCommand implements Command {
         Options options = CliSupport.withHelp(new Options());
         options.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the random inputs (default 1)").build());
         options.addOption(Option.builder().longOpt("failures-only").desc("print only failing rows and the summary").build());
-        options.addOption(Option.builder().longOpt("device").hasArg().argName("D")
-                .desc("cpu (default), cuda, or auto (cuda when a GPU and driver load, else cpu)").build());
+        DeviceOption.add(options, "cpu");
         CommandLine cl = CliSupport.parse("selftest", options, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo selftest [options]",
@@ -47,14 +45,12 @@ public final class SelftestCommand implements Command {
         }
         long seed = CliSupport.longOpt(cl, "seed", 1);
         boolean failuresOnly = cl.hasOption("failures-only");
-        String device = cl.getOptionValue("device", "cpu");
-        if (!List.of("cpu", "cuda", "auto").contains(device)) throw new UsageException("--device must be cpu, cuda or auto, got '" + device + "'");
         List<String[]> rows = new ArrayList<>();
         // Only for cuda/auto does the JVM load the CUDA backend's classes and natives.
         Backend backend;
         try {
-            backend = CudaProvider.select(device, err);
-        } catch (IllegalStateException e) {
+            backend = DeviceOption.choose(cl, "cpu", err);
+        } catch (DeviceOption.Unavailable e) {
             err.println("selftest: " + e.getMessage());
             return 1;
         }

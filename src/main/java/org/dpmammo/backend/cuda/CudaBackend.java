@@ -39,6 +39,7 @@ public final class CudaBackend implements Backend {
         return tf32 ? "cuda-tf32" : "cuda";
     }
 
+    @Override
     public String describe() {
         return dev.describe();
     }
