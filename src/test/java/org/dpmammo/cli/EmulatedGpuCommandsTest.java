@@ -114,6 +114,17 @@ class EmulatedGpuCommandsTest {
     }
 
     @Test
+    void autoTakesTheGpuWhereOneIsUsableAndSaysSo(@TempDir Path dir) throws Exception {
+        try (Scope gpu = emu.asTheGpu()) {
+            MainTest.Run r = new MainTest.Run("gan", "train", "--data", "phantom:64:8:1", "--out", dir.toString(), "--epochs", "1", "--width", "2",
+                    "--batch", "8", "--device", "auto");
+            assertEquals(0, r.rc, r.err);
+            assertEquals("dpmammo: --device auto: computing on emulated CUDA device (kernels on the CPU)", r.err.strip());
+        }
+        assertProvenanceNames(dir, "emulated CUDA device");
+    }
+
+    @Test
     void experimentRunsItsGridOnTheEmulatedGpuAsOnTheCpu(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("c.json");
         Files.writeString(cfg, "{\"preset\": \"demo\", \"grid\": {\"real\": [8]}, \"classifier\": {\"epochs\": 1, \"batch_size\": 16, \"physical_batch\": 32}}");
