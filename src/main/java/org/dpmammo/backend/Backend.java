@@ -15,6 +15,9 @@ public interface Backend {
         return name();
     }
 
+    /** Waits until every op queued so far has finished: for timing an asynchronous device; the CPU has nothing queued. */
+    default void synchronize() {}
+
     /** Broadcasting elementwise a ∘ b. */
     Tensor binary(BinaryOp op, Tensor a, Tensor b);
 

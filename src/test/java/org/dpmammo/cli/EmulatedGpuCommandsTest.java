@@ -125,6 +125,15 @@ class EmulatedGpuCommandsTest {
     }
 
     @Test
+    void benchGemmTimesTheDevicesMatmul() {
+        try (Scope gpu = emu.asTheGpu()) {
+            MainTest.Run r = new MainTest.Run("bench", "gemm", "--device", "cuda", "--only", "square256", "--runs", "1", "--json");
+            assertEquals(0, r.rc, r.err);
+            assertTrue(r.out.contains("\"device\" : \"emulated CUDA device (kernels on the CPU)\"") && r.out.contains("\"gflops\""), r.out);
+        }
+    }
+
+    @Test
     void experimentRunsItsGridOnTheEmulatedGpuAsOnTheCpu(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("c.json");
         Files.writeString(cfg, "{\"preset\": \"demo\", \"grid\": {\"real\": [8]}, \"classifier\": {\"epochs\": 1, \"batch_size\": 16, \"physical_batch\": 32}}");

@@ -45,6 +45,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Waits for every queued kernel; for timing. */
+    @Override
     public void synchronize() {
         dev.enter();
         dev.synchronize();
