@@ -15,6 +15,7 @@ import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.backend.cuda.CudaChecks;
 import org.dpmammo.check.BackendCheck;
 import org.dpmammo.check.GradChecks;
+import org.dpmammo.train.DeviceStepCheck;
 
 /** {@code dpmammo selftest}: every backend op against the reference, every gradient against finite differences. */
 public final class SelftestCommand implements Command {
@@ -39,7 +40,8 @@ public final class SelftestCommand implements Command {
             CliSupport.printHelp(out, "dpmammo selftest [options]",
                     "Compares every primitive op of the CPU backend with the plain-loop reference backend (strided views and odd"
                             + " sizes included), and every differentiable op's backward with central finite differences."
-                            + " With --device cuda, compares every op and DP kernel of the GPU with the CPU backend instead."
+                            + " With --device cuda, compares every op and DP kernel of the GPU, and one non-private and one DP training step"
+                            + " of a tiny Swin and of the GAN, with the CPU backend instead."
                             + " Exit status 1 if any check fails, or if --device cuda finds no usable GPU.", options, null);
             return 0;
         }
@@ -76,11 +78,15 @@ public final class SelftestCommand implements Command {
         return new String[] {check, r.op(), r.shapes(), String.format("%.2e", r.error()), String.format("%.0e", r.tolerance()), r.passed() ? "pass" : "FAIL"};
     }
 
-    /** The CUDA backend against the CPU backend: every primitive, then the DP kernels and TF32 GEMMs. */
+    /**
+     * The CUDA backend against the CPU backend: every primitive, then the DP kernels and TF32 GEMMs, then one
+     * non-private and one DP training step of a tiny Swin and of the GAN's networks.
+     */
     private static List<String[]> gpuRows(Backend cuda, long seed) {
         List<String[]> rows = new ArrayList<>();
         for (BackendCheck.Row r : CudaChecks.primitives(cuda, seed)) rows.add(tableRow("cuda vs cpu", r));
         for (BackendCheck.Row r : CudaChecks.dpKernels(cuda, seed)) rows.add(tableRow("cuda kernels vs java", r));
+        for (BackendCheck.Row r : DeviceStepCheck.run(cuda, seed)) rows.add(tableRow("training step vs cpu", r));
         return rows;
     }
 

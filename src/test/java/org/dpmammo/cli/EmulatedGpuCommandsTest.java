@@ -125,6 +125,16 @@ class EmulatedGpuCommandsTest {
     }
 
     @Test
+    void selftestOnTheGpuPassesEveryRowIncludingTheTrainingSteps() {
+        try (Scope gpu = emu.asTheGpu()) {
+            MainTest.Run r = new MainTest.Run("selftest", "--device", "cuda");
+            assertEquals(0, r.rc, r.out + r.err);
+            assertTrue(r.out.contains("training step vs cpu") && r.out.contains("tiny Swin DP-SGD step's update"), r.out);
+            assertTrue(r.out.contains(" 0 failed"), r.out);
+        }
+    }
+
+    @Test
     void benchGemmTimesTheDevicesMatmul() {
         try (Scope gpu = emu.asTheGpu()) {
             MainTest.Run r = new MainTest.Run("bench", "gemm", "--device", "cuda", "--only", "square256", "--runs", "1", "--json");
