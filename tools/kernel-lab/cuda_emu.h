@@ -12,6 +12,9 @@
 #include <cmath>
 #include <csetjmp>
 
+// CUDA declares isfinite for device code in the global namespace; <cmath> only in std.
+using std::isfinite;
+
 #define __global__
 #define __device__
 #define __forceinline__ inline

@@ -4,7 +4,8 @@
 //   dp_sq_norms        ‖g_i‖² of materialised per-example gradients g [B, D]
 //   dp_ghost_norms     ‖g_i‖² of a linear layer's weight gradient without materialising it, from its input
 //                      A [B, T, Din] and output gradient G [B, T, Dout]: Σ_{t,s} (a_t·a_s)(g_t·g_s)
-//   dp_clip_factors    c_i = min(1, C / (‖g_i‖ + 1e-6)), from summed squared norms
+//   dp_clip_factors    c_i = min(1, C / (‖g_i‖ + 1e-6)), from summed squared norms; 0 for a non-finite norm, which
+//                      drops the example as DpSgd does (fmin would return 1 for a NaN and keep it unclipped)
 //   dp_scale_examples  x_i · c_i per example; followed by one transposed SGEMM this gives the clipped sum
 //                      Aᵀ·diag(c)·G with no second backward
 //   dp_gaussian_noise  the CPU's hardened, snapped N(0, σ²) from its ChaCha20 stream (see below), written or added
@@ -79,7 +80,8 @@ extern "C" __global__ void dp_ghost_norms(int nEx, int t, int din, int dout, con
 
 extern "C" __global__ void dp_clip_factors(int nEx, const float* __restrict__ sqNorms, float clip, float* __restrict__ out) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < nEx; i += gridDim.x * blockDim.x) {
-        out[i] = (float) fmin(1.0, (double) clip / (sqrt((double) sqNorms[i]) + 1e-6));
+        double norm = sqrt((double) sqNorms[i]);
+        out[i] = isfinite(norm) ? (float) fmin(1.0, (double) clip / (norm + 1e-6)) : 0.0f;
     }
 }
 

@@ -38,10 +38,13 @@ public final class DpReference {
         return out;
     }
 
-    /** c_i = min(1, C / (‖g_i‖ + 1e-6)). */
+    /** c_i = min(1, C / (‖g_i‖ + 1e-6)); 0 for a non-finite norm (the example is dropped, as DpSgd drops it). */
     public static float[] clipFactors(float[] sqNorms, float clip) {
         float[] out = new float[sqNorms.length];
-        for (int i = 0; i < out.length; i++) out[i] = (float) Math.min(1.0, clip / (Math.sqrt(sqNorms[i]) + 1e-6));
+        for (int i = 0; i < out.length; i++) {
+            double norm = Math.sqrt(sqNorms[i]);
+            out[i] = Double.isFinite(norm) ? (float) Math.min(1.0, clip / (norm + 1e-6)) : 0f;
+        }
         return out;
     }
 

@@ -51,6 +51,9 @@ class DpReferenceTest {
         assertEquals(1f, c[1]);
         assertEquals(0.5f, c[2], 1e-6f);
         assertEquals(0.1f, c[3], 1e-6f);
+        float[] dropped = DpReference.clipFactors(new float[] {Float.NaN, Float.POSITIVE_INFINITY}, 1f);
+        assertEquals(0f, dropped[0], "a NaN norm drops the example, as DpSgd.factor does");
+        assertEquals(0f, dropped[1]);
     }
 
     @Test
