@@ -93,6 +93,12 @@ class EmulatedGpuCommandsTest {
         assertProvenanceNames(dir.resolve("cuda"), "emulated CUDA device");
         assertProvenanceNames(dir.resolve("cpu"), "\"cpu\"");
         assertTrue(cuda.err.isEmpty(), cuda.err);
+
+        // The trained model evaluated on either device: the same metrics (printed to 4 decimals, bootstrap seeded).
+        String ck = dir.resolve("cpu/checkpoints/last.safetensors").toString();
+        MainTest.Run evalCpu = onBoth(dir, "cpu", "classifier", "evaluate", "--checkpoint", ck, "--data", "phantom:32:12:2", "--bootstrap", "50");
+        MainTest.Run evalCuda = onBoth(dir, "cuda", "classifier", "evaluate", "--checkpoint", ck, "--data", "phantom:32:12:2", "--bootstrap", "50");
+        assertEquals(evalCpu.out, evalCuda.out);
     }
 
     @Test
@@ -110,6 +116,18 @@ class EmulatedGpuCommandsTest {
             System.out.println("GAN " + (dp ? "DP" : "plain") + " checkpoint difference " + diff);
             assertTrue(diff < 1e-5, (dp ? "DP" : "non-private") + " checkpoint differs by " + diff);
             assertProvenanceNames(d.resolve("cuda"), "emulated CUDA device");
+        }
+        // Samples of the trained generator on either device: 8-bit pixels at most one level apart (rounding).
+        String ck = dir.resolve("plain/cpu/checkpoints/epoch_0001.safetensors").toString();
+        onBoth(dir, "cpu", "gan", "sample", "--checkpoint", ck, "--count", "4", "--out", "RUN-samples");
+        onBoth(dir, "cuda", "gan", "sample", "--checkpoint", ck, "--count", "4", "--out", "RUN-samples");
+        for (int i = 0; i < 4; i++) {
+            String name = String.format("sample_%06d_%s.png", i, i % 2 == 0 ? "benign" : "malignant");
+            java.awt.image.Raster a = javax.imageio.ImageIO.read(dir.resolve("cpu-samples").resolve(name).toFile()).getRaster();
+            java.awt.image.Raster b = javax.imageio.ImageIO.read(dir.resolve("cuda-samples").resolve(name).toFile()).getRaster();
+            for (int y = 0; y < a.getHeight(); y++) {
+                for (int x = 0; x < a.getWidth(); x++) assertTrue(Math.abs(a.getSample(x, y, 0) - b.getSample(x, y, 0)) <= 1, name + " at " + x + "," + y);
+            }
         }
     }
 
