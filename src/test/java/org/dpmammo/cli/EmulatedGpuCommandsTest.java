@@ -88,7 +88,6 @@ class EmulatedGpuCommandsTest {
         MainTest.Run cuda = onBoth(dir, "cuda", args);
         assertEquals(csv(dir.resolve("cpu/metrics.csv"), "seconds"), csv(dir.resolve("cuda/metrics.csv"), "seconds"));
         double diff = checkpointDifference(dir.resolve("cuda/checkpoints/last.safetensors"), dir.resolve("cpu/checkpoints/last.safetensors"));
-        System.out.println("classifier DP checkpoint difference " + diff);
         assertTrue(diff < 1e-5, "checkpoint differs by " + diff);
         assertProvenanceNames(dir.resolve("cuda"), "emulated CUDA device");
         assertProvenanceNames(dir.resolve("cpu"), "\"cpu\"");
@@ -99,6 +98,18 @@ class EmulatedGpuCommandsTest {
         MainTest.Run evalCpu = onBoth(dir, "cpu", "classifier", "evaluate", "--checkpoint", ck, "--data", "phantom:32:12:2", "--bootstrap", "50");
         MainTest.Run evalCuda = onBoth(dir, "cuda", "classifier", "evaluate", "--checkpoint", ck, "--data", "phantom:32:12:2", "--bootstrap", "50");
         assertEquals(evalCpu.out, evalCuda.out);
+    }
+
+    @Test
+    void classifierTrainsAHeadOnCachedFeaturesOnTheEmulatedGpuAsOnTheCpu(@TempDir Path dir) throws Exception {
+        // Non-private, frozen backbone: the feature cache is computed on the device, then the head trains on it.
+        String[] args = {"classifier", "train", "--train", "phantom:32:24:1", "--val", "phantom:32:12:2", "--out", "RUN", "--preset", "tiny",
+            "--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--seed", "5", "--threads", "1"};
+        onBoth(dir, "cpu", args);
+        onBoth(dir, "cuda", args);
+        assertEquals(csv(dir.resolve("cpu/metrics.csv"), "seconds"), csv(dir.resolve("cuda/metrics.csv"), "seconds"));
+        double diff = checkpointDifference(dir.resolve("cuda/checkpoints/last.safetensors"), dir.resolve("cpu/checkpoints/last.safetensors"));
+        assertTrue(diff < 1e-5, "checkpoint differs by " + diff);
     }
 
     @Test
@@ -113,7 +124,6 @@ class EmulatedGpuCommandsTest {
             assertEquals(csv(d.resolve("cpu/losses.csv"), "images_per_s"), csv(d.resolve("cuda/losses.csv"), "images_per_s"), dp ? "DP" : "non-private");
             Path ck = Path.of("checkpoints", "epoch_0001.safetensors");
             double diff = checkpointDifference(d.resolve("cuda").resolve(ck), d.resolve("cpu").resolve(ck));
-            System.out.println("GAN " + (dp ? "DP" : "plain") + " checkpoint difference " + diff);
             assertTrue(diff < 1e-5, (dp ? "DP" : "non-private") + " checkpoint differs by " + diff);
             assertProvenanceNames(d.resolve("cuda"), "emulated CUDA device");
         }
