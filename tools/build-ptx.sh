@@ -25,8 +25,10 @@ for src in src/main/cuda/*.cu; do
   name="$(basename "$src" .cu)"
   arch="$(sed -n 's#^// ptx-arch: \(compute_[0-9]*\).*#\1#p' "$src" | head -1)"
   arch="${arch:-compute_75}"
-  nvcc -ptx -arch="$arch" -o "$out/$name.ptx" "$src"
-  nvcc -cubin -arch=sm_90 -o "$out/$name.sm_90.cubin" "$src"
+  # A family may ask for more flags on its first line, e.g. "// nvcc-flags: -fmad=false" (KernelResourcesTest too).
+  read -r -a flags <<<"$(sed -n '1s#^// nvcc-flags: \(.*\)$#\1#p' "$src")"
+  nvcc -ptx -arch="$arch" "${flags[@]}" -o "$out/$name.ptx" "$src"
+  nvcc -cubin -arch=sm_90 "${flags[@]}" -o "$out/$name.sm_90.cubin" "$src"
   echo "$name $(sha256sum "$src" | cut -d' ' -f1) $arch sm_90" >>"$tmp"
   echo "build-ptx: $src -> $name.ptx ($arch), $name.sm_90.cubin"
 done

@@ -1,14 +1,19 @@
 // Just enough of CUDA C++ for the kernels in src/main/cuda to compile with a host C++20 compiler and run on the
-// CPU. Each lane of a block is a coroutine (ucontext) on one OS thread: the block scheduler in emulator.cpp
-// resumes every lane in turn until it reaches __syncthreads or ends, so a barrier is a cheap context switch and
-// runs are deterministic. Blocks run one after another and __shared__ arrays become statics (shared by the block,
-// reused by the next one). It exists to check the kernels' index arithmetic and the Java launch code on machines
-// without a GPU, never for speed. Host libm replaces CUDA's math library, so results agree with a GPU to rounding,
-// not bit for bit. The TF32 kernel's two inline-PTX helpers are replaced below by C++ that follows the PTX ISA's
-// fragment layout; the layout itself is therefore taken on trust here.
+// CPU. Each lane of a block is a coroutine on one OS thread: the block scheduler in emulator.cpp resumes every lane
+// in turn until it reaches __syncthreads or ends, so a barrier is a context switch and runs are deterministic. A
+// lane gets its own stack once (ucontext), after which every switch is _setjmp/_longjmp, which, unlike
+// swapcontext, makes no system call to save the signal mask (that call was 90 % of the emulator's time). Blocks run
+// one after another and __shared__ arrays become statics (shared by the block, reused by the next one). It exists
+// to check the kernels' index arithmetic and the Java launch code on machines without a GPU, never for speed. Host
+// libm replaces CUDA's math library, so log/exp/sin/cos results agree with a GPU to the last bit or so, not bit for
+// bit. The TF32 kernel's two inline-PTX helpers are replaced below by C++ that follows the PTX ISA's fragment
+// layout; the layout itself is therefore taken on trust here.
 #pragma once
 #include <cmath>
-#include <ucontext.h>
+#include <csetjmp>
+
+// CUDA declares isfinite for device code in the global namespace; <cmath> only in std.
+using std::isfinite;
 
 #define __global__
 #define __device__
@@ -25,11 +30,12 @@ inline uint3 blockIdx;
 inline uint3 blockDim;
 inline uint3 gridDim;
 // The scheduler's context and the running lane's, for __syncthreads to switch between.
-inline ucontext_t emu_scheduler;
-inline ucontext_t* emu_lane;
+inline jmp_buf emu_scheduler;
+inline jmp_buf* emu_lane;
 
+// Not inline-able (it calls _setjmp), so the saved frame is this call's, alive on the lane's stack until resumed.
 inline void __syncthreads() {
-    swapcontext(emu_lane, &emu_scheduler);
+    if (!_setjmp(*emu_lane)) _longjmp(emu_scheduler, 1);
 }
 
 // Lanes never run at the same time, so a plain read-modify-write is atomic here.
@@ -37,6 +43,16 @@ inline float atomicAdd(float* address, float value) {
     float old = *address;
     *address = old + value;
     return old;
+}
+
+// CUDA's non-contracting double arithmetic: on the host, plain operations (the emulator is built with
+// -ffp-contract=off, so nothing is fused here either).
+inline double __dadd_rn(double a, double b) {
+    return a + b;
+}
+
+inline double __dmul_rn(double a, double b) {
+    return a * b;
 }
 
 // Stand-ins for the TF32 GEMM's inline PTX (see src/main/cuda/sgemm_tf32.cu).

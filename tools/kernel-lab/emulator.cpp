@@ -1,6 +1,6 @@
 // Runs the kernels of src/main/cuda on the CPU behind a byte protocol on stdin/stdout, so the JUnit test
 // EmulatedCudaBackendTest can drive the real CudaBackend (its launch code, argument order and types) against them.
-// Build: g++ -std=c++20 -O1 -Wno-unknown-pragmas -I tools/kernel-lab -I src/main/cuda tools/kernel-lab/emulator.cpp
+// Build: g++ -std=c++20 -O1 -ffp-contract=off -U_FORTIFY_SOURCE -Wno-unknown-pragmas -I tools/kernel-lab -I src/main/cuda tools/kernel-lab/emulator.cpp
 //
 // Requests (little-endian): 'A' u64 bytes -> u64 address | 'F' u64 address | 'U' u64 address u64 n bytes[n] |
 // 'D' u64 address u64 n -> bytes[n] | 'Z' u64 address u64 n | 'C' u64 dst u64 src u64 n |
@@ -17,6 +17,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <ucontext.h>
+#include <algorithm>
 
 #include "elementwise.cu"
 #include "reduce.cu"
@@ -63,49 +66,65 @@ static T read() {
 }
 
 // Each block: one coroutine per lane, resumed in lane order until all have returned. A lane that reaches
-// __syncthreads switches back here, so every lane passes a barrier before any lane goes beyond it.
+// __syncthreads switches back here, so every lane passes a barrier before any lane goes beyond it. Lane t keeps its
+// stack and coroutine for the life of the process: it runs the current kernel for the current block, marks itself
+// done and yields, and the next resume starts the kernel again for the next block (or the next launch).
 static Invoker emu_kernel;
 static void** emu_params;
 static char* emu_done;
 static unsigned emu_current;
 
+struct Lane {
+    ucontext_t boot;
+    jmp_buf resume;
+    std::unique_ptr<char[]> stack;
+    bool started = false;
+};
+
 static void lane_main() {
-    emu_kernel(emu_params);
-    emu_done[emu_current] = true;
+    for (;;) {
+        emu_kernel(emu_params);
+        emu_done[emu_current] = true;
+        if (!_setjmp(*emu_lane)) _longjmp(emu_scheduler, 1);
+    }
 }
 
 static void run(Invoker k, void** params, uint3 grid, unsigned block) {
     constexpr std::size_t stack_bytes = 64 * 1024;
+    static std::vector<Lane> lanes(1024);
     gridDim = grid;
     blockDim = {block, 1, 1};
     emu_kernel = k;
     emu_params = params;
-    // Lane stacks are allocated once and kept: zero-filling up to 1024 × 64 KiB per launch would dominate.
-    static std::vector<std::unique_ptr<char[]>> stacks;
-    while (stacks.size() < block) stacks.emplace_back(new char[stack_bytes]);
-    std::vector<ucontext_t> lanes(block);
     std::vector<char> done(block);
+    emu_done = done.data();
     for (unsigned z = 0; z < grid.z; z++)
         for (unsigned y = 0; y < grid.y; y++)
             for (unsigned x = 0; x < grid.x; x++) {
                 blockIdx = {x, y, z};
-                for (unsigned t = 0; t < block; t++) {
-                    getcontext(&lanes[t]);
-                    lanes[t].uc_stack.ss_sp = stacks[t].get();
-                    lanes[t].uc_stack.ss_size = stack_bytes;
-                    lanes[t].uc_link = &emu_scheduler;
-                    makecontext(&lanes[t], lane_main, 0);
-                    done[t] = false;
-                }
-                emu_done = done.data();
+                std::fill(done.begin(), done.end(), 0);
                 for (bool running = true; running;) {
                     running = false;
                     for (unsigned t = 0; t < block; t++) {
                         if (done[t]) continue;
+                        Lane& lane = lanes[t];
                         threadIdx = {t, 0, 0};
                         emu_current = t;
-                        emu_lane = &lanes[t];
-                        swapcontext(&emu_scheduler, &lanes[t]);
+                        emu_lane = &lane.resume;
+                        if (!_setjmp(emu_scheduler)) {
+                            if (lane.started) _longjmp(lane.resume, 1);
+                            // First use of this lane: give it a stack and enter lane_main there; it comes back here
+                            // through _longjmp(emu_scheduler) at its first barrier or end, never through boot.
+                            lane.stack.reset(new char[stack_bytes]);
+                            getcontext(&lane.boot);
+                            lane.boot.uc_stack.ss_sp = lane.stack.get();
+                            lane.boot.uc_stack.ss_size = stack_bytes;
+                            lane.boot.uc_link = nullptr;
+                            makecontext(&lane.boot, lane_main, 0);
+                            lane.started = true;
+                            ucontext_t here;
+                            swapcontext(&here, &lane.boot);
+                        }
                         running = running || !done[t];
                     }
                 }

@@ -1,32 +1,39 @@
+// nvcc-flags: -fmad=false
 // DP family: what one DP-SGD step needs on the device, each with a plain-Java twin in
 // org/dpmammo/backend/cuda/DpReference.java that the GPU self-test compares against.
 //
 //   dp_sq_norms        ‖g_i‖² of materialised per-example gradients g [B, D]
 //   dp_ghost_norms     ‖g_i‖² of a linear layer's weight gradient without materialising it, from its input
 //                      A [B, T, Din] and output gradient G [B, T, Dout]: Σ_{t,s} (a_t·a_s)(g_t·g_s)
-//   dp_clip_factors    c_i = min(1, C / (‖g_i‖ + 1e-6)), from summed squared norms
+//   dp_clip_factors    c_i = min(1, C / (‖g_i‖ + 1e-6)), from summed squared norms; 0 for a non-finite norm, which
+//                      drops the example as DpSgd does (fmin would return 1 for a NaN and keep it unclipped)
 //   dp_scale_examples  x_i · c_i per example; followed by one transposed SGEMM this gives the clipped sum
 //                      Aᵀ·diag(c)·G with no second backward
-//   dp_gaussian_noise  N(0, σ²) from a counter-based ChaCha20 stream (see below), written or added in place
+//   dp_gaussian_noise  the CPU's hardened, snapped N(0, σ²) from its ChaCha20 stream (see below), written or added
 //   dp_adamw           the fused AdamW update (decoupled weight decay, bias-corrected moments)
 // Norms and the ghost sums accumulate in double; one block per example, grid-stride over examples.
 //
-// Noise generator and floating-point-attack mitigation (to be matched by the CPU path in privacy.noise):
-//  * Randomness: ChaCha20 block function (RFC 8439, 20 rounds) keyed by 256 bits the host draws from
-//    java.security.SecureRandom (never from a user seed outside tests). Element i of a call uses block counter i
-//    and a 96-bit nonce chosen by the host so that (key, nonce, counter) never repeats: nonce = (purpose word,
-//    call number low word, call number high word). So noise is independent of launch shape and thread order.
-//  * Uniforms: each block's 512 bits give 8 uniforms u = (⌊w64 / 2^11⌋ + 1)·2^-53 with 53 random bits each,
-//    in (0, 1], so log(u) is finite and no uniform is coarser than a double allows.
-//  * Gaussians: Box–Muller in double precision, cosine branch only: z = √(−2 ln u₁)·cos(2π u₂), four times.
-//  * Hardening against the Holohan–Braghin/Jin et al. attacks on textbook samplers: the output is
-//    (z₁ + z₂ + z₃ + z₄)/2, which is N(0, 1) again but whose set of reachable values has no exploitable holes at
-//    the precision of a single Box–Muller draw (the n = 2 variant of Holohan & Braghin §5.1, as Opacus'
-//    secure mode does). Then σ·z is formed in double and, when adding to a gradient, x + σ·z is computed in
-//    double and rounded to float32 once.
-//  * Known limit: this is hardening, not a proof. Precision-based attacks on the final float32 addition (Haney et
-//    al. 2022) are not closed by it; closing them needs snapping the result to a power-of-two grid chosen from σ
-//    (Mironov 2012) or integer noise on a grid (Google's secure noise), which belongs to privacy.noise.
+// Noise: the CPU's generator, element for element (org/dpmammo/privacy/noise/GaussianNoise.java and
+// RandomSource.java), so a seeded run draws the same noise on either backend:
+//  * Keystream: ChaCha20 (RFC 8439) under the run's 256-bit key. A noise call of n coordinates in training step s
+//    is cut into chunks of 8192; chunk c reads substream (first + c) of step s, i.e. nonce (s low, s high,
+//    first + c) with the block counter restarting at 0. Coordinate k of a chunk reads 64-bit words 4k .. 4k + 3
+//    of that stream (block k/2, words 8(k mod 2) ..), each word taken high 32 bits first. Coordinates are 64-bit
+//    and chunks are counted in 64 bits; the host guarantees first + chunks < 2^32, so no (nonce, counter) repeats
+//    however long the call.
+//  * Uniforms: u₁ = (⌊w/2^11⌋ + 1)·2^-53 in (0, 1] (so ln u₁ is finite) and u₂ = ⌊w/2^11⌋·2^-53 in [0, 1).
+//  * Normal: two Box–Muller pairs in double, each giving both its cosine and its sine draw:
+//    z = (r₁(cos θ₁ + sin θ₁) + r₂(cos θ₂ + sin θ₂))/2 with r = √(−2 ln u₁), θ = 2π·u₂ — the sum of four N(0, 1)
+//    halved, which fills the holes a single Box–Muller draw leaves (Holohan & Braghin, arXiv 2107.10138, §5.1).
+//  * Snapping (Mironov 2012): x + σz is formed in double and rounded to a multiple of the power-of-two resolution
+//    the host passes (2^(⌊log₂ σ⌋ − 12), GaussianNoise.resolution), then to float32.
+// Every double operation is written with __dadd_rn/__dmul_rn so nvcc cannot fuse a multiply and an add into an
+// FMA (Java never does), and the order of operations is the Java code's; the family is compiled with -fmad=false
+// (tools/build-ptx.sh reads the first line), so libdevice's log, sin and cos inlined here keep exactly their own
+// fma() calls too, and the result does not depend on what ptxas would fuse. What can still differ is the last bit
+// of log, cos and sin (libdevice and the JVM's intrinsics are different approximations); that changes a snapped
+// output only when x + σz lies within a few ulps of a grid midpoint: below 1e-10 per coordinate, and none in 16
+// million measured against libdevice run on the host (tools/kernel-lab/README.md). EmulatedNoiseTest checks it.
 
 extern "C" __global__ void dp_sq_norms(int nEx, long long d, const float* __restrict__ g, float* __restrict__ out) {
     __shared__ double part[256];
@@ -76,7 +83,8 @@ extern "C" __global__ void dp_ghost_norms(int nEx, int t, int din, int dout, con
 
 extern "C" __global__ void dp_clip_factors(int nEx, const float* __restrict__ sqNorms, float clip, float* __restrict__ out) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < nEx; i += gridDim.x * blockDim.x) {
-        out[i] = (float) fmin(1.0, (double) clip / (sqrt((double) sqNorms[i]) + 1e-6));
+        double norm = sqrt((double) sqNorms[i]);
+        out[i] = isfinite(norm) ? (float) fmin(1.0, (double) clip / (norm + 1e-6)) : 0.0f;
     }
 }
 
@@ -118,24 +126,43 @@ struct Key {
     unsigned w[8];
 };
 
-#define TWO_PI 6.283185307179586476925286766559
+// Math.PI·2 in double (exact: doubling is exact), the constant the Java code multiplies by.
+#define TWO_PI 6.283185307179586
 
-extern "C" __global__ void dp_gaussian_noise(long long n, Key key, unsigned n0, unsigned n1, unsigned n2, double sigma,
-                                             int accumulate, float* __restrict__ out) {
-    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+// The 64-bit word j of a block, high half first, as RandomSource.Stream.nextLong reads it.
+__device__ __forceinline__ unsigned long long word64(const unsigned* w, int j) {
+    return ((unsigned long long) w[2 * j] << 32) | w[2 * j + 1];
+}
+
+// GaussianNoise.hardenedNormal over the four 64-bit words w64[0..3] of one coordinate.
+__device__ double hardened_normal(const unsigned* w) {
+    double sum = 0.0;
+    for (int pair = 0; pair < 2; pair++) {
+        double u1 = (double) ((word64(w, 2 * pair) >> 11) + 1) * 0x1p-53;
+        double u2 = (double) (word64(w, 2 * pair + 1) >> 11) * 0x1p-53;
+        double radius = sqrt(__dmul_rn(-2.0, log(u1)));
+        double angle = __dmul_rn(TWO_PI, u2);
+        sum = __dadd_rn(sum, __dmul_rn(radius, __dadd_rn(cos(angle), sin(angle))));
+    }
+    return sum / 2;
+}
+
+#define NOISE_CHUNK 8192LL
+
+// One thread per pair of coordinates (2p, 2p + 1), which share a ChaCha20 block; a chunk never splits a pair.
+// accumulate = 0 writes the snapped noise alone (the CPU adding noise to zeros), 1 adds it to out in place.
+extern "C" __global__ void dp_gaussian_noise(long long n, Key key, unsigned stepLo, unsigned stepHi, long long firstSubstream,
+                                             double sigma, double resolution, int accumulate, float* __restrict__ out) {
+    long long pairs = (n + 1) / 2;
+    for (long long p = blockIdx.x * (long long) blockDim.x + threadIdx.x; p < pairs; p += (long long) gridDim.x * blockDim.x) {
+        long long i = 2 * p;
         unsigned w[16];
-        chacha20_block(key.w, (unsigned) i, n0, n1, n2, w);
-        double z = 0.0;
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            unsigned long long r1 = ((unsigned long long) w[4 * j + 1] << 32) | w[4 * j];
-            unsigned long long r2 = ((unsigned long long) w[4 * j + 3] << 32) | w[4 * j + 2];
-            double u1 = (double) ((r1 >> 11) + 1) * 0x1p-53;
-            double u2 = (double) ((r2 >> 11) + 1) * 0x1p-53;
-            z += sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
+        chacha20_block(key.w, (unsigned) ((i % NOISE_CHUNK) / 2), stepLo, stepHi, (unsigned) (firstSubstream + i / NOISE_CHUNK), w);
+        for (int half = 0; half < 2 && i + half < n; half++) {
+            double x = accumulate ? (double) out[i + half] : 0.0;
+            double noisy = __dadd_rn(x, __dmul_rn(sigma, hardened_normal(w + 8 * half)));
+            out[i + half] = (float) __dmul_rn(rint(noisy / resolution), resolution);
         }
-        double noise = sigma * (0.5 * z);
-        out[i] = accumulate ? (float) ((double) out[i] + noise) : (float) noise;
     }
 }
 

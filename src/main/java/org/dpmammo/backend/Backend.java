@@ -10,6 +10,14 @@ import org.dpmammo.tensor.Tensor;
 public interface Backend {
     String name();
 
+    /** The device in words for logs and provenance.json ("cpu", "cuda:0 NVIDIA H100 80GB HBM3 (sm_90)"). */
+    default String describe() {
+        return name();
+    }
+
+    /** Waits until every op queued so far has finished: for timing an asynchronous device; the CPU has nothing queued. */
+    default void synchronize() {}
+
     /** Broadcasting elementwise a ∘ b. */
     Tensor binary(BinaryOp op, Tensor a, Tensor b);
 

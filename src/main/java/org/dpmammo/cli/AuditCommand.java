@@ -16,6 +16,7 @@ import org.dpmammo.privacy.audit.CrashSafeRun;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.Scope;
 
 /**
  * {@code dpmammo audit}: an empirical privacy audit. Trains once with canaries and prints the ε the ledger claims next
@@ -53,6 +54,7 @@ public final class AuditCommand implements Command {
         o.addOption(Option.builder().longOpt("negative-control").hasArg().argName("skip-noise|skip-clipping").desc("run the same audit on a "
                 + "deliberately broken DP-SGD (no noise, or no clipping) to see the audit catch it: the bound should exceed the claim. Not private: "
                 + "use public or phantom data, and a ledger of its own").build());
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("audit", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo audit (--config FILE | --preset demo) --out DIR [--ledger FILE] [--json] [--negative-control skip-noise|skip-clipping]",
@@ -80,7 +82,7 @@ public final class AuditCommand implements Command {
         }
         for (String w : prep.warnings()) err.println("dpmammo audit: warning: " + w);
         AuditRun.Report report;
-        try {
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
             report = audit.run(prep, dir, ledger);
         } catch (CrashSafeRun.BadCheckpointException e) {
             throw new UsageException(oneLine(e));

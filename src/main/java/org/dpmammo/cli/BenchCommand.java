@@ -23,6 +23,7 @@ import org.dpmammo.cli.bench.GanBench;
 import org.dpmammo.cli.bench.GemmBench;
 import org.dpmammo.cli.bench.Machine;
 import org.dpmammo.cli.bench.SwinBench;
+import org.dpmammo.util.Scope;
 
 /** {@code dpmammo bench <name>}: speed measurements, never part of the test suite. */
 public final class BenchCommand implements Command {
@@ -61,13 +62,21 @@ public final class BenchCommand implements Command {
             if (!b.name().equals(args[0])) continue;
             Options options = CliSupport.withHelp(b.options());
             options.addOption(Option.builder().longOpt("json").desc("print one JSON document instead of a table").build());
+            if (b.followsDevice()) DeviceOption.add(options, "auto");
             CommandLine cl = CliSupport.parse("bench " + b.name(), options, Arrays.copyOfRange(args, 1, args.length));
             if (cl.hasOption("help")) {
                 CliSupport.printHelp(out, "dpmammo bench " + b.name() + " [options]", b.summary(), options, null);
                 return 0;
             }
-            if (cl.hasOption("json")) runJson(b, cl, out);
-            else runText(b, cl, out);
+            if (!b.followsDevice()) {
+                if (cl.hasOption("json")) runJson(b, cl, out);
+                else runText(b, cl, out);
+                return 0;
+            }
+            try (Scope device = DeviceOption.install(cl, "auto", err)) {
+                if (cl.hasOption("json")) runJson(b, cl, out);
+                else runText(b, cl, out);
+            }
             return 0;
         }
         throw new UsageException("unknown benchmark '" + args[0] + "'");

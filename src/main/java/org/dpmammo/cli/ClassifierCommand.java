@@ -15,6 +15,8 @@ import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.models.swin.SwinTransformer;
@@ -26,6 +28,7 @@ import org.dpmammo.train.CurvePlot;
 import org.dpmammo.train.Metrics;
 import org.dpmammo.train.ModelSpec;
 import org.dpmammo.util.AtomicFiles;
+import org.dpmammo.util.Scope;
 
 /** {@code dpmammo classifier train|evaluate|predict}: the study's Swin classifier, with or without DP-SGD. */
 public final class ClassifierCommand implements Command {
@@ -58,9 +61,9 @@ public final class ClassifierCommand implements Command {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             return switch (args[0]) {
-                case "train" -> train(rest, out);
-                case "evaluate" -> evaluate(rest, out);
-                case "predict" -> predict(rest, out);
+                case "train" -> train(rest, out, err);
+                case "evaluate" -> evaluate(rest, out, err);
+                case "predict" -> predict(rest, out, err);
                 default -> throw new UsageException("unknown subcommand '" + args[0] + "' (train, evaluate, predict)");
             };
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -75,7 +78,7 @@ public final class ClassifierCommand implements Command {
         return b.build();
     }
 
-    private static int train(String[] args, PrintStream out) throws Exception {
+    private static int train(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("train").hasArgs().argName("DIR").desc("training data (repeatable: real and synthetic folders are mixed)").build());
         o.addOption(opt("val", "DIR", "validation data, used for model selection"));
@@ -102,6 +105,7 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("physical-batch", "B", "examples per forward/backward pass (memory); default 16"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
         o.addOption(opt("resume", null, "continue the run in --out from its last completed epoch"));
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("classifier train", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo classifier train --train DIR [--train DIR2 …] --val DIR --out RUN [options]",
@@ -153,7 +157,7 @@ public final class ClassifierCommand implements Command {
                 SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, positive(cl, "physical-batch", 16),
                 positive(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
         ClassifierTrainer.Result r;
-        try {
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
             r = ClassifierTrainer.run(s, out);
         } catch (StateDictFiles.FormatException e) {
             // Only the --init-weights file is read as a state dict; an unreadable one is bad input.
@@ -165,7 +169,7 @@ public final class ClassifierCommand implements Command {
         return 0;
     }
 
-    private static int evaluate(String[] args, PrintStream out) throws Exception {
+    private static int evaluate(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train, or with --arch a plain state dict"));
         o.addOption(archOption());
@@ -176,6 +180,7 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("seed", "S", "bootstrap seed; default 0"));
         o.addOption(opt("plots", "DIR", "also write ROC and precision-recall PNGs per data set"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("classifier evaluate", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo classifier evaluate --checkpoint F [--arch swin_t] --data DIR [--data DIR2 …] [--json]",
@@ -194,10 +199,14 @@ public final class ClassifierCommand implements Command {
         doc.put("threshold_malignancy", c.threshold());
         doc.put("threshold_source", c.thresholdFromValidation() ? "validation" : "default");
         ArrayNode sets = doc.putArray("sets");
+        Backend backend = DeviceOption.choose(cl, "auto", err);
         for (String d : data) {
             Dataset ds = Datasets.open(d);
             int[] y = Classifier.labels(ds);
-            double[] p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+            double[] p;
+            try (Scope device = Backends.use(backend)) {
+                p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+            }
             Metrics.Report r = Metrics.report(y, p, c.threshold(), resamples, seed);
             ObjectNode set = sets.addObject();
             set.put("data", d);
@@ -228,7 +237,7 @@ public final class ClassifierCommand implements Command {
         out.printf(Locale.ROOT, "  %-34s %.4f  [%.4f, %.4f]%n", name, e.value(), e.lo(), e.hi());
     }
 
-    private static int predict(String[] args, PrintStream out) throws Exception {
+    private static int predict(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(opt("checkpoint", "FILE", "a checkpoint written by classifier train, or with --arch a plain state dict"));
         o.addOption(archOption());
@@ -236,6 +245,7 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("data", "DIR", "images to classify"));
         o.addOption(opt("out", "FILE", "CSV to write: name,label,p_benign,p_malignant,argmax,malignant_at_threshold"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("classifier predict", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo classifier predict --checkpoint F [--arch swin_t] --data DIR --out FILE.csv",
@@ -247,7 +257,10 @@ public final class ClassifierCommand implements Command {
         requireExists(d, "--data");
         Path file = Path.of(CliSupport.required(cl, "out"));
         Dataset ds = Datasets.open(d);
-        double[] p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+        double[] p;
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
+            p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+        }
         StringBuilder sb = new StringBuilder("name,label,p_benign,p_malignant,argmax,malignant_at_threshold\n");
         for (int i = 0; i < p.length; i++) {
             sb.append(String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%s,%b%n", ds.name(i), ds.label(i) == 1 ? "benign" : "malignant", p[i], 1 - p[i],

@@ -12,6 +12,7 @@ import org.dpmammo.data.Datasets;
 import org.dpmammo.experiment.ExperimentConfig;
 import org.dpmammo.experiment.ExperimentData;
 import org.dpmammo.experiment.ExperimentRunner;
+import org.dpmammo.util.Scope;
 
 /**
  * {@code dpmammo demo}: the whole study in minutes. The demo preset's reduced grid (ε ∈ {1, 8, ∞}, one seed, all
@@ -38,6 +39,7 @@ public final class DemoCommand implements Command {
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR")
                 .desc("a study-layout root (train/, val/, test/, further splits as external tests) instead of the phantom").build());
         o.addOption(Option.builder().longOpt("accountant").hasArg().argName("LIST").desc(ExperimentCommand.ACCOUNTANT_HELP + "; default rdp").build());
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("demo", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo demo [--out DIR] [--data DIR] [--accountant rdp|prv|rdp,prv]",
@@ -70,7 +72,7 @@ public final class DemoCommand implements Command {
         }
         ExperimentConfig config = ExperimentConfig.preset("demo");
         if (cl.hasOption("accountant")) config = ExperimentCommand.withAccountants(config, cl.getOptionValue("accountant"));
-        try {
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
             long t0 = System.nanoTime();
             Path report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
             out.printf("demo finished in %.1f s%nreport: %s%n", (System.nanoTime() - t0) / 1e9, report.toAbsolutePath().normalize());

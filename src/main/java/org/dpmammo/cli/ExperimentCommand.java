@@ -13,6 +13,7 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.experiment.ExperimentConfig;
 import org.dpmammo.experiment.ExperimentData;
 import org.dpmammo.experiment.ExperimentRunner;
+import org.dpmammo.util.Scope;
 
 /** {@code dpmammo experiment run|report}: the study's grid (conditions × ε × seeds) with results and an HTML report. */
 public final class ExperimentCommand implements Command {
@@ -43,7 +44,7 @@ public final class ExperimentCommand implements Command {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             return switch (args[0]) {
-                case "run" -> run(rest, out);
+                case "run" -> runGrid(rest, out, err);
                 case "report" -> report(rest, out);
                 default -> throw new UsageException("unknown subcommand '" + args[0] + "' (run, report)");
             };
@@ -59,7 +60,7 @@ public final class ExperimentCommand implements Command {
         return b.build();
     }
 
-    private static int run(String[] args, PrintStream out) throws Exception {
+    private static int runGrid(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(opt("config", "FILE", "JSON config laid over a preset (\"preset\": paper|cpu|demo); unknown keys are errors"));
         o.addOption(opt("preset", "NAME", "a complete config: paper (the study), cpu (reduced, hours on a CPU) or demo (minutes)"));
@@ -71,6 +72,7 @@ public final class ExperimentCommand implements Command {
         o.addOption(opt("synthetic", "DIR", "a labelled synthetic set used for every seed (e.g. the study's, ../shared/data/mcgan-synthetic)"));
         o.addOption(opt("gan-from-scratch", null, "train one GAN per seed on --real-train and use its samples"));
         o.addOption(opt("accountant", "LIST", ACCOUNTANT_HELP));
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("experiment run", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo experiment run (--config FILE | --preset NAME) --out DIR --real-train DIR --val DIR --test DIR [options]",
@@ -112,7 +114,10 @@ public final class ExperimentCommand implements Command {
             throw new UsageException("the grid uses synthetic data: give --synthetic DIR (e.g. " + STUDY_SYNTHETIC + ") or --gan-from-scratch");
         }
         ExperimentData data = new ExperimentData(train, val, tests, synthetic, studySynthetic(), "train " + train + ", val " + val + ", tests " + tests.values());
-        Path report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
+        Path report;
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
+            report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
+        }
         out.println("report: " + report.toAbsolutePath().normalize());
         return 0;
     }

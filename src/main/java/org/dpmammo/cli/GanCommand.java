@@ -17,6 +17,7 @@ import org.dpmammo.data.Datasets;
 import org.dpmammo.models.gan.GanConfig;
 import org.dpmammo.models.gan.Generator;
 import org.dpmammo.train.gan.GanSampler;
+import org.dpmammo.util.Scope;
 import org.dpmammo.train.gan.GanState;
 import org.dpmammo.train.gan.GanTrainer;
 import org.dpmammo.train.gan.QualityReport;
@@ -49,8 +50,8 @@ public final class GanCommand implements Command {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
-            case "train" -> train(rest, out);
-            case "sample" -> sample(rest, out);
+            case "train" -> train(rest, out, err);
+            case "sample" -> sample(rest, out, err);
             case "evaluate" -> evaluate(rest, out);
             default -> throw new UsageException("unknown subcommand '" + args[0] + "' (train, sample, evaluate)");
         };
@@ -82,7 +83,7 @@ public final class GanCommand implements Command {
         return lr;
     }
 
-    private static int train(String[] args, PrintStream out) throws Exception {
+    private static int train(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
@@ -111,6 +112,7 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("accountant").hasArg().argName("rdp|prv").desc("DP: accountant that calibrates σ; default rdp").build());
         DpOptions.add(o);
         o.addOption(Option.builder().longOpt("physical-batch").hasArg().argName("P").desc("DP: examples per backward pass (memory bound); default 64").build());
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("gan train", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo gan train --data DIR --out RUN [--preset paper|cpu] [--epochs N] [--seed S] [--resume] [--dp --target-epsilon E]",
@@ -158,18 +160,22 @@ public final class GanCommand implements Command {
         out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
                 base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
                 epochs, opts.batchSize(), opts.lr(), opts.seed());
-        GanState s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
+        GanState s;
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
+            s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
+        }
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));
         return 0;
     }
 
-    private static int sample(String[] args, PrintStream out) throws Exception {
+    private static int sample(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("checkpoint").hasArg().argName("F").desc("a gan train checkpoint (required)").build());
         o.addOption(Option.builder().longOpt("count").hasArg().argName("N").desc("number of images (default 100)").build());
         o.addOption(Option.builder().longOpt("class").hasArg().argName("C").desc("benign, malignant or balanced (default balanced)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("output folder (required)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of z (default 0)").build());
+        DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("gan sample", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo gan sample --checkpoint F --count N --class benign|malignant|balanced --out DIR [--seed S]",
@@ -192,7 +198,10 @@ public final class GanCommand implements Command {
             String m = e.getMessage();
             throw new UsageException("--checkpoint " + (m != null && m.startsWith(ck.toString()) ? m : ck + ": " + m));
         }
-        int[] labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir, out);
+        int[] labels;
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
+            labels = GanSampler.write(g, mode, count, CliSupport.longOpt(cl, "seed", 0), dir, out);
+        }
         long benign = Arrays.stream(labels).filter(l -> l == 1).count();
         out.printf("wrote %d images (%d benign, %d malignant) and preview/contact_sheet.png to %s%n", count, benign, count - benign, dir);
         return 0;

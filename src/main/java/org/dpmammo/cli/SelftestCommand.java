@@ -13,9 +13,9 @@ import org.dpmammo.backend.ReferenceBackend;
 import org.dpmammo.backend.cpu.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.backend.cuda.CudaChecks;
-import org.dpmammo.backend.cuda.CudaProvider;
 import org.dpmammo.check.BackendCheck;
 import org.dpmammo.check.GradChecks;
+import org.dpmammo.train.DeviceStepCheck;
 
 /** {@code dpmammo selftest}: every backend op against the reference, every gradient against finite differences. */
 public final class SelftestCommand implements Command {
@@ -34,27 +34,25 @@ public final class SelftestCommand implements Command {
         Options options = CliSupport.withHelp(new Options());
         options.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the random inputs (default 1)").build());
         options.addOption(Option.builder().longOpt("failures-only").desc("print only failing rows and the summary").build());
-        options.addOption(Option.builder().longOpt("device").hasArg().argName("D")
-                .desc("cpu (default), cuda, or auto (cuda when a GPU and driver load, else cpu)").build());
+        DeviceOption.add(options, "cpu");
         CommandLine cl = CliSupport.parse("selftest", options, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo selftest [options]",
                     "Compares every primitive op of the CPU backend with the plain-loop reference backend (strided views and odd"
                             + " sizes included), and every differentiable op's backward with central finite differences."
-                            + " With --device cuda, compares every op and DP kernel of the GPU with the CPU backend instead."
+                            + " With --device cuda, compares every op and DP kernel of the GPU, and one non-private and one DP training step"
+                            + " of a tiny Swin and of the GAN, with the CPU backend instead."
                             + " Exit status 1 if any check fails, or if --device cuda finds no usable GPU.", options, null);
             return 0;
         }
         long seed = CliSupport.longOpt(cl, "seed", 1);
         boolean failuresOnly = cl.hasOption("failures-only");
-        String device = cl.getOptionValue("device", "cpu");
-        if (!List.of("cpu", "cuda", "auto").contains(device)) throw new UsageException("--device must be cpu, cuda or auto, got '" + device + "'");
         List<String[]> rows = new ArrayList<>();
         // Only for cuda/auto does the JVM load the CUDA backend's classes and natives.
         Backend backend;
         try {
-            backend = CudaProvider.select(device, err);
-        } catch (IllegalStateException e) {
+            backend = DeviceOption.choose(cl, "cpu", err);
+        } catch (DeviceOption.Unavailable e) {
             err.println("selftest: " + e.getMessage());
             return 1;
         }
@@ -80,11 +78,15 @@ public final class SelftestCommand implements Command {
         return new String[] {check, r.op(), r.shapes(), String.format("%.2e", r.error()), String.format("%.0e", r.tolerance()), r.passed() ? "pass" : "FAIL"};
     }
 
-    /** The CUDA backend against the CPU backend: every primitive, then the DP kernels and TF32 GEMMs. */
+    /**
+     * The CUDA backend against the CPU backend: every primitive, then the DP kernels and TF32 GEMMs, then one
+     * non-private and one DP training step of a tiny Swin and of the GAN's networks.
+     */
     private static List<String[]> gpuRows(Backend cuda, long seed) {
         List<String[]> rows = new ArrayList<>();
         for (BackendCheck.Row r : CudaChecks.primitives(cuda, seed)) rows.add(tableRow("cuda vs cpu", r));
         for (BackendCheck.Row r : CudaChecks.dpKernels(cuda, seed)) rows.add(tableRow("cuda kernels vs java", r));
+        for (BackendCheck.Row r : DeviceStepCheck.run(cuda, seed)) rows.add(tableRow("training step vs cpu", r));
         return rows;
     }
 

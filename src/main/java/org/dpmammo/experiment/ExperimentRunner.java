@@ -189,6 +189,7 @@ public final class ExperimentRunner {
         o.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         o.put("cpus", Runtime.getRuntime().availableProcessors());
         o.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
+        o.put("device", org.dpmammo.backend.Backends.current().describe());
         o.put("seeds", config.seeds().toString());
         o.put("data", data.description());
         ObjectNode fp = o.putObject("data_fingerprints");

@@ -5,9 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.util.BuildInfo;
 
-/** Who made a run and on what: version, commit, JVM, OS, CPU (DESIGN.md provenance.json); callers add data and seed. */
+/** Who made a run and on what: version, commit, JVM, OS, CPU, compute device (DESIGN.md provenance.json); callers add data and seed. */
 final class Provenance {
     private Provenance() {}
 
@@ -18,6 +19,7 @@ final class Provenance {
         o.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
         o.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         o.put("cpus", Runtime.getRuntime().availableProcessors());
+        o.put("device", Backends.current().describe());
         o.put("created", java.time.Instant.now().toString());
         return o;
     }

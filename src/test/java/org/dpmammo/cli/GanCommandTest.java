@@ -65,7 +65,8 @@ class GanCommandTest {
         assertEquals(1000, Datasets.flat(tmp.resolve("many")).size());
         // A damaged checkpoint met by --resume is bad input too (2), named in one line.
         Files.write(Path.of(ck), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
-        MainTest.Run resume = new MainTest.Run("gan", "train", "--data", "phantom:64:16:1", "--out", run.toString(), "--epochs", "2", "--width", "2", "--resume");
+        MainTest.Run resume = new MainTest.Run("gan", "train", "--data", "phantom:64:16:1", "--out", run.toString(), "--epochs", "2", "--width", "2", "--resume",
+                "--device", "cpu");
         assertEquals(2, resume.rc, resume.err);
         assertEquals(1, resume.err.strip().lines().count(), resume.err);
         assertTrue(resume.err.contains(ck + ": header length"), resume.err);

@@ -155,7 +155,7 @@ class PrivateByDefaultTest {
         // A budget the composition would break is refused before the first step, naming the phases already spent.
         long entries = PrivacyLedger.open(ledger).entryCount();
         String budget = Double.toString(both.get("epsilon_rdp").asDouble() + 0.01);
-        MainTest.Run over = train(dir.resolve("over"), "--ledger", ledger.toString(), "--budget", budget);
+        MainTest.Run over = train(dir.resolve("over"), "--ledger", ledger.toString(), "--budget", budget, "--device", "cpu");
         assertEquals(2, over.rc, over.out + over.err);
         assertTrue(over.err.contains("--budget " + budget) && over.err.contains("classifier-dp-adamw-") && over.err.contains("nothing was run"), over.err);
         assertEquals(1, over.err.strip().lines().count(), over.err);

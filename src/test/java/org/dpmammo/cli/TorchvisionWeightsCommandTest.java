@@ -172,7 +172,7 @@ class TorchvisionWeightsCommandTest {
         Files.deleteIfExists(PAYLOAD_MARKER);
         for (String f : List.of("evil_reduce.pth", "evil_eval.pth", "truncated.pth")) {
             MainTest.Run r = run("classifier", "train", "--train", "phantom:32:8:1", "--val", "phantom:32:6:2", "--out", dir.resolve(f).toString(),
-                    "--preset", "tiny", "--epochs", "1", "--threads", "1", "--init-weights", fixture(f));
+                    "--preset", "tiny", "--epochs", "1", "--threads", "1", "--device", "cpu", "--init-weights", fixture(f));
             assertOneLineUsageError(r, "--init-weights: " + fixture(f) + ": ");
         }
         assertFalse(Files.exists(PAYLOAD_MARKER), "a payload ran");

@@ -39,11 +39,13 @@ public final class CudaBackend implements Backend {
         return tf32 ? "cuda-tf32" : "cuda";
     }
 
+    @Override
     public String describe() {
         return dev.describe();
     }
 
     /** Waits for every queued kernel; for timing. */
+    @Override
     public void synchronize() {
         dev.enter();
         dev.synchronize();
@@ -521,31 +523,47 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /** Coordinates per noise substream: GaussianNoise's chunk, which dp.cu's NOISE_CHUNK repeats. */
+    public static final int NOISE_CHUNK = 8192;
+
     /**
-     * x + N(0, σ²) elementwise (a fresh tensor), from the ChaCha20 stream of (key, nonce = (purpose, call low,
-     * call high)). The caller must never repeat (key, purpose, call); see dp.cu for the construction.
+     * x + N(0, σ²) elementwise (a fresh tensor), snapped to {@code resolution}: the noise GaussianNoise.addTo draws on
+     * the CPU for the same stream, coordinate for coordinate. The stream is (key, training step, substreams first,
+     * first + 1, …, one per {@link #NOISE_CHUNK} coordinates), which the caller reserves from its RandomSource
+     * exactly as the CPU path would. σ = 0 returns a copy, as the CPU path leaves values alone.
      */
-    public Tensor addGaussianNoise(Tensor x, int[] key, int purpose, long call, double sigma) {
+    public Tensor addGaussianNoise(Tensor x, int[] key, long step, long firstSubstream, double sigma, double resolution) {
         dev.enter();
-        if (key.length != 8) throw new IllegalArgumentException("noise: key must be 8 words");
         Tensor out = copy(x);
-        int n = out.numel();
-        if (n > 0) {
-            dev.launch("dp", "dp_gaussian_noise", LaunchShape.elementwise(n), (long) n, key.clone(), purpose, (int) call, (int) (call >>> 32), sigma, 1, ptr(out));
-        }
+        if (sigma != 0) noise(out, key, step, firstSubstream, sigma, resolution, 1);
         return out;
     }
 
-    /** Fresh N(0, σ²) noise of a shape from the same stream as {@link #addGaussianNoise}. */
-    public Tensor gaussianNoise(int[] key, int purpose, long call, double sigma, int... shape) {
+    /** The snapped noise alone (what {@link #addGaussianNoise} adds to zeros), as a fresh tensor of a shape. */
+    public Tensor gaussianNoise(int[] key, long step, long firstSubstream, double sigma, double resolution, int... shape) {
         dev.enter();
-        if (key.length != 8) throw new IllegalArgumentException("noise: key must be 8 words");
         Tensor out = fresh(shape);
-        int n = out.numel();
-        if (n > 0) {
-            dev.launch("dp", "dp_gaussian_noise", LaunchShape.elementwise(n), (long) n, key.clone(), purpose, (int) call, (int) (call >>> 32), sigma, 0, ptr(out));
-        }
+        if (sigma == 0) dev.zero(ptr(out), out.numel());
+        else noise(out, key, step, firstSubstream, sigma, resolution, 0);
         return out;
+    }
+
+    private void noise(Tensor out, int[] key, long step, long firstSubstream, double sigma, double resolution, int accumulate) {
+        if (key.length != 8) throw new IllegalArgumentException("noise: key must be 8 words");
+        if (!(sigma > 0) || Double.isInfinite(sigma)) throw new IllegalArgumentException("noise standard deviation must be finite and ≥ 0, got " + sigma);
+        if (!(resolution > 0) || resolution != Math.scalb(1.0, Math.getExponent(resolution))) {
+            throw new IllegalArgumentException("noise resolution must be a positive power of two, got " + resolution);
+        }
+        long n = out.numel();
+        long chunks = (n + NOISE_CHUNK - 1) / NOISE_CHUNK;
+        if (step < 0 || firstSubstream < 1 || firstSubstream + chunks > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException("noise: step " + step + " and substreams " + firstSubstream + " + " + chunks + " leave the stream's 32-bit substream space");
+        }
+        if (n > 0) {
+            dev.launch("dp", "dp_gaussian_noise", LaunchShape.elementwise((n + 1) / 2), n, key.clone(), (int) step, (int) (step >>> 32), firstSubstream,
+                    sigma, resolution, accumulate, ptr(out));
+            buffer(out).invalidateHost();
+        }
     }
 
     /**

@@ -32,6 +32,18 @@ public final class CudaChecks {
         return new BackendCheck.Row(op, shapes, BackendCheck.error(candidate, Tensor.of(reference, candidate.shapeRef())), tol);
     }
 
+    /**
+     * Seeded noise must equal the CPU's bit for bit: the row's error is the number of coordinates whose float bits
+     * differ. (The device's log/cos/sin may differ from the JVM's in the last ulp; after snapping that shows only
+     * for a value within a few ulps of a grid boundary, about 1e-11 per coordinate, so these fixed inputs agree.)
+     */
+    private static BackendCheck.Row bitsRow(String op, String shapes, Tensor candidate, float[] reference) {
+        float[] c = candidate.toArray();
+        int differ = c.length == reference.length ? 0 : Integer.MAX_VALUE;
+        for (int i = 0; i < Math.min(c.length, reference.length); i++) if (Float.floatToRawIntBits(c[i]) != Float.floatToRawIntBits(reference[i])) differ++;
+        return new BackendCheck.Row(op, shapes, differ, 0);
+    }
+
     /** {@link BackendCheck} of every primitive against the CPU backend, with tolerances capped at 1e-5 relative. */
     public static List<BackendCheck.Row> primitives(Backend backend, long seed) {
         List<BackendCheck.Row> rows = new ArrayList<>();
@@ -60,16 +72,19 @@ public final class CudaChecks {
         Tensor c = gpu.clipFactors(Tensor.of(sq, b), 1.5f);
         float[] cRef = DpReference.clipFactors(sq, 1.5f);
         rows.add(row("dp clip factors", "[5]", c, cRef, 1e-6));
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, 1f};
+        rows.add(row("dp clip factors, non-finite norms → 0", "[3]", gpu.clipFactors(Tensor.of(bad, 3), 1.5f), DpReference.clipFactors(bad, 1.5f), 0));
         rows.add(row("dp clipped sum Aᵀ·diag(c)·G", "[5, 7, 9] [5, 7, 6] [5]", gpu.clippedSum(at, gt, c),
                 DpReference.clippedSum(a, go, cRef, b, t, din, dout), F32));
 
         int[] key = {0x01234567, 0x89abcdef, 0x0f1e2d3c, 0x4b5a6978, 7, 6, 5, 4};
-        int n = 4099;
-        rows.add(row("dp gaussian noise (ChaCha20)", "[" + n + "]", gpu.gaussianNoise(key, 3, 0x1_0000_0002L, 0.7, n),
-                DpReference.gaussianNoise(key, 3, 2, 1, 0.7, n), 1e-6));
-        float[] x = random(rng, n, -3, 3), noise = DpReference.gaussianNoise(key, 4, 9, 0, 1.3, n), sum = new float[n];
-        for (int i = 0; i < n; i++) sum[i] = (float) ((double) x[i] + (double) noise[i]);
-        rows.add(row("dp add gaussian noise", "[" + n + "]", gpu.addGaussianNoise(Tensor.of(x, n), key, 4, 9, 1.3), sum, 1e-6));
+        int n = 2 * CudaBackend.NOISE_CHUNK + 4099;
+        double r07 = Math.scalb(1.0, Math.getExponent(0.7) - 12), r13 = Math.scalb(1.0, Math.getExponent(1.3) - 12);
+        rows.add(bitsRow("dp gaussian noise (ChaCha20), coordinates ≠ CPU stream", "[" + n + "]",
+                gpu.gaussianNoise(key, 0x1_0000_0002L, 0xFFFF_0000L, 0.7, r07, n), DpReference.gaussianNoise(key, 0x1_0000_0002L, 0xFFFF_0000L, 0.7, r07, null, n)));
+        float[] x = random(rng, n, -3, 3);
+        rows.add(bitsRow("dp add gaussian noise, coordinates ≠ CPU stream", "[" + n + "]", gpu.addGaussianNoise(Tensor.of(x, n), key, 9, 1, 1.3, r13),
+                DpReference.gaussianNoise(key, 9, 1, 1.3, r13, x, n)));
 
         int np = 1000;
         float[] p = random(rng, np, -1, 1), m = new float[np], v = new float[np];

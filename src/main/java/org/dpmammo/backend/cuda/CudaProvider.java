@@ -1,9 +1,9 @@
 package org.dpmammo.backend.cuda;
 
-import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
+import java.util.Locale;
 import org.dpmammo.backend.Backend;
-import org.dpmammo.backend.Backends;
+import org.dpmammo.util.Scope;
 
 /**
  * The one door to the CUDA backend that the rest of the program may touch. It names {@link CudaBackend} only
@@ -20,47 +20,77 @@ public final class CudaProvider {
         }
     }
 
+    /** Device 0, opened once per JVM: a second open would retain the context and load the modules again. */
+    private static Availability device0;
+    /** A backend that stands in for the GPU (the kernel emulator), set by tests through {@link #substituteForTests}. */
+    private static Backend substitute;
+
     /** Tries to open CUDA device {@code ordinal}; never throws for a missing driver, device or native library. */
-    public static Availability open(int ordinal) {
+    public static synchronized Availability open(int ordinal) {
+        if (substitute != null) return new Availability(substitute, null);
+        if (ordinal == 0 && device0 != null) return device0;
+        Availability a;
         try {
             Class<?> c = Class.forName("org.dpmammo.backend.cuda.CudaBackend");
-            return new Availability((Backend) c.getMethod("open", int.class).invoke(null, ordinal), null);
+            a = new Availability((Backend) c.getMethod("open", int.class).invoke(null, ordinal), null);
         } catch (InvocationTargetException e) {
-            return new Availability(null, reason(e.getCause()));
+            a = new Availability(null, reason(e.getCause()));
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            return new Availability(null, reason(e));
+            a = new Availability(null, reason(e));
         }
-    }
-
-    private static String reason(Throwable e) {
-        if (e instanceof UnsatisfiedLinkError) return "the NVIDIA driver (libcuda.so.1) or JCuda's native library did not load";
-        String m = e.getMessage();
-        String line = e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-        int nl = line.indexOf('\n');
-        return nl >= 0 ? line.substring(0, nl) : line;
+        if (ordinal == 0) device0 = a;
+        return a;
     }
 
     /**
-     * The backend for {@code --device cpu|cuda|auto}: auto takes CUDA device 0 when it opens and otherwise the CPU,
-     * saying so in one line on {@code log}; cuda throws {@link IllegalStateException} with the reason when it cannot.
+     * Makes {@link #open} return {@code stand_in} until the scope closes, so tests can drive the commands' CUDA paths
+     * through the kernel emulator on a machine without a GPU. Nothing outside the tests calls it.
      */
-    public static Backend select(String device, PrintStream log) {
-        switch (device) {
-            case "cpu":
-                return Backends.cpu();
-            case "cuda": {
-                Availability a = open(0);
-                if (!a.available()) throw new IllegalStateException("no usable CUDA device: " + a.reason());
-                return a.backend();
+    public static synchronized Scope substituteForTests(Backend standIn) {
+        Backend previous = substitute;
+        substitute = standIn;
+        return () -> {
+            synchronized (CudaProvider.class) {
+                substitute = previous;
             }
-            case "auto": {
-                Availability a = open(0);
-                if (a.available()) return a.backend();
-                log.println("dpmammo: no usable CUDA device (" + a.reason() + "); using the CPU");
-                return Backends.cpu();
+        };
+    }
+
+    /** The cause in one line, sorted into what a user can act on: driver, JCuda natives, device, capability, memory. */
+    static String reason(Throwable e) {
+        String text = allMessages(e);
+        String platform = System.getProperty("os.name") + " " + System.getProperty("os.arch");
+        if (e instanceof UnsatisfiedLinkError) {
+            if (text.contains("libcuda.so") || text.contains("nvcuda.dll")) {
+                return "no NVIDIA driver: libcuda.so.1 is not installed or not on the library path";
             }
-            default:
-                throw new IllegalArgumentException("--device must be cpu, cuda or auto, got '" + device + "'");
+            return "JCuda's native library did not load on " + platform + " (" + firstLine(e) + ")";
         }
+        if (e instanceof NoClassDefFoundError || e instanceof ClassNotFoundException) {
+            return "JCuda's classes are missing from the class path (" + firstLine(e) + ")";
+        }
+        if (text.contains("CUDA_ERROR_NO_DEVICE")) return "the NVIDIA driver loaded but finds no GPU (CUDA_ERROR_NO_DEVICE)";
+        if (text.contains("CUDA_ERROR_INSUFFICIENT_DRIVER") || text.contains("CUDA_ERROR_UNSUPPORTED_PTX_VERSION")) {
+            return "the NVIDIA driver is too old for these kernels (" + firstLine(e) + ")";
+        }
+        if (text.contains("CUDA_ERROR_OUT_OF_MEMORY") || e instanceof OutOfMemoryError) return "out of GPU memory (" + firstLine(e) + ")";
+        if (text.toLowerCase(Locale.ROOT).contains("compute capability")) return firstLine(e);
+        return e.getClass().getSimpleName() + ": " + firstLine(e);
+    }
+
+    private static String allMessages(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            b.append(t.getMessage()).append('\n');
+            for (Throwable s : t.getSuppressed()) b.append(s.getMessage()).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) return e.getClass().getSimpleName();
+        int nl = m.indexOf('\n');
+        return nl >= 0 ? m.substring(0, nl) : m;
     }
 }

@@ -38,10 +38,13 @@ public final class DpReference {
         return out;
     }
 
-    /** c_i = min(1, C / (‖g_i‖ + 1e-6)). */
+    /** c_i = min(1, C / (‖g_i‖ + 1e-6)); 0 for a non-finite norm (the example is dropped, as DpSgd drops it). */
     public static float[] clipFactors(float[] sqNorms, float clip) {
         float[] out = new float[sqNorms.length];
-        for (int i = 0; i < out.length; i++) out[i] = (float) Math.min(1.0, clip / (Math.sqrt(sqNorms[i]) + 1e-6));
+        for (int i = 0; i < out.length; i++) {
+            double norm = Math.sqrt(sqNorms[i]);
+            out[i] = Double.isFinite(norm) ? (float) Math.min(1.0, clip / (norm + 1e-6)) : 0f;
+        }
         return out;
     }
 
@@ -61,28 +64,35 @@ public final class DpReference {
     }
 
     /**
-     * The device noise stream: element i is σ·(z₁+z₂+z₃+z₄)/2 with z_j Box–Muller cosine draws from the 8 53-bit
-     * uniforms of ChaCha20 block i under (key, nonce). See the header of dp.cu for why it is built this way.
+     * What dp_gaussian_noise adds to x (or writes, for x = null): coordinate i draws from ChaCha20 substream
+     * (first + i / chunk) of the step, block (i mod chunk)/2, and its 8 words (i mod 2)·8 .. are four 64-bit words
+     * (high half first) giving two Box–Muller pairs; the value x + σ·z is snapped to the resolution in double, then
+     * rounded to float. Written coordinate by coordinate, independently of GaussianNoise's sequential streams, so
+     * that a test finding the two equal checks the kernel's addressing, not a shared implementation. See dp.cu.
      */
-    public static float[] gaussianNoise(int[] key, int n0, int n1, int n2, double sigma, int n) {
+    public static float[] gaussianNoise(int[] key, long step, long firstSubstream, double sigma, double resolution, float[] x, int n) {
         float[] out = new float[n];
         for (int i = 0; i < n; i++) {
-            int[] w = ChaCha20.block(key, i, n0, n1, n2);
-            double z = 0;
-            for (int j = 0; j < 4; j++) {
-                double u1 = uniform(w[4 * j], w[4 * j + 1]);
-                double u2 = uniform(w[4 * j + 2], w[4 * j + 3]);
-                z += Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+            int[] w = ChaCha20.block(key, (i % CudaBackend.NOISE_CHUNK) / 2, (int) step, (int) (step >>> 32),
+                    (int) (firstSubstream + i / CudaBackend.NOISE_CHUNK));
+            int o = 8 * (i % 2);
+            double sum = 0;
+            for (int pair = 0; pair < 2; pair++) {
+                double u1 = ((word(w, o + 4 * pair) >>> 11) + 1) * 0x1p-53;
+                double u2 = (word(w, o + 4 * pair + 2) >>> 11) * 0x1p-53;
+                double radius = Math.sqrt(-2 * Math.log(u1));
+                double angle = 2 * Math.PI * u2;
+                sum += radius * (Math.cos(angle) + Math.sin(angle));
             }
-            out[i] = (float) (sigma * (0.5 * z));
+            double noisy = (x == null ? 0 : x[i]) + sigma * (sum / 2);
+            out[i] = (float) (Math.rint(noisy / resolution) * resolution);
         }
         return out;
     }
 
-    /** (⌊w/2^11⌋ + 1)·2^-53 of the 64-bit word (hi, lo): 53 random bits, in (0, 1]. */
-    static double uniform(int lo, int hi) {
-        long w = ((long) hi << 32) | (lo & 0xffffffffL);
-        return ((w >>> 11) + 1) * 0x1p-53;
+    /** The 64-bit word whose high half is w[j] and low half w[j + 1]. */
+    static long word(int[] w, int j) {
+        return ((long) w[j] << 32) | (w[j + 1] & 0xffffffffL);
     }
 
     /** One AdamW step in place, in the kernel's float order. bc1 = 1 − β₁ᵗ, bc2 = 1 − β₂ᵗ. */

@@ -45,12 +45,17 @@ public final class GpuBenchRunner {
         return ((CudaBackend) backend).memoryReport();
     }
 
+    /** Benchmark inputs from the DP noise kernel: one training-step number per tensor, so no two share a stream. */
+    private static Tensor randn(CudaBackend gpu, long step, double sigma, int... shape) {
+        return gpu.gaussianNoise(KEY, step, 1, sigma, Math.scalb(1.0, -12), shape);
+    }
+
     public static List<Measurement> run(Backend backend, List<Integer> sizes, int repeats) {
         CudaBackend gpu = (CudaBackend) backend;
         List<Measurement> rows = new ArrayList<>();
         long call = 0;
         for (int n : sizes) {
-            Tensor a = gpu.gaussianNoise(KEY, 100, call++, 1.0, n, n), b = gpu.gaussianNoise(KEY, 100, call++, 1.0, n, n);
+            Tensor a = randn(gpu, 100_000 + call++, 1.0, n, n), b = randn(gpu, 100_000 + call++, 1.0, n, n);
             double flops = 2.0 * n * n * n;
             double f32 = time(gpu, repeats, () -> gpu.matmul(a, b, false, false));
             rows.add(line("sgemm float32", n + "x" + n + "x" + n, f32, flops / f32 * 1e-9, "GFLOP/s"));
@@ -64,11 +69,11 @@ public final class GpuBenchRunner {
         }
         // DP kernels at the size of a ViT-B/Swin-T-like linear layer and batch (B = 64, T = 196, 768 wide).
         int bsz = 64, t = 196, d = 768;
-        Tensor act = gpu.gaussianNoise(KEY, 101, 0, 1.0, bsz, t, d), grad = gpu.gaussianNoise(KEY, 101, 1, 1.0, bsz, t, d);
+        Tensor act = randn(gpu, 101_000, 1.0, bsz, t, d), grad = randn(gpu, 101_001, 1.0, bsz, t, d);
         double ghost = time(gpu, repeats, () -> gpu.ghostNorms(act, grad));
         rows.add(line("dp ghost norms", bsz + "x" + t + "x" + d, ghost, bsz / ghost, "examples/s"));
         int perEx = 1 << 20;
-        Tensor pe = gpu.gaussianNoise(KEY, 102, 0, 1.0, bsz, perEx);
+        Tensor pe = randn(gpu, 102_000, 1.0, bsz, perEx);
         double norms = time(gpu, repeats, () -> gpu.perExampleSqNorms(pe));
         rows.add(line("dp per-example sq norms", bsz + "x" + perEx, norms, 4.0 * bsz * perEx / norms * 1e-9, "GB/s"));
         Tensor c = gpu.clipFactors(gpu.perExampleSqNorms(pe), 1f);
@@ -76,10 +81,10 @@ public final class GpuBenchRunner {
         rows.add(line("dp clipped sum Aᵀ·diag(c)·G", bsz + "x" + t + "x" + d, clipped, 2.0 * bsz * t * d * d / clipped * 1e-9, "GFLOP/s"));
         int params = 100_000_000;
         long[] noiseCall = {1000};
-        double noise = time(gpu, repeats, () -> gpu.gaussianNoise(KEY, 103, noiseCall[0]++, 1.0, params));
+        double noise = time(gpu, repeats, () -> randn(gpu, 103_000 + noiseCall[0]++, 1.0, params));
         rows.add(line("dp gaussian noise (ChaCha20)", params + "", noise, params / noise * 1e-9, "Gsamples/s"));
-        Tensor p = gpu.gaussianNoise(KEY, 104, 0, 1.0, params), g = gpu.gaussianNoise(KEY, 104, 1, 1.0, params);
-        Tensor m = gpu.gaussianNoise(KEY, 104, 2, 0.0, params), v = gpu.gaussianNoise(KEY, 104, 3, 0.0, params);
+        Tensor p = randn(gpu, 104_000, 1.0, params), g = randn(gpu, 104_001, 1.0, params);
+        Tensor m = randn(gpu, 104_002, 0.0, params), v = randn(gpu, 104_003, 0.0, params);
         long[] step = {1};
         double adam = time(gpu, repeats, () -> gpu.adamw(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, step[0]++));
         rows.add(line("dp fused AdamW", params + "", adam, 28.0 * params / adam * 1e-9, "GB/s"));

@@ -13,6 +13,14 @@ public interface Benchmark {
     /** Options beyond the shared ones (--json, --help, --threads); may be empty. */
     Options options();
 
+    /**
+     * True when the benchmark computes through {@code Backends.current()}, so {@code --device} picks where it runs; the
+     * command installs the chosen backend around {@link #run}.
+     */
+    default boolean followsDevice() {
+        return false;
+    }
+
     /** Runs the benchmark and prints a table, or one JSON document when {@code json} is set. */
     void run(CommandLine cl, PrintStream out, boolean json) throws Exception;
 }

@@ -21,6 +21,7 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.cpu.Parallel;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.nn.Conv2d;
@@ -52,6 +53,11 @@ public final class DpBench implements Benchmark {
     @Override
     public String summary() {
         return "DP-SGD step vs non-private step (time and peak memory), all trainable and head-only";
+    }
+
+    @Override
+    public boolean followsDevice() {
+        return true;
     }
 
     @Override
@@ -113,6 +119,7 @@ public final class DpBench implements Benchmark {
         for (int i = 0; i < reps; i++) {
             long t0 = System.nanoTime();
             step.run();
+            Backends.current().synchronize();
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         long peak = 0;
@@ -187,11 +194,13 @@ public final class DpBench implements Benchmark {
         if (json) {
             ObjectNode root = mapper.createObjectNode();
             root.put("threads", Parallel.threads());
+            root.put("device", Backends.current().describe());
             root.set("results", rows);
             out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root));
             return;
         }
-        out.printf("DP-SGD overhead, batch %d, %d threads (median of %d steps; peak heap above the idle baseline)%n", batch, Parallel.threads(), reps);
+        out.printf("DP-SGD overhead, batch %d, %d threads, on %s (median of %d steps; peak heap above the idle baseline)%n", batch, Parallel.threads(),
+                Backends.current().describe(), reps);
         out.printf("%-48s %10s %10s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "plain MB", "DP MB", "memory");
         lines.forEach(out::println);
     }

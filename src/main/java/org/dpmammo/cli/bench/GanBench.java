@@ -9,6 +9,7 @@ import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.UsageException;
 import org.dpmammo.models.gan.GanConfig;
@@ -37,6 +38,11 @@ public final class GanBench implements Benchmark {
     @Override
     public String summary() {
         return "one C-DCGAN training iteration (D + G step), study model 128x128, batch 8";
+    }
+
+    @Override
+    public boolean followsDevice() {
+        return true;
     }
 
     @Override
@@ -72,6 +78,7 @@ public final class GanBench implements Benchmark {
         for (int i = 0; i < iters; i++) {
             long t0 = System.nanoTime(), c0 = processCpuNanos();
             GanStep.run(s, real, labels, rng);
+            Backends.current().synchronize();
             ms[i] = (System.nanoTime() - t0) / 1e6;
             cpuMs[i] = (processCpuNanos() - c0) / 1e6;
         }
@@ -88,6 +95,7 @@ public final class GanBench implements Benchmark {
             m.put("image_size", size);
             m.put("ngf", c.ngf());
             m.put("batch", batch);
+            m.put("device", Backends.current().describe());
             m.put("threads", threads);
             m.put("iteration_ms", ms);
             m.put("median_ms", median);
@@ -96,7 +104,8 @@ public final class GanBench implements Benchmark {
             m.put("images_per_s", batch / (median / 1000));
             out.println(new ObjectMapper().writeValueAsString(m));
         } else {
-            out.printf("C-DCGAN %dx%d (ngf=ndf=%d), batch %d, %d threads: one iteration (D step + G step)%n", size, size, c.ngf(), batch, threads);
+            out.printf("C-DCGAN %dx%d (ngf=ndf=%d), batch %d, %d threads, on %s: one iteration (D step + G step)%n", size, size, c.ngf(), batch, threads,
+                    Backends.current().describe());
             out.printf("  wall: median %.0f ms  min %.0f ms  (%d timed, %d warm-up)  %.2f images/s%n", median, sorted[0], iters, warmup, batch / (median / 1000));
             out.printf("  process CPU time: median %.0f ms per iteration%n", cpuMedian);
         }

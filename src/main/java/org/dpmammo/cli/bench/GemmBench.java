@@ -10,10 +10,13 @@ import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.cpu.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.UsageException;
+import org.dpmammo.tensor.Tensor;
 
 /**
  * {@code dpmammo bench gemm}: SGEMM GFLOP/s on square sizes and on the GEMMs the models actually run. The same
@@ -58,6 +61,11 @@ public final class GemmBench implements Benchmark {
     }
 
     @Override
+    public boolean followsDevice() {
+        return true;
+    }
+
+    @Override
     public Options options() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("only").hasArg().argName("NAMES")
@@ -73,6 +81,9 @@ public final class GemmBench implements Benchmark {
         int runs = CliSupport.intOpt(cl, "runs", 5);
         if (runs < 1) throw new UsageException("--runs must be at least 1");
         boolean cpuTime = cl.hasOption("cpu-time");
+        Backend device = Backends.current();
+        boolean onCpu = device == Backends.cpu();
+        if (cpuTime && !onCpu) throw new UsageException("--cpu-time times the CPU kernels; it needs --device cpu");
         if (cpuTime && Parallel.threads() != 1) throw new UsageException("--cpu-time needs -Ddpmammo.threads=1");
         List<Case> cases = cases();
         if (cl.hasOption("only")) {
@@ -83,11 +94,12 @@ public final class GemmBench implements Benchmark {
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         if (!json) {
-            out.printf("SGEMM, kernel %s, %d threads%s%n", Sgemm.implementation(), Parallel.threads(), cpuTime ? ", thread CPU time" : "");
+            if (onCpu) out.printf("SGEMM, kernel %s, %d threads%s%n", Sgemm.implementation(), Parallel.threads(), cpuTime ? ", thread CPU time" : "");
+            else out.printf("SGEMM on %s (backend matmul, operands resident, synchronised)%n", device.describe());
             out.printf("%-14s %6s %6s %6s %6s %10s %9s %9s%n", "case", "m", "n", "k", "batch", "ms", "GFLOP/s", "best");
         }
         for (Case c : cases) {
-            Timing.Result t = time(c, runs, cpuTime);
+            Timing.Result t = onCpu ? time(c, runs, cpuTime) : timeOn(device, c, runs);
             double sec = t.median(), gflops = c.flops() / sec / 1e9;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("case", c.name());
@@ -108,13 +120,27 @@ public final class GemmBench implements Benchmark {
         if (json) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("benchmark", "gemm");
-            doc.put("implementation", Sgemm.implementation());
+            doc.put("implementation", onCpu ? Sgemm.implementation() : device.name());
+            doc.put("device", device.describe());
             doc.put("threads", Parallel.threads());
             doc.put("clock", cpuTime ? "thread-cpu" : "wall");
             doc.put("java", System.getProperty("java.vm.version"));
             doc.put("results", rows);
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         }
+    }
+
+    /** The same case as the backend's matmul on operands already on the device, waiting for each product to finish. */
+    private static Timing.Result timeOn(Backend device, Case c, int runs) {
+        int aRows = c.transA() ? c.k() : c.m(), aCols = c.transA() ? c.m() : c.k();
+        int bRows = c.transB() ? c.n() : c.k(), bCols = c.transB() ? c.k() : c.n();
+        Tensor a = device.copy(Tensor.of(Timing.randomArray(aRows * aCols * c.batch(), 1), c.batch(), aRows, aCols));
+        Tensor b = device.copy(Tensor.of(Timing.randomArray(bRows * bCols * c.batch(), 2), c.batch(), bRows, bCols));
+        Runnable body = () -> {
+            device.matmul(a, b, c.transA(), c.transB());
+            device.synchronize();
+        };
+        return Timing.measure(body, 1.0, runs, 0.2, false);
     }
 
     private static Timing.Result time(Case c, int runs, boolean cpuTime) {

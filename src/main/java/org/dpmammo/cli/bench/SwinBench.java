@@ -12,6 +12,7 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.UsageException;
 import org.dpmammo.models.swin.SwinConfig;
@@ -21,7 +22,7 @@ import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
 
 /**
- * {@code dpmammo bench swin}: Swin-T (torchvision's swin_t shape, 224×224, 1000 classes) on the CPU backend: a
+ * {@code dpmammo bench swin}: Swin-T (torchvision's swin_t shape, 224×224, 1000 classes) on the backend of --device: a
  * forward pass without the tape (what feature caching for a frozen backbone costs) and a forward + backward pass in
  * training mode with every parameter trainable (full fine-tuning). Compare with tools/bench_swin_peer.py, the same
  * measurement in PyTorch with two threads. The first iteration is discarded (JIT compilation). Process CPU seconds are
@@ -35,7 +36,12 @@ public final class SwinBench implements Benchmark {
 
     @Override
     public String summary() {
-        return "Swin-T forward and forward+backward on the CPU (compare tools/bench_swin_peer.py)";
+        return "Swin-T forward and forward+backward on --device (compare tools/bench_swin_peer.py, tools/gpu_peer.py)";
+    }
+
+    @Override
+    public boolean followsDevice() {
+        return true;
     }
 
     @Override
@@ -71,12 +77,14 @@ public final class SwinBench implements Benchmark {
             try (Scope s = Grad.noGrad()) {
                 model.forward(Variable.constant(input));
             }
+            Backends.current().synchronize();
             double f = (System.nanoTime() - t0) / 1e9, fc = (cpuNanos() - c0) / 1e9;
             model.train();
             model.zeroGrad();
             t0 = System.nanoTime();
             c0 = cpuNanos();
             Ops.mean(model.forward(Variable.constant(input)), false, 0, 1).backward();
+            Backends.current().synchronize();
             double fb = (System.nanoTime() - t0) / 1e9, fbc = (cpuNanos() - c0) / 1e9;
             if (it > 0) {
                 fwd = Math.min(fwd, f);
@@ -87,6 +95,7 @@ public final class SwinBench implements Benchmark {
         }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", cfg.toString());
+        r.put("device", Backends.current().describe());
         r.put("batch", batch);
         r.put("parameters", model.numParameters());
         r.put("cores", Runtime.getRuntime().availableProcessors());
@@ -102,8 +111,8 @@ public final class SwinBench implements Benchmark {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
             return;
         }
-        out.printf("swin: %s, batch %d, %,d parameters; best of %d after one warm-up; %d cores, load average %.1f%n",
-                cfg, batch, model.numParameters(), repeat, r.get("cores"), r.get("loadAverage"));
+        out.printf("swin: %s on %s, batch %d, %,d parameters; best of %d after one warm-up; %d cores, load average %.1f%n",
+                cfg, r.get("device"), batch, model.numParameters(), repeat, r.get("cores"), r.get("loadAverage"));
         out.printf("  forward (no tape, eval)             %8.3f s wall, %8.3f s CPU  (%.2f images/s)%n", fwd, fwdCpu, batch / fwd);
         out.printf("  forward + backward (train, all)     %8.3f s wall, %8.3f s CPU  (%.2f images/s)%n", fwdBwd, fwdBwdCpu, batch / fwdBwd);
     }

@@ -415,6 +415,7 @@ public final class GanTrainer {
         m.put("java", System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.put("cpus", Runtime.getRuntime().availableProcessors());
+        m.put("device", org.dpmammo.backend.Backends.current().describe());
         m.put("seed", o.seed());
         m.put("data", data.description());
         int[] counts = data.classCounts();

@@ -51,14 +51,17 @@ class DpReferenceTest {
         assertEquals(1f, c[1]);
         assertEquals(0.5f, c[2], 1e-6f);
         assertEquals(0.1f, c[3], 1e-6f);
+        float[] dropped = DpReference.clipFactors(new float[] {Float.NaN, Float.POSITIVE_INFINITY}, 1f);
+        assertEquals(0f, dropped[0], "a NaN norm drops the example, as DpSgd.factor does");
+        assertEquals(0f, dropped[1]);
     }
 
     @Test
-    void noiseIsStandardNormalScaledAndDeterministicPerKeyAndNonce() {
+    void noiseIsStandardNormalScaledAndDeterministicPerKeyAndStep() {
         int[] key = {1, 2, 3, 4, 5, 6, 7, 8};
         int n = 40_000;
-        double sigma = 2.5;
-        float[] z = DpReference.gaussianNoise(key, 0, 0, 0, sigma, n);
+        double sigma = 2.5, res = Math.scalb(1.0, Math.getExponent(sigma) - 12);
+        float[] z = DpReference.gaussianNoise(key, 0, 1, sigma, res, null, n);
         double mean = 0, var = 0, fourth = 0;
         for (float v : z) mean += v;
         mean /= n;
@@ -66,17 +69,17 @@ class DpReferenceTest {
             double d = (v - mean) / sigma;
             var += d * d;
             fourth += d * d * d * d;
+            assertEquals(Math.rint(v / res) * res, v, "every value lies on the snapping grid");
         }
         var /= n;
         fourth /= n;
         assertEquals(0, mean / sigma, 0.03);
         assertEquals(1, var, 0.03);
         assertEquals(3, fourth, 0.15);  // Gaussian kurtosis
-        assertArrayEquals(z, DpReference.gaussianNoise(key, 0, 0, 0, sigma, n));
-        float[] other = DpReference.gaussianNoise(key, 0, 1, 0, sigma, 8);
-        assertTrue(other[0] != z[0] || other[1] != z[1], "a new nonce gives a new stream");
-        assertEquals(1.0, DpReference.uniform(-1, -1));
-        assertEquals(0x1p-53, DpReference.uniform(0, 0));
+        assertArrayEquals(z, DpReference.gaussianNoise(key, 0, 1, sigma, res, null, n));
+        float[] other = DpReference.gaussianNoise(key, 1, 1, sigma, res, null, 8);
+        assertTrue(other[0] != z[0] || other[1] != z[1], "a new step gives a new stream");
+        assertEquals(0x0123456789abcdefL, DpReference.word(new int[] {0x01234567, 0x89abcdef}, 0), "high half first");
     }
 
     @Test

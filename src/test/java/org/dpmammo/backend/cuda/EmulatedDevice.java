@@ -170,7 +170,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
         if (upToDate(exe)) return exe.toString();
         Process p;
         try {
-            p = new ProcessBuilder("g++", "-std=c++20", "-O1", "-Wno-unknown-pragmas", "-I", "tools/kernel-lab", "-I",
+            p = new ProcessBuilder("g++", "-std=c++20", "-O2", "-march=native", "-ffp-contract=off", "-U_FORTIFY_SOURCE", "-Wno-unknown-pragmas", "-I", "tools/kernel-lab", "-I",
                     "src/main/cuda", "tools/kernel-lab/emulator.cpp", "-o", exe.toString()).redirectErrorStream(true).start();
         } catch (IOException e) {
             return null;

@@ -106,8 +106,10 @@ class KernelResourcesTest {
             Path ptx = out.resolve(family(cu) + ".ptx");
             if (Files.exists(ptx) && Files.getLastModifiedTime(ptx).compareTo(Files.getLastModifiedTime(cu)) > 0) continue;
             stale.add(cu);
-            jobs.add(new ProcessBuilder("nvcc", "-ptx", "-arch=" + m.get(family(cu))[2], "-o", ptx.toString(), cu.toString())
-                    .redirectErrorStream(true).start());
+            List<String> cmd = new ArrayList<>(List.of("nvcc", "-ptx", "-arch=" + m.get(family(cu))[2]));
+            cmd.addAll(extraFlags(cu));
+            cmd.addAll(List.of("-o", ptx.toString(), cu.toString()));
+            jobs.add(new ProcessBuilder(cmd).redirectErrorStream(true).start());
         }
         for (int i = 0; i < stale.size(); i++) {
             Process p = jobs.get(i);
@@ -124,6 +126,12 @@ class KernelResourcesTest {
                     "nvcc here is '" + freshVersion + "', the PTX was built by '" + committedVersion + "': compile checked, bytes not compared");
             assertArrayEquals(committed, fresh, cu + ": committed PTX differs from a fresh compile; run tools/build-ptx.sh");
         }
+    }
+
+    /** The flags a family asks for on its first line ("// nvcc-flags: -fmad=false"), as tools/build-ptx.sh reads them. */
+    private static List<String> extraFlags(Path cu) throws IOException {
+        String first = Files.readAllLines(cu).get(0);
+        return first.startsWith("// nvcc-flags: ") ? List.of(first.substring(15).trim().split("\\s+")) : List.of();
     }
 
     private static String compilerLine(byte[] ptx) {
