@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.dpmammo.cli.Main;
 
-/** Who made a run and on what: version, commit, JVM, OS, CPU (DESIGN.md provenance.json); callers add data and seed. */
+/** Who made a run and on what: version, commit, JVM, OS, CPU (the run's provenance.json); callers add data and seed. */
 final class Provenance {
     private Provenance() {}
 
