@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The study's conditional DCGAN (paper.md 2.3-2.4) in PyTorch, with dpmammo's member names.
+"""The study's conditional DCGAN (docs/STUDY.md sections 2.3-2.4) in PyTorch, with dpmammo's member names.
 
 Used as the reference for dpmammo's org.dpmammo.models.gan: same layers, same shapes, same state-dict keys
 (label_embedding, label_linear, main.<i>), so a dpmammo checkpoint loads here unchanged.

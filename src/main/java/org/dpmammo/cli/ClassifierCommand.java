@@ -109,7 +109,7 @@ public final class ClassifierCommand implements Command {
         CommandLine cl = CliSupport.parse("classifier train", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo classifier train --train DIR [--train DIR2 …] --val DIR --out RUN [options]",
-                    "The study's classifier training (Osuala et al. 2024, §3–4): per-epoch validation, best checkpoint by validation "
+                    "The study's classifier training (Osuala et al. 2024; docs/STUDY.md §3–4): per-epoch validation, best checkpoint by validation "
                             + "AUPRC (benign positive); under DP only among epochs whose spent ε (by --accountant) is in (0.75, 1.05) × target.", o,
                     "Writes config.json, provenance.json, metrics.csv, metrics.json, ledger.json and dp-run.json (DP), checkpoints/, val-roc.png, val-pr.png. "
                             + "DP randomness is secure unless --reproducible-dp is given.");

@@ -69,7 +69,7 @@ public final class ExperimentCommand implements Command {
         o.addOption(opt("val", "DIR", "validation data (model selection)"));
         o.addOption(opt("test", "DIR", "internal test data"));
         o.addOption(Option.builder().longOpt("external-test").hasArgs().argName("DIR").desc("external test data (repeatable)").build());
-        o.addOption(opt("synthetic", "DIR", "a labelled synthetic set used for every seed (e.g. the study's, ../shared/data/mcgan-synthetic)"));
+        o.addOption(opt("synthetic", "DIR", "a labelled synthetic set used for every seed (e.g. the study's 3000 published patches)"));
         o.addOption(opt("gan-from-scratch", null, "train one GAN per seed on --real-train and use its samples"));
         o.addOption(opt("accountant", "LIST", ACCOUNTANT_HELP));
         DeviceOption.add(o, "auto");

@@ -164,7 +164,7 @@ public final class Phantom {
     /** One mass whose outline, margin and spicules are set by the malignancy score m. */
     private static void mass(float[] img, int n, double m, Rng rng) {
         double radius = rng.uniform(0.13, 0.3) * n;
-        // The study's crops are shifted towards smaller coordinates (paper.md 1.4), so masses sit slightly down-right.
+        // The study's crops are shifted towards smaller coordinates (docs/STUDY.md §1.4), so masses sit slightly down-right.
         double cx = n * (0.5 + rng.uniform(-0.04, 0.1));
         double cy = n * (0.5 + rng.uniform(-0.04, 0.1));
         // Ill-defined masses would vanish into the tissue at equal contrast; real malignant cores are dense.

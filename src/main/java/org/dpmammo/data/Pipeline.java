@@ -11,7 +11,7 @@ public record Pipeline(List<Transforms.Step> steps) {
     }
 
     /**
-     * The study's classifier input (paper.md 1.5): gray, resized to size × size, replicated to 3 channels, scaled to
+     * The study's classifier input (docs/STUDY.md §1.5): gray, resized to size × size, replicated to 3 channels, scaled to
      * [-1, 1]; with {@code augment}, horizontal and vertical flips with probability 0.5 first. Flipping and resizing
      * before replicating is the same image as the study's order, at a third of the work.
      */
@@ -23,7 +23,7 @@ public record Pipeline(List<Transforms.Step> steps) {
     }
 
     /**
-     * The GAN's real-image input (paper.md 2.5): one channel at size × size; with {@code augment}, flips with
+     * The GAN's real-image input (docs/STUDY.md §2.5): one channel at size × size; with {@code augment}, flips with
      * probability 0.5 and a light random resized crop (area 95–100 %, aspect 0.95–1.1). The study fed real images in
      * [0, 1] against a tanh generator; {@code signed} chooses [-1, 1] instead.
      */

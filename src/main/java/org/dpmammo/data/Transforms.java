@@ -10,7 +10,7 @@ import org.dpmammo.util.Rng;
  * an axis that grows is bilinear with half-pixel centres, i.e. {@code align_corners=false}: output sample o reads input
  * position {@code (o + 0.5) * in / out - 0.5}, clamped below at 0, exactly as PyTorch's
  * {@code F.interpolate(mode="bilinear", align_corners=False, antialias=False)}. The study upsampled 128 to 224 with
- * OpenCV's INTER_AREA, which for enlargement is close to this bilinear rule (see paper.md, section 1.5).
+ * OpenCV's INTER_AREA, which for enlargement is close to this bilinear rule (see docs/STUDY.md §1.5).
  */
 public final class Transforms {
     private Transforms() {}

@@ -3,7 +3,7 @@ package org.dpmammo.experiment;
 import java.util.Locale;
 
 /**
- * The study's four training conditions (paper.md §5.1). The key is what config files and results.csv use.
+ * The study's four training conditions (docs/STUDY.md §5). The key is what config files and results.csv use.
  *
  * <p>For {@link #PRETRAIN_DP} the ε = ∞ cell is the synthetic-pretrained full model itself (the study's dbr15, no
  * real data seen); a finite ε is that model with everything frozen except its pretrained linear head, fine-tuned

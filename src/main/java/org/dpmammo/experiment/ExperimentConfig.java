@@ -42,7 +42,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
-    /** The classifier cells: the Swin preset (paper, cpu, tiny, vit; see ModelSpec.preset) or the demo's small CNN, and the optimiser settings (paper.md §3.2). */
+    /** The classifier cells: the Swin preset (paper, cpu, tiny, vit; see ModelSpec.preset) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2). */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
                              int physicalBatch, String initWeights) {}
 

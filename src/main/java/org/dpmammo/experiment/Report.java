@@ -106,7 +106,7 @@ public final class Report {
     private void resultsTable() {
         List<String> tests = tests();
         html.append("<h2>Results</h2><p>Mean ± population std over seeds. <b>ours</b> beside <span class=\"study\">the study</span> ")
-                .append("(internal = CBIS-DDSM test, external = BCDR; paper.md §5.2). ε spent is read back from each cell's ledger (RDP; ")
+                .append("(internal = CBIS-DDSM test, external = BCDR; the study's published means, listed in dpmammo's docs/STUDY.md §6.1). ε spent is read back from each cell's ledger (RDP; ")
                 .append("PRV for the same schedule in brackets). End-to-end ε is on the real training records, counting the generator.</p>");
         html.append("<table><tr><th rowspan=2>condition</th><th rowspan=2>target ε</th><th rowspan=2>study run</th>");
         for (int t = 0; t < tests.size(); t++) html.append("<th colspan=4>").append(esc(tests.get(t))).append(t == 0 ? " (internal)" : " (external)").append("</th>");

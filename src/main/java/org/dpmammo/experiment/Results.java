@@ -12,7 +12,7 @@ import org.dpmammo.util.AtomicFiles;
 
 /**
  * results.csv (one row per finished cell) and summary.csv (one row per condition, ε and calibrating accountant: mean
- * and population standard deviation over seeds, the study's convention, paper.md §6). The accountant column is "-"
+ * and population standard deviation over seeds, the study's convention, docs/STUDY.md §7). The accountant column is "-"
  * for ε = ∞ cells, which no accountant calibrated. Every row carries the ε its schedule spends under both
  * accountants (epsilon_rdp, epsilon_prv), whichever calibrated it.
  */

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The study's published results (paper.md §5.2, from its results sheet), shown beside ours: per condition and ε,
+ * The study's published results (docs/STUDY.md §6.1, from its results sheet), shown beside ours: per condition and ε,
  * mean ± population std over three seeds of the four metrics on the internal (CBIS-DDSM) and external (BCDR) tests.
  */
 public final class StudyNumbers {

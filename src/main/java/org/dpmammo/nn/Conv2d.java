@@ -15,7 +15,7 @@ import org.dpmammo.util.Rng;
  * x [N, C_in, H, W] → y [N, C_out, H', W'] with H' = ⌊(H + 2p − k)/s⌋ + 1; weight [C_out, C_in, k, k], bias [C_out].
  *
  * <p>Per-example view (DP): A = x [N, C_in, H, W], G [N, C_out, H', W']. After unfolding A into patches, a conv is
- * a Linear layer over T = H'·W' positions with d = C_in·k² and p = C_out (dp-math §1.3), so the Linear norm rules
+ * a Linear layer over T = H'·W' positions with d = C_in·k² and p = C_out (docs/DP-MATH.md §1.3), so the Linear norm rules
  * carry over; ∂Wᵢ is the weight gradient of example i alone and ∂bᵢ = Σ_{h,w} Gᵢ.
  */
 public final class Conv2d extends Module implements PerExampleLayer {

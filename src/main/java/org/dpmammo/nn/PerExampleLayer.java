@@ -6,7 +6,7 @@ import org.dpmammo.tensor.Tensor;
 /**
  * A layer whose parameter gradients are a function of two tensors only: its saved input activation A and the
  * gradient G of its output, both with the example axis first. This is what DP-SGD needs from a layer (see
- * {@code reference/dp-math.md} §1 and DESIGN.md "One DP training step"): per-example gradients and their norms come
+ * docs/DP-MATH.md §1 and docs/ARCHITECTURE.md "One DP training step"): per-example gradients and their norms come
  * from (A, G) without a second backward pass.
  *
  * <p>Each implementing layer records its forward as one op whose backward computes the input gradient and, unless
@@ -15,8 +15,8 @@ import org.dpmammo.tensor.Tensor;
  * continues to earlier layers) but hands (A, G) to the sink instead of computing parameter gradients. Frozen
  * parameters get no gradient, and when all of a layer's parameters are frozen the sink is not called.
  *
- * <p>Contract for the DP engine (issue 5), which is expected to extend this interface with per-example squared
- * norms (materialised, or the ghost-norm identity ‖GᵢᵀAᵢ‖² = ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩):
+ * <p>Contract for the DP engine ({@code privacy.dpsgd.DpSgd}), which also asks each layer for per-example squared
+ * norms ({@link #perExampleNorms}: materialised, or the ghost-norm identity ‖GᵢᵀAᵢ‖² = ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩):
  * <ul>
  *   <li>A and G are exactly what the layer's gradient rule uses; their layouts are documented on each layer.
  *       Either may be a strided view shared with the graph: read them, never write them.

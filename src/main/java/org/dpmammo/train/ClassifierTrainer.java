@@ -39,7 +39,7 @@ import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
 
 /**
- * The study's classifier training (Osuala et al. 2024, §3–4): Swin with a linear or MLP head, optionally a frozen
+ * The study's classifier training (Osuala et al. 2024; docs/STUDY.md §3–4): Swin with a linear or MLP head, optionally a frozen
  * backbone, cross-entropy with label smoothing, AdamW, flips, per-epoch validation and checkpoint selection by
  * validation AUPRC (under DP only inside the ε window), with or without DP-SGD through {@link PrivateTraining}.
  *

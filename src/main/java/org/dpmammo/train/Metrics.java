@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The study's evaluation metrics (paper.md §6), with labels 1 = benign (the positive class) and 0 = malignant, and
+ * The study's evaluation metrics (docs/STUDY.md §7), with labels 1 = benign (the positive class) and 0 = malignant, and
  * a score p = softmax(logits)[1], the probability of benign. Definitions follow scikit-learn, which the study used:
  * accuracy from argmax (benign iff p &gt; 0.5, since torch's argmax picks class 0 on a tie), F1 for label 1 with 0
  * when undefined, AUROC = roc_auc_score (ties between a positive and a negative count one half), AUPRC =

@@ -1,7 +1,7 @@
 package org.dpmammo.train;
 
 /**
- * The study's checkpoint choice (paper.md §3.2): the epoch with the highest validation AUPRC, ties going to the lower
+ * The study's checkpoint choice (docs/STUDY.md §3.2): the epoch with the highest validation AUPRC, ties going to the lower
  * validation loss, then to the earlier epoch. Under DP an epoch is eligible only if the ε spent so far lies strictly
  * inside (0.75, 1.05) × the target ({@code is_epsilon_within_target}); without DP (target ∞) every epoch is.
  */

@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.util.BuildInfo;
 
-/** Who made a run and on what: version, commit, JVM, OS, CPU, compute device (DESIGN.md provenance.json); callers add data and seed. */
+/** Who made a run and on what: version, commit, JVM, OS, CPU, compute device (the run's provenance.json); callers add data and seed. */
 final class Provenance {
     private Provenance() {}
 

@@ -28,7 +28,7 @@ class PrivacyCommandTest {
 
     @Test
     void epsilonRdpPlainText() {
-        // A1 of dp-math.md through the command line.
+        // A1 of docs/DP-MATH.md §3.1 through the command line.
         Run r = run("privacy", "epsilon", "--sample-rate", "0.04", "--noise-multiplier", "1.5", "--steps", "2250", "--delta", "1e-5",
                 "--accountant", "rdp");
         assertEquals(0, r.rc(), r.err());
@@ -39,7 +39,7 @@ class PrivacyCommandTest {
 
     @Test
     void epsilonJsonDefaultsToPrv() throws Exception {
-        // A2 of dp-math.md: Opacus' PRV accountant gives 6.777395712150674.
+        // A2 of docs/DP-MATH.md §3.1: Opacus' PRV accountant gives 6.777395712150674.
         Run r = run("privacy", "epsilon", "--sample-rate", "0.04", "--noise-multiplier", "1.5", "--steps", "2249", "--delta", "1e-5", "--json");
         assertEquals(0, r.rc(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
@@ -129,7 +129,7 @@ class PrivacyCommandTest {
         assertEquals(0, r.rc(), r.err());
         String[] lines = r.out().split("\n");
         assertEquals("q,sigma,steps,delta,eps", lines[0]);
-        // Table C of dp-math.md: 6.7410519394.
+        // Table C of docs/DP-MATH.md §3.3: 6.7410519394.
         assertEquals(6.7410519394, Double.parseDouble(lines[1].substring(lines[1].lastIndexOf(',') + 1)), 5e-5);
     }
 

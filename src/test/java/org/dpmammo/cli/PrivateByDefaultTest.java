@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What a user gets from the DP commands with their defaults (issue: private by default): secure randomness, spend
+ * What a user gets from the DP commands with their defaults (private by default): secure randomness, spend
  * that composes per record across runs through a shared ledger, an ε that {@code privacy ledger report} reproduces
  * from the ledger alone, no statistic of the private records in the run folder, and ledgers that cannot be cut or
  * swapped without a resume or a report noticing. Tiny Swin, 48 phantom patches, head-only DP: a few seconds a run.

@@ -39,7 +39,7 @@ class DatasetsTest {
         for (FileDataset d : splits.values()) {
             for (int i = 0; i < d.size(); i++) assertTrue(d.name(i).endsWith("_is_benign_" + d.label(i) + ".png"), d.name(i));
         }
-        // Patients: counts from paper.md (578 / 102 / 212) and no patient in two splits.
+        // Patients: counts from docs/STUDY.md §1.2 (578 / 102 / 212) and no patient in two splits.
         List<Set<String>> patients = splits.values().stream().map(d -> {
             Set<String> s = new HashSet<>();
             for (int i = 0; i < d.size(); i++) s.add(d.patientId(i));

@@ -21,7 +21,7 @@ class ResultsTest {
 
     @Test
     void reproducesTheStudysReportedSpreadFromItsPerSeedValues() {
-        // dbr1 (real, ε = 6) CBIS AUROC per seed, paper.md §5.3; §5.2 reports 0.572 ± 0.031
+        // dbr1 (real, ε = 6) CBIS AUROC per seed, docs/STUDY.md §6.2; §6.1 reports 0.572 ± 0.031
         double[] v = {0.5654, 0.5385, 0.6134};
         assertEquals(0.572, Results.mean(v), 5e-4);
         assertEquals(0.031, Results.populationStd(v), 5e-4);

@@ -24,7 +24,7 @@ class MetricsTest {
     void aurocCountsTiesAsHalf() {
         // positive/negative pairs: 0.9 beats 3; 0.7 ties one and beats 2 (2.5); 0.6 beats 2 → 7.5 of 9
         assertEquals(7.5 / 9, Metrics.auroc(Y, P), 1e-15);
-        // relabelling malignant as positive with score 1 − p leaves AUROC unchanged (paper.md §6)
+        // relabelling malignant as positive with score 1 − p leaves AUROC unchanged (docs/STUDY.md §7)
         int[] flipped = new int[Y.length];
         double[] q = new double[P.length];
         for (int i = 0; i < Y.length; i++) {

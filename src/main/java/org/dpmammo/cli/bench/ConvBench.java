@@ -21,7 +21,7 @@ import org.dpmammo.cli.UsageException;
 /**
  * {@code dpmammo bench conv}: forward and backward (data + weight gradients) of the 128×128 C-DCGAN's layers at the
  * study's batch of 8: the discriminator's convolutions and the generator's transposed convolutions
- * (reference/paper.md, sections 2.3 and 2.4). tools/bench_peer.py runs the same layers through PyTorch.
+ * (docs/STUDY.md §2.3 and §2.4). tools/bench_peer.py runs the same layers through PyTorch.
  */
 public final class ConvBench implements Benchmark {
     /** One layer: a convolution, or a transposed convolution when {@code transpose} is set. */

@@ -13,7 +13,7 @@ import org.dpmammo.nn.Sigmoid;
 import org.dpmammo.util.Rng;
 
 /**
- * The study's conditional discriminator (paper.md 2.4). Shapes at 128 (B = batch, S = image size):
+ * The study's conditional discriminator (docs/STUDY.md §2.4). Shapes at 128 (B = batch, S = image size):
  * <pre>
  *   label [B] → embedding [B, 50] → linear [B, S·S] → LeakyReLU(0.1) → a condition channel [B, 1, S, S]
  *   concat(x [B, 1, S, S], that) [B, 2, S, S]

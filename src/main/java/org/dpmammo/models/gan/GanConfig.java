@@ -3,7 +3,7 @@ package org.dpmammo.models.gan;
 import java.util.Locale;
 
 /**
- * The shape of the conditional DCGAN (paper.md 2.2–2.4) and the two places where dpmammo may deviate from the study.
+ * The shape of the conditional DCGAN (docs/STUDY.md §2.2–2.4) and the two places where dpmammo may deviate from the study.
  *
  * @param imageSize     64 or 128: the number of stride-2 stages is log₂(size) − 2, so 128 is the study's six-layer
  *                      network and 64 drops one stage from each network
@@ -40,7 +40,7 @@ public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int emb
     }
 
     /**
-     * The study's code builds InstanceNorm2d without affine parameters by default (paper.md 8.3); BatchNorm is its
+     * The study's code builds InstanceNorm2d without affine parameters by default (docs/STUDY.md §8.3); BatchNorm is its
      * option. NONE is dpmammo's: in D, both norms rescale each channel per image (instance) or per batch of only-real
      * or only-fake images (batch), which hides from D how much fine texture an image carries as a whole; without a
      * norm that stays visible (docs/GAN.md). NONE keeps an Identity in the norm's place, so state-dict names do not move.
@@ -70,7 +70,7 @@ public record GanConfig(int imageSize, int latentSize, int ngf, int ndf, int emb
     /**
      * The study loads real patches in [0, 1] (its Normalize is commented out) while the generator ends in tanh, whose
      * range is [−1, 1]: D can tell real from fake by any negative pixel, and samples are read by clamping to [0, 1]
-     * (paper.md 2.5). {@code UNIT} reproduces that; {@code SIGNED} scales real images to [−1, 1] to match tanh, and
+     * (docs/STUDY.md §2.5). {@code UNIT} reproduces that; {@code SIGNED} scales real images to [−1, 1] to match tanh, and
      * samples are read as (x + 1)/2.
      */
     public enum RealRange {

@@ -19,7 +19,7 @@ import org.dpmammo.nn.Upsample;
 import org.dpmammo.util.Rng;
 
 /**
- * The study's conditional generator (paper.md 2.3). Shapes at 128 (B = batch, nz = latent size):
+ * The study's conditional generator (docs/STUDY.md §2.3). Shapes at 128 (B = batch, nz = latent size):
  * <pre>
  *   label [B] → embedding [B, 50] → linear [B, nz] → LeakyReLU(0.1) → [B, nz, 1, 1]
  *   concat(z [B, nz, 1, 1], that) [B, 2nz, 1, 1]

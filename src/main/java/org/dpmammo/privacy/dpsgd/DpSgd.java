@@ -22,7 +22,7 @@ import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 
 /**
- * One DP-SGD step with Opacus' semantics and book-keeping's cost (DESIGN.md, "One DP training step"):
+ * One DP-SGD step with Opacus' semantics and book-keeping's cost (docs/ARCHITECTURE.md, "One DP training step"; docs/DP-MATH.md §1):
  * per-example losses → one backward, in which every parameterised layer hands over its activation A and output
  * gradient G instead of summing its weight gradient → per-example squared norms per layer (ghost or materialised)
  * → clip factors cᵢ = min(1, C/(‖gᵢ‖ + 1e-6)) → each layer's clipped sum as gradients(A, diag(c)·G) → Gaussian

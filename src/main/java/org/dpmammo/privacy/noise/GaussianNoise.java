@@ -5,7 +5,7 @@ import org.dpmammo.backend.cpu.Parallel;
 /**
  * Gaussian noise for DP-SGD, N(0, std²) per coordinate, hardened against floating-point attacks.
  *
- * <p>Defences, in the order they act (see docs/SECURITY.md and dp-math.md §5):
+ * <p>Defences, in the order they act (see docs/SECURITY.md and docs/DP-MATH.md §4):
  * <ol>
  *   <li>Randomness from {@link RandomSource}: ChaCha20 keyed from {@code SecureRandom} in secure mode.</li>
  *   <li>Each pair of standard normals is Box–Muller on two 53-bit uniforms, in double precision.</li>

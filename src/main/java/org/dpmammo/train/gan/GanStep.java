@@ -10,7 +10,7 @@ import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
 
 /**
- * One iteration of the study's loop (paper.md 2.5): draw fake conditions and z, generate; one Adam step on D with
+ * One iteration of the study's loop (docs/STUDY.md §2.5): draw fake conditions and z, generate; one Adam step on D with
  * BCE(D(x, c), U(0.7, 1.2)) + BCE(D(G(z, c'), c'), 0); then one Adam step on G with the non-saturating
  * BCE(D(G(z, c'), c'), 1), the same fake batch passed through the updated D.
  */

@@ -12,7 +12,7 @@ import org.dpmammo.data.Transforms;
 import org.dpmammo.util.Rng;
 
 /**
- * Generator quality in the study's form (paper.md 2.6): Fréchet radiomics distance for real–real, real–synthetic and
+ * Generator quality in the study's form (docs/STUDY.md §2.6): Fréchet radiomics distance for real–real, real–synthetic and
  * synthetic–synthetic pairs, each as mean ± std over repeated random draws, plus per-class manifold precision and
  * recall.
  *

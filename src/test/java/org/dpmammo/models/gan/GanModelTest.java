@@ -19,7 +19,7 @@ import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
 import org.junit.jupiter.api.Test;
 
-/** The networks against the study's tables (paper.md 2.3, 2.4), counted by hand. */
+/** The networks against the study's tables (docs/STUDY.md §2.3, §2.4), counted by hand. */
 class GanModelTest {
     private static Tensor gaussian(Rng rng, int... shape) {
         int n = 1;

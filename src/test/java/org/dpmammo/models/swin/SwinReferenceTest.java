@@ -80,7 +80,7 @@ class SwinReferenceTest {
         assertArrayEquals(new int[] {1152, 384}, sd.get("features.5.5.attn.qkv.weight").shape());
         assertArrayEquals(new int[] {1000, 768}, sd.get("head.weight").shape());
         assertTrue(m.integerStateKeys().contains("features.7.1.attn.relative_position_index"));
-        // torchvision's swin_t: 28,288,354 parameters (paper.md §3.1)
+        // torchvision's swin_t: 28,288,354 parameters (docs/STUDY.md §3.1)
         assertEquals(28_288_354L, m.numParameters());
         // the study's frozen-backbone head: 296,066 trainable parameters
         SwinTransformer f = new SwinTransformer(SwinConfig.swinT(), SwinTransformer.Head.MLP, 2, new Rng(0));

@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Table B of dp-math.md (opacus/tests/accountants_test.py, ε = 8, δ = 1e-5, q = 0.04). Opacus stops its bisection
+ * Table B of docs/DP-MATH.md §3.2 (opacus/tests/accountants_test.py, ε = 8, δ = 1e-5, q = 0.04). Opacus stops its bisection
  * once ε is within 0.01 of the target and returns that σ; this search goes on to 1e-4 relative, so it must land at
  * or just below Opacus' σ, and it must be the smallest σ that meets the target.
  */

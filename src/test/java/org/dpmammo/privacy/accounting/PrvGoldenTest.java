@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Published PRV values (dp-math.md §3, Tables A and C) and exact Gaussian values the PRV bounds must bracket. */
+/** Published PRV values (docs/DP-MATH.md §3.1 and §3.3, Tables A and C) and exact Gaussian values the PRV bounds must bracket. */
 class PrvGoldenTest {
     private static final PrvAccountant PRV = new PrvAccountant();
 
@@ -54,7 +54,7 @@ class PrvGoldenTest {
     @Test
     void a2_opacusPrvAccountantTest() throws Exception {
         // A2: opacus/tests/accountants_test.py::test_prv_accountant: 6.777395712150674 with 2249 = int(90 // 0.04)
-        // steps; dp-math.md reproduced 6.777395709 and estimate 6.767045.
+        // steps; docs/DP-MATH.md §3.1 records the independent 6.777395709 and estimate 6.767045.
         PrvAccountant.Bounds b = PRV.bounds(List.of(new Segment(0.04, 1.5, 2249)), 1e-5);
         assertEquals(6.777395712150674, b.upper(), 1e-6);
         assertEquals(6.767045, b.estimate(), 1e-6);
@@ -87,7 +87,7 @@ class PrvGoldenTest {
 
     @Test
     void a25_mnistTutorialPrv() {
-        // A25: dp-math.md reproduces the PRV upper bound 2.39184 for the TF MNIST tutorial setting.
+        // A25: docs/DP-MATH.md §3.1 records the independent PRV upper bound 2.39184 for the TF MNIST tutorial setting.
         Epsilon e = PRV.epsilon(List.of(new Segment(256.0 / 60000, 1.1, 14063)), 1e-5);
         assertEquals(2.39184, e.epsilon(), 1e-5);
     }

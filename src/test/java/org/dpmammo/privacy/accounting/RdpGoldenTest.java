@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Published RDP values. Every test names its source: the row of /work/shared/reference/dp-math.md §3 and the
+ * Published RDP values. Every test names its source: the row of docs/DP-MATH.md §3 (Tables A and D) and the
  * upstream test or document it quotes. "Signed series" rows must match to the digits given; rows produced with
  * dp_accounting's absolute-value series are used only where the optimum is at an integer order, where both series
  * are identical.
@@ -147,7 +147,7 @@ class RdpGoldenTest {
     @Test
     void a25_tfMnistTutorialImprovedConversion() {
         // A25: TF MNIST tutorial setting (256/60000, sigma 1.1, 14063 steps); with Opacus' orders and the improved
-        // conversion dp-math.md reproduces 2.59666 at order 8.1.
+        // conversion docs/DP-MATH.md §3.1 records the independent 2.59666 at order 8.1.
         Epsilon e = eps(OPACUS, 256.0 / 60000, 1.1, 14063, 1e-5);
         assertEquals(2.59666, e.epsilon(), 5e-6);
         assertEquals(8.1, e.order());
@@ -189,7 +189,7 @@ class RdpGoldenTest {
     @Test
     void d7_logAAgainstMpmathIntegral() {
         // D7: dp_accounting test_compute_log_a_equals_mp cases; independent signed-series values of log A from
-        // dp-math.md (the test there compares to an mpmath integral at rtol 1e-4).
+        // docs/DP-MATH.md §3.4 (the upstream test compares to an mpmath integral at rtol 1e-4).
         double[][] cases = {
             {1e-7, 0.1, 1.01, 4.0034136e-8}, {1e-6, 0.1, 256, 3.2604632e6}, {1e-5, 0.1, 256.1, 3.2636070e6},
             {1e-6, 1, 27, 8.7695113e-10}, {1e-4, 1, 1.5, 6.4426870e-9}, {1e-3, 1, 2, 1.71828035e-6},
@@ -204,7 +204,7 @@ class RdpGoldenTest {
 
     @Test
     void d8_d9_independentPerStepValues() {
-        // D8: dp-math.md independent computation, q = 256/60000, sigma 1.1, signed series.
+        // D8: docs/DP-MATH.md §3.4, independent computation, q = 256/60000, sigma 1.1, signed series.
         double[] a8 = {1.5, 2, 3, 4.5, 8, 16, 32, 63};
         double[] w8 = {1.747978454e-5, 2.339577601e-5, 3.536769897e-5, 5.369172341e-5, 9.834106178e-5, 0.7918914328,
             7.590188346, 20.48812058};
