@@ -10,7 +10,7 @@ import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.util.BadInputException;
 import org.dpmammo.util.BuildInfo;

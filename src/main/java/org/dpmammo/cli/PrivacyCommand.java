@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.privacy.accounting.Epsilon;

@@ -1,6 +1,7 @@
 package org.dpmammo.backend.cpu;
 
 import java.util.Arrays;
+import org.dpmammo.util.Parallel;
 
 /**
  * 2-D convolution and transposed convolution on NCHW float arrays (groups = 1), forward and both gradients,

@@ -2,6 +2,7 @@ package org.dpmammo.backend.cpu;
 
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.Parallel;
 
 /**
  * The CPU backend's convolution at the tensor level: validates shapes, names the op in errors, and hands compact

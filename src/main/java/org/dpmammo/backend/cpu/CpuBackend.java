@@ -5,6 +5,7 @@ import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.Parallel;
 
 /**
  * The reference backend: pure Java, multithreaded over {@link Parallel}; GEMM and convolution go through the

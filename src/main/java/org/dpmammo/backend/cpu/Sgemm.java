@@ -2,6 +2,7 @@ package org.dpmammo.backend.cpu;
 
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.dpmammo.util.Parallel;
 
 /**
  * Single-precision GEMM on row-major float arrays, BLAS semantics: C = alpha·op(A)·op(B) + beta·C, where op(X) is X

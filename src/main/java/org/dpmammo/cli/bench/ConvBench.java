@@ -13,7 +13,7 @@ import org.apache.commons.cli.Options;
 import org.dpmammo.backend.cpu.Conv2dKernels;
 import org.dpmammo.backend.cpu.Conv2dShape;
 import org.dpmammo.backend.cpu.ConvTranspose2dShape;
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.UsageException;

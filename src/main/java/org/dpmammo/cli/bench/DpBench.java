@@ -22,7 +22,7 @@ import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backends;
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.nn.Conv2d;
 import org.dpmammo.nn.Flatten;

@@ -12,7 +12,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.UsageException;

@@ -13,7 +13,7 @@ import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.PrivacyCommand;
 import org.dpmammo.cli.UsageException;

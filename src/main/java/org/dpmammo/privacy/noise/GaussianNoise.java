@@ -1,6 +1,6 @@
 package org.dpmammo.privacy.noise;
 
-import org.dpmammo.backend.cpu.Parallel;
+import org.dpmammo.util.Parallel;
 
 /**
  * Gaussian noise for DP-SGD, N(0, std²) per coordinate, hardened against floating-point attacks.

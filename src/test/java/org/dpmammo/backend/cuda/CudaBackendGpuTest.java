@@ -3,6 +3,7 @@ package org.dpmammo.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.dpmammo.check.BackendCheck;
+import org.dpmammo.check.CudaChecks;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

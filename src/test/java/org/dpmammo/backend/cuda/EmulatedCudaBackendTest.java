@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.dpmammo.check.BackendCheck;
+import org.dpmammo.check.CudaChecks;
 import org.dpmammo.testing.RequiredTools;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package org.dpmammo.backend.cuda;
+package org.dpmammo.check;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,9 +6,11 @@ import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
-import org.dpmammo.check.BackendCheck;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
+import org.dpmammo.backend.cuda.CudaBackend;
+import org.dpmammo.backend.cuda.CudaFailure;
+import org.dpmammo.backend.cuda.DpReference;
 
 /**
  * GPU checks beyond {@link BackendCheck}: the DP kernels against {@link DpReference}, TF32 GEMMs against the CPU at

@@ -1,4 +1,4 @@
-package org.dpmammo.backend.cpu;
+package org.dpmammo.util;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;

@@ -1,4 +1,4 @@
-package org.dpmammo.backend.cpu;
+package org.dpmammo.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
