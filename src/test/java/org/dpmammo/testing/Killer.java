@@ -49,6 +49,13 @@ public final class Killer {
     }
 
     static Process child(List<String> args, Path log) throws IOException {
+        List<String> cmd = javaCommand("org.dpmammo.cli.Main");
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /** A child JVM on this test's class path with the Vector API module, running mainClass. */
+    public static List<String> javaCommand(String mainClass) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--add-modules=jdk.incubator.vector");
@@ -57,8 +64,7 @@ public final class Killer {
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("org.dpmammo.cli.Main");
-        cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        cmd.add(mainClass);
+        return cmd;
     }
 }

@@ -142,7 +142,7 @@ public final class PrivateTraining implements AutoCloseable {
         // the same batch and the same noise: the same computation, spent once.
         long offset = spec.randomness().secureMode() ? spentInPhase - stepsDone : offsetBefore;
         Accountant accountant = PrivacyEngine.accountant(spec.accountant());
-        checkBudget(spec, schedule, records, ledger, phase, offset, accountant);
+        checkBudget(spec, schedule, records, ledger, phase, accountant);
         long maxLedgerSteps = Math.min(schedule.steps(), allowedSteps(ledger, phase, records, schedule, stopAtEpsilon, spec.delta(), accountant));
         if (offset > offsetBefore) {
             log.printf(Locale.ROOT, "DP: %d steps ran after the last checkpoint and were lost; they stay spent (their noise cannot be redrawn), so %d steps are left%n",
@@ -213,9 +213,10 @@ public final class PrivateTraining implements AutoCloseable {
         return steps;
     }
 
-    private static void checkBudget(Spec spec, Schedule schedule, Records records, PrivacyLedger ledger, PrivacyLedger.Phase phase, long offset, Accountant accountant) {
+    private static void checkBudget(Spec spec, Schedule schedule, Records records, PrivacyLedger ledger, PrivacyLedger.Phase phase, Accountant accountant) {
         if (Double.isInfinite(spec.budget())) return;
-        long planned = Math.max(ledger.stepsRecorded(phase.id()), schedule.steps() + Math.max(0, offset));
+        // The ledger never goes past the schedule's steps (lost steps only end the run earlier).
+        long planned = Math.max(ledger.stepsRecorded(phase.id()), schedule.steps());
         PrivacyEngine.GroupEpsilon worst = PrivacyEngine.worst(PrivacyEngine.epsilonByGroup(groups(ledger, phase, records, planned), spec.delta(), accountant));
         if (worst == null || worst.epsilon().epsilon() <= spec.budget()) return;
         List<String> before = new ArrayList<>();

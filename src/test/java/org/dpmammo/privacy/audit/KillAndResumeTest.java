@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.testing.Killer;
 import org.dpmammo.testing.PinnedRun;
 import org.dpmammo.util.Rng;
 import org.junit.jupiter.api.Test;
@@ -89,15 +90,7 @@ class KillAndResumeTest {
     }
 
     static Process child(Path dir) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--add-modules=jdk.incubator.vector");
-        cmd.add("-Xmx256m");
-        // Starts faster; Java's floating point is the same in every compiler tier, so results do not change.
-        cmd.add("-XX:TieredStopAtLevel=1");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(KillResumeChild.class.getName());
+        List<String> cmd = Killer.javaCommand(KillResumeChild.class.getName());
         cmd.add(dir.toString());
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
