@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.Function;
+import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backends;
@@ -21,6 +22,7 @@ import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.train.TrainingRecords;
 import org.dpmammo.util.Rng;
+import org.dpmammo.util.Scope;
 
 /**
  * DP-SGD training of your model in a few lines, the counterpart of Opacus' {@code make_private_with_epsilon}:
@@ -110,18 +112,24 @@ public final class PrivateTrainer implements AutoCloseable {
      * as in the {@code dpmammo} commands, so runs on the same files through either compose in one ledger.
      */
     public static Builder builder(Module model, Optimizer optimizer, Dataset data, int imageSize) throws IOException {
+        int[] y = new int[data.size()];
+        for (int i = 0; i < y.length; i++) y[i] = data.label(i);
+        return new Builder(model, optimizer, inputs(data, imageSize), y, data);
+    }
+
+    /**
+     * The images of {@code data} as the dataset builder feeds them to the model: [N, 1, imageSize, imageSize], each
+     * resized (area/bilinear as the study's pipeline) and scaled to [−1, 1]. Labels: {@code data.label(i)}.
+     */
+    public static Tensor inputs(Dataset data, int imageSize) throws IOException {
         if (imageSize <= 0) throw new IllegalArgumentException("image size must be positive, got " + imageSize);
         int n = data.size();
         if (n == 0) throw new IllegalArgumentException(data.description() + ": no examples");
         Pipeline pipeline = Pipeline.gan(imageSize, false, true);
         int per = imageSize * imageSize;
         float[] x = new float[n * per];
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(pipeline.apply(data.image(i), new Rng(0)).data(), 0, x, i * per, per);
-            y[i] = data.label(i);
-        }
-        return new Builder(model, optimizer, Tensor.of(x, n, 1, imageSize, imageSize), y, data);
+        for (int i = 0; i < n; i++) System.arraycopy(pipeline.apply(data.image(i), new Rng(0)).data(), 0, x, i * per, per);
+        return Tensor.of(x, n, 1, imageSize, imageSize);
     }
 
     /** The settings of a private training run; {@link #build()} checks them and opens the run. */
@@ -274,6 +282,20 @@ public final class PrivateTrainer implements AutoCloseable {
             ran++;
         }
         return new Epoch(nextEpoch++, ran, spent());
+    }
+
+    /**
+     * The model's outputs for {@code inputs} (e.g. logits [N, K]), in evaluation mode and without recording
+     * gradients: to measure utility between or after epochs. Reads no private data and costs no privacy.
+     */
+    public Tensor outputs(Tensor inputs) {
+        boolean was = model.isTraining();
+        model.eval();
+        try (Scope g = Grad.noGrad()) {
+            return model.forward(Variable.constant(inputs)).value();
+        } finally {
+            model.train(was);
+        }
     }
 
     /** Whether {@link #epoch} has an epoch left to run. */
