@@ -1,6 +1,7 @@
 /**
- * dpmammo's public Java API: the one package meant to be called from other programs. Everything else in the jar is
- * internal and may change without notice.
+ * dpmammo's public Java API: the package meant to be called from other programs. Besides it, module
+ * {@code org.dpmammo} exports only the packages of the engine types these calls take (listed below); everything
+ * else is internal and may change without notice.
  *
  * <ul>
  *   <li>{@link org.dpmammo.api.PrivateTrainer} — DP-SGD training of a model with a target ε, δ, clipping norm and
