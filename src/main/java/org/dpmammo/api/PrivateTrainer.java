@@ -101,8 +101,8 @@ public final class PrivateTrainer implements AutoCloseable {
      * identity in the ledger is the SHA-256 of its values and label.
      */
     public static Builder builder(Module model, Optimizer optimizer, Tensor inputs, int[] labels) {
-        TrainingRecords.of(inputs, labels); // checks the shapes now, with a clear message
-        return new Builder(model, optimizer, inputs, labels.clone(), null);
+        int[] y = labels.clone();
+        return new Builder(model, optimizer, inputs, y, TrainingRecords.of(inputs, y));
     }
 
     /**
@@ -114,7 +114,7 @@ public final class PrivateTrainer implements AutoCloseable {
     public static Builder builder(Module model, Optimizer optimizer, Dataset data, int imageSize) throws IOException {
         int[] y = new int[data.size()];
         for (int i = 0; i < y.length; i++) y[i] = data.label(i);
-        return new Builder(model, optimizer, inputs(data, imageSize), y, data);
+        return new Builder(model, optimizer, inputs(data, imageSize), y, TrainingRecords.of(data));
     }
 
     /**
@@ -138,7 +138,7 @@ public final class PrivateTrainer implements AutoCloseable {
         private final Optimizer optimizer;
         private final Tensor inputs;
         private final int[] labels;
-        private final Dataset dataset;
+        private final PrivateTraining.Records records;
         private double targetEpsilon = Double.NaN, delta = Double.NaN, maxGradNorm = 1, budget = Double.POSITIVE_INFINITY;
         private int epochs, batchSize, physicalBatch;
         private String accountant = "rdp";
@@ -146,12 +146,12 @@ public final class PrivateTrainer implements AutoCloseable {
         private Randomness randomness = Randomness.secure();
         private PrintStream log = new PrintStream(OutputStream.nullOutputStream());
 
-        private Builder(Module model, Optimizer optimizer, Tensor inputs, int[] labels, Dataset dataset) {
+        private Builder(Module model, Optimizer optimizer, Tensor inputs, int[] labels, PrivateTraining.Records records) {
             this.model = Objects.requireNonNull(model, "model");
             this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
             this.inputs = inputs;
             this.labels = labels;
-            this.dataset = dataset;
+            this.records = records;
         }
 
         /** The ε the whole run may cost (required); σ is calibrated to it. */
@@ -251,7 +251,6 @@ public final class PrivateTrainer implements AutoCloseable {
             for (String w : plan.warnings()) log.println("DP: " + w);
             PrivateTraining.Spec spec = new PrivateTraining.Spec(null, PHASE_NAME, delta, maxGradNorm, accountant, randomness,
                     physicalBatch > 0 ? physicalBatch : batchSize, DpSgd.Clipping.FLAT, budget);
-            PrivateTraining.Records records = dataset != null ? TrainingRecords.of(dataset) : TrainingRecords.of(inputs, labels);
             PrivateTraining dp = PrivateTraining.open(spec, new PrivateTraining.Schedule(plan.sampleRate(), plan.steps(), plan.noiseMultiplier()), records,
                     model, optimizer, ledger != null ? ledger : runFolder.resolve("ledger.json"), runFolder, null, Double.POSITIVE_INFINITY, log);
             return new PrivateTrainer(model, inputs, labels, plan, dp, epochs);
