@@ -139,6 +139,25 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         return probabilities(model, data, batch, threads);
     }
 
+    /** P(benign) for inputs already prepared as the evaluation transform makes them: [N, 3, size, size] in [−1, 1]. */
+    public double[] probabilities(Tensor inputs) {
+        int[] s = inputs.shapeRef();
+        int size = model.config.imageSize();
+        if (s.length != 4 || s[1] != 3 || s[2] != size || s[3] != size) {
+            throw new IllegalArgumentException("inputs of shape " + Shape.str(s) + ": this classifier takes [N, 3, " + size + ", " + size + "]");
+        }
+        boolean was = model.isTraining();
+        model.eval();
+        try (Scope g = Grad.noGrad()) {
+            Tensor z = model.forward(Variable.constant(inputs)).value();
+            float[][] logits = new float[s[0]][];
+            for (int i = 0; i < s[0]; i++) logits[i] = new float[] {z.get(i, 0), z.get(i, 1)};
+            return benignProbabilities(logits);
+        } finally {
+            model.train(was);
+        }
+    }
+
     static double[] probabilities(SwinTransformer model, Dataset data, int batch, int threads) throws IOException {
         return benignProbabilities(logits(model, data, batch, threads));
     }
