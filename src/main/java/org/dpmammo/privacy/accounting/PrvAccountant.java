@@ -222,11 +222,14 @@ public final class PrvAccountant implements Accountant {
         double[] lo = new double[2];
         double[] hi = new double[2];
         // The left boundary of cell j is t_{j−1} + Δ/2, written exactly as the previous cell computes it.
-        if (from == 0) prv.cdfAndSurvival(tMin, lo);
-        else prv.cdfAndSurvival(tMin + (from - 1) * dt + dt / 2, lo);
+        // Cells whose right boundary lies at least 2.5Δ below the support have no mass (pmf is already zero there):
+        // start after them. About half the grid, where t < log(1 − q).
+        int first = (int) Math.max(from, Math.min(to, Math.floor((prv.supportStart() - tMin) / dt) - 2));
+        if (first == 0) prv.cdfAndSurvival(tMin, lo);
+        else prv.cdfAndSurvival(tMin + (first - 1) * dt + dt / 2, lo);
         double sum = 0;
         double comp = 0;
-        for (int j = from; j < to; j++) {
+        for (int j = first; j < to; j++) {
             double tj = tMin + j * dt;
             // At most survivalCut of mass (before normalising) from here on: the cut tail (pmf is already zero there).
             // S is decreasing, so every chunk cuts at the same place.
@@ -251,7 +254,10 @@ public final class PrvAccountant implements Accountant {
         return new double[] {sum, comp};
     }
 
-    /** Bins raised to a power together: enough to hide the latency of each bin's chain of squarings, and in L1. */
+    /**
+     * Bins raised to a power together (gathered from those that are not negligible): enough to hide the latency of
+     * each bin's chain of squarings, and in L1.
+     */
     private static final int POWER_BATCH = 256;
 
     /**
@@ -265,12 +271,26 @@ public final class PrvAccountant implements Accountant {
         double[] ri = new double[POWER_BATCH];
         double[] br = new double[POWER_BATCH];
         double[] bi = new double[POWER_BATCH];
-        for (int start = from; start < to; start += POWER_BATCH) {
-            int n = Math.min(POWER_BATCH, to - start);
+        int[] bin = new int[POWER_BATCH];
+        // |z|² below e^{−1500/steps} gives |z^steps| < e^{−750}, under the smallest subnormal double: such a bin's
+        // power is 0 to double precision, and so is its product. Most bins are: a step's PRV is narrow, so its
+        // spectrum is small away from the lowest frequencies.
+        double negligible = Math.exp(-1500.0 / steps);
+        for (int start = from; start < to; ) {
+            int n = 0;
+            for (; start < to && n < POWER_BATCH; start++) {
+                if (re[start] * re[start] + im[start] * im[start] < negligible) {
+                    accRe[start] = 0;
+                    accIm[start] = 0;
+                } else {
+                    bin[n] = start;
+                    br[n] = re[start];
+                    bi[n] = im[start];
+                    n++;
+                }
+            }
             Arrays.fill(rr, 0, n, 1);
             Arrays.fill(ri, 0, n, 0);
-            System.arraycopy(re, start, br, 0, n);
-            System.arraycopy(im, start, bi, 0, n);
             for (long k = steps; k > 0; ) {
                 if ((k & 1) == 1) {
                     for (int i = 0; i < n; i++) {
@@ -289,7 +309,7 @@ public final class PrvAccountant implements Accountant {
                 }
             }
             for (int i = 0; i < n; i++) {
-                int b = start + i;
+                int b = bin[i];
                 double r = accRe[b] * rr[i] - accIm[b] * ri[i];
                 accIm[b] = accRe[b] * ri[i] + accIm[b] * rr[i];
                 accRe[b] = r;
