@@ -14,6 +14,8 @@ import java.util.stream.IntStream;
  * exact, raised to its number of steps by FFT and multiplied with the other segments' spectra. ε is read off the
  * composed distribution; the reported ε is the upper end of the paper's error bound: true ε ≤ ε_upper =
  * ε(δ − δ_err) + ε_err. L comes from the RDP bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2).
+ * One departure, for speed: each step's far upper tail, where less than 10⁻⁶·δ_err/N of its mass lies, is left out
+ * of its pmf and the bound is read at δ − δ_err − 10⁻⁶·δ_err instead (see {@link #tailCut}).
  *
  * <p>Discretisation, the convolution power and the large FFT stages run on the common fork/join pool in chunks of
  * fixed size, so results do not depend on the number of cores.
@@ -27,7 +29,7 @@ public final class PrvAccountant implements Accountant {
     public static final double DEFAULT_EPS_ERROR = 0.01;
     /** Opacus' default δ error is δ/1000. */
     public static final double DEFAULT_DELTA_ERROR_FRACTION = 1e-3;
-    /** Largest grid (2^24 points, about 0.7 GB of working arrays) before falling back to RDP. */
+    /** Largest grid (2^24 points; up to about 2.3 GB of working arrays, see bounds) before falling back to RDP. */
     public static final int DEFAULT_MAX_POINTS = 1 << 24;
     private static final double DOUBLE_EPSILON = Math.ulp(1.0);
 
