@@ -57,8 +57,8 @@ final class Fft {
         if (n < 4 || Integer.bitCount(n) != 1) throw new IllegalArgumentException("FFT length must be a power of two >= 4, got " + n);
         this.n = n;
         this.h = n / 2;
-        // First w^k for k < N/2 at h + k (natural order). Each twiddle in the first eighth of the circle is computed directly (no
-        // recurrence, so no error growth with length); the rest follow by exact symmetries:
+        // First w^k for k < N/2 at h + k, in natural order. Each twiddle in the first eighth of the circle is
+        // computed directly (no recurrence, so no error growth with length); the rest follow by exact symmetries:
         // w^{N/4 − k} = −i·conj(w^k), w^{k + N/4} = −i·w^k.
         cos = new double[n];
         sin = new double[n];
@@ -84,6 +84,7 @@ final class Fft {
                 sin[half + k] = sin[2 * half + 2 * k];
             }
         }
+        // Then the untangling twiddles into the spectrum's bit-reversed order (the stages above are built already).
         int bits = Integer.numberOfTrailingZeros(h);
         for (int p = 0; p < h; p++) {
             int k = Integer.reverse(p) >>> (32 - bits);
@@ -104,7 +105,7 @@ final class Fft {
         return n;
     }
 
-    /** Where bin k (0 ≤ k ≤ N/2) of a spectrum sits in the arrays of {@link #realForward}: bit-reversed below N/2. */
+    /** Where bin k (0 ≤ k ≤ N/2) sits in the spectrum arrays of {@link #realForward}: bit-reversed below N/2. */
     int bin(int k) {
         return k == h ? h : Integer.reverse(k) >>> (32 - Integer.numberOfTrailingZeros(h));
     }
@@ -154,14 +155,14 @@ final class Fft {
         });
     }
 
-    /** Inverse of {@link #realForward} (spectrum in its order), including the 1/N, writing the N real samples into x. */
+    /** Inverse of {@link #realForward} (spectrum in its order), including the 1/N, writing N real samples into x. */
     void realInverse(double[] re, double[] im, double[] x) {
         double[] zr = new double[h];
         double[] zi = new double[h];
         forChunks(h, (from, to) -> {
             for (int p = from; p < to; p++) {
-                // X_{k+h} = conj(X_{h−k}) for a real signal, so E_k = (X_k + X_{k+h})/2 and O_k = (X_k − X_{k+h})/(2w^k).
-                // For k = 0 the partner is the Nyquist bin, stored at h.
+                // X_{k+h} = conj(X_{h−k}) for a real signal, so E_k = (X_k + X_{k+h})/2 and
+                // O_k = (X_k − X_{k+h})/(2w^k). For k = 0 the partner is the Nyquist bin, stored at h.
                 int b = p == 0 ? h : partner(p);
                 double br = re[b];
                 double bi = -im[b];
@@ -207,11 +208,16 @@ final class Fft {
             return;
         }
         for (int span = len; span >= 2; span >>= 1) {
-            for (int start = off; start < off + len; start += span) frequencyButterflies(re, im, start, span, sign, 0, span / 2);
+            for (int start = off; start < off + len; start += span) {
+                frequencyButterflies(re, im, start, span, sign, 0, span / 2);
+            }
         }
     }
 
-    /** Butterflies k ∈ [from, to) of one stage, which splits [start, start + span) into the inputs of two half-length transforms. */
+    /**
+     * Butterflies k ∈ [from, to) of one stage, which splits [start, start + span) into the inputs of two
+     * half-length transforms.
+     */
     private void frequencyButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
         int half = span >> 1;
         for (int k = from; k < to; k++) {
@@ -247,7 +253,9 @@ final class Fft {
             return;
         }
         for (int span = 2; span <= len; span <<= 1) {
-            for (int start = off; start < off + len; start += span) timeButterflies(re, im, start, span, sign, 0, span / 2);
+            for (int start = off; start < off + len; start += span) {
+                timeButterflies(re, im, start, span, sign, 0, span / 2);
+            }
         }
     }
 
