@@ -1,11 +1,16 @@
 package org.dpmammo.privacy.accounting;
 
+import java.lang.ref.SoftReference;
 import java.util.concurrent.ForkJoinTask;
+import java.util.stream.IntStream;
 
 /**
- * Iterative radix-2 FFT on split real/imaginary double arrays, and the real-input transform built on it, sized
- * for one length. Written here rather than taken from a library so that the accounting package can be audited
- * alone. The PRV accountant uses it to raise a discretised privacy-loss distribution to a convolution power.
+ * Radix-2 FFT on split real/imaginary double arrays, and the real-input transform built on it, sized for one
+ * length. Written here rather than taken from a library so that the accounting package can be audited alone. The
+ * PRV accountant uses it to raise a discretised privacy-loss distribution to a convolution power, which is
+ * pointwise on the spectrum, so the spectrum is kept in bit-reversed order: the forward transform decimates in
+ * frequency (natural order in, bit-reversed out) and the inverse in time (bit-reversed in, natural out), and no
+ * pass ever permutes the data.
  */
 final class Fft {
     /** Real transform length N (a power of two, at least 4). */
@@ -13,148 +18,253 @@ final class Fft {
     /** Complex transform length N/2. */
     private final int h;
     /**
-     * w^k = e^{−2πik/N} for k < N/2: the twiddles that untangle the packed real transform; the half-length
-     * complex transform's twiddles e^{−2πik/(N/2)} are every second entry.
+     * Twiddles laid out per stage: the length-s transform's e^{−2πik/s} for k < s/2 sits at s/2 + k, for s from
+     * 2 to N/2. Read instead through a stride N/s in one table, a stage would touch a new cache line for nearly
+     * every butterfly. Entries N/2 + p hold w^k = e^{−2πik/N} for k = reverse(p), the twiddles that untangle the
+     * packed real transform, in the order in which the spectrum is stored.
      */
     private final double[] cos;
     private final double[] sin;
     /** Sub-transforms up to this many complex points (256 KiB of data) are finished before moving on, in cache. */
     private static final int BLOCK = 1 << 14;
-    /** From this size on the two half-transforms run as parallel fork/join tasks (common pool). */
+    /**
+     * From this size on the two half-transforms run as parallel fork/join tasks (common pool), and so do the chunks
+     * of the large stages and the real-transform passes. Every task writes only its own elements, so the result
+     * does not depend on scheduling or the number of cores.
+     */
     private static final int PARALLEL_FROM = 1 << 17;
+    /** Elements per parallel chunk of a single pass. */
+    private static final int CHUNK = 1 << 15;
+
+    /**
+     * The last transform built. Its tables are immutable, so threads may share it; calibration and grids ask for
+     * the same length again and again, and building the tables costs as much as a third of a transform. Soft, so
+     * that a large table never keeps memory the heap needs.
+     */
+    private static volatile SoftReference<Fft> last = new SoftReference<>(null);
+
+    /** A transform of length n, reusing the last one built if it has that length. */
+    static Fft of(int n) {
+        Fft f = last.get();
+        if (f == null || f.n != n) {
+            f = new Fft(n);
+            last = new SoftReference<>(f);
+        }
+        return f;
+    }
 
     Fft(int n) {
         if (n < 4 || Integer.bitCount(n) != 1) throw new IllegalArgumentException("FFT length must be a power of two >= 4, got " + n);
         this.n = n;
         this.h = n / 2;
-        cos = new double[h];
-        sin = new double[h];
-        // Each twiddle in the first eighth of the circle is computed directly (no recurrence, so no error growth
-        // with length); the rest follow by exact symmetries: w^{N/4 − k} = −i·conj(w^k), w^{k + N/4} = −i·w^k.
+        // First w^k for k < N/2 at h + k, in natural order. Each twiddle in the first eighth of the circle is
+        // computed directly (no recurrence, so no error growth with length); the rest follow by exact symmetries:
+        // w^{N/4 − k} = −i·conj(w^k), w^{k + N/4} = −i·w^k.
+        cos = new double[n];
+        sin = new double[n];
         int eighth = n / 8;
         for (int k = 0; k <= eighth && k < h; k++) {
             double a = 2 * Math.PI * k / n;
-            cos[k] = Math.cos(a);
-            sin[k] = -Math.sin(a);
+            cos[h + k] = Math.cos(a);
+            sin[h + k] = -Math.sin(a);
         }
         int quarter = n / 4;
         for (int k = eighth + 1; k <= quarter && k < h; k++) {
-            cos[k] = -sin[quarter - k];
-            sin[k] = -cos[quarter - k];
+            cos[h + k] = -sin[h + quarter - k];
+            sin[h + k] = -cos[h + quarter - k];
         }
         for (int k = quarter + 1; k < h; k++) {
-            cos[k] = sin[k - quarter];
-            sin[k] = -cos[k - quarter];
+            cos[h + k] = sin[h + k - quarter];
+            sin[h + k] = -cos[h + k - quarter];
         }
+        // The length-s twiddle e^{−2πik/s} is w^{k·N/s}: every second entry of the next larger stage.
+        for (int half = h / 2; half >= 1; half >>= 1) {
+            for (int k = 0; k < half; k++) {
+                cos[half + k] = cos[2 * half + 2 * k];
+                sin[half + k] = sin[2 * half + 2 * k];
+            }
+        }
+        // Then the untangling twiddles into the spectrum's bit-reversed order (the stages above are built already).
+        int bits = Integer.numberOfTrailingZeros(h);
+        for (int p = 0; p < h; p++) {
+            int k = Integer.reverse(p) >>> (32 - bits);
+            if (k > p) {
+                swap(cos, h + p, h + k);
+                swap(sin, h + p, h + k);
+            }
+        }
+    }
+
+    private static void swap(double[] a, int i, int j) {
+        double t = a[i];
+        a[i] = a[j];
+        a[j] = t;
     }
 
     int length() {
         return n;
     }
 
+    /** Where bin k (0 ≤ k ≤ N/2) sits in the spectrum arrays of {@link #realForward}: bit-reversed below N/2. */
+    int bin(int k) {
+        return k == h ? h : Integer.reverse(k) >>> (32 - Integer.numberOfTrailingZeros(h));
+    }
+
+    /**
+     * Position of bin (N/2 − k) mod N/2 given position p ≥ 1 of bin k: in bit-reversed order bins k and N/2 − k
+     * share the block [2^m, 2^{m+1}) (same lowest set bit) and sit mirrored in it.
+     */
+    private static int partner(int p) {
+        int block = Integer.highestOneBit(p);
+        return 3 * block - 1 - p;
+    }
+
     /**
      * Forward transform of a real sequence x (length N; shorter input is zero-padded) into bins 0..N/2 of its
-     * spectrum X_k = Σ_j x_j e^{−2πijk/N}. The N real values are packed as N/2 complex ones (even samples real,
-     * odd imaginary), transformed at half length and untangled.
+     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, bin k stored at {@link #bin}(k). The N real values are packed as N/2
+     * complex ones (even samples real, odd imaginary), transformed at half length and untangled.
      */
     void realForward(double[] x, double[] re, double[] im) {
         double[] zr = new double[h];
         double[] zi = new double[h];
-        for (int k = 0; k < h && 2 * k < x.length; k++) {
-            zr[k] = x[2 * k];
-            if (2 * k + 1 < x.length) zi[k] = x[2 * k + 1];
-        }
-        complex(zr, zi, false);
-        for (int k = 0; k <= h; k++) {
-            int a = k % h;
-            int b = (h - k) % h;
-            // E = FFT of the even samples, O = FFT of the odd ones, from Z_k and conj(Z_{h−k}).
-            double er = 0.5 * (zr[a] + zr[b]);
-            double ei = 0.5 * (zi[a] - zi[b]);
-            double or = 0.5 * (zi[a] + zi[b]);
-            double oi = -0.5 * (zr[a] - zr[b]);
-            double c = k < h ? cos[k] : -1;
-            double s = k < h ? sin[k] : 0;
-            re[k] = er + c * or - s * oi;
-            im[k] = ei + c * oi + s * or;
-        }
+        forChunks(h, (from, to) -> {
+            for (int k = from; k < to && 2 * k < x.length; k++) {
+                zr[k] = x[2 * k];
+                if (2 * k + 1 < x.length) zi[k] = x[2 * k + 1];
+            }
+        });
+        decimateInFrequency(zr, zi, 0, h, 1);
+        // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2.
+        re[0] = zr[0] + zi[0];
+        im[0] = 0;
+        re[h] = zr[0] - zi[0];
+        im[h] = 0;
+        forChunks(h, (from, to) -> {
+            for (int p = Math.max(1, from); p < to; p++) {
+                int b = partner(p);
+                // E = FFT of the even samples, O = FFT of the odd ones, from Z_k and conj(Z_{h−k}).
+                double er = 0.5 * (zr[p] + zr[b]);
+                double ei = 0.5 * (zi[p] - zi[b]);
+                double or = 0.5 * (zi[p] + zi[b]);
+                double oi = -0.5 * (zr[p] - zr[b]);
+                double c = cos[h + p];
+                double s = sin[h + p];
+                re[p] = er + c * or - s * oi;
+                im[p] = ei + c * oi + s * or;
+            }
+        });
     }
 
-    /** Inverse of {@link #realForward}, including the 1/N, writing the N real samples into x. */
+    /** Inverse of {@link #realForward} (spectrum in its order), including the 1/N, writing N real samples into x. */
     void realInverse(double[] re, double[] im, double[] x) {
         double[] zr = new double[h];
         double[] zi = new double[h];
-        for (int k = 0; k < h; k++) {
-            // X_{k+h} = conj(X_{h−k}) for a real signal, so E_k = (X_k + X_{k+h})/2 and O_k = (X_k − X_{k+h})/(2w^k).
-            double br = re[h - k];
-            double bi = -im[h - k];
-            double er = 0.5 * (re[k] + br);
-            double ei = 0.5 * (im[k] + bi);
-            double dr = 0.5 * (re[k] - br);
-            double di = 0.5 * (im[k] - bi);
-            // Dividing by w^k is multiplying by its conjugate, since |w| = 1.
-            double or = dr * cos[k] + di * sin[k];
-            double oi = di * cos[k] - dr * sin[k];
-            zr[k] = er - oi;
-            zi[k] = ei + or;
-        }
-        complex(zr, zi, true);
-        double scale = 1.0 / h;
-        for (int k = 0; k < h; k++) {
-            x[2 * k] = zr[k] * scale;
-            x[2 * k + 1] = zi[k] * scale;
-        }
-    }
-
-    /** In-place complex transform of length N/2 (unnormalised; the inverse uses e^{+2πijk/(N/2)}). */
-    private void complex(double[] re, double[] im, boolean inverse) {
-        int bits = Integer.numberOfTrailingZeros(h);
-        for (int i = 0; i < h; i++) {
-            int j = Integer.reverse(i) >>> (32 - bits);
-            if (j > i) {
-                double t = re[i];
-                re[i] = re[j];
-                re[j] = t;
-                t = im[i];
-                im[i] = im[j];
-                im[j] = t;
+        forChunks(h, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                // X_{k+h} = conj(X_{h−k}) for a real signal, so E_k = (X_k + X_{k+h})/2 and
+                // O_k = (X_k − X_{k+h})/(2w^k). For k = 0 the partner is the Nyquist bin, stored at h.
+                int b = p == 0 ? h : partner(p);
+                double br = re[b];
+                double bi = -im[b];
+                double er = 0.5 * (re[p] + br);
+                double ei = 0.5 * (im[p] + bi);
+                double dr = 0.5 * (re[p] - br);
+                double di = 0.5 * (im[p] - bi);
+                // Dividing by w^k is multiplying by its conjugate, since |w| = 1.
+                double or = dr * cos[h + p] + di * sin[h + p];
+                double oi = di * cos[h + p] - dr * sin[h + p];
+                zr[p] = er - oi;
+                zi[p] = ei + or;
             }
-        }
-        decimateInTime(re, im, 0, h, inverse ? -1 : 1);
+        });
+        decimateInTime(zr, zi, 0, h, -1);
+        double scale = 1.0 / h;
+        forChunks(h, (from, to) -> {
+            for (int k = from; k < to; k++) {
+                x[2 * k] = zr[k] * scale;
+                x[2 * k + 1] = zi[k] * scale;
+            }
+        });
     }
 
     /**
-     * Radix-2 decimation in time on [off, off + len) of bit-reversed input. Depth first, so that once a
-     * sub-transform fits in cache all its stages run there; only the top log2(N/BLOCK) stages stream memory.
+     * Radix-2 decimation in frequency on [off, off + len): natural order in, bit-reversed order out, unnormalised,
+     * e^{−2πi·sign·jk/len}. Depth first, so that once a sub-transform fits in cache all its stages run there; only
+     * the top log2(N/BLOCK) stages stream memory.
+     */
+    private void decimateInFrequency(double[] re, double[] im, int off, int len, double sign) {
+        if (len > BLOCK) {
+            if (len >= PARALLEL_FROM) {
+                // The butterflies of one stage are independent: chunks of them run in parallel, then the halves.
+                forChunks(len / 2, (from, to) -> frequencyButterflies(re, im, off, len, sign, from, to));
+                ForkJoinTask.invokeAll(
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, len / 2, sign)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + len / 2, len / 2, sign)));
+            } else {
+                frequencyButterflies(re, im, off, len, sign, 0, len / 2);
+                decimateInFrequency(re, im, off, len / 2, sign);
+                decimateInFrequency(re, im, off + len / 2, len / 2, sign);
+            }
+            return;
+        }
+        for (int span = len; span >= 2; span >>= 1) {
+            for (int start = off; start < off + len; start += span) {
+                frequencyButterflies(re, im, start, span, sign, 0, span / 2);
+            }
+        }
+    }
+
+    /**
+     * Butterflies k ∈ [from, to) of one stage, which splits [start, start + span) into the inputs of two
+     * half-length transforms.
+     */
+    private void frequencyButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+        int half = span >> 1;
+        for (int k = from; k < to; k++) {
+            double wr = cos[half + k];
+            double wi = sign * sin[half + k];
+            int p = start + k;
+            int q = p + half;
+            double dr = re[p] - re[q];
+            double di = im[p] - im[q];
+            re[p] += re[q];
+            im[p] += im[q];
+            re[q] = dr * wr - di * wi;
+            im[q] = dr * wi + di * wr;
+        }
+    }
+
+    /**
+     * Radix-2 decimation in time on [off, off + len): bit-reversed order in, natural order out, unnormalised,
+     * e^{−2πi·sign·jk/len}. Depth first like {@link #decimateInFrequency}.
      */
     private void decimateInTime(double[] re, double[] im, int off, int len, double sign) {
         if (len > BLOCK) {
             if (len >= PARALLEL_FROM) {
-                // The halves are independent; each task writes only its own half, so the result does not depend
-                // on scheduling.
                 ForkJoinTask.invokeAll(
                         ForkJoinTask.adapt(() -> decimateInTime(re, im, off, len / 2, sign)),
                         ForkJoinTask.adapt(() -> decimateInTime(re, im, off + len / 2, len / 2, sign)));
+                forChunks(len / 2, (from, to) -> timeButterflies(re, im, off, len, sign, from, to));
             } else {
                 decimateInTime(re, im, off, len / 2, sign);
                 decimateInTime(re, im, off + len / 2, len / 2, sign);
+                timeButterflies(re, im, off, len, sign, 0, len / 2);
             }
-            butterflies(re, im, off, len, sign);
             return;
         }
         for (int span = 2; span <= len; span <<= 1) {
-            for (int start = off; start < off + len; start += span) butterflies(re, im, start, span, sign);
+            for (int start = off; start < off + len; start += span) {
+                timeButterflies(re, im, start, span, sign, 0, span / 2);
+            }
         }
     }
 
-    /** One stage: combines the two halves of [start, start + span) into a transform of length span. */
-    private void butterflies(double[] re, double[] im, int start, int span, double sign) {
+    /** Butterflies k ∈ [from, to) of one stage, which combines the halves of [start, start + span) into a transform of length span. */
+    private void timeButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
         int half = span >> 1;
-        // The length-span twiddle e^{−2πik/span} is w^{k·N/span} in the length-N table.
-        int stride = n / span;
-        for (int k = 0; k < half; k++) {
-            double wr = cos[k * stride];
-            double wi = sign * sin[k * stride];
+        for (int k = from; k < to; k++) {
+            double wr = cos[half + k];
+            double wi = sign * sin[half + k];
             int p = start + k;
             int q = p + half;
             double tr = re[q] * wr - im[q] * wi;
@@ -164,5 +274,20 @@ final class Fft {
             re[p] += tr;
             im[p] += ti;
         }
+    }
+
+    /** A body over the index range [from, to). */
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs body over [0, count) in chunks of CHUNK, in parallel from PARALLEL_FROM elements on. */
+    private static void forChunks(int count, Range body) {
+        if (count < PARALLEL_FROM) {
+            body.run(0, count);
+            return;
+        }
+        IntStream.range(0, (count + CHUNK - 1) / CHUNK).parallel()
+                .forEach(c -> body.run(c * CHUNK, Math.min(count, (c + 1) * CHUNK)));
     }
 }

@@ -24,6 +24,11 @@ final class PrivacyLossDistribution {
         this.log1mQ = Math.log1p(-q);
     }
 
+    /** log(1 − q): the PRV has no mass at or below it (F = 0 there). */
+    double supportStart() {
+        return log1mQ;
+    }
+
     /** Writes F(t) to fs[0] and S(t) = 1 − F(t) to fs[1]. */
     void cdfAndSurvival(double t, double[] fs) {
         if (t <= log1mQ) {

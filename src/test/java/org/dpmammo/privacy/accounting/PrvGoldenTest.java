@@ -74,6 +74,30 @@ class PrvGoldenTest {
     }
 
     @Test
+    void manyGaussianStepsAreOneGaussianInsideTheErrorBounds() throws Exception {
+        // 2000 unsubsampled steps of σ = 30 are one Gaussian of σ/√2000 ≈ 0.671, μ = 1/0.671: exact
+        // δ(ε) = Φ(−ε/μ + μ/2) − e^ε·Φ(−ε/μ − μ/2). With many steps the grid reaches far beyond where one step has
+        // any mass, so the cut tail and the skipped spectrum bins are exercised, and the bounds must still hold.
+        double sigma = 30;
+        long steps = 2000;
+        double delta = 1e-6;
+        double mu = Math.sqrt(steps) / sigma;
+        double lo = 0;
+        double hi = 50;
+        for (int i = 0; i < 200; i++) {
+            double eps = 0.5 * (lo + hi);
+            double d = 0.5 * SpecialFunctions.erfc((eps / mu - mu / 2) / Math.sqrt(2))
+                    - Math.exp(eps) * 0.5 * SpecialFunctions.erfc((eps / mu + mu / 2) / Math.sqrt(2));
+            if (d > delta) lo = eps;
+            else hi = eps;
+        }
+        double exact = hi;
+        PrvAccountant.Bounds b = PRV.bounds(List.of(new Segment(1, sigma, steps)), delta);
+        assertTrue(b.lower() <= exact && exact <= b.upper(), () -> "exact " + exact + " outside " + b);
+        assertEquals(exact, b.estimate(), 2e-3);
+    }
+
+    @Test
     void a13_a14_a18_matchPldAndIndependentPrv() throws Exception {
         // A13, A14, A18: dp_accounting PLD values 2.4612381, 18.6977407, 1.199 with independent PRV estimates
         // 2.4612377, 18.6977388, 1.19864. Estimates from different grids differ by discretisation error, which the
