@@ -124,146 +124,200 @@ public final class GanTrainer {
     /** Trains a given fresh state (tests start from a damaged one to check the non-finite stop). */
     static GanState run(Options o, GanState state, Dataset data, Path out, boolean resume, PrintStream log) throws IOException {
         if (data.size() < o.batchSize()) throw new IllegalArgumentException("dataset has " + data.size() + " images, fewer than one batch of " + o.batchSize());
-        Path ckDir = out.resolve("checkpoints");
-        Path last = lastCheckpoint(ckDir);
-        List<String> rows = new ArrayList<>();
-        if (last != null && !resume) throw new IllegalStateException(out + " already holds checkpoints; pass --resume to continue it or choose another --out");
-        if (resume && last != null) {
-            if (o.dp() == null) PrivateDiscriminator.refuseDpCheckpoint(last);
-            refuseChangedSettings(out.resolve("config.json"), config(o, data));
-            state.load(last);
-            rows.addAll(readRows(out.resolve("losses.csv"), state.epoch()));
-            log.printf("resuming from %s (epoch %d)%n", last, state.epoch());
-        } else if (resume) {
-            log.println("nothing to resume in " + out + "; starting a new run");
-        }
-        PrivateDiscriminator dp = o.dp() == null ? null : PrivateDiscriminator.open(o, state, data, out, resume ? last : null, log);
-        Files.createDirectories(ckDir);
-        Map<String, Object> provenance = provenance(o, data);
-        AtomicFiles.writeString(out.resolve("config.json"), JSON.writeValueAsString(config(o, data)));
-        AtomicFiles.writeString(out.resolve("provenance.json"), JSON.writeValueAsString(provenance));
-        Map<String, String> ckMeta = new LinkedHashMap<>();
-        ckMeta.put("provenance", new ObjectMapper().writeValueAsString(provenance));
-
-        Pipeline pipeline = Pipeline.gan(o.model().imageSize(), o.augment(), o.model().realRange() == GanConfig.RealRange.SIGNED);
-        int[] fixedLabels = new int[2 * GRID_PER_CLASS];
-        for (int i = 0; i < fixedLabels.length; i++) fixedLabels[i] = i < GRID_PER_CLASS ? Labels.BENIGN : Labels.MALIGNANT;
-        int stepsPerEpoch = dp == null ? data.size() / o.batchSize() : dp.plan.stepsPerEpoch();
-        // D's statistics on real images are not post-processing of the DP model: under DP only on request.
-        boolean privateStats = dp == null || o.dp().logPrivateStats();
-        double[] collapseBelow = collapseThresholds(o, data);
-        boolean collapsed = false;
-        double[] lastMeans = null;
-        double epsilon = dp == null ? Double.POSITIVE_INFINITY : dp.training.spent().epsilon();
-        boolean budgetReached = false;
-        try (dp; DataLoader loader = new DataLoader(data, pipeline, BatchSampler.shuffled(o.batchSize(), true), o.seed(), o.dataThreads(), true)) {
+        Run run = new Run(o, state, data, out, log);
+        run.open(resume);
+        try (PrivateDiscriminator dp = run.dp;
+             DataLoader loader = new DataLoader(data, run.pipeline(), BatchSampler.shuffled(o.batchSize(), true), o.seed(), o.dataThreads(), true)) {
             for (int epoch = state.epoch() + 1; epoch <= o.epochs(); epoch++) {
-                Rng rng = new Rng(o.seed()).fork(NOISE_STREAM).fork(epoch);
-                double[] sum = new double[5];
-                int[] count = new int[5];
-                int steps = 0;
-                long t0 = System.nanoTime(), lastLog = t0, images = 0;
-                Iterator<DataLoader.Batch> it = dp == null ? loader.epoch(epoch) : null;
-                while (dp == null ? it.hasNext() : steps < stepsPerEpoch && !budgetReached) {
-                    long step = (long) (epoch - 1) * stepsPerEpoch + steps;
-                    if (dp != null && !dp.training.canStep(step)) {
-                        budgetReached = true;
-                        break;
-                    }
-                    GanStep.Result r;
-                    try {
-                        if (dp == null) {
-                            DataLoader.Batch batch = it.next();
-                            r = GanStep.run(state, batch.images(), batch.labels(), rng);
-                            images += batch.size();
-                        } else {
-                            int[] batch = dp.training.batch(step);
-                            // The augmentation stream is keyed by the step, so every step augments afresh.
-                            r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng);
-                            images += batch.length;
-                        }
-                    } catch (ArithmeticException e) {
-                        throw nonFinite(epoch, steps + 1, e.getMessage(), last);
-                    }
-                    if (!r.finite()) throw nonFinite(epoch, steps + 1, "loss_D " + r.lossD() + ", loss_G " + r.lossG(), last);
-                    double[] v = {r.lossD(), r.lossG(), r.dReal(), r.dFake(), r.dFakeAfter()};
-                    // D(x) is undefined for an empty Poisson batch; every mean is over the steps that define it.
-                    for (int k = 0; k < 5; k++) {
-                        if (Double.isNaN(v[k])) continue;
-                        sum[k] += v[k];
-                        count[k]++;
-                    }
-                    steps++;
-                    long now = System.nanoTime();
-                    if (now - lastLog > 10_000_000_000L || steps == stepsPerEpoch) {
-                        lastLog = now;
-                        log.printf("epoch %d/%d step %d/%d %s loss_G %.4f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
-                                privateStats ? String.format(" loss_D %.4f  D(x) %.3f ", sum[0] / count[0], sum[2] / count[2]) : "",
-                                sum[1] / count[1], sum[3] / count[3], images / ((now - t0) / 1e9));
-                    }
-                }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                state.setEpoch(epoch);
-                lastMeans = new double[5];
-                for (int k = 0; k < 5; k++) lastMeans[k] = sum[k] / count[k];
-                if (dp != null) {
-                    epsilon = dp.training.spent().epsilon();
-                    log.printf("epoch %d: ε spent %.4f of %.4g (δ %.3g, %s)%s%n", epoch, epsilon, o.dp().targetEpsilon(), o.dp().delta(), o.dp().accountant(),
-                            dp.training.randomness().epsilonMark());
-                }
-                boolean kept = epoch % o.checkpointEvery() == 0 || epoch == o.epochs() || budgetReached;
-                // Under DP every epoch is checkpointed: steps a crash loses stay spent, so at most one epoch's may be lost.
-                boolean keep = kept || dp != null;
-                String divB = "", divM = "";
-                if (keep) {
-                    List<GrayImage> grid = fixedSamples(state, fixedLabels, o.seed());
-                    double db = GanSampler.diversity(grid.subList(0, GRID_PER_CLASS)), dm = GanSampler.diversity(grid.subList(GRID_PER_CLASS, grid.size()));
-                    divB = String.format("%.5f", db);
-                    divM = String.format("%.5f", dm);
-                    if (db < collapseBelow[Labels.BENIGN] || dm < collapseBelow[Labels.MALIGNANT]) {
-                        collapsed = true;
-                        log.printf("warning: possible mode collapse at epoch %d: fixed-noise diversity benign %.4f (threshold %.4f), malignant %.4f (threshold %.4f)%n",
-                                epoch, db, collapseBelow[Labels.BENIGN], dm, collapseBelow[Labels.MALIGNANT]);
-                    }
-                    ImageIo.writePng(out.resolve("samples").resolve(String.format("epoch_%04d.png", epoch)),
-                            GanSampler.sheet(grid.subList(0, GRID_PER_CLASS), grid.subList(GRID_PER_CLASS, grid.size())));
-                    Path ck = ckDir.resolve(String.format("epoch_%04d.safetensors", epoch));
-                    Map<String, String> meta = new LinkedHashMap<>(ckMeta);
-                    if (dp != null) {
-                        meta.putAll(dp.training.checkpointMetadata((long) epoch * stepsPerEpoch));
-                        meta.put("dpmammo.epsilon", Double.toString(epsilon));
-                    }
-                    state.save(ck, meta);
-                    if (last != null && !isKept(last, o)) Files.deleteIfExists(last);
-                    last = ck;
-                }
-                rows.add(String.format("%d,%d,%s,%.6f,%s,%.6f,%.6f,%.2f,%s,%s,%s", epoch, steps, privateStats ? String.format("%.6f", lastMeans[0]) : "",
-                        lastMeans[1], privateStats ? String.format("%.6f", lastMeans[2]) : "", lastMeans[3], lastMeans[4],
-                        images / seconds, divB, divM, dp == null ? "" : String.format("%.6f", epsilon)));
-                writeLosses(out, rows, privateStats);
-                if (budgetReached) {
+                EpochMeans means = run.trainEpoch(loader, epoch);
+                run.endEpoch(epoch, means);
+                if (run.budgetReached) {
                     log.println("DP: the privacy budget is reached (steps were lost to a crash); training stops after epoch " + epoch);
                     break;
                 }
             }
         }
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("epochs", state.epoch());
-        if (lastMeans != null) {
-            if (privateStats) metrics.put("loss_d", lastMeans[0]);
-            metrics.put("loss_g", lastMeans[1]);
-            if (privateStats) metrics.put("d_real", lastMeans[2]);
-            metrics.put("d_fake", lastMeans[3]);
-        }
-        metrics.put("mode_collapse_flagged", collapsed);
-        metrics.put("collapse_thresholds", Map.of("benign", collapseBelow[Labels.BENIGN], "malignant", collapseBelow[Labels.MALIGNANT]));
-        if (dp != null) {
-            metrics.put("dp", dp.training.summary(dp.plan.epsilon().epsilon()));
-            log.println(dp.training.describeSpent());
-        }
-        metrics.put("last_checkpoint", last == null ? null : out.relativize(last).toString());
-        AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(metrics));
+        run.writeMetrics();
         return state;
+    }
+
+    /** An epoch's step count, images, wall time and the means of loss_D, loss_G, D(x), D(G(z)), D(G(z)) after D's step. */
+    private record EpochMeans(int steps, long images, double seconds, double[] means) {}
+
+    /** One training run's state between its phases: resume, epochs, checkpoints, the final metrics. */
+    private static final class Run {
+        final Options o;
+        final GanState state;
+        final Dataset data;
+        final Path out, ckDir;
+        final PrintStream log;
+        final List<String> rows = new ArrayList<>();
+        final Map<String, String> ckMeta = new LinkedHashMap<>();
+        final int[] fixedLabels = new int[2 * GRID_PER_CLASS];
+        PrivateDiscriminator dp;
+        Path last;
+        int stepsPerEpoch;
+        /** D's statistics on real images are not post-processing of the DP model: under DP only on request. */
+        boolean privateStats;
+        double[] collapseBelow;
+        boolean collapsed, budgetReached;
+        double[] lastMeans;
+        double epsilon;
+
+        Run(Options o, GanState state, Dataset data, Path out, PrintStream log) {
+            this.o = o;
+            this.state = state;
+            this.data = data;
+            this.out = out;
+            this.ckDir = out.resolve("checkpoints");
+            this.log = log;
+            for (int i = 0; i < fixedLabels.length; i++) fixedLabels[i] = i < GRID_PER_CLASS ? Labels.BENIGN : Labels.MALIGNANT;
+        }
+
+        /** Checks and loads the checkpoint being resumed, opens the DP side, writes config and provenance. */
+        void open(boolean resume) throws IOException {
+            last = lastCheckpoint(ckDir);
+            if (last != null && !resume) throw new IllegalStateException(out + " already holds checkpoints; pass --resume to continue it or choose another --out");
+            if (resume && last != null) {
+                if (o.dp() == null) PrivateDiscriminator.refuseDpCheckpoint(last);
+                refuseChangedSettings(out.resolve("config.json"), config(o, data));
+                state.load(last);
+                rows.addAll(readRows(out.resolve("losses.csv"), state.epoch()));
+                log.printf("resuming from %s (epoch %d)%n", last, state.epoch());
+            } else if (resume) {
+                log.println("nothing to resume in " + out + "; starting a new run");
+            }
+            dp = o.dp() == null ? null : PrivateDiscriminator.open(o, state, data, out, resume ? last : null, log);
+            Files.createDirectories(ckDir);
+            Map<String, Object> provenance = provenance(o, data);
+            AtomicFiles.writeString(out.resolve("config.json"), JSON.writeValueAsString(config(o, data)));
+            AtomicFiles.writeString(out.resolve("provenance.json"), JSON.writeValueAsString(provenance));
+            ckMeta.put("provenance", new ObjectMapper().writeValueAsString(provenance));
+            stepsPerEpoch = dp == null ? data.size() / o.batchSize() : dp.plan.stepsPerEpoch();
+            privateStats = dp == null || o.dp().logPrivateStats();
+            collapseBelow = collapseThresholds(o, data);
+            epsilon = dp == null ? Double.POSITIVE_INFINITY : dp.training.spent().epsilon();
+        }
+
+        Pipeline pipeline() {
+            return Pipeline.gan(o.model().imageSize(), o.augment(), o.model().realRange() == GanConfig.RealRange.SIGNED);
+        }
+
+        /** The epoch's steps: shuffled batches, or Poisson batches through DP-SGD until the epoch or the budget ends. */
+        EpochMeans trainEpoch(DataLoader loader, int epoch) throws IOException {
+            Rng rng = new Rng(o.seed()).fork(NOISE_STREAM).fork(epoch);
+            double[] sum = new double[5];
+            int[] count = new int[5];
+            int steps = 0;
+            long t0 = System.nanoTime(), lastLog = t0, images = 0;
+            Iterator<DataLoader.Batch> it = dp == null ? loader.epoch(epoch) : null;
+            while (dp == null ? it.hasNext() : steps < stepsPerEpoch) {
+                long step = (long) (epoch - 1) * stepsPerEpoch + steps;
+                if (dp != null && !dp.training.canStep(step)) {
+                    budgetReached = true;
+                    break;
+                }
+                GanStep.Result r;
+                try {
+                    if (dp == null) {
+                        DataLoader.Batch batch = it.next();
+                        r = GanStep.run(state, batch.images(), batch.labels(), rng);
+                        images += batch.size();
+                    } else {
+                        int[] batch = dp.training.batch(step);
+                        // The augmentation stream is keyed by the step, so every step augments afresh.
+                        r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng);
+                        images += batch.length;
+                    }
+                } catch (ArithmeticException e) {
+                    throw nonFinite(epoch, steps + 1, e.getMessage(), last);
+                }
+                if (!r.finite()) throw nonFinite(epoch, steps + 1, "loss_D " + r.lossD() + ", loss_G " + r.lossG(), last);
+                double[] v = {r.lossD(), r.lossG(), r.dReal(), r.dFake(), r.dFakeAfter()};
+                // D(x) is undefined for an empty Poisson batch; every mean is over the steps that define it.
+                for (int k = 0; k < 5; k++) {
+                    if (Double.isNaN(v[k])) continue;
+                    sum[k] += v[k];
+                    count[k]++;
+                }
+                steps++;
+                long now = System.nanoTime();
+                if (now - lastLog > 10_000_000_000L || steps == stepsPerEpoch) {
+                    lastLog = now;
+                    log.printf("epoch %d/%d step %d/%d %s loss_G %.4f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
+                            privateStats ? String.format(" loss_D %.4f  D(x) %.3f ", sum[0] / count[0], sum[2] / count[2]) : "",
+                            sum[1] / count[1], sum[3] / count[3], images / ((now - t0) / 1e9));
+                }
+            }
+            double[] means = new double[5];
+            for (int k = 0; k < 5; k++) means[k] = sum[k] / count[k];
+            return new EpochMeans(steps, images, (System.nanoTime() - t0) / 1e9, means);
+        }
+
+        /** ε so far, the fixed-noise grid and checkpoint (every K epochs; every epoch under DP), the losses row and plot. */
+        void endEpoch(int epoch, EpochMeans m) throws IOException {
+            state.setEpoch(epoch);
+            lastMeans = m.means();
+            if (dp != null) {
+                epsilon = dp.training.spent().epsilon();
+                log.printf("epoch %d: ε spent %.4f of %.4g (δ %.3g, %s)%s%n", epoch, epsilon, o.dp().targetEpsilon(), o.dp().delta(), o.dp().accountant(),
+                        dp.training.randomness().epsilonMark());
+            }
+            boolean kept = epoch % o.checkpointEvery() == 0 || epoch == o.epochs() || budgetReached;
+            // Under DP every epoch is checkpointed: steps a crash loses stay spent, so at most one epoch's may be lost.
+            String divB = "", divM = "";
+            if (kept || dp != null) {
+                List<GrayImage> grid = fixedSamples(state, fixedLabels, o.seed());
+                double db = GanSampler.diversity(grid.subList(0, GRID_PER_CLASS)), dm = GanSampler.diversity(grid.subList(GRID_PER_CLASS, grid.size()));
+                divB = String.format("%.5f", db);
+                divM = String.format("%.5f", dm);
+                if (db < collapseBelow[Labels.BENIGN] || dm < collapseBelow[Labels.MALIGNANT]) {
+                    collapsed = true;
+                    log.printf("warning: possible mode collapse at epoch %d: fixed-noise diversity benign %.4f (threshold %.4f), malignant %.4f (threshold %.4f)%n",
+                            epoch, db, collapseBelow[Labels.BENIGN], dm, collapseBelow[Labels.MALIGNANT]);
+                }
+                ImageIo.writePng(out.resolve("samples").resolve(String.format("epoch_%04d.png", epoch)),
+                        GanSampler.sheet(grid.subList(0, GRID_PER_CLASS), grid.subList(GRID_PER_CLASS, grid.size())));
+                checkpoint(epoch);
+            }
+            double[] v = m.means();
+            rows.add(String.format("%d,%d,%s,%.6f,%s,%.6f,%.6f,%.2f,%s,%s,%s", epoch, m.steps(), privateStats ? String.format("%.6f", v[0]) : "",
+                    v[1], privateStats ? String.format("%.6f", v[2]) : "", v[3], v[4], m.images() / m.seconds(), divB, divM,
+                    dp == null ? "" : String.format("%.6f", epsilon)));
+            writeLosses(out, rows, privateStats);
+        }
+
+        private void checkpoint(int epoch) throws IOException {
+            Path ck = ckDir.resolve(String.format("epoch_%04d.safetensors", epoch));
+            Map<String, String> meta = new LinkedHashMap<>(ckMeta);
+            if (dp != null) {
+                meta.putAll(dp.training.checkpointMetadata((long) epoch * stepsPerEpoch));
+                meta.put("dpmammo.epsilon", Double.toString(epsilon));
+            }
+            state.save(ck, meta);
+            if (last != null && !isKept(last, o)) Files.deleteIfExists(last);
+            last = ck;
+        }
+
+        /** metrics.json: the last epoch's means (D's on real images only where allowed), collapse, the DP spend. */
+        void writeMetrics() throws IOException {
+            Map<String, Object> metrics = new LinkedHashMap<>();
+            metrics.put("epochs", state.epoch());
+            if (lastMeans != null) {
+                if (privateStats) metrics.put("loss_d", lastMeans[0]);
+                metrics.put("loss_g", lastMeans[1]);
+                if (privateStats) metrics.put("d_real", lastMeans[2]);
+                metrics.put("d_fake", lastMeans[3]);
+            }
+            metrics.put("mode_collapse_flagged", collapsed);
+            metrics.put("collapse_thresholds", Map.of("benign", collapseBelow[Labels.BENIGN], "malignant", collapseBelow[Labels.MALIGNANT]));
+            if (dp != null) {
+                metrics.put("dp", dp.training.summary(dp.plan.epsilon().epsilon()));
+                log.println(dp.training.describeSpent());
+            }
+            metrics.put("last_checkpoint", last == null ? null : out.relativize(last).toString());
+            AtomicFiles.writeString(out.resolve("metrics.json"), JSON.writeValueAsString(metrics));
+        }
     }
 
     /**
