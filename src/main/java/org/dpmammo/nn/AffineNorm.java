@@ -20,10 +20,9 @@ import org.dpmammo.tensor.Tensor;
  * summed over every axis the parameter is broadcast along (for channel norms: the spatial axes; for LayerNorm:
  * the leading axes).
  */
-public abstract class AffineNorm extends Module implements PerExampleLayer {
+public abstract class AffineNorm extends PerExampleModule {
     public final Parameter weight, bias;
     private final int[] paramShape;
-    private GradientSink sink;
 
     /** Parameters of paramShape (weight 1, bias 0, as PyTorch), or none when not affine. */
     protected AffineNorm(int[] paramShape, boolean affine) {
@@ -97,16 +96,6 @@ public abstract class AffineNorm extends Module implements PerExampleLayer {
             for (int i = 0; i < n; i++) out[i] += b[i];
         }
         return out;
-    }
-
-    @Override
-    public void setGradientSink(GradientSink sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public GradientSink gradientSink() {
-        return sink;
     }
 
     /** [1, C, 1, …] for an input of the given rank: per-channel parameters on axis 1. */

@@ -18,10 +18,9 @@ import org.dpmammo.util.Rng;
  * a Linear layer over T = H'·W' positions with d = C_in·k² and p = C_out (docs/DP-MATH.md §1.3), so the Linear norm rules
  * carry over; ∂Wᵢ is the weight gradient of example i alone and ∂bᵢ = Σ_{h,w} Gᵢ.
  */
-public final class Conv2d extends Module implements PerExampleLayer {
+public final class Conv2d extends PerExampleModule {
     public final int inChannels, outChannels, kernel, stride, padding;
     public final Parameter weight, bias;
-    private GradientSink sink;
 
     public Conv2d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias, Rng rng) {
         if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
@@ -83,15 +82,5 @@ public final class Conv2d extends Module implements PerExampleLayer {
         Tensor u = Backends.current().unfold(activation, kernel, kernel, stride, stride, padding, padding);
         Tensor g = gradOut.reshape(n, outChannels, -1);
         return PerExample.convNorms(u, g, weight.requiresGrad(), bias != null, bias != null && bias.requiresGrad(), weight.value().shapeRef());
-    }
-
-    @Override
-    public void setGradientSink(GradientSink sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public GradientSink gradientSink() {
-        return sink;
     }
 }

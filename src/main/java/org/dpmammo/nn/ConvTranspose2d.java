@@ -21,10 +21,9 @@ import org.dpmammo.util.Rng;
  * (∂W = conv2dBackwardWeight(G, x)). Per-example view (DP): A = x [N, C_in, H, W], G [N, C_out, H', W'];
  * ∂Wᵢ is that weight gradient for example i alone, ∂bᵢ = Σ_{h,w} Gᵢ.
  */
-public final class ConvTranspose2d extends Module implements PerExampleLayer {
+public final class ConvTranspose2d extends PerExampleModule {
     public final int inChannels, outChannels, kernel, stride, padding, outputPadding;
     public final Parameter weight, bias;
-    private GradientSink sink;
 
     public ConvTranspose2d(int inChannels, int outChannels, int kernel, int stride, int padding, int outputPadding, boolean bias, Rng rng) {
         if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || outputPadding < 0 || outputPadding >= stride) {
@@ -97,15 +96,5 @@ public final class ConvTranspose2d extends Module implements PerExampleLayer {
             for (int i = 0; i < n; i++) out[i] += b[i];
         }
         return out;
-    }
-
-    @Override
-    public void setGradientSink(GradientSink sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public GradientSink gradientSink() {
-        return sink;
     }
 }

@@ -18,10 +18,9 @@ import org.dpmammo.util.Rng;
  * <p>Per-example view (DP): A = the indices as a float tensor [N, …] (exact below 2^24), G [N, …, dim];
  * ∂Eᵢ[v] = Σ_{t: xᵢ,t = v} Gᵢ,t, and the ghost norm is ‖∂Eᵢ‖² = Σ_{t,s} 1[xᵢ,t = xᵢ,s]·(Gᵢ,t · Gᵢ,s).
  */
-public final class Embedding extends Module implements PerExampleLayer {
+public final class Embedding extends PerExampleModule {
     public final int numEmbeddings, embeddingDim;
     public final Parameter weight;
-    private GradientSink sink;
 
     public Embedding(int numEmbeddings, int embeddingDim, Rng rng) {
         if (numEmbeddings <= 0 || embeddingDim <= 0) throw new IllegalArgumentException("Embedding: sizes " + numEmbeddings + " × " + embeddingDim);
@@ -76,15 +75,5 @@ public final class Embedding extends Module implements PerExampleLayer {
         int[] idx = new int[v.length];
         for (int i = 0; i < v.length; i++) idx[i] = (int) v[i];
         return new Tensor[] {Backends.current().indexAdd(gradOut.reshape(-1, embeddingDim), 0, idx, numEmbeddings)};
-    }
-
-    @Override
-    public void setGradientSink(GradientSink sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public GradientSink gradientSink() {
-        return sink;
     }
 }

@@ -18,10 +18,9 @@ import org.dpmammo.util.Rng;
  * [N, in]); example i's gradient is ∂Wᵢ = Gᵢᵀ·Aᵢ and ∂bᵢ = Σ_t Gᵢ,t. Its squared norm is ‖aᵢ‖²‖gᵢ‖² when T = 1,
  * and ⟨AᵢAᵢᵀ, GᵢGᵢᵀ⟩ (ghost norm) in general, cheaper than materialising ∂Wᵢ when 2T² &lt; in·out.
  */
-public final class Linear extends Module implements PerExampleLayer {
+public final class Linear extends PerExampleModule {
     public final int inFeatures, outFeatures;
     public final Parameter weight, bias;
-    private GradientSink sink;
 
     public Linear(int inFeatures, int outFeatures, boolean bias, Rng rng) {
         if (inFeatures <= 0 || outFeatures <= 0) throw new IllegalArgumentException("Linear: sizes " + inFeatures + " → " + outFeatures);
@@ -89,15 +88,5 @@ public final class Linear extends Module implements PerExampleLayer {
         int n = activation.size(0);
         Tensor a = activation.reshape(n, -1, inFeatures), g = gradOut.reshape(n, -1, outFeatures);
         return PerExample.linearNorms(a, g, weight.requiresGrad(), bias != null, bias != null && bias.requiresGrad(), weight.value().shapeRef());
-    }
-
-    @Override
-    public void setGradientSink(GradientSink sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public GradientSink gradientSink() {
-        return sink;
     }
 }

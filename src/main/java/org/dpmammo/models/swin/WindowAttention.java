@@ -8,14 +8,13 @@ import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.BinaryOp;
-import org.dpmammo.nn.GradientSink;
 import org.dpmammo.nn.Init;
 import org.dpmammo.nn.LayerGrads;
 import org.dpmammo.nn.Linear;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.Parameter;
 import org.dpmammo.nn.PerExample;
-import org.dpmammo.nn.PerExampleLayer;
+import org.dpmammo.nn.PerExampleModule;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
@@ -36,12 +35,11 @@ import org.dpmammo.util.Rng;
  * the rule depends on G alone (the bias is added, not multiplied), so A is an empty [N, 0] that carries only the
  * example count. Per-example gradients are materialised as [N, (2ws−1)², h]: small next to G itself.
  */
-public final class WindowAttention extends Module implements PerExampleLayer {
+public final class WindowAttention extends PerExampleModule {
     public final int dim, heads, window, shift;
     public final Linear qkv, proj;
     public final Parameter relativePositionBiasTable;
     private final int[] index;
-    private GradientSink sink;
 
     public WindowAttention(int dim, int heads, int window, int shift, Rng rng) {
         if (dim % heads != 0) throw new IllegalArgumentException("attention: width " + dim + " is not divisible by " + heads + " heads");
@@ -139,15 +137,5 @@ public final class WindowAttention extends Module implements PerExampleLayer {
         if (!relativePositionBiasTable.requiresGrad()) return new PerExample.Norms(new float[gradOut.size(0)], new Tensor[1]);
         Tensor g = perExampleTableGradients(gradOut);
         return new PerExample.Norms(PerExample.sqNormsOfMaterialised(g), new Tensor[] {g});
-    }
-
-    @Override
-    public void setGradientSink(GradientSink sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public GradientSink gradientSink() {
-        return sink;
     }
 }
