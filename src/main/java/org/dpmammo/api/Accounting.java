@@ -3,7 +3,7 @@ package org.dpmammo.api;
 import java.util.List;
 import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.privacy.accounting.Segment;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 
 /**
  * The privacy accountants as plain method calls: ε for a DP-SGD run, the smallest σ for a target ε, the most steps
@@ -33,7 +33,7 @@ public final class Accounting {
      * @throws IllegalArgumentException if any argument is not positive
      */
     public static Schedule schedule(long datasetSize, long batchSize, long epochs) {
-        PrivacyEngine.Schedule s = PrivacyEngine.schedule(datasetSize, batchSize, epochs);
+        PrivacyPlanner.Schedule s = PrivacyPlanner.schedule(datasetSize, batchSize, epochs);
         return new Schedule(s.sampleRate(), s.stepsPerEpoch(), s.steps());
     }
 
@@ -45,7 +45,7 @@ public final class Accounting {
      *     accountant (the message names which)
      */
     public static double epsilon(double q, double sigma, long steps, double delta, String accountant) {
-        return PrivacyEngine.accountant(accountant).epsilon(List.of(new Segment(q, sigma, steps)), delta).epsilon();
+        return PrivacyPlanner.accountant(accountant).epsilon(List.of(new Segment(q, sigma, steps)), delta).epsilon();
     }
 
     /**
@@ -55,7 +55,7 @@ public final class Accounting {
      * @throws IllegalArgumentException if no σ up to 10⁶ meets the target, or for invalid arguments
      */
     public static double sigma(double targetEpsilon, double q, long steps, double delta, String accountant) {
-        return Calibration.noiseMultiplier(PrivacyEngine.accountant(accountant), targetEpsilon, delta, q, steps).noiseMultiplier();
+        return Calibration.noiseMultiplier(PrivacyPlanner.accountant(accountant), targetEpsilon, delta, q, steps).noiseMultiplier();
     }
 
     /**
@@ -65,7 +65,7 @@ public final class Accounting {
      * @throws IllegalArgumentException for invalid arguments
      */
     public static long steps(double targetEpsilon, double q, double sigma, double delta, String accountant) {
-        return Calibration.maxSteps(PrivacyEngine.accountant(accountant), targetEpsilon, delta, q, sigma).steps();
+        return Calibration.maxSteps(PrivacyPlanner.accountant(accountant), targetEpsilon, delta, q, sigma).steps();
     }
 
     /**

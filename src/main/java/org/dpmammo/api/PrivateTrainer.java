@@ -16,7 +16,7 @@ import org.dpmammo.nn.Module;
 import org.dpmammo.optim.Optimizer;
 import org.dpmammo.privacy.accounting.Epsilon;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
@@ -80,13 +80,13 @@ public final class PrivateTrainer implements AutoCloseable {
     private final Module model;
     private final Tensor inputs;
     private final int[] labels;
-    private final PrivacyEngine.Plan plan;
+    private final PrivacyPlanner.Plan plan;
     private final PrivateTraining dp;
     private final int epochs;
     private int nextEpoch;
     private boolean stopped;
 
-    private PrivateTrainer(Module model, Tensor inputs, int[] labels, PrivacyEngine.Plan plan, PrivateTraining dp, int epochs) {
+    private PrivateTrainer(Module model, Tensor inputs, int[] labels, PrivacyPlanner.Plan plan, PrivateTraining dp, int epochs) {
         this.model = model;
         this.inputs = inputs;
         this.labels = labels;
@@ -247,7 +247,7 @@ public final class PrivateTrainer implements AutoCloseable {
             if (!(targetEpsilon > 0) || Double.isInfinite(targetEpsilon)) throw new IllegalArgumentException("targetEpsilon must be finite and > 0, got " + targetEpsilon);
             if (physicalBatch < 0) throw new IllegalArgumentException("physicalBatch must be positive, got " + physicalBatch);
             int n = labels.length;
-            PrivacyEngine.Plan plan = PrivacyEngine.plan(n, batchSize, epochs, targetEpsilon, delta, PrivacyEngine.accountant(accountant));
+            PrivacyPlanner.Plan plan = PrivacyPlanner.plan(n, batchSize, epochs, targetEpsilon, delta, PrivacyPlanner.accountant(accountant));
             for (String w : plan.warnings()) log.println("DP: " + w);
             PrivateTraining.Spec spec = new PrivateTraining.Spec(null, PHASE_NAME, delta, maxGradNorm, accountant, randomness,
                     physicalBatch > 0 ? physicalBatch : batchSize, DpSgd.Clipping.FLAT, budget);

@@ -16,7 +16,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.ledger.LedgerChain;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.privacy.ledger.RecordGroups;
@@ -162,7 +162,7 @@ final class LedgerCommand {
     }
 
     private static double epsilon(RecordGroups.Group g, double delta, org.dpmammo.privacy.accounting.Accountant a) {
-        return PrivacyEngine.epsilonByGroup(List.of(g), delta, a).get(0).epsilon().epsilon();
+        return PrivacyPlanner.epsilonByGroup(List.of(g), delta, a).get(0).epsilon().epsilon();
     }
 
     private static String text(ObjectNode r) {

@@ -29,7 +29,7 @@ import org.dpmammo.privacy.accounting.Epsilon;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 
 /**
  * {@code dpmammo privacy epsilon|sigma|steps}: the privacy accountants from the command line, one setting at a
@@ -202,8 +202,8 @@ public final class PrivacyCommand implements Command {
                 if (epochs < 0) throw new UsageException("--epochs must be >= 0, got " + epochs);
                 steps = Math.multiplyExact(epochs, (n + b - 1) / b);
             }
-            // The trainers' schedule (PrivacyEngine.schedule), so that the σ printed here is the σ training uses.
-            return new Schedule(PrivacyEngine.schedule(n, b, 1).sampleRate(), steps);
+            // The trainers' schedule (PrivacyPlanner.schedule), so that the σ printed here is the σ training uses.
+            return new Schedule(PrivacyPlanner.schedule(n, b, 1).sampleRate(), steps);
         }
         double q = probability(cl, "sample-rate");
         long steps = needSteps ? nonNegativeLong(cl, "steps") : 0;

@@ -24,7 +24,7 @@ import org.dpmammo.experiment.GridPlan.PretrainJob;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.train.gan.GanTrainer;
@@ -165,8 +165,8 @@ public final class ExperimentRunner {
                 throw new IllegalArgumentException("config key 'gan.dp_epsilon': the experiment trains no GAN when a synthetic set is given; drop --synthetic or the key");
             }
             try {
-                PrivacyEngine.plan(realSize, GanTrainer.Options.study(StudyTrainers.ganModel(config), 1, 0).batchSize(), config.gan().epochs(), ganEpsilon,
-                        config.delta(), PrivacyEngine.accountant(config.accountants().get(0)));
+                PrivacyPlanner.plan(realSize, GanTrainer.Options.study(StudyTrainers.ganModel(config), 1, 0).batchSize(), config.gan().epochs(), ganEpsilon,
+                        config.delta(), PrivacyPlanner.accountant(config.accountants().get(0)));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException("config key 'gan.dp_epsilon': ε cannot be reached (" + e.getMessage() + ")", e);
             }
@@ -174,8 +174,8 @@ public final class ExperimentRunner {
         for (Cell c : plan.cells()) {
             if (!c.dp() || c.seed() != config.seeds().get(0)) continue;
             try {
-                PrivacyEngine.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(),
-                        PrivacyEngine.accountant(c.accountant()));
+                PrivacyPlanner.plan(sizes.get(c.condition()), config.classifier().batchSize(), config.classifier().epochs(), c.epsilon(), config.delta(),
+                        PrivacyPlanner.accountant(c.accountant()));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException("cell " + c.describe() + ": ε cannot be reached (" + e.getMessage() + ")", e);
             }
@@ -359,7 +359,7 @@ public final class ExperimentRunner {
         List<Segment> all = new ArrayList<>(generator);
         if (classifierReadReal) all.addAll(classifierSegments);
         String accountant = c.accountant() != null ? c.accountant() : config.accountants().get(0);
-        return PrivacyEngine.accountant(accountant).epsilon(all, config.delta()).epsilon();
+        return PrivacyPlanner.accountant(accountant).epsilon(all, config.delta()).epsilon();
     }
 
     /** The DP generator's spend on the real records (from its run's ledger), or null if it was not trained under DP here. */
@@ -367,7 +367,7 @@ public final class ExperimentRunner {
         if (config.gan().dpEpsilon() == null || data.synthetic() != null) return null;
         Path f = root.resolve(new GanJob(seed).dir()).resolve("ledger.json");
         if (!Files.exists(f)) throw new IllegalStateException(f + " is missing: the DP GAN's spend cannot be counted");
-        return PrivacyEngine.segments(PrivacyLedger.open(f).spends());
+        return PrivacyPlanner.segments(PrivacyLedger.open(f).spends());
     }
 
     private static void deleteTree(Path p) throws IOException {

@@ -30,7 +30,7 @@ import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.optim.AdamW;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
@@ -234,8 +234,8 @@ public final class ClassifierTrainer {
     /** DP-AdamW on the head (frozen backbone) or the whole model, through the one DP driver. */
     private static PrivateTraining openPrivate(Settings s, Parts p, Path out, Map<String, String> resumed, PrintStream log) throws IOException {
         Dp d = s.dp();
-        Accountant accountant = PrivacyEngine.accountant(d.accountant());
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(p.train().size(), s.batchSize(), s.epochs(), d.targetEpsilon(), d.delta(), accountant);
+        Accountant accountant = PrivacyPlanner.accountant(d.accountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(p.train().size(), s.batchSize(), s.epochs(), d.targetEpsilon(), d.delta(), accountant);
         plan.warnings().forEach(w -> log.println("accountant: " + w));
         log.printf("DP-SGD: N %d, q %.6f, %d steps, σ %.4f, C %.3g, δ %.3g, target ε %.3g (%s), %s randomness%n", p.train().size(), plan.sampleRate(), plan.steps(),
                 plan.noiseMultiplier(), d.maxGradNorm(), d.delta(), d.targetEpsilon(), accountant.name().toUpperCase(java.util.Locale.ROOT), d.randomness().label());

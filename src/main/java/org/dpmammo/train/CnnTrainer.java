@@ -25,7 +25,7 @@ import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.Adam;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
@@ -138,14 +138,14 @@ public final class CnnTrainer {
         Adam opt = new Adam(trainable, job.lr(), 0.9, 0.999, 1e-8, job.weightDecay());
         int batch = job.batchSize(), epochs = job.epochs();
         float smoothing = (float) job.labelSmoothing();
-        PrivacyEngine.Plan plan = null;
+        PrivacyPlanner.Plan plan = null;
         PrivateTraining dp = null;
         Path resumeFile = out.resolve("checkpoints").resolve(RESUME_FILE);
         Map<String, String> resumed = Files.exists(resumeFile) ? SafeTensors.read(resumeFile).metadata() : null;
         if (job.dp() != null) {
             Dp d = job.dp();
-            Accountant accountant = PrivacyEngine.accountant(d.accountant());
-            plan = PrivacyEngine.plan(n, batch, epochs, d.epsilon(), d.delta(), accountant);
+            Accountant accountant = PrivacyPlanner.accountant(d.accountant());
+            plan = PrivacyPlanner.plan(n, batch, epochs, d.epsilon(), d.delta(), accountant);
             dp = PrivateTraining.open(new PrivateTraining.Spec(null, "cnn DP-Adam", d.delta(), d.maxGradNorm(), d.accountant(),
                             d.randomness(), job.physicalBatch(), DpSgd.Clipping.FLAT, Double.POSITIVE_INFINITY),
                     new PrivateTraining.Schedule(plan.sampleRate(), plan.steps(), plan.noiseMultiplier()), TrainingRecords.of(train.source()), m, opt,

@@ -15,7 +15,7 @@ import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.junit.jupiter.api.Test;
 
 /** {@link Accounting} gives what the accountants give directly and what {@code dpmammo privacy} prints. */
@@ -59,7 +59,7 @@ class AccountingTest {
         // q = 1/⌈60000/256⌉ = 1/235, not 256/60000.
         Accounting.Schedule s = Accounting.schedule(60000, 256, 60);
         assertEquals(new Accounting.Schedule(1.0 / 235, 235, 14100), s);
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(1104, 128, 10, 6, 1e-4, new RdpAccountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(1104, 128, 10, 6, 1e-4, new RdpAccountant());
         assertEquals(plan.noiseMultiplier(), Accounting.sigmaForEpochs(6, 1104, 128, 10, 1e-4, "rdp"));
     }
 

@@ -23,7 +23,7 @@ import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.SGD;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.privacy.noise.Randomness;
@@ -84,7 +84,7 @@ class PrivateTrainerTest {
             assertEquals(a.resolve("ledger.json"), t.ledgerFile());
         }
 
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(N, 10, 3, 4, 1e-3, new RdpAccountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(N, 10, 3, 4, 1e-3, new RdpAccountant());
         Tensor x = inputs();
         int[] y = labels();
         double handEpsilon;

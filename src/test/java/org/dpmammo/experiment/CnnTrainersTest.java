@@ -12,7 +12,7 @@ import java.util.List;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,8 +36,8 @@ class CnnTrainersTest {
         double eps = new PrvAccountant().epsilon(List.of(new Segment(prv.sampleRate(), prv.noiseMultiplier(), 8)), prv.delta()).epsilon();
         assertTrue(eps <= 4.0 && eps > 3.5, "PRV certifies the target for the PRV-calibrated run: " + eps);
         // each σ is what the engine's planner calibrates for 32 examples, batch 8, 2 epochs under that accountant
-        assertEquals(PrivacyEngine.plan(32, 8, 2, 4.0, 1e-4, new RdpAccountant()).noiseMultiplier(), rdp.noiseMultiplier(), 1e-12);
-        assertEquals(PrivacyEngine.plan(32, 8, 2, 4.0, 1e-4, new PrvAccountant()).noiseMultiplier(), prv.noiseMultiplier(), 1e-12);
+        assertEquals(PrivacyPlanner.plan(32, 8, 2, 4.0, 1e-4, new RdpAccountant()).noiseMultiplier(), rdp.noiseMultiplier(), 1e-12);
+        assertEquals(PrivacyPlanner.plan(32, 8, 2, 4.0, 1e-4, new PrvAccountant()).noiseMultiplier(), prv.noiseMultiplier(), 1e-12);
         // the per-epoch ε column, and so the selection window, is PRV's for the PRV-calibrated run
         List<String> rows = Files.readAllLines(dir.resolve("prv").resolve("metrics.csv"));
         assertEquals("epsilon", rows.get(0).split(",")[4]);

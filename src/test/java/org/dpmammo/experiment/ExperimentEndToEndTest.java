@@ -17,7 +17,7 @@ import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.data.Labels;
 import org.dpmammo.experiment.GridPlan.Cell;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.junit.jupiter.api.Test;
@@ -64,7 +64,7 @@ class ExperimentEndToEndTest {
 
         PrivacyLedger ledger = PrivacyLedger.open(ledgerFile);
         assertEquals(entriesBefore, ledger.entryCount(), "the restart spent nothing again");
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(64, 16, 3, 8, 1e-4, new RdpAccountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(64, 16, 3, 8, 1e-4, new RdpAccountant());
         assertEquals(plan.steps(), ledger.stepsRecorded(ledger.spends().get(0).phase().id()));
         List<CellResult> results = Results.collect(root, GridPlan.of(config, true));
         assertEquals(6, results.size());

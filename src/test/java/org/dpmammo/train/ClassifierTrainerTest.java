@@ -19,7 +19,7 @@ import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
@@ -81,7 +81,7 @@ class ClassifierTrainerTest {
         PrivacyLedger.Phase phase = PrivacyLedger.open(dir.resolve("ledger.json")).spends().get(0).phase();
         assertEquals("prv", phase.accountant());
         // 48 examples in batches of 12: 4 steps per epoch, 8 in all
-        PrivacyEngine.Plan prv = PrivacyEngine.plan(48, 12, 2, 8, 1e-4, new PrvAccountant()), rdp = PrivacyEngine.plan(48, 12, 2, 8, 1e-4, new RdpAccountant());
+        PrivacyPlanner.Plan prv = PrivacyPlanner.plan(48, 12, 2, 8, 1e-4, new PrvAccountant()), rdp = PrivacyPlanner.plan(48, 12, 2, 8, 1e-4, new RdpAccountant());
         assertEquals(prv.sampleRate(), phase.sampleRate(), 1e-15);
         assertEquals(prv.noiseMultiplier(), phase.noiseMultiplier(), 1e-12);
         assertTrue(phase.noiseMultiplier() < rdp.noiseMultiplier(), "σ PRV " + phase.noiseMultiplier() + " vs RDP " + rdp.noiseMultiplier());

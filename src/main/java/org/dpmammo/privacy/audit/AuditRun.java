@@ -20,7 +20,7 @@ import org.dpmammo.nn.Parameter;
 import org.dpmammo.nn.ReLU;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.noise.RandomSource;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.tensor.Tensor;
@@ -76,7 +76,7 @@ public final class AuditRun {
 
     /** The examples as model inputs, after every input check, with the plan's warnings; nothing is written here. */
     public record Prepared(Tensor x, int[] y, Tensor canaryX, int[] canaryY, boolean[] inputIncluded, String fingerprint,
-            List<String> recordIds, PrivacyEngine.Plan plan, List<String> warnings) {}
+            List<String> recordIds, PrivacyPlanner.Plan plan, List<String> warnings) {}
 
     /**
      * Loads and checks the data and plans the run. Bad input (unreadable or hostile files, wrong image size or depth,
@@ -135,7 +135,7 @@ public final class AuditRun {
         System.arraycopy(all.data(), real * per, canaryX.data(), 0, c.inputCanaries() * per);
         int[] canaryY = Arrays.copyOfRange(labels, real, labels.length);
         // σ and the schedule from the size with every canary in: independent of the coins.
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(total, c.batchSize(), c.epochs(), c.targetEpsilon(), c.delta(), PrivacyEngine.accountant(c.accountant()));
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(total, c.batchSize(), c.epochs(), c.targetEpsilon(), c.delta(), PrivacyPlanner.accountant(c.accountant()));
         List<String> warnings = new ArrayList<>(plan.warnings());
         return new Prepared(x, y, canaryX, canaryY, coins, ds.fingerprint(), List.copyOf(ids), plan, warnings);
     }
@@ -155,7 +155,7 @@ public final class AuditRun {
 
     /** Trains with canaries into outDir (resuming a checkpoint found there), scores the canaries and audits. */
     public Report run(Prepared prep, Path outDir, Path ledgerFile) throws IOException {
-        PrivacyEngine.Plan plan = prep.plan();
+        PrivacyPlanner.Plan plan = prep.plan();
         double sigma = c.noiseMultiplier() != null ? c.noiseMultiplier() : plan.noiseMultiplier();
         Sequential model = model();
         // The phase names the whole config, so a checkpoint left by an audit with other canaries is never resumed.

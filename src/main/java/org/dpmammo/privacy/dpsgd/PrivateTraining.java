@@ -67,7 +67,7 @@ public final class PrivateTraining implements AutoCloseable {
             if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("δ must be in (0, 1), got " + delta);
             if (!(maxGradNorm > 0) || Double.isInfinite(maxGradNorm)) throw new IllegalArgumentException("clipping norm C must be positive and finite, got " + maxGradNorm);
             if (!(budget > 0)) throw new IllegalArgumentException("--budget must be positive, got " + budget);
-            PrivacyEngine.accountant(accountant);
+            PrivacyPlanner.accountant(accountant);
         }
     }
 
@@ -77,7 +77,7 @@ public final class PrivateTraining implements AutoCloseable {
      */
     public record Records(String fingerprint, int size, List<String> ids) {}
 
-    /** The schedule and σ this run follows (usually {@link PrivacyEngine#plan}). */
+    /** The schedule and σ this run follows (usually {@link PrivacyPlanner#plan}). */
     public record Schedule(double sampleRate, long steps, double noiseMultiplier) {}
 
     private final Spec spec;
@@ -98,7 +98,7 @@ public final class PrivateTraining implements AutoCloseable {
         this.records = records;
         this.ledger = ledger;
         this.phase = phase;
-        this.accountant = PrivacyEngine.accountant(spec.accountant());
+        this.accountant = PrivacyPlanner.accountant(spec.accountant());
         this.sampler = sampler;
         this.dpsgd = dpsgd;
         this.ledgerOffset = ledgerOffset;
@@ -141,7 +141,7 @@ public final class PrivateTraining implements AutoCloseable {
         // Under secure randomness a lost step cannot be redrawn, so it stays spent; a replayed reproducible step redraws
         // the same batch and the same noise: the same computation, spent once.
         long offset = spec.randomness().secureMode() ? spentInPhase - stepsDone : offsetBefore;
-        Accountant accountant = PrivacyEngine.accountant(spec.accountant());
+        Accountant accountant = PrivacyPlanner.accountant(spec.accountant());
         checkBudget(spec, schedule, records, ledger, phase, accountant);
         long maxLedgerSteps = Math.min(schedule.steps(), allowedSteps(ledger, phase, records, schedule, stopAtEpsilon, spec.delta(), accountant));
         if (offset > offsetBefore) {
@@ -217,7 +217,7 @@ public final class PrivateTraining implements AutoCloseable {
         if (Double.isInfinite(spec.budget())) return;
         // The ledger never goes past the schedule's steps (lost steps only end the run earlier).
         long planned = Math.max(ledger.stepsRecorded(phase.id()), schedule.steps());
-        PrivacyEngine.GroupEpsilon worst = PrivacyEngine.worst(PrivacyEngine.epsilonByGroup(groups(ledger, phase, records, planned), spec.delta(), accountant));
+        PrivacyPlanner.GroupEpsilon worst = PrivacyPlanner.worst(PrivacyPlanner.epsilonByGroup(groups(ledger, phase, records, planned), spec.delta(), accountant));
         if (worst == null || worst.epsilon().epsilon() <= spec.budget()) return;
         List<String> before = new ArrayList<>();
         for (PrivacyLedger.Spend s : worst.group().spends()) {
@@ -248,7 +248,7 @@ public final class PrivateTraining implements AutoCloseable {
             Accountant accountant) {
         if (Double.isInfinite(cap)) return Long.MAX_VALUE;
         long limit = Math.max(schedule.steps(), ledger.stepsRecorded(phase.id()));
-        Function<Long, Double> eps = k -> PrivacyEngine.worst(PrivacyEngine.epsilonByGroup(groups(ledger, phase, records, k), delta, accountant)).epsilon().epsilon();
+        Function<Long, Double> eps = k -> PrivacyPlanner.worst(PrivacyPlanner.epsilonByGroup(groups(ledger, phase, records, k), delta, accountant)).epsilon().epsilon();
         if (eps.apply(1L) > cap) return 0;
         if (eps.apply(limit) <= cap) return limit;
         long lo = 1, hi = limit;
@@ -302,7 +302,7 @@ public final class PrivateTraining implements AutoCloseable {
      * composed per record, the worst group reported.
      */
     public Epsilon spent() {
-        PrivacyEngine.GroupEpsilon w = PrivacyEngine.worst(PrivacyEngine.epsilonByGroup(groups(ledger, phase, records, ledger.stepsRecorded(phase.id())),
+        PrivacyPlanner.GroupEpsilon w = PrivacyPlanner.worst(PrivacyPlanner.epsilonByGroup(groups(ledger, phase, records, ledger.stepsRecorded(phase.id())),
                 spec.delta(), accountant));
         return w.epsilon();
     }

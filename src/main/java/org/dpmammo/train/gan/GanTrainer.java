@@ -24,7 +24,7 @@ import org.dpmammo.data.ImageIo;
 import org.dpmammo.data.Labels;
 import org.dpmammo.data.Pipeline;
 import org.dpmammo.models.gan.GanConfig;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.util.AtomicFiles;
 import org.dpmammo.util.BuildInfo;
@@ -96,7 +96,7 @@ public final class GanTrainer {
             if (!(targetEpsilon > 0) || Double.isInfinite(targetEpsilon)) throw new IllegalArgumentException("target ε must be positive and finite, got " + targetEpsilon);
             if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("δ must be in (0, 1), got " + delta);
             if (!(maxGradNorm > 0) || Double.isInfinite(maxGradNorm)) throw new IllegalArgumentException("clipping norm C must be positive and finite, got " + maxGradNorm);
-            PrivacyEngine.accountant(accountant);
+            PrivacyPlanner.accountant(accountant);
             if (physicalBatch < 1) throw new IllegalArgumentException("physical batch must be positive, got " + physicalBatch);
             if (randomness == null) throw new IllegalArgumentException("DP needs its randomness mode");
         }

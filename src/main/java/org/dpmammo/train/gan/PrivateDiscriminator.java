@@ -8,7 +8,7 @@ import org.dpmammo.data.Dataset;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.train.TrainingRecords;
 
@@ -21,10 +21,10 @@ import org.dpmammo.train.TrainingRecords;
  * guarantee), and a run without DP never continues a DP checkpoint (it would silently drop the guarantee).
  */
 final class PrivateDiscriminator implements AutoCloseable {
-    final PrivacyEngine.Plan plan;
+    final PrivacyPlanner.Plan plan;
     final PrivateTraining training;
 
-    private PrivateDiscriminator(PrivacyEngine.Plan plan, PrivateTraining training) {
+    private PrivateDiscriminator(PrivacyPlanner.Plan plan, PrivateTraining training) {
         this.plan = plan;
         this.training = training;
     }
@@ -35,8 +35,8 @@ final class PrivateDiscriminator implements AutoCloseable {
         if (o.model().discriminatorNorm().mixesExamples()) {
             throw new IllegalArgumentException("DP training needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
         }
-        Accountant accountant = PrivacyEngine.accountant(d.accountant());
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(data.size(), o.batchSize(), o.epochs(), d.targetEpsilon(), d.delta(), accountant);
+        Accountant accountant = PrivacyPlanner.accountant(d.accountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(data.size(), o.batchSize(), o.epochs(), d.targetEpsilon(), d.delta(), accountant);
         plan.warnings().forEach(w -> log.println("accountant: " + w));
         Map<String, String> resumed = resumedCheckpoint == null ? null : SafeTensors.read(resumedCheckpoint).metadata();
         Path ledger = d.ledger() != null ? d.ledger() : out.resolve("ledger.json");

@@ -96,7 +96,7 @@ class DpTrainingOnPhantomTest {
     }
 
     /** Trains with DP-SGD at (σ, C) on the plan's Poisson schedule and returns the test AUROC. */
-    static double train(Sequential m, Data train, Data test, double sigma, double clip, PrivacyEngine.Plan plan, PrivacyLedger ledger) throws IOException {
+    static double train(Sequential m, Data train, Data test, double sigma, double clip, PrivacyPlanner.Plan plan, PrivacyLedger ledger) throws IOException {
         DpSgd dp = new DpSgd(m, new Adam(m.parameters(), 3e-3, 0.9, 0.999, 1e-8, 0),
                 new DpSgd.Config(sigma, clip, plan.sampleRate(), TRAIN, 32, DpSgd.Clipping.FLAT),
                 new GaussianNoise(RandomSource.deterministic(5, "noise"))).withMaxSteps(plan.steps());
@@ -117,7 +117,7 @@ class DpTrainingOnPhantomTest {
         Data train = load(11, TRAIN), test = load(12, TEST);
         int batch = 32, epochs = 8;
         double target = 1.0, delta = 1e-5;
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(TRAIN, batch, epochs, target, delta, new RdpAccountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(TRAIN, batch, epochs, target, delta, new RdpAccountant());
         Sequential m = cnn(3);
         double nonPrivate = train(cnn(3), train, test, 0, 1e9, plan, null);
         PrivacyLedger ledger = PrivacyLedger.open(dir.resolve("ledger.json"));
@@ -131,7 +131,7 @@ class DpTrainingOnPhantomTest {
         assertTrue(after > 0.58 && after > before + 0.05, "ε = 1 still learns something: AUROC " + before + " → " + after);
         assertTrue(nonPrivate > 0.62 && nonPrivate > after, "without noise or clipping the same schedule learns better: " + nonPrivate);
         assertEquals(plan.steps(), ledger.stepsRecorded("clf"));
-        double spent = PrivacyEngine.spent(PrivacyLedger.open(dir.resolve("ledger.json")), fingerprint, delta, new RdpAccountant()).epsilon();
+        double spent = PrivacyPlanner.spent(PrivacyLedger.open(dir.resolve("ledger.json")), fingerprint, delta, new RdpAccountant()).epsilon();
         assertEquals(plan.epsilon().epsilon(), spent, 1e-12);
         assertTrue(spent <= target);
     }

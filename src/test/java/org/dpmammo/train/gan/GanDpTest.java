@@ -26,7 +26,7 @@ import org.dpmammo.optim.SGD;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.dpsgd.DpSgd;
-import org.dpmammo.privacy.dpsgd.PrivacyEngine;
+import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.privacy.noise.GaussianNoise;
 import org.dpmammo.privacy.noise.RandomSource;
@@ -185,7 +185,7 @@ class GanDpTest {
 
         // The ledger holds the phase under the data's fingerprint and every planned step; ε read back from it is the
         // accountant's ε for (q, σ, steps), within the target.
-        PrivacyEngine.Plan plan = PrivacyEngine.plan(data.size(), 8, 2, 8, 1e-3, new RdpAccountant());
+        PrivacyPlanner.Plan plan = PrivacyPlanner.plan(data.size(), 8, 2, 8, 1e-3, new RdpAccountant());
         PrivacyLedger ledger = PrivacyLedger.open(d.resolve("ledger.json"));
         PrivacyLedger.Phase phase = ledger.spendsOn(data.fingerprint()).get(0).phase();
         assertEquals(plan.steps(), ledger.stepsRecorded(phase.id()));

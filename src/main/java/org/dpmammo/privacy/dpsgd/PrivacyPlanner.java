@@ -17,8 +17,8 @@ import org.dpmammo.privacy.ledger.RecordGroups;
  * q = 1/len(data_loader)); the expected batch q·N is then at most B. σ is the smallest noise multiplier whose ε
  * over all planned steps stays within the target (never above it).
  */
-public final class PrivacyEngine {
-    private PrivacyEngine() {}
+public final class PrivacyPlanner {
+    private PrivacyPlanner() {}
 
     /**
      * Opacus' schedule, the one definition every trainer and the {@code privacy} command share: ⌈N/B⌉ steps per

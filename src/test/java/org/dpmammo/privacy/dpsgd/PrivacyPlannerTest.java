@@ -14,11 +14,11 @@ import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PrivacyEngineTest {
+class PrivacyPlannerTest {
     @Test
     void theStudysScheduleFollowsOpacusRules() {
         // The study: N = 1104, batch 128 → 9 steps per epoch, q = 1/9.
-        PrivacyEngine.Plan p = PrivacyEngine.plan(1104, 128, 10, 6.0, 1e-4, new RdpAccountant());
+        PrivacyPlanner.Plan p = PrivacyPlanner.plan(1104, 128, 10, 6.0, 1e-4, new RdpAccountant());
         assertEquals(9, p.stepsPerEpoch());
         assertEquals(1.0 / 9, p.sampleRate(), 1e-15);
         assertEquals(90, p.steps());
@@ -27,7 +27,7 @@ class PrivacyEngineTest {
         double eps = new RdpAccountant().epsilon(List.of(new Segment(p.sampleRate(), slightlyLess, p.steps())), 1e-4).epsilon();
         assertTrue(eps > 6.0, "σ is the smallest that meets the target: " + eps);
         assertTrue(p.warnings().isEmpty(), p.warnings().toString());
-        assertFalse(PrivacyEngine.plan(100, 10, 1, 6.0, 0.05, new RdpAccountant()).warnings().isEmpty(), "δ ≥ 1/N is flagged");
+        assertFalse(PrivacyPlanner.plan(100, 10, 1, 6.0, 0.05, new RdpAccountant()).warnings().isEmpty(), "δ ≥ 1/N is flagged");
     }
 
     @Test
@@ -40,11 +40,11 @@ class PrivacyEngineTest {
         l.reserve("clf", 40);
         l.reserve("other", 10);
         Accountant rdp = new RdpAccountant();
-        double combined = PrivacyEngine.spent(l, "data-A", 1e-5, rdp).epsilon();
+        double combined = PrivacyPlanner.spent(l, "data-A", 1e-5, rdp).epsilon();
         double direct = rdp.epsilon(List.of(new Segment(0.01, 1.1, 300), new Segment(0.1, 0.9, 40)), 1e-5).epsilon();
         assertEquals(direct, combined, 0);
         double ganOnly = rdp.epsilon(List.of(new Segment(0.01, 1.1, 300)), 1e-5).epsilon();
         assertTrue(combined > ganOnly, "the classifier adds to the GAN's spend on the same data");
-        assertEquals(0, PrivacyEngine.spent(l, "unknown", 1e-5, rdp).epsilon());
+        assertEquals(0, PrivacyPlanner.spent(l, "unknown", 1e-5, rdp).epsilon());
     }
 }
