@@ -52,21 +52,34 @@ public interface Dataset {
      * depend on file names, folder layout or order, and changes if any image's bytes or any label changes.
      */
     default String fingerprint() throws IOException {
-        byte[][] entries;
+        int[] labels = new int[size()];
+        for (int i = 0; i < labels.length; i++) labels[i] = label(i);
+        return fingerprint(contentHashes(), labels);
+    }
+
+    /** {@link #contentHash} of every example, in index order. */
+    default byte[][] contentHashes() throws IOException {
         try {
             // Hashing thousands of files (or generating thousands of phantoms) is worth spreading over the cores.
-            entries = IntStream.range(0, size()).parallel().mapToObj(i -> {
+            return IntStream.range(0, size()).parallel().mapToObj(i -> {
                 try {
-                    byte[] h = contentHash(i);
-                    byte[] e = Arrays.copyOf(h, h.length + 1);
-                    e[h.length] = (byte) label(i);
-                    return e;
+                    return contentHash(i);
                 } catch (IOException ex) {
                     throw new UncheckedIOException(ex);
                 }
             }).toArray(byte[][]::new);
         } catch (UncheckedIOException e) {
             throw e.getCause();
+        }
+    }
+
+    /** The fingerprint of examples given by their content hashes and labels (see {@link #fingerprint()}). */
+    static String fingerprint(byte[][] contentHashes, int[] labels) {
+        byte[][] entries = new byte[contentHashes.length][];
+        for (int i = 0; i < entries.length; i++) {
+            byte[] h = contentHashes[i];
+            entries[i] = Arrays.copyOf(h, h.length + 1);
+            entries[i][h.length] = (byte) labels[i];
         }
         Arrays.sort(entries, Arrays::compareUnsigned);
         MessageDigest md = sha256();

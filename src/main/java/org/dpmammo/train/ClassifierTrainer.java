@@ -114,8 +114,8 @@ public final class ClassifierTrainer {
     private ClassifierTrainer() {}
 
     /** What the run trains on and with: data, labels, model, optimizer, cached features (frozen backbone). */
-    private record Parts(Dataset train, Dataset val, int[] yTrain, int[] yVal, ModelSpec spec, SwinTransformer model, AdamW opt,
-                         String initDigest, float[][][] trainFeat, float[][] valFeat) {}
+    private record Parts(Dataset train, Dataset val, String trainFingerprint, String valFingerprint, int[] yTrain, int[] yVal, ModelSpec spec,
+                         SwinTransformer model, AdamW opt, String initDigest, float[][][] trainFeat, float[][] valFeat) {}
 
     /** Where a run stands between epochs: what a resume restores. */
     private static final class Progress {
@@ -190,6 +190,8 @@ public final class ClassifierTrainer {
         if (train.size() == 0) throw new IllegalArgumentException("no training images in " + s.train());
         if (val.size() == 0) throw new IllegalArgumentException("no validation images in " + s.val());
         int[] yTrain = Classifier.labels(train), yVal = Classifier.labels(val);
+        // Each read once: they key the feature cache and go into provenance.json.
+        String trainFingerprint = train.fingerprint(), valFingerprint = val.fingerprint();
         log.printf("train: %d images (%d benign) from %s%nval: %d images (%d benign)%n", train.size(), sum(yTrain),
                 train.description(), val.size(), sum(yVal));
         ModelSpec spec = new ModelSpec(ModelSpec.preset(s.preset()), s.head(), 2);
@@ -203,7 +205,7 @@ public final class ClassifierTrainer {
         float[][][] trainFeat = null;
         float[][] valFeat = null;
         if (s.freezeBackbone()) {
-            String key = sha256(spec.toJson() + "|" + initDigest + "|" + train.fingerprint() + "|" + val.fingerprint());
+            String key = sha256(spec.toJson() + "|" + initDigest + "|" + trainFingerprint + "|" + valFingerprint);
             Path cache = out.resolve("cache").resolve("features-" + key.substring(0, 16) + ".safetensors");
             FeatureCache fc = FeatureCache.loadOrCompute(cache, model, train, val, s.physicalBatch(), s.threads(), log);
             trainFeat = fc.train();
@@ -212,7 +214,7 @@ public final class ClassifierTrainer {
             // Under DP every image is decoded before the first step is spent: a broken file costs no budget.
             Datasets.verifyDecodable(train);
         }
-        return new Parts(train, val, yTrain, yVal, spec, model, opt, initDigest, trainFeat, valFeat);
+        return new Parts(train, val, trainFingerprint, valFingerprint, yTrain, yVal, spec, model, opt, initDigest, trainFeat, valFeat);
     }
 
     private static String loadInitWeights(Path file, SwinTransformer model, Path out, PrintStream log) throws IOException {
@@ -266,8 +268,8 @@ public final class ClassifierTrainer {
     private static ObjectNode provenance(Settings s, Parts p, PrivateTraining dp) throws IOException {
         ObjectNode prov = Provenance.base(JSON);
         prov.put("seed", s.seed());
-        prov.put("train_fingerprint", p.train().fingerprint());
-        prov.put("val_fingerprint", p.val().fingerprint());
+        prov.put("train_fingerprint", p.trainFingerprint());
+        prov.put("val_fingerprint", p.valFingerprint());
         prov.put("init", p.initDigest());
         if (dp != null) {
             prov.put("sigma", dp.schedule().noiseMultiplier());

@@ -244,12 +244,6 @@ public final class CnnTrainer {
         return Integer.parseInt(c.metadata().get("next_epoch"));
     }
 
-    private static String fingerprint(List<String> specs) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        for (String s : specs) sb.append(Datasets.open(s).fingerprint()).append(';');
-        return sb.toString();
-    }
-
     /** P(benign) of every example of data under a checkpoint of {@link #train}. */
     public static double[] predict(Path checkpoint, Dataset data) throws IOException {
         Sequential m = DemoCnn.build(0);

@@ -90,14 +90,4 @@ public final class PrivacyPlanner {
         for (GroupEpsilon g : groups) if (w == null || g.epsilon().epsilon() > w.epsilon().epsilon()) w = g;
         return w;
     }
-
-    /**
-     * ε spent on one dataset so far: every ledger phase with that dataset fingerprint composes (a DP GAN and a DP
-     * classifier trained on the same records add up), each at its recorded (q, σ, steps).
-     */
-    public static Epsilon spent(PrivacyLedger ledger, String datasetFingerprint, double delta, Accountant accountant) {
-        List<Segment> history = segments(ledger.spendsOn(datasetFingerprint));
-        if (history.isEmpty()) return new Epsilon(0, delta, accountant.name(), Double.NaN, 0, 0, List.of());
-        return accountant.epsilon(history, delta);
-    }
 }

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The record of privacy spent: an append-only, hash-chained JSON Lines file ({@code ledger.json} in a run folder, or
@@ -303,11 +302,6 @@ public final class PrivacyLedger implements AutoCloseable {
         return out;
     }
 
-    /** The phases that touched the dataset with this fingerprint. */
-    public List<Spend> spendsOn(String datasetFingerprint) {
-        return spends().stream().filter(s -> s.phase().datasetFingerprint().equals(datasetFingerprint)).toList();
-    }
-
     /** The records partitioned by the phases that touched them (see {@link RecordGroups}). */
     public RecordGroups groups() {
         return new RecordGroups(spends());
@@ -338,10 +332,5 @@ public final class PrivacyLedger implements AutoCloseable {
 
     public Path file() {
         return file;
-    }
-
-    /** Phases by id, sorted, for reports. */
-    public Map<String, Phase> phasesById() {
-        return new TreeMap<>(phases);
     }
 }

@@ -13,6 +13,7 @@ import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.dpsgd.PrivacyPlanner;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.testing.Ledgers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,7 +58,7 @@ class BudgetTest {
                 () -> run(dir.resolve("2"), ledger, settings("second", "data-1", 30, target)));
         assertTrue(e.getMessage().contains("20 of 30 steps ran"), e.getMessage());
         PrivacyLedger l = PrivacyLedger.open(ledger);
-        double composed = PrivacyPlanner.spent(l, "data-1", 1e-5, RDP).epsilon();
+        double composed = Ledgers.epsilonOfGroupWith(l, "first", 1e-5, RDP);
         assertEquals(RDP.epsilon(List.of(new Segment(0.25, 1.0, 30), new Segment(0.25, 1.0, 20)), 1e-5).epsilon(), composed, 1e-12);
         assertTrue(composed <= target && composed > first.epsilonSpent());
         // Another dataset's budget is its own: a third run on other data runs all its steps.

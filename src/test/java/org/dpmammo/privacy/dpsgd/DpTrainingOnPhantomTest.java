@@ -27,6 +27,7 @@ import org.dpmammo.privacy.noise.GaussianNoise;
 import org.dpmammo.privacy.noise.RandomSource;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Rng;
+import org.dpmammo.testing.Ledgers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,7 +132,7 @@ class DpTrainingOnPhantomTest {
         assertTrue(after > 0.58 && after > before + 0.05, "ε = 1 still learns something: AUROC " + before + " → " + after);
         assertTrue(nonPrivate > 0.62 && nonPrivate > after, "without noise or clipping the same schedule learns better: " + nonPrivate);
         assertEquals(plan.steps(), ledger.stepsRecorded("clf"));
-        double spent = PrivacyPlanner.spent(PrivacyLedger.open(dir.resolve("ledger.json")), fingerprint, delta, new RdpAccountant()).epsilon();
+        double spent = Ledgers.epsilonOfGroupWith(PrivacyLedger.open(dir.resolve("ledger.json")), "clf", delta, new RdpAccountant());
         assertEquals(plan.epsilon().epsilon(), spent, 1e-12);
         assertTrue(spent <= target);
     }

@@ -11,6 +11,7 @@ import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
 import org.dpmammo.privacy.ledger.PrivacyLedger;
+import org.dpmammo.testing.Ledgers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,11 +41,12 @@ class PrivacyPlannerTest {
         l.reserve("clf", 40);
         l.reserve("other", 10);
         Accountant rdp = new RdpAccountant();
-        double combined = PrivacyPlanner.spent(l, "data-A", 1e-5, rdp).epsilon();
+        double combined = Ledgers.epsilonOfGroupWith(l, "gan", 1e-5, rdp);
         double direct = rdp.epsilon(List.of(new Segment(0.01, 1.1, 300), new Segment(0.1, 0.9, 40)), 1e-5).epsilon();
         assertEquals(direct, combined, 0);
         double ganOnly = rdp.epsilon(List.of(new Segment(0.01, 1.1, 300)), 1e-5).epsilon();
         assertTrue(combined > ganOnly, "the classifier adds to the GAN's spend on the same data");
-        assertEquals(0, PrivacyPlanner.spent(l, "unknown", 1e-5, rdp).epsilon());
+        // The phase on other data composes with nothing of data-A's.
+        assertEquals(rdp.epsilon(List.of(new Segment(0.2, 0.9, 10)), 1e-5).epsilon(), Ledgers.epsilonOfGroupWith(l, "other", 1e-5, rdp), 0);
     }
 }

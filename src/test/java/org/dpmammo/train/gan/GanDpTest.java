@@ -187,7 +187,7 @@ class GanDpTest {
         // accountant's ε for (q, σ, steps), within the target.
         PrivacyPlanner.Plan plan = PrivacyPlanner.plan(data.size(), 8, 2, 8, 1e-3, new RdpAccountant());
         PrivacyLedger ledger = PrivacyLedger.open(d.resolve("ledger.json"));
-        PrivacyLedger.Phase phase = ledger.spendsOn(data.fingerprint()).get(0).phase();
+        PrivacyLedger.Phase phase = ledger.spends().get(0).phase();
         assertEquals(plan.steps(), ledger.stepsRecorded(phase.id()));
         assertEquals(plan.noiseMultiplier(), phase.noiseMultiplier());
         double eps = new RdpAccountant().epsilon(List.of(new Segment(plan.sampleRate(), plan.noiseMultiplier(), plan.steps())), 1e-3).epsilon();
