@@ -18,14 +18,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.dpmammo.util.Parallel;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.privacy.accounting.Epsilon;
+import org.dpmammo.privacy.accounting.EpsilonGrid;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
@@ -200,7 +199,7 @@ public final class PrivacyCommand implements Command {
                 long epochs = CliSupport.longOpt(cl, "epochs", -1);
                 if (!cl.hasOption("epochs")) throw new UsageException("missing required option --epochs");
                 if (epochs < 0) throw new UsageException("--epochs must be >= 0, got " + epochs);
-                steps = Math.multiplyExact(epochs, (n + b - 1) / b);
+                steps = epochs == 0 ? 0 : plannedSteps(n, b, epochs);
             }
             // The trainers' schedule (PrivacyPlanner.schedule), so that the σ printed here is the σ training uses.
             return new Schedule(PrivacyPlanner.schedule(n, b, 1).sampleRate(), steps);
@@ -208,6 +207,14 @@ public final class PrivacyCommand implements Command {
         double q = probability(cl, "sample-rate");
         long steps = needSteps ? nonNegativeLong(cl, "steps") : 0;
         return new Schedule(q, steps);
+    }
+
+    private static long plannedSteps(long n, long b, long epochs) {
+        try {
+            return PrivacyPlanner.schedule(n, b, epochs).steps();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--epochs " + epochs + ": " + e.getMessage());
+        }
     }
 
     private static double probability(CommandLine cl, String name) {
@@ -373,7 +380,7 @@ public final class PrivacyCommand implements Command {
     // ---- grid mode ----
 
     /** One validated grid row: its line number and text (passed through unchanged) and its setting. */
-    public record GridRow(int line, String raw, double q, double sigma, long steps, double delta) {}
+    private record GridRow(int line, String raw, EpsilonGrid.Row setting) {}
 
     private static void grid(CommandLine cl, Accountant accountant, PrintStream out, PrintStream err) {
         for (String o : List.of("sample-rate", "noise-multiplier", "steps", "delta", "dataset-size", "batch-size", "epochs")) {
@@ -422,9 +429,9 @@ public final class PrivacyCommand implements Command {
             if (!(sigma > 0 && sigma < Double.POSITIVE_INFINITY)) throw new UsageException("--grid row " + (i + 1) + ": sigma must be finite and > 0, got " + sigma);
             if (steps < 0) throw new UsageException("--grid row " + (i + 1) + ": steps must be >= 0, got " + steps);
             if (!(delta > 0 && delta < 1)) throw new UsageException("--grid row " + (i + 1) + ": delta must be in (0, 1), got " + delta);
-            rows.add(new GridRow(i + 1, raw, q, sigma, steps, delta));
+            rows.add(new GridRow(i + 1, raw, new EpsilonGrid.Row(q, sigma, steps, delta)));
         }
-        Epsilon[] results = evaluateGrid(accountant, rows);
+        Epsilon[] results = EpsilonGrid.evaluate(accountant, rows.stream().map(GridRow::setting).toList());
         boolean rdp = accountant.name().equals("rdp");
         out.println(header + ",eps" + (rdp ? ",order" : ""));
         for (int i = 0; i < rows.size(); i++) {
@@ -433,32 +440,6 @@ public final class PrivacyCommand implements Command {
             out.println(rows.get(i).raw() + "," + e.epsilon() + (rdp ? "," + order : ""));
             warn(err, "row " + rows.get(i).line() + ": ", e.warnings());
         }
-    }
-
-    /** Rows are independent; they run on the CPU pool, and RDP rows share per-(q, σ) curves. */
-    public static Epsilon[] evaluateGrid(Accountant accountant, List<GridRow> rows) {
-        Epsilon[] results = new Epsilon[rows.size()];
-        if (accountant instanceof RdpAccountant rdp) {
-            Map<List<Double>, double[]> curves = new ConcurrentHashMap<>();
-            Parallel.forRange(rows.size(), 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    GridRow r = rows.get(i);
-                    double[] perStep = curves.computeIfAbsent(List.of(r.q(), r.sigma()),
-                            k -> rdp.rdpCurve(List.of(new Segment(r.q(), r.sigma(), 1))));
-                    double[] total = new double[perStep.length];
-                    for (int k = 0; k < total.length; k++) total[k] = r.steps() * perStep[k];
-                    results[i] = rdp.epsilonFromCurve(total, r.delta());
-                }
-            });
-        } else {
-            Parallel.forRange(rows.size(), 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    GridRow r = rows.get(i);
-                    results[i] = accountant.epsilon(List.of(new Segment(r.q(), r.sigma(), r.steps())), r.delta());
-                }
-            });
-        }
-        return results;
     }
 
     private static double cell(List<String> fields, int index, String name, int line) {

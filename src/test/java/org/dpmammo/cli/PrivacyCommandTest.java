@@ -51,6 +51,17 @@ class PrivacyCommandTest {
         assertEquals(1, r.out().strip().lines().count());
     }
 
+    @Test
+    void scheduleTooLongForALongIsAUsageError() {
+        // 10^18 epochs of 100 steps overflow a long: this used to exit 1 with "long overflow".
+        Run r = run("privacy", "epsilon", "--dataset-size", "1000", "--batch-size", "10", "--epochs", "999999999999999999",
+                "--noise-multiplier", "1", "--delta", "1e-5", "--accountant", "rdp");
+        assertEquals(2, r.rc(), r.err());
+        assertTrue(r.err().contains("--epochs 999999999999999999") && r.err().contains("too long"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertEquals("", r.out());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"rdp", "prv"})
     void subnormalNoiseMultiplierAnswersInfinityAtOnce(String accountant) {

@@ -13,12 +13,12 @@ import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.dpmammo.util.Parallel;
+import java.util.concurrent.ForkJoinPool;
 import org.dpmammo.cli.CliSupport;
-import org.dpmammo.cli.PrivacyCommand;
 import org.dpmammo.cli.UsageException;
 import org.dpmammo.privacy.accounting.Accountant;
 import org.dpmammo.privacy.accounting.Epsilon;
+import org.dpmammo.privacy.accounting.EpsilonGrid;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
@@ -88,14 +88,14 @@ public final class PrivacyBench implements Benchmark {
             results.add(new Measure(a.name() + " epsilon, " + steps + " steps", ms[reps / 2], ms[0], thread[reps / 2],
                     process[reps / 2], e.epsilon(), 1));
         }
-        List<PrivacyCommand.GridRow> grid = grid(rows);
+        List<EpsilonGrid.Row> grid = grid(rows);
         results.add(timeGrid(new RdpAccountant(), grid));
         if (prvRows > 0) results.add(timeGrid(new PrvAccountant(), grid.subList(0, Math.min(prvRows, rows))));
         if (json) {
             ObjectMapper m = new ObjectMapper();
             ObjectNode root = m.createObjectNode();
             root.put("benchmark", name());
-            root.put("threads", Parallel.threads());
+            root.put("threads", gridThreads());
             ArrayNode a = root.putArray("results");
             for (Measure r : results) {
                 ObjectNode o = a.addObject();
@@ -110,7 +110,7 @@ public final class PrivacyBench implements Benchmark {
             out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(root));
             return;
         }
-        out.printf(Locale.ROOT, "privacy accountants (q = %.6g, sigma = %.3g, delta = %.0e; %d threads for grids)%n", q, sigma, delta, Parallel.threads());
+        out.printf(Locale.ROOT, "privacy accountants (q = %.6g, sigma = %.3g, delta = %.0e; %d threads for grids)%n", q, sigma, delta, gridThreads());
         out.printf(Locale.ROOT, "%-28s %11s %11s %11s %11s %12s%n", "case", "median ms", "min ms", "thread cpu", "process cpu", "epsilon");
         for (Measure r : results) {
             out.printf(Locale.ROOT, "%-28s %11.2f %11.2f %11s %11s %12.6f%s%n", r.name, r.medianMs, r.minMs, cpu(r.threadCpuMs),
@@ -118,13 +118,18 @@ public final class PrivacyBench implements Benchmark {
         }
     }
 
+    /** Grids run as parallel streams: the common pool's workers plus the calling thread. */
+    private static int gridThreads() {
+        return ForkJoinPool.getCommonPoolParallelism() + 1;
+    }
+
     private static String cpu(double ms) {
         return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.2f", ms);
     }
 
-    private static Measure timeGrid(Accountant a, List<PrivacyCommand.GridRow> grid) {
+    private static Measure timeGrid(Accountant a, List<EpsilonGrid.Row> grid) {
         long t0 = System.nanoTime();
-        Epsilon[] eps = PrivacyCommand.evaluateGrid(a, grid);
+        Epsilon[] eps = EpsilonGrid.evaluate(a, grid);
         double ms = (System.nanoTime() - t0) / 1e6;
         double sum = 0;
         for (Epsilon e : eps) sum += e.epsilon();
@@ -142,15 +147,15 @@ public final class PrivacyBench implements Benchmark {
      * Distinct settings spread over the range DP-SGD uses: q log-uniform in [1e-3, 0.1], σ in [0.6, 3], steps
      * log-uniform in [100, 20000], δ 1e-5 or 1e-6; seeded, so every run times the same grid.
      */
-    static List<PrivacyCommand.GridRow> grid(int rows) {
+    static List<EpsilonGrid.Row> grid(int rows) {
         Rng rng = new Rng(20261128L);
-        List<PrivacyCommand.GridRow> out = new ArrayList<>();
+        List<EpsilonGrid.Row> out = new ArrayList<>();
         for (int i = 0; i < rows; i++) {
             double q = Math.pow(10, -3 + 2 * rng.nextDouble());
             double sigma = 0.6 + 2.4 * rng.nextDouble();
             long steps = Math.round(Math.pow(10, 2 + Math.log10(200) * rng.nextDouble()));
             double delta = rng.nextDouble() < 0.5 ? 1e-5 : 1e-6;
-            out.add(new PrivacyCommand.GridRow(i + 2, "", q, sigma, steps, delta));
+            out.add(new EpsilonGrid.Row(q, sigma, steps, delta));
         }
         return out;
     }
