@@ -16,7 +16,7 @@ public final class Grad {
 
     private Grad() {}
 
-    private static ArithmeticException nanError(String op, Variable[] inputs) {
+    private static NotFiniteException nanError(String op, Variable[] inputs) {
         StringBuilder shapes = new StringBuilder();
         String culprit = null;
         for (Variable v : inputs) {
@@ -24,7 +24,7 @@ public final class Grad {
             shapes.append(shapes.length() == 0 ? "" : ", ").append(Shape.str(v.value().shapeRef()));
             if (culprit == null && v.value().hasNaN()) culprit = Shape.str(v.value().shapeRef());
         }
-        return new ArithmeticException(op + ": " + (culprit != null ? "input of shape " + culprit + " contains NaN"
+        return new NotFiniteException(op + ": " + (culprit != null ? "input of shape " + culprit + " contains NaN"
                 : "produced NaN from inputs of shapes " + shapes));
     }
 

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.privacy.audit.AuditConfig;
 import org.dpmammo.privacy.audit.AuditRun;
@@ -44,16 +43,16 @@ public final class AuditCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("audit settings (JSON; keys left out take the demo preset's values)").build());
-        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("built-in settings: demo (phantom data, under a minute on 2 cores)").build());
-        o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("run folder: config.json, ledger.json, checkpoints/, report.json").build());
-        o.addOption(Option.builder().longOpt("ledger").hasArg().argName("FILE").desc("privacy ledger shared with other runs on the same data (default DIR/ledger.json)").build());
-        o.addOption(Option.builder().longOpt("json").desc("print the report as JSON").build());
-        o.addOption(Option.builder().longOpt("reproducible-dp").desc("draw noise and batches from the config's seed and this run's id instead of the "
-                + "secure source (the claimed ε is then not a guarantee)").build());
-        o.addOption(Option.builder().longOpt("negative-control").hasArg().argName("skip-noise|skip-clipping").desc("run the same audit on a "
+        o.addOption(CliSupport.valued("config", "FILE", "audit settings (JSON; keys left out take the demo preset's values)"));
+        o.addOption(CliSupport.valued("preset", "NAME", "built-in settings: demo (phantom data, under a minute on 2 cores)"));
+        o.addOption(CliSupport.valued("out", "DIR", "run folder: config.json, ledger.json, checkpoints/, report.json"));
+        o.addOption(CliSupport.valued("ledger", "FILE", "privacy ledger shared with other runs on the same data (default DIR/ledger.json)"));
+        o.addOption(CliSupport.flag("json", "print the report as JSON"));
+        o.addOption(CliSupport.flag("reproducible-dp", "draw noise and batches from the config's seed and this run's id instead of the "
+                + "secure source (the claimed ε is then not a guarantee)"));
+        o.addOption(CliSupport.valued("negative-control", "skip-noise|skip-clipping", "run the same audit on a "
                 + "deliberately broken DP-SGD (no noise, or no clipping) to see the audit catch it: the bound should exceed the claim. Not private: "
-                + "use public or phantom data, and a ledger of its own").build());
+                + "use public or phantom data, and a ledger of its own"));
         DeviceOption.add(o, "auto");
         CommandLine cl = CliSupport.parse("audit", o, args);
         if (cl.hasOption("help")) {

@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.cli.bench.Benchmark;
 import org.dpmammo.cli.bench.PrivacyBench;
@@ -61,7 +60,7 @@ public final class BenchCommand implements Command {
         for (Benchmark b : benchmarks()) {
             if (!b.name().equals(args[0])) continue;
             Options options = CliSupport.withHelp(b.options());
-            options.addOption(Option.builder().longOpt("json").desc("print one JSON document instead of a table").build());
+            options.addOption(CliSupport.flag("json", "print one JSON document instead of a table"));
             if (b.followsDevice()) DeviceOption.add(options, "auto");
             CommandLine cl = CliSupport.parse("bench " + b.name(), options, Arrays.copyOfRange(args, 1, args.length));
             if (cl.hasOption("help")) {

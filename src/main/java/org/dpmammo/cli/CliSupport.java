@@ -110,6 +110,26 @@ public final class CliSupport {
         return (int) v;
     }
 
+    /** An option that takes one value, {@code --name ARG}. */
+    public static Option valued(String name, String arg, String description) {
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).build();
+    }
+
+    /** An option without a value, {@code --name}. */
+    public static Option flag(String name, String description) {
+        return Option.builder().longOpt(name).desc(description).build();
+    }
+
+    /**
+     * A positive whole-number option (sizes, counts, repetitions), its default when absent; anything else is a usage
+     * error naming the flag.
+     */
+    public static int positiveInt(CommandLine cl, String name, int dflt) {
+        int v = intOpt(cl, name, dflt);
+        if (v < 1) throw new UsageException("--" + name + " must be a positive whole number, got " + v);
+        return v;
+    }
+
     public static String required(CommandLine cl, String name) {
         String v = cl.getOptionValue(name);
         if (v == null) throw new UsageException("missing required option --" + name);

@@ -76,7 +76,7 @@ public final class DataCommand implements Command {
 
     private static int inspect(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(Option.builder().longOpt("json").desc("print one JSON document").build());
+        o.addOption(CliSupport.flag("json", "print one JSON document"));
         CommandLine cl = CliSupport.parse("data inspect", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo data inspect SRC [--json]",
@@ -101,11 +101,11 @@ public final class DataCommand implements Command {
 
     private static int phantom(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("folder to create (must not exist or be empty)").build());
-        o.addOption(Option.builder().longOpt("count").hasArg().argName("N").desc("number of patches (default 1000)").build());
-        o.addOption(Option.builder().longOpt("size").hasArg().argName("PX").desc("patch side: 64 or 128 (default 128)").build());
-        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("generator and split seed (default 0)").build());
-        o.addOption(Option.builder().longOpt("fractions").hasArg().argName("T,V,E").desc("train,val,test fractions (default 0.7,0.15,0.15)").build());
+        o.addOption(CliSupport.valued("out", "DIR", "folder to create (must not exist or be empty)"));
+        o.addOption(CliSupport.valued("count", "N", "number of patches (default 1000)"));
+        o.addOption(CliSupport.valued("size", "PX", "patch side: 64 or 128 (default 128)"));
+        o.addOption(CliSupport.valued("seed", "S", "generator and split seed (default 0)"));
+        o.addOption(CliSupport.valued("fractions", "T,V,E", "train,val,test fractions (default 0.7,0.15,0.15)"));
         o.addOption(Option.builder().longOpt("overlap").hasArg().argName("SD")
                 .desc("spread of the latent malignancy score within a class (default " + Phantom.Config.DEFAULT_OVERLAP + ")").build());
         o.addOption(Option.builder().longOpt("label-noise").hasArg().argName("P")
@@ -150,9 +150,9 @@ public final class DataCommand implements Command {
 
     private static int split(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("folder to create (must not exist or be empty)").build());
-        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("shuffle seed (default 0)").build());
-        o.addOption(Option.builder().longOpt("fractions").hasArg().argName("T,V,E").desc("train,val,test fractions (default 0.7,0.15,0.15)").build());
+        o.addOption(CliSupport.valued("out", "DIR", "folder to create (must not exist or be empty)"));
+        o.addOption(CliSupport.valued("seed", "S", "shuffle seed (default 0)"));
+        o.addOption(CliSupport.valued("fractions", "T,V,E", "train,val,test fractions (default 0.7,0.15,0.15)"));
         CommandLine cl = CliSupport.parse("data split", o, args);
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo data split SRC --out DIR [--fractions 0.7,0.15,0.15] [--seed 0]",
@@ -182,10 +182,10 @@ public final class DataCommand implements Command {
 
     private static int sheet(String[] args, PrintStream out) throws Exception {
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(Option.builder().longOpt("out").hasArg().argName("PNG").desc("image to write").build());
-        o.addOption(Option.builder().longOpt("count").hasArg().argName("N").desc("tiles, half per class (default 64)").build());
-        o.addOption(Option.builder().longOpt("columns").hasArg().argName("C").desc("tiles per row (default 8)").build());
-        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("which examples to show (default 0)").build());
+        o.addOption(CliSupport.valued("out", "PNG", "image to write"));
+        o.addOption(CliSupport.valued("count", "N", "tiles, half per class (default 64)"));
+        o.addOption(CliSupport.valued("columns", "C", "tiles per row (default 8)"));
+        o.addOption(CliSupport.valued("seed", "S", "which examples to show (default 0)"));
         o.addOption(Option.builder().longOpt("size").hasArg().argName("PX")
                 .desc("resize every tile to PX x PX as the models see it (e.g. 64 for the cpu GAN preset); default: as stored").build());
         CommandLine cl = CliSupport.parse("data sheet", o, args);

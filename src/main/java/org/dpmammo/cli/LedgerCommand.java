@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
@@ -45,10 +44,10 @@ final class LedgerCommand {
         String sub = args[0];
         if (!sub.equals("verify") && !sub.equals("report")) throw new UsageException("privacy ledger: unknown subcommand '" + sub + "' (verify or report)");
         Options o = CliSupport.withHelp(new Options());
-        o.addOption(Option.builder().longOpt("json").desc("print one JSON document").build());
-        o.addOption(Option.builder().longOpt("reaches").hasArg().argName("HEAD:ENTRIES").desc("verify: the ledger must still hold this head at this "
-                + "entry count (as a checkpoint's or a result's ledger_head and ledger_entries record it): a cut ledger fails").build());
-        o.addOption(Option.builder().longOpt("delta").hasArg().argName("D").desc("report: δ for every group (default: the largest δ of the group's phases)").build());
+        o.addOption(CliSupport.flag("json", "print one JSON document"));
+        o.addOption(CliSupport.valued("reaches", "HEAD:ENTRIES", "verify: the ledger must still hold this head at this "
+                + "entry count (as a checkpoint's or a result's ledger_head and ledger_entries record it): a cut ledger fails"));
+        o.addOption(CliSupport.valued("delta", "D", "report: δ for every group (default: the largest δ of the group's phases)"));
         CommandLine cl = CliSupport.parse("privacy ledger " + sub, o, Arrays.copyOfRange(args, 1, args.length));
         if (cl.hasOption("help")) {
             CliSupport.printHelp(out, "dpmammo privacy ledger " + sub + " LEDGER [options]", SUMMARY, o, "");

@@ -13,6 +13,7 @@ import java.util.OptionalInt;
 import org.dpmammo.util.Parallel;
 import org.dpmammo.backend.cpu.Sgemm;
 import org.dpmammo.util.BadInputException;
+import org.dpmammo.autograd.NotFiniteException;
 import org.dpmammo.util.BuildInfo;
 
 /** Entry point of {@code java -jar dpmammo.jar}: dispatches to one command. */
@@ -89,6 +90,12 @@ public final class Main {
     }
 
     private static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof NotFiniteException) {
+                return "the computation produced NaN (" + t.getMessage() + "): training diverged (try a smaller --lr) or an input or"
+                        + " weight holds NaN";
+            }
+        }
         String m = e.getMessage();
         String line = m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
         if (e instanceof FileSystemException f && f.getReason() == null) line = describe(f);

@@ -136,27 +136,23 @@ public final class PrivacyCommand implements Command {
 
     private static Options options(String sub) {
         Options all = new Options();
-        all.addOption(value("sample-rate", "Q", "Poisson sampling rate q, in (0, 1]"));
-        all.addOption(value("noise-multiplier", "S", "noise multiplier sigma (noise std / clipping norm), > 0"));
-        all.addOption(value("steps", "T", "number of DP-SGD steps, >= 0"));
-        all.addOption(value("delta", "D", "target delta, in (0, 1)"));
-        all.addOption(value("target-epsilon", "EPS", "privacy budget epsilon, > 0"));
-        all.addOption(value("dataset-size", "N", "training set size; with --batch-size gives q = 1/ceil(N/B), the trainers' q"));
-        all.addOption(value("batch-size", "B", "expected (logical) batch size"));
-        all.addOption(value("epochs", "E", "epochs; steps = E * ceil(N/B)"));
-        all.addOption(value("grid", "FILE", "CSV with columns q,sigma,steps,delta (others passed through); prints it with"
+        all.addOption(CliSupport.valued("sample-rate", "Q", "Poisson sampling rate q, in (0, 1]"));
+        all.addOption(CliSupport.valued("noise-multiplier", "S", "noise multiplier sigma (noise std / clipping norm), > 0"));
+        all.addOption(CliSupport.valued("steps", "T", "number of DP-SGD steps, >= 0"));
+        all.addOption(CliSupport.valued("delta", "D", "target delta, in (0, 1)"));
+        all.addOption(CliSupport.valued("target-epsilon", "EPS", "privacy budget epsilon, > 0"));
+        all.addOption(CliSupport.valued("dataset-size", "N", "training set size; with --batch-size gives q = 1/ceil(N/B), the trainers' q"));
+        all.addOption(CliSupport.valued("batch-size", "B", "expected (logical) batch size"));
+        all.addOption(CliSupport.valued("epochs", "E", "epochs; steps = E * ceil(N/B)"));
+        all.addOption(CliSupport.valued("grid", "FILE", "CSV with columns q,sigma,steps,delta (others passed through); prints it with"
                 + " an eps column (and order for rdp)"));
-        all.addOption(value("eps-error", "X", "PRV: epsilon error bound (default " + PrvAccountant.DEFAULT_EPS_ERROR + ")"));
+        all.addOption(CliSupport.valued("eps-error", "X", "PRV: epsilon error bound (default " + PrvAccountant.DEFAULT_EPS_ERROR + ")"));
         Options o = new Options();
         for (Option opt : all.getOptions()) if (ALLOWED.get(sub).contains(opt.getLongOpt())) o.addOption(opt);
-        o.addOption(value("accountant", "NAME", "prv (default, tight) or rdp"));
-        o.addOption(value("orders", "SET", "rdp orders: default (Opacus') or extended (adds 64..1024)"));
-        o.addOption(Option.builder().longOpt("json").desc("print one JSON object").build());
+        o.addOption(CliSupport.valued("accountant", "NAME", "prv (default, tight) or rdp"));
+        o.addOption(CliSupport.valued("orders", "SET", "rdp orders: default (Opacus') or extended (adds 64..1024)"));
+        o.addOption(CliSupport.flag("json", "print one JSON object"));
         return CliSupport.withHelp(o);
-    }
-
-    private static Option value(String name, String arg, String desc) {
-        return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc).build();
     }
 
     private static Accountant accountant(CommandLine cl) {

@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.autograd.GradientCheck;
 import org.dpmammo.backend.Backend;
@@ -32,8 +31,8 @@ public final class SelftestCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Options options = CliSupport.withHelp(new Options());
-        options.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the random inputs (default 1)").build());
-        options.addOption(Option.builder().longOpt("failures-only").desc("print only failing rows and the summary").build());
+        options.addOption(CliSupport.valued("seed", "S", "seed of the random inputs (default 1)"));
+        options.addOption(CliSupport.flag("failures-only", "print only failing rows and the summary"));
         DeviceOption.add(options, "cpu");
         CommandLine cl = CliSupport.parse("selftest", options, args);
         if (cl.hasOption("help")) {

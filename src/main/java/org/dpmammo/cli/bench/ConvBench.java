@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.backend.cpu.Conv2dKernels;
 import org.dpmammo.backend.cpu.Conv2dShape;
@@ -69,17 +68,15 @@ public final class ConvBench implements Benchmark {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("batch").hasArg().argName("N").desc("batch size (default 8, the study's)").build());
-        o.addOption(Option.builder().longOpt("only").hasArg().argName("NAMES").desc("comma-separated layer names, e.g. d2,g3").build());
-        o.addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs per layer; median reported, best in --json (default 5)").build());
+        o.addOption(CliSupport.valued("batch", "N", "batch size (default 8, the study's)"));
+        o.addOption(CliSupport.valued("only", "NAMES", "comma-separated layer names, e.g. d2,g3"));
+        o.addOption(CliSupport.valued("runs", "N", "timed runs per layer; median reported, best in --json (default 5)"));
         return o;
     }
 
     @Override
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
-        int batch = CliSupport.intOpt(cl, "batch", 8), runs = CliSupport.intOpt(cl, "runs", 5);
-        if (batch < 1) throw new UsageException("--batch must be at least 1");
-        if (runs < 1) throw new UsageException("--runs must be at least 1");
+        int batch = CliSupport.positiveInt(cl, "batch", 8), runs = CliSupport.positiveInt(cl, "runs", 5);
         List<Layer> layers = layers(batch);
         if (cl.hasOption("only")) {
             List<String> names = List.of(cl.getOptionValue("only").split(","));

@@ -13,7 +13,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.cli.CliSupport;
 import org.dpmammo.cli.UsageException;
@@ -44,11 +43,11 @@ public final class DataBench implements Benchmark {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("root").hasArg().argName("DIR").desc("data to load (default ../shared/data/cbis-ddsm)").build());
-        o.addOption(Option.builder().longOpt("size").hasArg().argName("PX").desc("output side (default 224)").build());
-        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 64)").build());
-        o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("decoding threads (default 2)").build());
-        o.addOption(Option.builder().longOpt("repeat").hasArg().argName("N").desc("timed repetitions, best reported (default 3)").build());
+        o.addOption(CliSupport.valued("root", "DIR", "data to load (default ../shared/data/cbis-ddsm)"));
+        o.addOption(CliSupport.valued("size", "PX", "output side (default 224)"));
+        o.addOption(CliSupport.valued("batch", "B", "batch size (default 64)"));
+        o.addOption(CliSupport.valued("threads", "T", "decoding threads (default 2)"));
+        o.addOption(CliSupport.valued("repeat", "N", "timed repetitions, best reported (default 3)"));
         return o;
     }
 
@@ -56,13 +55,10 @@ public final class DataBench implements Benchmark {
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
         Path root = Path.of(cl.getOptionValue("root", Path.of("..", "shared", "data", "cbis-ddsm").toString()));
         if (!Files.exists(root)) throw new UsageException(root + ": no such folder (give the data with --root DIR)");
-        int size = CliSupport.intOpt(cl, "size", 224);
-        int batch = CliSupport.intOpt(cl, "batch", 64);
-        int threads = CliSupport.intOpt(cl, "threads", 2);
-        int repeat = CliSupport.intOpt(cl, "repeat", 3);
-        if (size < 1 || batch < 1 || threads < 1 || repeat < 1) {
-            throw new UsageException("--size, --batch, --threads and --repeat must be positive");
-        }
+        int size = CliSupport.positiveInt(cl, "size", 224);
+        int batch = CliSupport.positiveInt(cl, "batch", 64);
+        int threads = CliSupport.positiveInt(cl, "threads", 2);
+        int repeat = CliSupport.positiveInt(cl, "repeat", 3);
         Dataset data = Datasets.open(root);
         int n = data.size();
 

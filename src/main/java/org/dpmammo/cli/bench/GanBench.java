@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.cli.CliSupport;
@@ -48,10 +47,10 @@ public final class GanBench implements Benchmark {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("paper (default) or cpu").build());
-        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8)").build());
-        o.addOption(Option.builder().longOpt("iters").hasArg().argName("N").desc("timed iterations (default 3)").build());
-        o.addOption(Option.builder().longOpt("warmup").hasArg().argName("N").desc("untimed iterations first (default 1)").build());
+        o.addOption(CliSupport.valued("preset", "NAME", "paper (default) or cpu"));
+        o.addOption(CliSupport.valued("batch", "B", "batch size (default 8)"));
+        o.addOption(CliSupport.valued("iters", "N", "timed iterations (default 3)"));
+        o.addOption(CliSupport.valued("warmup", "N", "untimed iterations first (default 1)"));
         return o;
     }
 
@@ -63,8 +62,8 @@ public final class GanBench implements Benchmark {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        int batch = CliSupport.intOpt(cl, "batch", 8), iters = CliSupport.intOpt(cl, "iters", 3), warmup = CliSupport.intOpt(cl, "warmup", 1);
-        if (batch < 1 || iters < 1 || warmup < 0) throw new UsageException("--batch and --iters must be positive, --warmup non-negative");
+        int batch = CliSupport.positiveInt(cl, "batch", 8), iters = CliSupport.positiveInt(cl, "iters", 3), warmup = CliSupport.intOpt(cl, "warmup", 1);
+        if (warmup < 0) throw new UsageException("--warmup must be >= 0, got " + warmup);
         GanState s = new GanState(c, 1, 1e-4, 0.5, 0.999);
         Rng rng = new Rng(2);
         int size = c.imageSize();

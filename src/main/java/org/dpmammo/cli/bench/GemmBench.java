@@ -70,16 +70,15 @@ public final class GemmBench implements Benchmark {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("only").hasArg().argName("NAMES")
                 .desc("comma-separated case names (default: all)").build());
-        o.addOption(Option.builder().longOpt("cpu-time").desc("time in thread CPU time rather than wall time "
-                + "(steadier on a loaded machine; needs -Ddpmammo.threads=1)").build());
-        o.addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs per case; median and best reported (default 5)").build());
+        o.addOption(CliSupport.flag("cpu-time", "time in thread CPU time rather than wall time "
+                + "(steadier on a loaded machine; needs -Ddpmammo.threads=1)"));
+        o.addOption(CliSupport.valued("runs", "N", "timed runs per case; median and best reported (default 5)"));
         return o;
     }
 
     @Override
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
-        int runs = CliSupport.intOpt(cl, "runs", 5);
-        if (runs < 1) throw new UsageException("--runs must be at least 1");
+        int runs = CliSupport.positiveInt(cl, "runs", 5);
         boolean cpuTime = cl.hasOption("cpu-time");
         Backend device = Backends.current();
         boolean onCpu = device == Backends.cpu();

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.backend.cuda.CudaProvider;
 import org.dpmammo.backend.cuda.GpuBenchRunner;
@@ -36,9 +35,9 @@ public final class GpuBench implements Benchmark {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("sizes").hasArg().argName("LIST").desc("square GEMM sizes (default 1024,2048,4096,8192)").build());
-        o.addOption(Option.builder().longOpt("json-file").hasArg().argName("PATH").desc("also write the JSON document to PATH (for tools/gpu_peer.py)").build());
-        o.addOption(Option.builder().longOpt("repeats").hasArg().argName("R").desc("timed runs per measurement (default 5)").build());
+        o.addOption(CliSupport.valued("sizes", "LIST", "square GEMM sizes (default 1024,2048,4096,8192)"));
+        o.addOption(CliSupport.valued("json-file", "PATH", "also write the JSON document to PATH (for tools/gpu_peer.py)"));
+        o.addOption(CliSupport.valued("repeats", "R", "timed runs per measurement (default 5)"));
         return o;
     }
 
@@ -46,8 +45,7 @@ public final class GpuBench implements Benchmark {
     public void run(CommandLine cl, PrintStream out, boolean json) throws java.io.IOException {
         CudaProvider.Availability cuda = CudaProvider.open(0);
         if (!cuda.available()) throw new IllegalStateException("bench gpu: no usable CUDA device: " + cuda.reason());
-        int repeats = CliSupport.intOpt(cl, "repeats", 5);
-        if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1");
+        int repeats = CliSupport.positiveInt(cl, "repeats", 5);
         List<Integer> sizes = new ArrayList<>();
         for (String s : cl.getOptionValue("sizes", "1024,2048,4096,8192").split(",")) sizes.add(Integer.parseInt(s.trim()));
         List<Measurement> results = GpuBenchRunner.run(cuda.backend(), sizes, repeats);

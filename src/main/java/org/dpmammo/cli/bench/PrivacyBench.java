@@ -47,11 +47,11 @@ public final class PrivacyBench implements Benchmark {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("steps").hasArg().argName("T").desc("steps of the single query (default 100000)").build());
-        o.addOption(Option.builder().longOpt("rows").hasArg().argName("N").desc("rows in the grid (default 500)").build());
+        o.addOption(CliSupport.valued("steps", "T", "steps of the single query (default 100000)"));
+        o.addOption(CliSupport.valued("rows", "N", "rows in the grid (default 500)"));
         o.addOption(Option.builder().longOpt("prv-rows").hasArg().argName("N")
                 .desc("how many of the grid's rows also go through PRV (default 50; PRV costs 0.1-2 s a row)").build());
-        o.addOption(Option.builder().longOpt("reps").hasArg().argName("R").desc("timed repetitions of the single query (default 10)").build());
+        o.addOption(CliSupport.valued("reps", "R", "timed repetitions of the single query (default 10)"));
         return o;
     }
 

@@ -7,7 +7,6 @@ import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Ops;
@@ -47,17 +46,16 @@ public final class SwinBench implements Benchmark {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default 8)").build());
-        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("paper (Swin-T 224x224, default) or cpu (64x64)").build());
-        o.addOption(Option.builder().longOpt("repeat").hasArg().argName("N").desc("timed iterations after one warm-up, best reported (default 3)").build());
+        o.addOption(CliSupport.valued("batch", "B", "batch size (default 8)"));
+        o.addOption(CliSupport.valued("preset", "NAME", "paper (Swin-T 224x224, default) or cpu (64x64)"));
+        o.addOption(CliSupport.valued("repeat", "N", "timed iterations after one warm-up, best reported (default 3)"));
         return o;
     }
 
     @Override
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
-        int batch = CliSupport.intOpt(cl, "batch", 8);
-        int repeat = CliSupport.intOpt(cl, "repeat", 3);
-        if (batch < 1 || repeat < 1) throw new UsageException("--batch and --repeat must be positive");
+        int batch = CliSupport.positiveInt(cl, "batch", 8);
+        int repeat = CliSupport.positiveInt(cl, "repeat", 3);
         String preset = cl.getOptionValue("preset", "paper");
         SwinConfig cfg = switch (preset) {
             case "paper" -> SwinConfig.swinT();
