@@ -51,7 +51,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+        if (Command.asksForHelp(args)) {
             out.println("usage: dpmammo bench <name> [--json] [options]   (dpmammo bench <name> --help)");
             out.println();
             for (Benchmark b : benchmarks()) out.printf("  %-10s %s%n", b.name(), b.summary());
@@ -61,13 +61,13 @@ public final class BenchCommand implements Command {
             if (!b.name().equals(args[0])) continue;
             Options options = CliSupport.withHelp(b.options());
             options.addOption(CliSupport.flag("json", "print one JSON document instead of a table"));
-            if (b.followsDevice()) DeviceOption.add(options, "auto");
+            if (b instanceof Benchmark.OnDevice) DeviceOption.add(options, "auto");
             CommandLine cl = CliSupport.parse("bench " + b.name(), options, Arrays.copyOfRange(args, 1, args.length));
             if (cl.hasOption("help")) {
                 CliSupport.printHelp(out, "dpmammo bench " + b.name() + " [options]", b.summary(), options, null);
                 return 0;
             }
-            if (!b.followsDevice()) {
+            if (!(b instanceof Benchmark.OnDevice)) {
                 if (cl.hasOption("json")) runJson(b, cl, out);
                 else runText(b, cl, out);
                 return 0;

@@ -25,4 +25,9 @@ public interface Command {
      * @throws UsageException for bad usage or bad input values (exit status 2)
      */
     int run(String[] args, PrintStream out, PrintStream err) throws Exception;
+
+    /** No arguments, or --help/-h first: a command with subcommands then lists them (on stderr when nothing was asked). */
+    static boolean asksForHelp(String[] args) {
+        return args.length == 0 || args[0].equals("--help") || args[0].equals("-h");
+    }
 }

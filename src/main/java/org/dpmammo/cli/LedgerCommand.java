@@ -32,7 +32,7 @@ final class LedgerCommand {
     private LedgerCommand() {}
 
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+        if (Command.asksForHelp(args)) {
             PrintStream to = args.length == 0 ? err : out;
             to.println("usage: dpmammo privacy ledger <verify|report> LEDGER [LEDGER …] [--json] [--reaches HEAD:ENTRIES] [--delta D]");
             to.println("  verify  check the hash chain; exit 1 naming the first bad entry (--reaches: also that it still holds a recorded head)");

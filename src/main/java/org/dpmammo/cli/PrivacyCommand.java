@@ -85,7 +85,7 @@ public final class PrivacyCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+        if (Command.asksForHelp(args)) {
             PrintStream to = args.length == 0 ? err : out;
             to.println("usage: dpmammo privacy <epsilon|sigma|steps|ledger> [options]   (dpmammo privacy <sub> --help)");
             to.println();

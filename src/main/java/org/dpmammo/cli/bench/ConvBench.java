@@ -67,11 +67,10 @@ public final class ConvBench implements Benchmark {
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(CliSupport.valued("batch", "N", "batch size (default 8, the study's)"));
-        o.addOption(CliSupport.valued("only", "NAMES", "comma-separated layer names, e.g. d2,g3"));
-        o.addOption(CliSupport.valued("runs", "N", "timed runs per layer; median reported, best in --json (default 5)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("batch", "N", "batch size (default 8, the study's)"),
+                CliSupport.valued("only", "NAMES", "comma-separated layer names, e.g. d2,g3"),
+                CliSupport.valued("runs", "N", "timed runs per layer; median reported, best in --json (default 5)"));
     }
 
     @Override

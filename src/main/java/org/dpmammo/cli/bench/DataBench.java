@@ -42,13 +42,12 @@ public final class DataBench implements Benchmark {
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(CliSupport.valued("root", "DIR", "data to load (default ../shared/data/cbis-ddsm)"));
-        o.addOption(CliSupport.valued("size", "PX", "output side (default 224)"));
-        o.addOption(CliSupport.valued("batch", "B", "batch size (default 64)"));
-        o.addOption(CliSupport.valued("threads", "T", "decoding threads (default 2)"));
-        o.addOption(CliSupport.valued("repeat", "N", "timed repetitions, best reported (default 3)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("root", "DIR", "data to load (default ../shared/data/cbis-ddsm)"),
+                CliSupport.valued("size", "PX", "output side (default 224)"),
+                CliSupport.valued("batch", "B", "batch size (default 64)"),
+                CliSupport.valued("threads", "T", "decoding threads (default 2)"),
+                CliSupport.valued("repeat", "N", "timed repetitions, best reported (default 3)"));
     }
 
     @Override

@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
@@ -44,7 +43,7 @@ import org.dpmammo.util.Rng;
  * noise, Adam), as the median of several timed steps after warm-up, and the peak heap each needs; plus the same
  * with all but the head frozen.
  */
-public final class DpBench implements Benchmark {
+public final class DpBench implements Benchmark.OnDevice {
     @Override
     public String name() {
         return "dpsgd";
@@ -55,17 +54,12 @@ public final class DpBench implements Benchmark {
         return "DP-SGD step vs non-private step (time and peak memory), all trainable and head-only";
     }
 
-    @Override
-    public boolean followsDevice() {
-        return true;
-    }
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("examples per step (default 64)").build());
-        o.addOption(Option.builder().longOpt("reps").hasArg().argName("R").desc("timed steps per measurement (default 5)").build());
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("batch", "B", "examples per step (default 64)"),
+                CliSupport.valued("reps", "R", "timed steps per measurement (default 5)"));
     }
 
     /** A model, its input shape per example, and a factory so both variants start from the same weights. */

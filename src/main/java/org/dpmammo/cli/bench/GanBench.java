@@ -23,7 +23,7 @@ import org.dpmammo.util.Rng;
  * follow {@code -Ddpmammo.threads} (the peer script takes the same count). Besides wall time it reports the process
  * CPU time per iteration, which stays meaningful on a machine shared with other jobs, where wall time does not.
  */
-public final class GanBench implements Benchmark {
+public final class GanBench implements Benchmark.OnDevice {
     /** CPU time of every thread of this process, from the JVM's operating-system bean. */
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
@@ -39,19 +39,14 @@ public final class GanBench implements Benchmark {
         return "one C-DCGAN training iteration (D + G step), study model 128x128, batch 8";
     }
 
-    @Override
-    public boolean followsDevice() {
-        return true;
-    }
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(CliSupport.valued("preset", "NAME", "paper (default) or cpu"));
-        o.addOption(CliSupport.valued("batch", "B", "batch size (default 8)"));
-        o.addOption(CliSupport.valued("iters", "N", "timed iterations (default 3)"));
-        o.addOption(CliSupport.valued("warmup", "N", "untimed iterations first (default 1)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("preset", "NAME", "paper (default) or cpu"),
+                CliSupport.valued("batch", "B", "batch size (default 8)"),
+                CliSupport.valued("iters", "N", "timed iterations (default 3)"),
+                CliSupport.valued("warmup", "N", "untimed iterations first (default 1)"));
     }
 
     @Override

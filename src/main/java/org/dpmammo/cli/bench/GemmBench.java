@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
@@ -22,7 +21,7 @@ import org.dpmammo.tensor.Tensor;
  * {@code dpmammo bench gemm}: SGEMM GFLOP/s on square sizes and on the GEMMs the models actually run. The same
  * cases, by the same names, are in tools/bench_peer.py so the two tables line up.
  */
-public final class GemmBench implements Benchmark {
+public final class GemmBench implements Benchmark.OnDevice {
     /** One GEMM shape: C[m×n] = op(A)·op(B) with inner size k, {@code batch} times. */
     record Case(String name, boolean transA, boolean transB, int m, int n, int k, int batch) {
         double flops() {
@@ -60,20 +59,14 @@ public final class GemmBench implements Benchmark {
         return "SGEMM GFLOP/s: square sizes and the models' GEMM shapes (threads: -Ddpmammo.threads=N)";
     }
 
-    @Override
-    public boolean followsDevice() {
-        return true;
-    }
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(Option.builder().longOpt("only").hasArg().argName("NAMES")
-                .desc("comma-separated case names (default: all)").build());
-        o.addOption(CliSupport.flag("cpu-time", "time in thread CPU time rather than wall time "
-                + "(steadier on a loaded machine; needs -Ddpmammo.threads=1)"));
-        o.addOption(CliSupport.valued("runs", "N", "timed runs per case; median and best reported (default 5)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("only", "NAMES", "comma-separated case names (default: all)"),
+                CliSupport.flag("cpu-time", "time in thread CPU time rather than wall time "
+                        + "(steadier on a loaded machine; needs -Ddpmammo.threads=1)"),
+                CliSupport.valued("runs", "N", "timed runs per case; median and best reported (default 5)"));
     }
 
     @Override

@@ -34,11 +34,10 @@ public final class GpuBench implements Benchmark {
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(CliSupport.valued("sizes", "LIST", "square GEMM sizes (default 1024,2048,4096,8192)"));
-        o.addOption(CliSupport.valued("json-file", "PATH", "also write the JSON document to PATH (for tools/gpu_peer.py)"));
-        o.addOption(CliSupport.valued("repeats", "R", "timed runs per measurement (default 5)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("sizes", "LIST", "square GEMM sizes (default 1024,2048,4096,8192)"),
+                CliSupport.valued("json-file", "PATH", "also write the JSON document to PATH (for tools/gpu_peer.py)"),
+                CliSupport.valued("repeats", "R", "timed runs per measurement (default 5)"));
     }
 
     @Override

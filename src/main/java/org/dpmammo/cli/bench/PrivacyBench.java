@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import java.util.concurrent.ForkJoinPool;
 import org.dpmammo.cli.CliSupport;
@@ -46,13 +45,11 @@ public final class PrivacyBench implements Benchmark {
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(CliSupport.valued("steps", "T", "steps of the single query (default 100000)"));
-        o.addOption(CliSupport.valued("rows", "N", "rows in the grid (default 500)"));
-        o.addOption(Option.builder().longOpt("prv-rows").hasArg().argName("N")
-                .desc("how many of the grid's rows also go through PRV (default 50; PRV costs 0.1-2 s a row)").build());
-        o.addOption(CliSupport.valued("reps", "R", "timed repetitions of the single query (default 10)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("steps", "T", "steps of the single query (default 100000)"),
+                CliSupport.valued("rows", "N", "rows in the grid (default 500)"),
+                CliSupport.valued("prv-rows", "N", "how many of the grid's rows also go through PRV (default 50; PRV costs 0.1-2 s a row)"),
+                CliSupport.valued("reps", "R", "timed repetitions of the single query (default 10)"));
     }
 
     @Override

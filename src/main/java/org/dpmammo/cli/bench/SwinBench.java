@@ -27,7 +27,7 @@ import org.dpmammo.util.Scope;
  * measurement in PyTorch with two threads. The first iteration is discarded (JIT compilation). Process CPU seconds are
  * reported next to wall seconds: on a shared machine the wall time mostly measures the other tenants.
  */
-public final class SwinBench implements Benchmark {
+public final class SwinBench implements Benchmark.OnDevice {
     @Override
     public String name() {
         return "swin";
@@ -38,18 +38,13 @@ public final class SwinBench implements Benchmark {
         return "Swin-T forward and forward+backward on --device (compare tools/bench_swin_peer.py, tools/gpu_peer.py)";
     }
 
-    @Override
-    public boolean followsDevice() {
-        return true;
-    }
 
     @Override
     public Options options() {
-        Options o = new Options();
-        o.addOption(CliSupport.valued("batch", "B", "batch size (default 8)"));
-        o.addOption(CliSupport.valued("preset", "NAME", "paper (Swin-T 224x224, default) or cpu (64x64)"));
-        o.addOption(CliSupport.valued("repeat", "N", "timed iterations after one warm-up, best reported (default 3)"));
-        return o;
+        return Benchmark.options(
+                CliSupport.valued("batch", "B", "batch size (default 8)"),
+                CliSupport.valued("preset", "NAME", "paper (Swin-T 224x224, default) or cpu (64x64)"),
+                CliSupport.valued("repeat", "N", "timed iterations after one warm-up, best reported (default 3)"));
     }
 
     @Override
