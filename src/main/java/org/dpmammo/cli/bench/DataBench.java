@@ -43,7 +43,7 @@ public final class DataBench implements Benchmark {
     @Override
     public Options options() {
         return Benchmark.options(
-                CliSupport.valued("root", "DIR", "data to load (default ../shared/data/cbis-ddsm)"),
+                CliSupport.valued("root", "DIR", "labelled images to load, e.g. a CBIS-DDSM patch folder (required)"),
                 CliSupport.valued("size", "PX", "output side (default 224)"),
                 CliSupport.valued("batch", "B", "batch size (default 64)"),
                 CliSupport.valued("threads", "T", "decoding threads (default 2)"),
@@ -52,8 +52,8 @@ public final class DataBench implements Benchmark {
 
     @Override
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
-        Path root = Path.of(cl.getOptionValue("root", Path.of("..", "shared", "data", "cbis-ddsm").toString()));
-        if (!Files.exists(root)) throw new UsageException(root + ": no such folder (give the data with --root DIR)");
+        Path root = Path.of(CliSupport.required(cl, "root"));
+        if (!Files.exists(root)) throw new UsageException("--root " + root + ": no such folder");
         int size = CliSupport.positiveInt(cl, "size", 224);
         int batch = CliSupport.positiveInt(cl, "batch", 64);
         int threads = CliSupport.positiveInt(cl, "threads", 2);
