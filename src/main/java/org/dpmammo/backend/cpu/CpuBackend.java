@@ -1,6 +1,7 @@
 package org.dpmammo.backend.cpu;
 
 import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.MatmulShape;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.tensor.Shape;
@@ -322,38 +323,21 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
-        int[] as = a.shapeRef(), bs = b.shapeRef();
-        if (as.length < 2 || bs.length < 2) {
-            throw new IllegalArgumentException("matmul: needs rank ≥ 2, got " + Shape.str(as) + " and " + Shape.str(bs));
-        }
-        int m = transA ? as[as.length - 1] : as[as.length - 2];
-        int ka = transA ? as[as.length - 2] : as[as.length - 1];
-        int kb = transB ? bs[bs.length - 1] : bs[bs.length - 2];
-        int n = transB ? bs[bs.length - 2] : bs[bs.length - 1];
-        if (ka != kb) {
-            throw new IllegalArgumentException("matmul: inner sizes differ: " + Shape.str(as) + (transA ? "ᵀ" : "")
-                    + " · " + Shape.str(bs) + (transB ? "ᵀ" : ""));
-        }
-        int k = ka;
-        int[] batchA = java.util.Arrays.copyOf(as, as.length - 2);
-        int[] batchB = java.util.Arrays.copyOf(bs, bs.length - 2);
-        int[] batch = Shape.broadcast(batchA, batchB, "matmul");
-        int nb = Shape.size(batch);
-        int[] outShape = java.util.Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
+        MatmulShape sh = MatmulShape.of(a.shapeRef(), b.shapeRef(), transA, transB);
+        int m = sh.m(), n = sh.n(), k = sh.k(), nb = sh.batchCount();
+        int[] batch = sh.batch(), outShape = sh.outShape();
         float[] out = new float[Shape.size(outShape)];
         if (out.length == 0) return Tensor.of(out, outShape);
         int lda = transA ? m : k, ldb = transB ? k : n;
         // A weight shared by every batch entry (b has no batch axes, a is a plain stack): one tall GEMM.
-        if (!transA && Shape.numel(batchB) == 1 && Shape.numel(batchA) == nb) {
+        if (!transA && sh.bShared() && Shape.numel(sh.batchA()) == nb) {
             Tensor ac = a.contiguous(), bc = b.contiguous();
             Sgemm.sgemm(false, transB, nb * m, n, k, 1f, ac.data(), ac.offset(), k, bc.data(), bc.offset(), ldb,
                     0f, out, 0, n);
             return Tensor.of(out, outShape);
         }
         Tensor ae = expandBatch(a, batch), be = expandBatch(b, batch);
-        long aStride = Shape.numel(batchA) == 1 ? 0 : (long) m * k, bStride = Shape.numel(batchB) == 1 ? 0 : (long) k * n;
+        long aStride = sh.aShared() ? 0 : (long) m * k, bStride = sh.bShared() ? 0 : (long) k * n;
         Sgemm.sgemmBatched(transA, transB, m, n, k, 1f, ae.data(), ae.offset(), lda, be.data(), be.offset(), ldb,
                 0f, out, 0, n, nb, aStride, bStride, (long) m * n);
         return Tensor.of(out, outShape);

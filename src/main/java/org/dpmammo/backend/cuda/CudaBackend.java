@@ -2,6 +2,7 @@ package org.dpmammo.backend.cuda;
 
 import java.util.Arrays;
 import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.MatmulShape;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.tensor.Shape;
@@ -235,25 +236,9 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
         dev.enter();
-        int[] as = a.shapeRef(), bs = b.shapeRef();
-        if (as.length < 2 || bs.length < 2) {
-            throw new IllegalArgumentException("matmul: needs rank ≥ 2, got " + Shape.str(as) + " and " + Shape.str(bs));
-        }
-        int m = transA ? as[as.length - 1] : as[as.length - 2];
-        int ka = transA ? as[as.length - 2] : as[as.length - 1];
-        int kb = transB ? bs[bs.length - 1] : bs[bs.length - 2];
-        int n = transB ? bs[bs.length - 2] : bs[bs.length - 1];
-        if (ka != kb) {
-            throw new IllegalArgumentException("matmul: inner sizes differ: " + Shape.str(as) + (transA ? "ᵀ" : "")
-                    + " · " + Shape.str(bs) + (transB ? "ᵀ" : ""));
-        }
-        int k = ka;
-        int[] batchA = Arrays.copyOf(as, as.length - 2), batchB = Arrays.copyOf(bs, bs.length - 2);
-        int[] batch = Shape.broadcast(batchA, batchB, "matmul");
-        int nb = Shape.size(batch);
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
+        MatmulShape sh = MatmulShape.of(a.shapeRef(), b.shapeRef(), transA, transB);
+        int m = sh.m(), n = sh.n(), k = sh.k(), nb = sh.batchCount();
+        int[] batch = sh.batch(), outShape = sh.outShape();
         Tensor out = fresh(outShape);
         if (out.numel() == 0) return out;
         if (k == 0) {
@@ -262,12 +247,12 @@ public final class CudaBackend implements Backend {
         }
         int lda = transA ? m : k, ldb = transB ? k : n;
         Tensor ac = expandBatch(a, batch), bc = expandBatch(b, batch);
-        if (!transA && Shape.numel(batchB) == 1 && Shape.numel(batchA) == nb) {
+        if (!transA && sh.bShared() && Shape.numel(sh.batchA()) == nb) {
             // A weight shared by a plain stack of inputs: one tall GEMM.
             gemm(false, transB, nb * m, n, k, 1f, ptr(ac), k, 0, ptr(bc), ldb, 0, 0f, ptr(out), n, 0, 1);
             return out;
         }
-        long sa = Shape.numel(batchA) == 1 ? 0 : (long) m * k, sb = Shape.numel(batchB) == 1 ? 0 : (long) k * n;
+        long sa = sh.aShared() ? 0 : (long) m * k, sb = sh.bShared() ? 0 : (long) k * n;
         gemm(transA, transB, m, n, k, 1f, ptr(ac), lda, sa, ptr(bc), ldb, sb, 0f, ptr(out), n, (long) m * n, nb);
         return out;
     }
