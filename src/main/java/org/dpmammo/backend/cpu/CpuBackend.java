@@ -1,6 +1,7 @@
 package org.dpmammo.backend.cpu;
 
 import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.IndexShape;
 import org.dpmammo.backend.MatmulShape;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
@@ -375,20 +376,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor indexSelect(Tensor x, int axis, int[] index) {
-        int a = Shape.axis(axis, x.rank(), "indexSelect");
+        IndexShape sh = IndexShape.select(x.shapeRef(), axis, index);
         Tensor c = x.contiguous();
-        int[] shape = x.shapeRef();
-        int len = shape[a];
-        int outer = 1, inner = 1;
-        for (int i = 0; i < a; i++) outer *= shape[i];
-        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
-        for (int idx : index) {
-            if (idx < 0 || idx >= len) {
-                throw new IndexOutOfBoundsException("indexSelect: index " + idx + " out of range for axis " + axis + " of " + Shape.str(shape));
-            }
-        }
-        int[] outShape = shape.clone();
-        outShape[a] = index.length;
+        int len = sh.len(), outer = sh.outer(), inner = sh.inner();
+        int[] outShape = sh.outShape();
         float[] out = new float[outer * index.length * inner];
         float[] xd = c.data();
         int xo = c.offset();
@@ -404,17 +395,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor indexAdd(Tensor src, int axis, int[] index, int axisSize) {
-        int a = Shape.axis(axis, src.rank(), "indexAdd");
-        int[] shape = src.shapeRef();
-        if (shape[a] != index.length) {
-            throw new IllegalArgumentException("indexAdd: " + index.length + " indices for axis of size " + shape[a]);
-        }
+        IndexShape sh = IndexShape.add(src.shapeRef(), axis, index, axisSize);
         Tensor c = src.contiguous();
-        int outer = 1, inner = 1;
-        for (int i = 0; i < a; i++) outer *= shape[i];
-        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
-        int[] outShape = shape.clone();
-        outShape[a] = axisSize;
+        int outer = sh.outer(), inner = sh.inner();
+        int[] outShape = sh.outShape();
         float[] out = new float[outer * axisSize * inner];
         float[] sd = c.data();
         int so = c.offset();
@@ -424,9 +408,6 @@ public final class CpuBackend implements Backend {
             for (int o = o0; o < o1; o++) {
                 for (int j = 0; j < index.length; j++) {
                     int idx = index[j];
-                    if (idx < 0 || idx >= axisSize) {
-                        throw new IndexOutOfBoundsException("indexAdd: index " + idx + " out of range for size " + axisSize);
-                    }
                     int src0 = so + (o * index.length + j) * in, dst0 = (o * axisSize + idx) * in;
                     for (int t = 0; t < in; t++) out[dst0 + t] += sd[src0 + t];
                 }

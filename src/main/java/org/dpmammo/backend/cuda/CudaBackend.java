@@ -2,6 +2,7 @@ package org.dpmammo.backend.cuda;
 
 import java.util.Arrays;
 import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.IndexShape;
 import org.dpmammo.backend.MatmulShape;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
@@ -272,20 +273,9 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor indexSelect(Tensor x, int axis, int[] index) {
         dev.enter();
-        int a = Shape.axis(axis, x.rank(), "indexSelect");
-        int[] shape = x.shapeRef();
-        int len = shape[a];
-        int outer = 1, inner = 1;
-        for (int i = 0; i < a; i++) outer *= shape[i];
-        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
-        for (int idx : index) {
-            if (idx < 0 || idx >= len) {
-                throw new IndexOutOfBoundsException("indexSelect: index " + idx + " out of range for axis " + axis + " of " + Shape.str(shape));
-            }
-        }
-        int[] outShape = shape.clone();
-        outShape[a] = index.length;
-        Tensor out = fresh(outShape);
+        IndexShape sh = IndexShape.select(x.shapeRef(), axis, index);
+        int len = sh.len(), outer = sh.outer(), inner = sh.inner();
+        Tensor out = fresh(sh.outShape());
         if (out.numel() == 0) return out;
         Tensor xc = dense(x);
         try (CudaBuffer idx = uploadInts(index)) {
@@ -297,20 +287,9 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor indexAdd(Tensor src, int axis, int[] index, int axisSize) {
         dev.enter();
-        int a = Shape.axis(axis, src.rank(), "indexAdd");
-        int[] shape = src.shapeRef();
-        if (shape[a] != index.length) {
-            throw new IllegalArgumentException("indexAdd: " + index.length + " indices for axis of size " + shape[a]);
-        }
-        for (int idx : index) {
-            if (idx < 0 || idx >= axisSize) throw new IndexOutOfBoundsException("indexAdd: index " + idx + " out of range for size " + axisSize);
-        }
-        int outer = 1, inner = 1;
-        for (int i = 0; i < a; i++) outer *= shape[i];
-        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
-        int[] outShape = shape.clone();
-        outShape[a] = axisSize;
-        Tensor out = fresh(outShape);
+        IndexShape sh = IndexShape.add(src.shapeRef(), axis, index, axisSize);
+        int outer = sh.outer(), inner = sh.inner();
+        Tensor out = fresh(sh.outShape());
         dev.zero(ptr(out), out.numel());
         if (src.numel() == 0) return out;
         Tensor sc = dense(src);
