@@ -157,12 +157,14 @@ public final class ClassifierCommand implements Command {
                 SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, positive(cl, "physical-batch", 16),
                 positive(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
         ClassifierTrainer.Result r;
-        try (Scope device = DeviceOption.install(cl, "auto", err)) {
-            r = ClassifierTrainer.run(s, out);
-        } catch (StateDictFiles.FormatException e) {
-            // Only the --init-weights file is read as a state dict; an unreadable one is bad input.
-            throw new UsageException("--init-weights: " + e.getMessage());
-        }
+        r = CliSupport.inRunFolder(outDir, () -> {
+            try (Scope device = DeviceOption.install(cl, "auto", err)) {
+                return ClassifierTrainer.run(s, out);
+            } catch (StateDictFiles.FormatException e) {
+                // Only the --init-weights file is read as a state dict; an unreadable one is bad input.
+                throw new UsageException("--init-weights: " + e.getMessage());
+            }
+        });
         if (r.bestEpoch() < 0) return 1;
         out.printf(Locale.ROOT, "best epoch %d, validation AUPRC %.4f%s; checkpoint %s%n", r.bestEpoch(), r.bestAuprc(),
                 dp ? String.format(Locale.ROOT, ", ε spent %.3f%s", r.epsilonSpent(), dpSettings.randomness().epsilonMark()) : "", r.bestCheckpoint());

@@ -76,6 +76,34 @@ public final class CliSupport {
         return out;
     }
 
+    /**
+     * Runs a training command's work in a run folder. When the folder did not exist before and the run is refused as
+     * bad input (exit 2), the folder it began is removed, so that a refusal leaves nothing behind — unless it holds a
+     * ledger: budget already spent is never deleted.
+     */
+    public static <T> T inRunFolder(Path out, Work<T> work) throws Exception {
+        boolean fresh = !Files.exists(out);
+        try {
+            return work.run();
+        } catch (Exception e) {
+            if (fresh && (e instanceof UsageException || Main.badInput(e)) && !Files.exists(out.resolve("ledger.json"))) deleteTree(out);
+            throw e;
+        }
+    }
+
+    /** The work of {@link #inRunFolder}. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run() throws Exception;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
     private static boolean isEmptyFolder(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isEmpty();

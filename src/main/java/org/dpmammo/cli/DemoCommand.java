@@ -62,12 +62,12 @@ public final class DemoCommand implements Command {
             tests.put("test", dir.resolve("test").toString());
             for (String s : splits.keySet()) if (!s.equals("train") && !s.equals("val") && !s.equals("test")) tests.put(s, dir.resolve(s).toString());
             data = new ExperimentData(dir.resolve("train").toString(), dir.resolve("val").toString(), tests, null,
-                    ExperimentCommand.studySynthetic(), "study layout at " + dir);
+                    null, "study layout at " + dir);
         } else {
             Map<String, String> tests = new LinkedHashMap<>();
             tests.put("phantom test", TEST);
             tests.put("phantom test B", EXTERNAL);
-            data = new ExperimentData(TRAIN, VAL, tests, null, ExperimentCommand.studySynthetic(),
+            data = new ExperimentData(TRAIN, VAL, tests, null, null,
                     "built-in phantom patches, 64×64: train 400, val 160, two test sets of 300 (independent draws)");
         }
         ExperimentConfig config = ExperimentConfig.preset("demo");

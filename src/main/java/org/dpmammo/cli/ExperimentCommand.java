@@ -17,8 +17,6 @@ import org.dpmammo.util.Scope;
 
 /** {@code dpmammo experiment run|report}: the study's grid (conditions × ε × seeds) with results and an HTML report. */
 public final class ExperimentCommand implements Command {
-    /** Where the study's synthetic patches live in this project's development layout; used for the report if present. */
-    static final Path STUDY_SYNTHETIC = Path.of("..", "shared", "data", "mcgan-synthetic");
 
     @Override
     public String name() {
@@ -70,6 +68,8 @@ public final class ExperimentCommand implements Command {
         o.addOption(opt("test", "DIR", "internal test data"));
         o.addOption(Option.builder().longOpt("external-test").hasArgs().argName("DIR").desc("external test data (repeatable)").build());
         o.addOption(opt("synthetic", "DIR", "a labelled synthetic set used for every seed (e.g. the study's 3000 published patches)"));
+        o.addOption(opt("reference-samples", "DIR", "labelled synthetic patches shown beside the run's own in the report (e.g. the study's"
+                + " published set); read for the picture only"));
         o.addOption(opt("gan-from-scratch", null, "train one GAN per seed on --real-train and use its samples"));
         o.addOption(opt("accountant", "LIST", ACCOUNTANT_HELP));
         DeviceOption.add(o, "auto");
@@ -111,9 +111,11 @@ public final class ExperimentCommand implements Command {
         if (synthetic != null) requireExists(synthetic, "--synthetic");
         if (synthetic != null && cl.hasOption("gan-from-scratch")) throw new UsageException("give at most one of --synthetic and --gan-from-scratch");
         if (config.needsSynthetic() && synthetic == null && !cl.hasOption("gan-from-scratch")) {
-            throw new UsageException("the grid uses synthetic data: give --synthetic DIR (e.g. " + STUDY_SYNTHETIC + ") or --gan-from-scratch");
+            throw new UsageException("the grid uses synthetic data: give --synthetic DIR (e.g. the study's published patches) or --gan-from-scratch");
         }
-        ExperimentData data = new ExperimentData(train, val, tests, synthetic, studySynthetic(), "train " + train + ", val " + val + ", tests " + tests.values());
+        String reference = cl.getOptionValue("reference-samples");
+        if (reference != null) requireExists(reference, "--reference-samples");
+        ExperimentData data = new ExperimentData(train, val, tests, synthetic, reference, "train " + train + ", val " + val + ", tests " + tests.values());
         Path report;
         try (Scope device = DeviceOption.install(cl, "auto", err)) {
             report = new ExperimentRunner(config, data, root, org.dpmammo.experiment.Trainers.forConfig(config, root.resolve("cache")), out).run();
@@ -146,11 +148,6 @@ public final class ExperimentCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--accountant: " + e.getMessage().replace("config key 'accountant': ", ""));
         }
-    }
-
-    /** The study's synthetic set for the report's side-by-side samples, when this checkout has it. */
-    static String studySynthetic() {
-        return Files.isDirectory(STUDY_SYNTHETIC) ? STUDY_SYNTHETIC.toString() : null;
     }
 
     private static String existing(CommandLine cl, String name) {

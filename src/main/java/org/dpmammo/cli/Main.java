@@ -82,7 +82,7 @@ public final class Main {
      * A damaged image or checkpoint anywhere in the cause chain is bad input (exit 2, as docs/SECURITY.md says),
      * however deep it surfaced (a loader thread wraps it).
      */
-    private static boolean badInput(Throwable e) {
+    static boolean badInput(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof BadInputException) return true;
         }

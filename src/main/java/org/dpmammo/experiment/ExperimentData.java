@@ -17,9 +17,9 @@ import org.dpmammo.data.Datasets;
  *
  * @param tests test sets in report order, the first being the internal one
  * @param synthetic a labelled synthetic folder used by every seed instead of training GANs, or null
- * @param studySynthetic the study's published synthetic patches, shown beside ours in the report, or null
+ * @param referenceSamples labelled synthetic patches from elsewhere (e.g. the study's published set), shown beside ours in the report, or null
  */
-public record ExperimentData(String realTrain, String val, Map<String, String> tests, String synthetic, String studySynthetic, String description) {
+public record ExperimentData(String realTrain, String val, Map<String, String> tests, String synthetic, String referenceSamples, String description) {
     public ExperimentData {
         if (tests.isEmpty()) throw new IllegalArgumentException("at least one test set is needed");
         tests = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tests));
@@ -39,7 +39,7 @@ public record ExperimentData(String realTrain, String val, Map<String, String> t
         ObjectNode t = o.putObject("tests");
         tests.forEach(t::put);
         o.put("synthetic", synthetic);
-        o.put("study_synthetic", studySynthetic);
+        o.put("reference_samples", referenceSamples);
         o.put("description", description);
         return o;
     }
@@ -49,7 +49,7 @@ public record ExperimentData(String realTrain, String val, Map<String, String> t
         JsonNode o = ExperimentConfig.JSON.readTree(file.toFile());
         Map<String, String> tests = new LinkedHashMap<>();
         o.get("tests").fields().forEachRemaining(e -> tests.put(e.getKey(), e.getValue().asText()));
-        return new ExperimentData(o.get("real_train").asText(), o.get("val").asText(), tests, text(o, "synthetic"), text(o, "study_synthetic"),
+        return new ExperimentData(o.get("real_train").asText(), o.get("val").asText(), tests, text(o, "synthetic"), text(o, "reference_samples"),
                 o.path("description").asText(""));
     }
 

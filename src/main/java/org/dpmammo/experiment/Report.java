@@ -251,8 +251,8 @@ public final class Report {
             figure(sheet(data.synthetic()), "the synthetic set used for every seed: " + data.synthetic());
             any = true;
         }
-        if (data.studySynthetic() != null && !data.studySynthetic().equals(data.synthetic())) {
-            figure(sheet(data.studySynthetic()), "the study's MCGAN samples (" + data.studySynthetic() + ")");
+        if (data.referenceSamples() != null && !data.referenceSamples().equals(data.synthetic())) {
+            figure(sheet(data.referenceSamples()), "reference samples (" + data.referenceSamples() + ")");
             any = true;
         }
         if (!any) html.append("<p>No synthetic set yet.</p>");

@@ -138,6 +138,20 @@ class CliFuzzProperties {
         assertTrue(said.get(0).contains("training diverged (try a smaller --lr)"), run.err);
     }
 
+    /** Found by this fuzz: an unreadable --init-weights was refused after the run folder had been created. */
+    @Example
+    void aRefusedRunLeavesNoRunFolder() throws IOException {
+        Path scratch = Files.createTempDirectory(root, "refused");
+        Path out = scratch.resolve("out");
+        Path empty = Files.writeString(scratch.resolve("empty.safetensors"), "");
+        String img = root.resolve("images").toString();
+        MainTest.Run run = new MainTest.Run("classifier", "train", "--train", img, "--val", img, "--out", out.toString(), "--preset", "tiny",
+                "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--init-weights", empty.toString());
+        assertEquals(2, run.rc, run.err);
+        assertTrue(run.err.contains("--init-weights"), run.err);
+        assertFalse(Files.exists(out), "the refused run left " + out);
+    }
+
     /** Breaks the invocation in one way; returns what it did, for the failure message. */
     private static String breakOne(Random r, List<String> args, Map<String, String> options, Path scratch) throws IOException {
         List<String> names = new ArrayList<>(options.keySet());
