@@ -17,6 +17,27 @@ class TensorTest {
     }
 
     @Test
+    void hasNaNFindsOneNaNAnywhereInLargeAndSmallTensors() {
+        // Large enough that the scan is split over threads; the NaN in the first, a middle and the last element.
+        for (int n : new int[] {7, (1 << 15) - 1, 3 * (1 << 16) + 5}) {
+            Tensor t = Tensor.zeros(n);
+            for (int i = 0; i < n; i++) t.data()[i] = i % 3 == 0 ? Float.POSITIVE_INFINITY : -i;
+            assertFalse(t.hasNaN(), "no NaN, infinities included, n = " + n);
+            for (int at : new int[] {0, n / 2, n - 1}) {
+                t.data()[at] = Float.NaN;
+                assertTrue(t.hasNaN(), "NaN at " + at + " of " + n);
+                t.data()[at] = 1f;
+            }
+        }
+        // A strided view sees only its own elements.
+        Tensor m = Tensor.zeros(300, 400);
+        m.data()[5] = Float.NaN;
+        assertTrue(m.hasNaN());
+        assertFalse(m.slice(1, 6, 400, 1).hasNaN());
+        assertTrue(m.slice(1, 5, 400, 1).hasNaN());
+    }
+
+    @Test
     void viewsShareStorageAndCopyOnlyWhenNeeded() {
         Tensor t = arange(2, 3, 4);
         Tensor r = t.reshape(6, -1);
