@@ -1,7 +1,6 @@
 package org.dpmammo.tensor;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.dpmammo.util.Parallel;
 
 /**
@@ -396,26 +395,13 @@ public final class Tensor {
         return device == null && other.device == null && data == other.data;
     }
 
-    /** True if any element is NaN. */
+    /** Whether any element is NaN; autograd's per-op check runs the CPU backend's threaded SIMD scan instead. */
     public boolean hasNaN() {
         Tensor c = contiguous();
         float[] d = c.data();
-        int n = c.numel(), off = c.offset;
-        if (n < NAN_SCAN_GRAIN) return hasNaN(d, off, off + n);
-        // Every op's output is scanned (autograd's NaN check), on the thread that recorded the op: done there alone,
-        // the scan was a tenth of a Swin training step with the second core idle.
-        AtomicBoolean found = new AtomicBoolean();
-        Parallel.forRange(n, NAN_SCAN_GRAIN, (lo, hi) -> {
-            if (!found.get() && hasNaN(d, off + lo, off + hi)) found.set(true);
-        });
-        return found.get();
-    }
-
-    /** Below this many elements the scan runs on the calling thread. */
-    private static final int NAN_SCAN_GRAIN = 1 << 15;
-
-    private static boolean hasNaN(float[] d, int from, int to) {
-        for (int i = from; i < to; i++) if (Float.isNaN(d[i])) return true;
+        for (int i = c.offset, end = c.offset + c.numel(); i < end; i++) {
+            if (Float.isNaN(d[i])) return true;
+        }
         return false;
     }
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The SIMD elementwise kernels (GELU, the rectifier gradient) take their width from the GEMM kernel in use, fixed once
+ * The SIMD elementwise kernels (GELU, the rectifier gradient, the NaN scan) take their width from the GEMM kernel in use, fixed once
  * per JVM; this runs their checks against the scalar formulas in a child JVM for each width this CPU runs natively
  * ({@code -Ddpmammo.simd=vector256}, and {@code vector512} on AVX-512), so both paths are tested on one machine.
  * The GEMM kernels of both widths are compared in one JVM by {@link SgemmTest}.
@@ -28,6 +28,9 @@ class VectorWidthTest {
         RectifierKernelsTest rect = new RectifierKernelsTest();
         rect.kernelsMatchTheDefinitionsByCases();
         rect.vectorBackwardMatchesTheScalarDefinitionAtOffsets();
+        NanScanTest nan = new NanScanTest();
+        nan.findsEveryNaNAndNothingElse();
+        nan.largeAndStridedTensorsAgreeWithTheScalarScan();
         System.out.println("checks passed");
     }
 
