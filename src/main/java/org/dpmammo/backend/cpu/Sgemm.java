@@ -302,7 +302,10 @@ public final class Sgemm {
                     kc = Math.min(kcMax, k - pc);
                     accumulate = pc > 0 || beta != 0f;
                     packedB = scratch.packB(colPanels * nr * kc);
-                    if (parallel) Parallel.forRange(colPanels, 8, this::packB);
+                    // Panels split over the threads down to one each (a KC×NR panel is 16–32 KiB): with a grain of
+                    // 8 the few wide panels of a convolution's weight gradient (B = im2colᵀ) were packed by the
+                    // calling thread alone, 3% of a GAN training epoch's samples with the other core idle.
+                    if (parallel) Parallel.forRange(colPanels, 1, this::packB);
                     else packB(0, colPanels);
                     int tasks = rowBlocks * colSplits;
                     if (parallel) {
