@@ -1,5 +1,6 @@
 package org.dpmammo.autograd;
 
+import org.dpmammo.backend.cpu.CpuBackend;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Scope;
@@ -52,7 +53,7 @@ public final class Grad {
     public static Variable record(String op, Tensor out, Backward backward, Variable... inputs) {
         // Device results are not scanned: that would download every op's output to the host. Views (reshape,
         // permute, slice) are not scanned either: they hold no new values, and scanning a strided view copies it.
-        if (NAN_CHECK && !out.isOnDevice() && !isView(out, inputs) && out.hasNaN()) throw nanError(op, inputs);
+        if (NAN_CHECK && !out.isOnDevice() && !isView(out, inputs) && CpuBackend.hasNaN(out)) throw nanError(op, inputs);
         if (!enabled()) return new Variable(out, false);
         boolean needs = false;
         for (Variable v : inputs) needs |= v != null && v.requiresGrad();

@@ -86,6 +86,10 @@ public final class BackendCheck {
         }
         p.add(new Probe("sum (axes 0,2)", acc, rng -> new Tensor[] {strided(u(rng, -1, 1, 5, 6, 7))}, (b, in) -> b.sum(in[0], new int[] {0, 2}, false)));
         p.add(new Probe("sum (all)", acc, rng -> new Tensor[] {u(rng, -1, 1, 33, 65)}, (b, in) -> b.sum(in[0], new int[0], true)));
+        // One block of reduced axes with kept axes after it (summed in place, row by row), at sizes that split over threads.
+        p.add(new Probe("sum (axis 1 of 3)", acc, rng -> new Tensor[] {u(rng, -1, 1, 3, 300, 70)}, (b, in) -> b.sum(in[0], new int[] {1}, false)));
+        p.add(new Probe("sum (axes 1,2 of 4, keep)", acc, rng -> new Tensor[] {strided(u(rng, -1, 1, 4, 9, 11, 13))}, (b, in) -> b.sum(in[0], new int[] {1, 2}, true)));
+        p.add(new Probe("sum (axes 0,1 of 3)", acc, rng -> new Tensor[] {u(rng, -1, 1, 64, 49, 97)}, (b, in) -> b.sum(in[0], new int[] {0, 1}, false)));
         p.add(new Probe("max (axis 1)", 0, rng -> new Tensor[] {strided(u(rng, -1, 1, 5, 6, 7))}, (b, in) -> b.max(in[0], 1, false)));
         p.add(new Probe("argmax (axis -1)", 0, rng -> new Tensor[] {u(rng, -1, 1, 5, 17)}, (b, in) -> b.argmax(in[0], -1)));
         p.add(new Probe("softmax", ew * 4, rng -> new Tensor[] {strided(u(rng, -5, 5, 7, 9))}, (b, in) -> b.softmax(in[0], false)));

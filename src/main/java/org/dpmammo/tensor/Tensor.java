@@ -1,6 +1,7 @@
 package org.dpmammo.tensor;
 
 import java.util.Arrays;
+import org.dpmammo.util.Parallel;
 
 /**
  * A float32 N-dimensional array: a storage array, an offset, a shape and strides.
@@ -144,15 +145,34 @@ public final class Tensor {
         return of(out, shape);
     }
 
-    /** Copies the elements in row-major order into dst starting at dstOffset. */
+    /**
+     * Copies the elements in row-major order into dst starting at dstOffset. A large strided gather (a transpose
+     * made contiguous) is split along the first axis over the CPU pool: on the calling thread alone it was 12% of that
+     * thread's samples in a DP-SGD step on the reduced Swin, with the second core idle.
+     */
     public void copyTo(float[] dst, int dstOffset) {
         int n = numel();
         if (n == 0) return;
-        float[] data = data();
         if (isContiguous()) {
-            System.arraycopy(data, offset, dst, dstOffset, n);
+            System.arraycopy(data(), offset, dst, dstOffset, n);
             return;
         }
+        int rows = shape[0];
+        if (n >= PARALLEL_COPY_MIN && rows > 1 && device == null) {
+            int per = n / rows;
+            Parallel.forRange(rows, Math.max(1, PARALLEL_COPY_MIN / 2 / per),
+                    (lo, hi) -> slice(0, lo, hi).gatherTo(dst, dstOffset + lo * per));
+            return;
+        }
+        gatherTo(dst, dstOffset);
+    }
+
+    /** Below this many elements a strided copy runs on the calling thread. */
+    private static final int PARALLEL_COPY_MIN = 1 << 16;
+
+    /** {@link #copyTo} for a non-empty tensor, on this thread: runs along the last axis, odometer over the rest. */
+    private void gatherTo(float[] dst, int dstOffset) {
+        float[] data = data();
         int rank = shape.length;
         int[] idx = new int[rank];
         int last = rank - 1;
@@ -375,7 +395,7 @@ public final class Tensor {
         return device == null && other.device == null && data == other.data;
     }
 
-    /** True if any element is NaN. */
+    /** Whether any element is NaN; autograd's per-op check runs the CPU backend's threaded SIMD scan instead. */
     public boolean hasNaN() {
         Tensor c = contiguous();
         float[] d = c.data();

@@ -17,6 +17,43 @@ class TensorTest {
     }
 
     @Test
+    void largeStridedCopiesMatchElementByElement() {
+        // Big enough to be split over the CPU pool along the first axis; a permutation and a stepped slice.
+        Tensor t = Tensor.zeros(40, 50, 60);
+        for (int i = 0; i < t.numel(); i++) t.data()[i] = i;
+        for (Tensor v : new Tensor[] {t.permute(2, 0, 1), t.permute(1, 2, 0).slice(0, 3, 47, 2), t.slice(2, 1, 59, 3)}) {
+            int[] sh = v.shape();
+            float[] out = new float[v.numel() + 3];
+            v.copyTo(out, 3);
+            int o = 3;
+            for (int a = 0; a < sh[0]; a++)
+                for (int b = 0; b < sh[1]; b++)
+                    for (int c = 0; c < sh[2]; c++) assertEquals(v.get(a, b, c), out[o++]);
+        }
+    }
+
+    @Test
+    void hasNaNFindsOneNaNAnywhereInLargeAndSmallTensors() {
+        // Large enough that the scan is split over threads; the NaN in the first, a middle and the last element.
+        for (int n : new int[] {7, (1 << 15) - 1, 3 * (1 << 16) + 5}) {
+            Tensor t = Tensor.zeros(n);
+            for (int i = 0; i < n; i++) t.data()[i] = i % 3 == 0 ? Float.POSITIVE_INFINITY : -i;
+            assertFalse(t.hasNaN(), "no NaN, infinities included, n = " + n);
+            for (int at : new int[] {0, n / 2, n - 1}) {
+                t.data()[at] = Float.NaN;
+                assertTrue(t.hasNaN(), "NaN at " + at + " of " + n);
+                t.data()[at] = 1f;
+            }
+        }
+        // A strided view sees only its own elements.
+        Tensor m = Tensor.zeros(300, 400);
+        m.data()[5] = Float.NaN;
+        assertTrue(m.hasNaN());
+        assertFalse(m.slice(1, 6, 400, 1).hasNaN());
+        assertTrue(m.slice(1, 5, 400, 1).hasNaN());
+    }
+
+    @Test
     void viewsShareStorageAndCopyOnlyWhenNeeded() {
         Tensor t = arange(2, 3, 4);
         Tensor r = t.reshape(6, -1);

@@ -1,5 +1,6 @@
 package org.dpmammo.backend.cpu;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.IndexShape;
 import org.dpmammo.backend.MatmulShape;
@@ -23,6 +24,23 @@ public final class CpuBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- elementwise
+
+    /**
+     * Whether any element of a host tensor is NaN: autograd scans every op's output with this, so it is split over
+     * the threads (on the recording thread alone it was a tenth of a Swin training step's samples, the other core
+     * idle) and runs the SIMD scan where the Vector API is in use.
+     */
+    public static boolean hasNaN(Tensor t) {
+        Tensor c = t.contiguous();
+        float[] d = c.data();
+        int n = c.numel(), off = c.offset();
+        if (n < GRAIN) return Kernels.hasNaN(d, off, off + n);
+        AtomicBoolean found = new AtomicBoolean();
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            if (!found.get() && Kernels.hasNaN(d, off + lo, off + hi)) found.set(true);
+        });
+        return found.get();
+    }
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
@@ -92,11 +110,16 @@ public final class CpuBackend implements Backend {
         boolean[] reduced = new boolean[rank];
         if (axes.length == 0) java.util.Arrays.fill(reduced, true);
         for (int a : axes) reduced[Shape.axis(a, rank, "sum")] = true;
-        int lead = 0;
-        while (lead < rank && reduced[lead]) lead++;
-        boolean leadingOnly = lead > 0 && lead < rank;
-        for (int i = lead; i < rank; i++) leadingOnly &= !reduced[i];
-        if (leadingOnly) return sumLeading(x, lead, reduced, keepDims);
+        // Reduced axes forming one block followed by kept axes ([A, R, B] summed over R: bias and LayerNorm
+        // gradients, per-example sums over tokens) are summed row by row in place; permuting R last would first
+        // gather the whole input through a transposed copy.
+        int r0 = 0;
+        while (r0 < rank && !reduced[r0]) r0++;
+        int r1 = r0;
+        while (r1 < rank && reduced[r1]) r1++;
+        boolean block = r0 < r1 && r1 < rank;
+        for (int i = r1; i < rank; i++) block &= !reduced[i];
+        if (block) return sumMiddle(x, r0, r1, reduced, keepDims);
         // Move reduced axes last, so each output element sums one contiguous run.
         int[] order = new int[rank];
         int k = 0;
@@ -122,26 +145,34 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Sum over the first {@code lead} axes (bias and LayerNorm parameter gradients: Σ over rows of G): column sums
-     * of a [rows, cols] matrix, read row by row, instead of transposing the whole input so that each column is
-     * contiguous. Threads split the columns; each accumulates its columns in double.
+     * Sum of [A, R, B] (axes [0, r0), [r0, r1), [r1, rank)) over R: for each of the A outer indices, column sums of an
+     * R×B matrix read row by row. Tasks are (outer index, column range) pairs, enough of them to occupy every
+     * thread even when A is 1 (bias gradients: Σ over all rows) or small; each accumulates its columns in double.
      */
-    private static Tensor sumLeading(Tensor x, int lead, boolean[] reduced, boolean keepDims) {
+    private static Tensor sumMiddle(Tensor x, int r0, int r1, boolean[] reduced, boolean keepDims) {
         Tensor c = x.contiguous();
         int[] shape = x.shapeRef();
-        int rows = 1, cols = 1;
-        for (int i = 0; i < lead; i++) rows *= shape[i];
-        for (int i = lead; i < shape.length; i++) cols *= shape[i];
-        float[] out = new float[cols];
+        int outer = 1, rows = 1, cols = 1;
+        for (int i = 0; i < r0; i++) outer *= shape[i];
+        for (int i = r0; i < r1; i++) rows *= shape[i];
+        for (int i = r1; i < shape.length; i++) cols *= shape[i];
+        float[] out = new float[outer * cols];
         float[] d = c.data();
         int off = c.offset(), nRows = rows, nCols = cols;
-        Parallel.forRange(cols, Math.max(16, GRAIN / Math.max(1, rows)), (j0, j1) -> {
-            double[] acc = new double[j1 - j0];
-            for (int r = 0; r < nRows; r++) {
-                int base = off + r * nCols + j0;
-                for (int j = 0; j < acc.length; j++) acc[j] += d[base + j];
+        int splits = Math.max(1, Math.min((cols + 15) / 16, (2 * Parallel.threads() + outer - 1) / outer));
+        long work = (long) rows * cols / splits;
+        int tasks = outer * splits;
+        Parallel.forRange(tasks, (int) Math.max(1, GRAIN / Math.max(1, work)), (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int o = t / splits, sp = t % splits;
+                int j0 = (int) ((long) nCols * sp / splits), j1 = (int) ((long) nCols * (sp + 1) / splits);
+                double[] acc = new double[j1 - j0];
+                for (int r = 0; r < nRows; r++) {
+                    int base = off + (o * nRows + r) * nCols + j0;
+                    for (int j = 0; j < acc.length; j++) acc[j] += d[base + j];
+                }
+                for (int j = 0; j < acc.length; j++) out[o * nCols + j0 + j] = (float) acc[j];
             }
-            for (int j = 0; j < acc.length; j++) out[j0 + j] = (float) acc[j];
         });
         return Tensor.of(out, reducedShape(shape, reduced, keepDims));
     }

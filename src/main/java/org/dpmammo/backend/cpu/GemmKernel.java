@@ -15,6 +15,12 @@ interface GemmKernel {
     /** Columns of the register tile; B panels are packed NR wide. */
     int nr();
 
+    /** Depth of one packed slice (Sgemm's KC): a KC×NR B panel should stay in L1 while the tiles sweep over it. */
+    int kc();
+
+    /** Rows of one packed A block (Sgemm's MC), a multiple of MR: MC×KC floats should stay in L2. */
+    int mc();
+
     /**
      * C[i, j] = alpha·Σ_p A[p·MR + i]·B[p·NR + j] over the full MR×NR tile at {@code c[cOff + i·ldc + j]}, written
      * without reading C, so NaN there does not leak (BLAS beta = 0).

@@ -12,6 +12,7 @@ final class Kernels {
     /** The SIMD GELU and rectifier gradient where the Vector API kernel is in use (see {@link Sgemm}), else null: the loops below. */
     private static final GeluKernel VECTOR_GELU = vectorKernel(GeluKernel.class, "org.dpmammo.backend.cpu.VectorGelu");
     private static final RectifierKernel VECTOR_RECTIFIER = vectorKernel(RectifierKernel.class, "org.dpmammo.backend.cpu.VectorRectifier");
+    private static final NanScanKernel VECTOR_NAN_SCAN = vectorKernel(NanScanKernel.class, "org.dpmammo.backend.cpu.VectorNanScan");
 
     private Kernels() {}
 
@@ -22,6 +23,13 @@ final class Kernels {
         } catch (ReflectiveOperationException | LinkageError e) {
             return null;
         }
+    }
+
+    /** Whether any of d[from, to) is NaN. */
+    static boolean hasNaN(float[] d, int from, int to) {
+        if (VECTOR_NAN_SCAN != null) return VECTOR_NAN_SCAN.hasNaN(d, from, to);
+        for (int i = from; i < to; i++) if (Float.isNaN(d[i])) return true;
+        return false;
     }
 
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo, int n) {

@@ -27,6 +27,17 @@ final class ScalarGemmKernel implements GemmKernel {
         return NR;
     }
 
+    /** the Vector API kernel's blocking; at 6-7 GFLOP/s the kernel, not the caches, is the limit. */
+    @Override
+    public int kc() {
+        return 256;
+    }
+
+    @Override
+    public int mc() {
+        return 144;
+    }
+
     /** C = alpha·A·B, C not read. */
     @Override
     public void multiply(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc, float alpha) {

@@ -18,9 +18,11 @@ import org.dpmammo.util.Parallel;
  * Ragged edges are computed on zero-padded panels into a scratch tile and merged, so the micro-kernel never
  * branches.
  *
- * <p>Kernel selection: {@code -Ddpmammo.simd=vector|scalar|auto} (default auto). Auto picks the Vector API kernel
- * when the jdk.incubator.vector module is in the boot layer and 256-bit vectors are native; otherwise the scalar
- * kernel. Forcing {@code vector} where the module is absent falls back to scalar with one line on stderr.
+ * <p>Kernel selection: {@code -Ddpmammo.simd=auto|vector|vector256|vector512|scalar} (default auto). Auto and
+ * vector pick the Vector API kernel of the widest native vector (512 bits where the CPU has AVX-512, else 256)
+ * when the jdk.incubator.vector module is in the boot layer; vector256 keeps the 256-bit kernel on an AVX-512 CPU;
+ * without native 256-bit vectors auto picks the scalar kernel. Forcing a vector kernel that cannot run falls back
+ * (to 256 bits, or to scalar) with one line on stderr. Each kernel brings its own MR×NR and blocking (KC, MC).
  *
  * <p>Kernel lab (AMD EPYC Zen 3, AVX2, 16 ymm registers; one core; the micro-kernel alone on L1-resident panels,
  * kc = 256; best of 6 runs, on a machine shared with other builds, so ±15%). Vector API micro-kernel shapes, in
@@ -33,11 +35,7 @@ import org.dpmammo.util.Parallel;
  * Whole-GEMM numbers against OpenBLAS are in docs/BENCHMARKS.md.
  */
 public final class Sgemm {
-    /** Depth of one packed slice: a KC×NR B panel (16 KiB at NR=16) stays in the 32 KiB L1. */
-    static final int KC = 256;
-    /** Rows of one packed A block: MC×KC floats (144 KiB) stay in the 512 KiB L2. */
-    static final int MC = 144;
-    /** Columns of one packed B block, a multiple of every NR used: KC×NC floats (4 MiB) live in L3. */
+    /** Columns of one packed B block, rounded down to whole NR panels: KC×NC floats (4 MiB) live in L3. */
     static final int NC = 4080;
     /** Below this many flops a GEMM runs on the calling thread: forking costs more than it saves. */
     static final long PARALLEL_MIN_FLOPS = 1L << 21;
@@ -45,16 +43,26 @@ public final class Sgemm {
     static final int PACK_B_GROUP = 64;
 
     private static final GemmKernel SCALAR = new ScalarGemmKernel();
-    private static final GemmKernel VECTOR = loadVectorKernel();
+    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    private static final GemmKernel VECTOR256 = loadVectorKernel("org.dpmammo.backend.cpu.VectorGemmKernel");
+    private static final GemmKernel VECTOR512 = loadVectorKernel("org.dpmammo.backend.cpu.VectorGemmKernel512");
     private static final GemmKernel DEFAULT = select(System.getProperty("dpmammo.simd", "auto"));
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private Sgemm() {}
 
-    /** The kernel in use, e.g. {@code vector-6x16} or {@code scalar-4x16}. */
+    /** The kernel in use, e.g. {@code vector512-14x32}, {@code vector256-6x16} or {@code scalar-4x4}. */
     public static String implementation() {
         return DEFAULT.name();
+    }
+
+    /**
+     * The vector width in bits of the kernel in use (512 or 256), or 0 for the scalar kernel. The other SIMD loops
+     * ({@link VectorGelu}, {@link VectorRectifier}) use the same width, so one property switches them all.
+     */
+    static int vectorBits() {
+        return DEFAULT == VECTOR512 ? 512 : DEFAULT == VECTOR256 ? 256 : 0;
     }
 
     /** The scalar kernel, always available; for tests that compare both paths in one JVM. */
@@ -62,52 +70,70 @@ public final class Sgemm {
         return SCALAR;
     }
 
-    /** The Vector API kernel, or null where the module is absent. */
-    static GemmKernel vectorKernel() {
-        return VECTOR;
+    /** The 256-bit Vector API kernel, or null where the module is absent. */
+    static GemmKernel vector256Kernel() {
+        return VECTOR256;
+    }
+
+    /** The 512-bit Vector API kernel, or null where the module is absent (it loads, emulated, on narrower CPUs). */
+    static GemmKernel vector512Kernel() {
+        return VECTOR512;
+    }
+
+    /** Whether this JVM runs vectors of {@code bits} natively (false without the module). */
+    static boolean nativeVectorBits(int bits) {
+        GemmKernel k = bits >= 512 ? VECTOR512 : VECTOR256;
+        if (k == null) return false;
+        try {
+            return (Boolean) k.getClass().getDeclaredMethod("nativeWidthOk").invoke(null);
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
     }
 
     static GemmKernel select(String simd) {
         switch (simd.trim().toLowerCase(Locale.ROOT)) {
             case "scalar":
                 return SCALAR;
+            case "vector512":
+                if (nativeVectorBits(512)) return VECTOR512;
+                if (VECTOR_MODULE) System.err.println("dpmammo: -Ddpmammo.simd=vector512 but this CPU has no native "
+                        + "512-bit vectors; using the 256-bit kernel");
+                return select("vector");
+            case "vector256":
             case "vector":
-                if (VECTOR != null) return VECTOR;
-                System.err.println("dpmammo: -Ddpmammo.simd=vector but jdk.incubator.vector is not available "
-                        + "(run java with --add-modules jdk.incubator.vector); using the scalar kernel");
-                return SCALAR;
+                if (VECTOR256 == null) {
+                    System.err.println("dpmammo: -Ddpmammo.simd=" + simd.trim() + " but jdk.incubator.vector is not "
+                            + "available (run java with --add-modules jdk.incubator.vector); using the scalar kernel");
+                    return SCALAR;
+                }
+                return simd.trim().equalsIgnoreCase("vector") && nativeVectorBits(512) ? VECTOR512 : VECTOR256;
             case "auto":
-                if (VECTOR == null) {
+                if (VECTOR256 == null) {
                     // `java -jar` does not load incubator modules, and the scalar path is 2–3× slower: say so once,
                     // since a training run that silently takes three times as long looks like a bug.
                     System.err.println("dpmammo: SIMD GEMM off (jdk.incubator.vector not loaded); "
                             + "run java --add-modules jdk.incubator.vector -jar ... for 2-3x faster training");
                     return SCALAR;
                 }
-                return vectorIsNative() ? VECTOR : SCALAR;
+                if (nativeVectorBits(512)) return VECTOR512;
+                return nativeVectorBits(256) ? VECTOR256 : SCALAR;
             default:
-                throw new IllegalArgumentException("-Ddpmammo.simd must be vector, scalar or auto, not '" + simd + "'");
+                throw new IllegalArgumentException("-Ddpmammo.simd must be auto, vector, vector256, vector512 or scalar, not '"
+                        + simd + "'");
         }
     }
 
     /**
-     * Loads the Vector API kernel by name, so that no class this one links against names jdk.incubator.vector
-     * and {@code java -jar} without the module never touches it.
+     * Loads a Vector API kernel by name, so that no class this one links against names jdk.incubator.vector and
+     * {@code java -jar} without the module never touches it.
      */
-    private static GemmKernel loadVectorKernel() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
+    private static GemmKernel loadVectorKernel(String className) {
+        if (!VECTOR_MODULE) return null;
         try {
-            return (GemmKernel) Class.forName("org.dpmammo.backend.cpu.VectorGemmKernel").getDeclaredConstructor().newInstance();
+            return (GemmKernel) Class.forName(className).getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             return null;
-        }
-    }
-
-    private static boolean vectorIsNative() {
-        try {
-            return (Boolean) VECTOR.getClass().getDeclaredMethod("nativeWidthOk").invoke(null);
-        } catch (ReflectiveOperationException e) {
-            return false;
         }
     }
 
@@ -220,7 +246,7 @@ public final class Sgemm {
         final int m, n, k, lda, ldb, ldc, aOff, bOff, cOff;
         final float alpha, beta;
         final float[] a, b, c;
-        final int mc, rowBlocks;
+        final int kcMax, mc, rowBlocks;
         // State of the current (jc, pc) step, read by the workers.
         int jc, nc, pc, kc, colPanels, colSplits;
         boolean accumulate;
@@ -250,7 +276,8 @@ public final class Sgemm {
             this.ldc = ldc;
             // Equal row blocks of at most MC rows (rounded to whole MR panels), and when threaded a multiple of the
             // thread count, so that no thread waits on another's last block (15 blocks on 2 threads idle one 7%).
-            int mcMax = Math.max(mr, MC / mr * mr);
+            this.kcMax = kern.kc();
+            int mcMax = Math.max(mr, kern.mc() / mr * mr);
             int blocks = (m + mcMax - 1) / mcMax, threads = parallel ? Parallel.threads() : 1;
             if (blocks > 1 && threads > 1) blocks = Math.min((blocks + threads - 1) / threads * threads, (m + mr - 1) / mr);
             this.rowBlocks = blocks;
@@ -271,11 +298,14 @@ public final class Sgemm {
                 int threads = parallel ? Parallel.threads() : 1;
                 colSplits = threads == 1 || rowBlocks >= 2 * threads ? 1
                         : Math.max(1, Math.min(colPanels, (4 * threads + rowBlocks - 1) / rowBlocks));
-                for (pc = 0; pc < k; pc += KC) {
-                    kc = Math.min(KC, k - pc);
+                for (pc = 0; pc < k; pc += kcMax) {
+                    kc = Math.min(kcMax, k - pc);
                     accumulate = pc > 0 || beta != 0f;
                     packedB = scratch.packB(colPanels * nr * kc);
-                    if (parallel) Parallel.forRange(colPanels, 8, this::packB);
+                    // Panels split over the threads down to one each (a KC×NR panel is 16–32 KiB): with a grain of
+                    // 8 the few wide panels of a convolution's weight gradient (B = im2colᵀ) were packed by the
+                    // calling thread alone, 3% of a GAN training epoch's samples with the other core idle.
+                    if (parallel) Parallel.forRange(colPanels, 1, this::packB);
                     else packB(0, colPanels);
                     int tasks = rowBlocks * colSplits;
                     if (parallel) {
@@ -351,6 +381,12 @@ public final class Sgemm {
                         dst[d + 4] = a[s4 + p];
                         dst[d + 5] = a[s5 + p];
                     }
+                } else if (rs == mr && mr == 14) {
+                    // The 512-bit kernel's panels, unrolled in two passes of seven rows. Against the loop below, on one
+                    // core of a loaded Xeon: swin-mlp2 80-92 -> 100-107 GFLOP/s, gan-d5 94-98 -> 103-107 (the wide
+                    // A blocks, where packing is a larger share).
+                    packRows7(dst, base, src, 0);
+                    packRows7(dst, base, src + 7 * lda, 7);
                 } else {
                     for (int p = 0; p < kc; p++) {
                         int d = base + p * mr;
@@ -359,6 +395,20 @@ public final class Sgemm {
                 }
                 for (int i = rs; i < mr; i++)
                     for (int p = 0; p < kc; p++) dst[base + p * mr + i] = 0f;
+            }
+        }
+
+        /** Seven rows of a 14-row A panel starting at {@code src}, into lanes [i0, i0 + 7) of each k step. */
+        private void packRows7(float[] dst, int base, int src, int i0) {
+            int s1 = src + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda, s6 = s5 + lda;
+            for (int p = 0, d = base + i0; p < kc; p++, d += 14) {
+                dst[d] = a[src + p];
+                dst[d + 1] = a[s1 + p];
+                dst[d + 2] = a[s2 + p];
+                dst[d + 3] = a[s3 + p];
+                dst[d + 4] = a[s4 + p];
+                dst[d + 5] = a[s5 + p];
+                dst[d + 6] = a[s6 + p];
             }
         }
 

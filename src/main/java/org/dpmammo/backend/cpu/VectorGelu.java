@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * GELU with the Vector API, eight floats at a time: Φ(x) from the same erfc fit as {@link Kernels#erfc}
+ * GELU with the Vector API, at the GEMM kernel's width (16 floats at a time with the 512-bit kernel, 8 with the
+ * 256-bit one: see {@link Sgemm#vectorBits}): Φ(x) from the same erfc fit as {@link Kernels#erfc}
  * (t = 1/(1 + z/2), erfc(z) = t·exp(P(t) − z²), z = |x|/√2), evaluated in float, with exp by range reduction
  * e^a = 2^n·e^r, |r| ≤ ln2/2, and a degree-7 Taylor polynomial for e^r (truncation below 1e-8 relative). Loaded by
  * name, like {@link VectorGemmKernel}, so that nothing else links against jdk.incubator.vector. Tails shorter than
@@ -16,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * (F2I or reinterpreting the bits) ran in the non-intrinsic convert0 on JDK 17.
  */
 final class VectorGelu implements GeluKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** A static final, so C2 folds it: a species it cannot see as a constant runs the Java fallbacks. */
+    private static final VectorSpecies<Float> S = Sgemm.vectorBits() == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     private static final float SQRT1_2 = (float) Math.sqrt(0.5), INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
     private static final float LOG2E_F = (float) (1 / Math.log(2));
     // ln 2 split so that n·LN2_HI is exact for the n that occur (|n| < 2^7): r keeps float precision.

@@ -4,9 +4,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API micro-kernel: a 6×16 register tile held in twelve 256-bit accumulators, fed per k step by two
- * vector loads of B and six broadcasts of A (15 of the 16 AVX2 registers). This is the only class that names
- * jdk.incubator.vector; {@link Sgemm} loads it by name only after finding the module in the boot layer.
+ * The Vector API micro-kernel for 256-bit vectors (AVX2): a 6×16 register tile held in twelve 256-bit accumulators,
+ * fed per k step by two vector loads of B and six broadcasts of A (15 of the 16 AVX2 registers). Like every class
+ * here that names jdk.incubator.vector, {@link Sgemm} loads it by name only after finding the module in the boot
+ * layer. On AVX-512 CPUs {@link VectorGemmKernel512} is used instead unless {@code -Ddpmammo.simd=vector256}.
  *
  * <p>Written out by hand, twice (store and accumulate), without helper methods or branches: a vector passed to a
  * call that C2 does not inline is boxed on the heap (2.7× slower in the lab), and a branch that C2 has not yet
@@ -24,7 +25,7 @@ final class VectorGemmKernel implements GemmKernel {
 
     @Override
     public String name() {
-        return "vector-" + MR + "x" + NR;
+        return "vector256-" + MR + "x" + NR;
     }
 
     @Override
@@ -35,6 +36,17 @@ final class VectorGemmKernel implements GemmKernel {
     @Override
     public int nr() {
         return NR;
+    }
+
+    /** a KC×NR B panel (16 KiB) stays in a 32 KiB L1, MC×KC (144 KiB) in a 512 KiB L2 (BLIS's Zen choice). */
+    @Override
+    public int kc() {
+        return 256;
+    }
+
+    @Override
+    public int mc() {
+        return 144;
     }
 
     /** C = alpha·A·B, C not read. */

@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** {@link RectifierKernel} with the Vector API: a lane mask from x > 0 blends g with g·slope (or 0). Loaded by name. */
 final class VectorRectifier implements RectifierKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** The GEMM kernel's width ({@link Sgemm#vectorBits}); a static final so that C2 folds it. */
+    private static final VectorSpecies<Float> S = Sgemm.vectorBits() == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     private static final FloatVector ZERO = FloatVector.zero(S);
 
     @Override

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.commons.cli.CommandLine;
@@ -23,6 +24,7 @@ import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.util.Parallel;
 import org.dpmammo.cli.CliSupport;
+import org.dpmammo.cli.UsageException;
 import org.dpmammo.nn.Conv2d;
 import org.dpmammo.nn.Flatten;
 import org.dpmammo.nn.InstanceNorm2d;
@@ -31,6 +33,8 @@ import org.dpmammo.nn.Linear;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.optim.Adam;
+import org.dpmammo.models.swin.SwinConfig;
+import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.privacy.dpsgd.DpSgd;
 import org.dpmammo.privacy.dpsgd.PrivateTraining;
 import org.dpmammo.privacy.noise.Randomness;
@@ -41,7 +45,8 @@ import org.dpmammo.util.Rng;
  * {@code dpmammo bench dpsgd}: the cost of privacy. For each model, one non-private training step (forward, mean
  * loss, backward, Adam) against one DP-SGD step on the same batch (per-example norms, clipping, clipped sums,
  * noise, Adam), as the median of several timed steps after warm-up, and the peak heap each needs; plus the same
- * with all but the head frozen.
+ * with all but the head frozen. Models: the study's discriminator pattern at 64×64, and the reduced Swin
+ * ({@link SwinConfig#cpu}, 64×64) with a one-logit head, for full-model DP on the classifier's architecture.
  */
 public final class DpBench implements Benchmark.OnDevice {
     @Override
@@ -59,11 +64,30 @@ public final class DpBench implements Benchmark.OnDevice {
     public Options options() {
         return Benchmark.options(
                 CliSupport.valued("batch", "B", "examples per step (default 64)"),
-                CliSupport.valued("reps", "R", "timed steps per measurement (default 5)"));
+                CliSupport.valued("reps", "R", "timed steps per measurement (default 5)"),
+                CliSupport.valued("only", "MODELS", "comma-separated models: " + String.join(", ", CASE_KEYS) + " (default: all)"),
+                CliSupport.flag("all-trainable-only", "skip the head-only rows"));
     }
 
-    /** A model, its input shape per example, and a factory so both variants start from the same weights. */
-    private record Case(String name, int[] inputShape, Supplier<Sequential> model) {}
+    /**
+     * A model, its input shape per example, a factory so both variants start from the same weights, and how to
+     * freeze all but its head.
+     */
+    private record Case(String key, String name, int[] inputShape, Supplier<Module> model, Consumer<Module> freezeAllButHead) {}
+
+    private static final List<String> CASE_KEYS = List.of("gan-d", "swin-cpu");
+
+    private static List<Case> cases() {
+        return List.of(
+                new Case("gan-d", "gan-discriminator-64 (ndf 32)", new int[] {2, 64, 64}, DpBench::discriminator64,
+                        m -> freezeAllButLast((Sequential) m)),
+                new Case("swin-cpu", "swin-cpu-64 (reduced Swin, 1 logit)", new int[] {3, 64, 64},
+                        () -> new SwinTransformer(SwinConfig.cpu(), SwinTransformer.Head.LINEAR, 1, new Rng(1)),
+                        m -> {
+                            m.setFrozen(true);
+                            ((SwinTransformer) m).head.setFrozen(false);
+                        }));
+    }
 
     /** The study's discriminator pattern (k6 s2 p2 convs, InstanceNorm, LeakyReLU 0.1) at 64×64 with ndf = 32. */
     static Sequential discriminator64() {
@@ -126,12 +150,15 @@ public final class DpBench implements Benchmark.OnDevice {
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
         int batch = CliSupport.intOpt(cl, "batch", 64);
         int reps = CliSupport.intOpt(cl, "reps", 5);
-        List<Case> cases = List.of(new Case("gan-discriminator-64 (ndf 32)", new int[] {2, 64, 64}, DpBench::discriminator64));
+        List<String> only = cl.hasOption("only") ? List.of(cl.getOptionValue("only").split(",")) : CASE_KEYS;
+        for (String k : only) if (!CASE_KEYS.contains(k)) throw new UsageException("--only: unknown model '" + k + "' (known: " + CASE_KEYS + ")");
+        List<Case> cases = cases().stream().filter(c -> only.contains(c.key())).toList();
+        boolean[] variants = cl.hasOption("all-trainable-only") ? new boolean[] {false} : new boolean[] {false, true};
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode rows = mapper.createArrayNode();
         List<String> lines = new ArrayList<>();
         for (Case c : cases) {
-            for (boolean headOnly : new boolean[] {false, true}) {
+            for (boolean headOnly : variants) {
                 int[] shape = new int[c.inputShape().length + 1];
                 shape[0] = batch;
                 System.arraycopy(c.inputShape(), 0, shape, 1, c.inputShape().length);
@@ -141,8 +168,8 @@ public final class DpBench implements Benchmark.OnDevice {
                 int[] all = new int[batch];
                 for (int i = 0; i < batch; i++) all[i] = i;
 
-                Sequential plain = c.model().get();
-                if (headOnly) freezeAllButLast(plain);
+                Module plain = c.model().get();
+                if (headOnly) c.freezeAllButHead().accept(plain);
                 Adam adam = new Adam(plain.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0);
                 Timing p = measure(reps, () -> {
                     Ops.mean(losses(plain, x).apply(all), false).backward();
@@ -150,8 +177,8 @@ public final class DpBench implements Benchmark.OnDevice {
                     adam.zeroGrad();
                 });
 
-                Sequential priv = c.model().get();
-                if (headOnly) freezeAllButLast(priv);
+                Module priv = c.model().get();
+                if (headOnly) c.freezeAllButHead().accept(priv);
                 Timing d;
                 // The real DP step, write-ahead ledger included, through the driver every trainer uses; a throwaway ledger.
                 Path tmp = Files.createTempDirectory("dpmammo-bench-dp");

@@ -15,13 +15,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** SGEMM against a double-accumulated triple loop, for both kernels, every transpose pair, offsets and strides. */
+/**
+ * SGEMM against a double-accumulated triple loop, for every kernel (scalar, 256-bit, and 512-bit where the CPU runs
+ * it natively), every transpose pair, offsets and strides, edges that are not multiples of MR, NR or the vector
+ * length, and sizes past each kernel's own blocking.
+ */
 class SgemmTest {
     static Stream<GemmKernel> kernels() {
-        // Surefire runs with --add-modules jdk.incubator.vector, so both kernels exist here.
-        GemmKernel v = Sgemm.vectorKernel();
-        assertNotNull(v, "the Vector API kernel should load when the module is present");
-        return Stream.of(Sgemm.scalarKernel(), v);
+        // Surefire runs with --add-modules jdk.incubator.vector, so the vector kernels exist here.
+        GemmKernel v256 = Sgemm.vector256Kernel(), v512 = Sgemm.vector512Kernel();
+        assertNotNull(v256, "the 256-bit Vector API kernel should load when the module is present");
+        assertNotNull(v512, "the 512-bit Vector API kernel should load when the module is present");
+        // Without native 512-bit vectors the Vector API emulates them lane by lane in Java, orders of magnitude
+        // slower: that kernel is then never selected (see selection tests), and not run here either.
+        return Sgemm.nativeVectorBits(512) ? Stream.of(Sgemm.scalarKernel(), v256, v512) : Stream.of(Sgemm.scalarKernel(), v256);
     }
 
     /** One random problem: A, B, C with padding around them so offsets and leading dimensions are exercised. */
@@ -85,7 +92,7 @@ class SgemmTest {
     @MethodSource("kernels")
     void randomShapesAllTransposes(GemmKernel kern) {
         SplittableRandom r = new SplittableRandom(42);
-        int[] sizes = {0, 1, 2, 3, 5, 6, 7, 15, 16, 17, 23, 31, 33, 49, 64};
+        int[] sizes = {0, 1, 2, 3, 5, 6, 7, 13, 14, 15, 16, 17, 23, 28, 29, 31, 32, 33, 49, 64, 65};
         float[][] ab = {{1f, 0f}, {1f, 1f}, {0.5f, -2f}, {-1.5f, 0.25f}, {0f, 0.5f}};
         for (int trial = 0; trial < 160; trial++) {
             int m = sizes[r.nextInt(sizes.length)], n = sizes[r.nextInt(sizes.length)], k = sizes[r.nextInt(sizes.length)];
@@ -102,7 +109,9 @@ class SgemmTest {
     void blockBoundariesAndThreads(GemmKernel kern) {
         // Past MC rows, KC depth and NC columns, and big enough to run on the thread pool.
         SplittableRandom r = new SplittableRandom(7);
-        int[][] shapes = {{Sgemm.MC * 2 + 5, 70, Sgemm.KC + 19}, {301, 130, 2 * Sgemm.KC + 1}, {7, Sgemm.NC + 21, 3}, {150, 150, 150}};
+        int mc = kern.mc(), kc = kern.kc();
+        int[][] shapes = {{mc * 2 + 5, 70, kc + 19}, {301, 130, 2 * kc + 1}, {7, Sgemm.NC + 21, 3}, {150, 150, 150},
+                {mc + 1, 33, kc - 1}};
         for (int[] s : shapes) {
             for (int t = 0; t < 4; t++) {
                 Problem p = Problem.random(r, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, 0.75f, t == 3 ? 0.5f : 0f);
@@ -165,7 +174,8 @@ class SgemmTest {
                     base.b(), base.bOff(), base.ldb(), 0f, c, base.cOff(), base.ldc());
             outs.add(c);
         }
-        for (int x = 0; x < outs.get(0).length; x++) assertEquals(outs.get(0)[x], outs.get(1)[x], 1e-3f);
+        for (int o = 1; o < outs.size(); o++)
+            for (int x = 0; x < outs.get(0).length; x++) assertEquals(outs.get(0)[x], outs.get(o)[x], 1e-3f);
     }
 
     @Test
@@ -179,8 +189,15 @@ class SgemmTest {
 
     @Test
     void selectionFollowsTheProperty() {
+        GemmKernel widest = Sgemm.nativeVectorBits(512) ? Sgemm.vector512Kernel() : Sgemm.vector256Kernel();
         assertSame(Sgemm.scalarKernel(), Sgemm.select("scalar"));
-        assertSame(Sgemm.vectorKernel(), Sgemm.select("vector"));
-        assertTrue(Sgemm.implementation().startsWith("vector-") || Sgemm.implementation().startsWith("scalar-"));
+        assertSame(widest, Sgemm.select("vector"));
+        assertSame(widest, Sgemm.select("auto"));
+        assertSame(Sgemm.vector256Kernel(), Sgemm.select("vector256"));
+        // Forcing 512 bits where they are emulated falls back to 256 rather than running lane by lane.
+        assertSame(widest, Sgemm.select("vector512"));
+        assertTrue(Sgemm.implementation().matches("(vector256-6x16|vector512-14x32|scalar-4x4)"), Sgemm.implementation());
+        int bits = Sgemm.vectorBits();
+        assertEquals(Sgemm.implementation().startsWith("vector512") ? 512 : Sgemm.implementation().startsWith("vector256") ? 256 : 0, bits);
     }
 }

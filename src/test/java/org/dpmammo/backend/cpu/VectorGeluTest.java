@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  */
 class VectorGeluTest {
     private static GeluKernel vector() throws ReflectiveOperationException {
-        assumeTrue(Sgemm.vectorKernel() != null, "jdk.incubator.vector not in this JVM");
+        assumeTrue(Sgemm.vector256Kernel() != null, "jdk.incubator.vector not in this JVM");
         return (GeluKernel) Class.forName("org.dpmammo.backend.cpu.VectorGelu").getDeclaredConstructor().newInstance();
     }
 
