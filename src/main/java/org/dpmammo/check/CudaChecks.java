@@ -71,11 +71,11 @@ public final class CudaChecks {
                 DpReference.ghostNormsMaterialised(a, go, b, t, din, dout), F32));
 
         float[] sq = {0f, 1e-8f, 0.25f, 4f, 1e4f};
-        Tensor c = gpu.clipFactors(Tensor.of(sq, b), 1.5f);
+        Tensor c = gpu.clipFactors(Tensor.of(sq, 1, b), 1.5);
         float[] cRef = DpReference.clipFactors(sq, 1.5f);
         rows.add(row("dp clip factors", "[5]", c, cRef, 1e-6));
         float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, 1f};
-        rows.add(row("dp clip factors, non-finite norms → 0", "[3]", gpu.clipFactors(Tensor.of(bad, 3), 1.5f), DpReference.clipFactors(bad, 1.5f), 0));
+        rows.add(row("dp clip factors, non-finite norms → 0", "[3]", gpu.clipFactors(Tensor.of(bad, 1, 3), 1.5), DpReference.clipFactors(bad, 1.5f), 0));
         rows.add(row("dp clipped sum Aᵀ·diag(c)·G", "[5, 7, 9] [5, 7, 6] [5]", gpu.clippedSum(at, gt, c),
                 DpReference.clippedSum(a, go, cRef, b, t, din, dout), F32));
 

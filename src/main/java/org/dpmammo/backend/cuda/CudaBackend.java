@@ -6,6 +6,7 @@ import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.SnappedGaussian;
 
 /**
  * The CUDA backend: the {@link Backend} primitives plus the DP-SGD kernels, on one GPU through the JCuda driver API.
@@ -493,13 +494,38 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** c_i = min(1, C / (‖g_i‖ + 1e-6)) from squared norms [B]. */
-    public Tensor clipFactors(Tensor sqNorms, float clip) {
+    /** Σ_j a_ij·b_ij per example in double (dp_row_dot; dp_sq_norms when a and b are one tensor). */
+    @Override
+    public Tensor rowDot(Tensor a, Tensor b) {
         dev.enter();
-        int b = sqNorms.numel();
-        Tensor out = fresh(new int[] {b});
-        if (b > 0) dev.launch("dp", "dp_clip_factors", LaunchShape.elementwise(b), b, ptr(dense(sqNorms)), clip, ptr(out));
+        if (!a.sameShape(b) || a.rank() == 0) throw new IllegalArgumentException("rowDot: shapes " + Shape.str(a.shapeRef()) + " and " + Shape.str(b.shapeRef()) + " differ or have no example axis");
+        if (a == b) return perExampleSqNorms(a);
+        int n = a.size(0);
+        long d = n == 0 ? 0 : a.numel() / n;
+        Tensor out = fresh(new int[] {n});
+        if (n > 0) dev.launch("dp", "dp_row_dot", LaunchShape.perExample(n), n, d, ptr(dense(a)), ptr(dense(b)), ptr(out));
         return out;
+    }
+
+    /**
+     * c_i = min(1, C / (‖g_i‖ + 1e-6)) from squared norms [L, B]: the layers' rows summed (in float, where the CPU
+     * sums in double: a difference of rounding only), then dp_clip_factors.
+     */
+    @Override
+    public Tensor clipFactors(Tensor sqNorms, double clip) {
+        dev.enter();
+        if (sqNorms.rank() != 2) throw new IllegalArgumentException("clipFactors: squared norms " + Shape.str(sqNorms.shapeRef()) + " are not [layers, examples]");
+        int b = sqNorms.size(1);
+        Tensor total = sqNorms.size(0) == 1 ? sqNorms.reshape(b) : sum(sqNorms, new int[] {0}, false);
+        Tensor out = fresh(new int[] {b});
+        if (b > 0) dev.launch("dp", "dp_clip_factors", LaunchShape.elementwise(b), b, ptr(dense(total)), (float) clip, ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor rowClipFactors(Tensor x, double clip) {
+        Tensor sq = perExampleSqNorms(x);
+        return clipFactors(sq.reshape(1, sq.numel()), clip);
     }
 
     /** The clipped per-example sum Aᵀ·diag(c)·G [Din, Dout] of a linear layer, for a [B, T, Din], g [B, T, Dout], c [B]. */
@@ -523,8 +549,8 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** Coordinates per noise substream: GaussianNoise's chunk, which dp.cu's NOISE_CHUNK repeats. */
-    public static final int NOISE_CHUNK = 8192;
+    /** Coordinates per noise substream: SnappedGaussian's chunk, which dp.cu's NOISE_CHUNK repeats. */
+    public static final int NOISE_CHUNK = SnappedGaussian.CHUNK;
 
     /**
      * x + N(0, σ²) elementwise (a fresh tensor), snapped to {@code resolution}: the noise GaussianNoise.addTo draws on
@@ -532,6 +558,7 @@ public final class CudaBackend implements Backend {
      * first + 1, …, one per {@link #NOISE_CHUNK} coordinates), which the caller reserves from its RandomSource
      * exactly as the CPU path would. σ = 0 returns a copy, as the CPU path leaves values alone.
      */
+    @Override
     public Tensor addGaussianNoise(Tensor x, int[] key, long step, long firstSubstream, double sigma, double resolution) {
         dev.enter();
         Tensor out = copy(x);

@@ -76,7 +76,7 @@ public final class GpuBenchRunner {
         Tensor pe = randn(gpu, 102_000, 1.0, bsz, perEx);
         double norms = time(gpu, repeats, () -> gpu.perExampleSqNorms(pe));
         rows.add(line("dp per-example sq norms", bsz + "x" + perEx, norms, 4.0 * bsz * perEx / norms * 1e-9, "GB/s"));
-        Tensor c = gpu.clipFactors(gpu.perExampleSqNorms(pe), 1f);
+        Tensor c = gpu.clipFactors(gpu.perExampleSqNorms(pe).reshape(1, -1), 1.0);
         double clipped = time(gpu, repeats, () -> gpu.clippedSum(act, grad, c));
         rows.add(line("dp clipped sum Aᵀ·diag(c)·G", bsz + "x" + t + "x" + d, clipped, 2.0 * bsz * t * d * d / clipped * 1e-9, "GFLOP/s"));
         int params = 100_000_000;

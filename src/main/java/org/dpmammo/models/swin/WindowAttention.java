@@ -128,14 +128,14 @@ public final class WindowAttention extends PerExampleModule {
 
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
-        return perExampleNorms(activation, gradOut).sqNorms();
+        return perExampleNorms(activation, gradOut).sqNorms().toArray();
     }
 
     /** Materialised: the per-example tables are small, and the clipped sum then reuses them. */
     @Override
     public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
-        if (!relativePositionBiasTable.requiresGrad()) return new PerExample.Norms(new float[gradOut.size(0)], new Tensor[1]);
+        if (!relativePositionBiasTable.requiresGrad()) return new PerExample.Norms(PerExample.zeroNorms(gradOut.size(0)), new Tensor[1]);
         Tensor g = perExampleTableGradients(gradOut);
-        return new PerExample.Norms(PerExample.sqNormsOfMaterialised(g), new Tensor[] {g});
+        return new PerExample.Norms(PerExample.rowSqNorms(g), new Tensor[] {g});
     }
 }
