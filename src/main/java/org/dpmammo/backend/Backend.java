@@ -20,6 +20,20 @@ public interface Backend {
     /** Waits until every op queued so far has finished: for timing an asynchronous device; the CPU has nothing queued. */
     default void synchronize() {}
 
+    /**
+     * A host tensor as this backend's own: on a device, one upload, so that a constant read by several ops (a loss
+     * target, a dropout mask, an input batch that a layer also keeps for its gradient) crosses once rather than at
+     * every use. Host backends return it unchanged.
+     */
+    default Tensor upload(Tensor t) {
+        return t;
+    }
+
+    /** A tensor of one value made where this backend keeps tensors (no upload of a host array). */
+    default Tensor full(float value, int... shape) {
+        return Tensor.full(value, shape);
+    }
+
     /** Broadcasting elementwise a ∘ b. */
     Tensor binary(BinaryOp op, Tensor a, Tensor b);
 
@@ -110,6 +124,36 @@ public interface Backend {
 
     /** Gradient of conv2d with respect to its weight [O, C, kH, kW]. */
     Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW);
+
+    /**
+     * PyTorch's BCELoss elementwise, −(t·log p + (1 − t)·log(1 − p)) with each log clamped at −100, for p and t of one
+     * shape (t may be a broadcast view). Computed in double per element; targets outside [0, 1] are used as given.
+     */
+    default Tensor binaryCrossEntropy(Tensor p, Tensor t) {
+        checkSameShape("binaryCrossEntropy", p, t);
+        float[] pd = p.compact().data(), td = t.compact().data(), out = new float[pd.length];
+        for (int i = 0; i < pd.length; i++) {
+            double lp = Math.max(Math.log(pd[i]), -100.0), l1p = Math.max(Math.log1p(-pd[i]), -100.0);
+            out[i] = (float) -(td[i] * lp + (1 - td[i]) * l1p);
+        }
+        return Tensor.of(out, p.shapeRef());
+    }
+
+    /** The gradient of {@link #binaryCrossEntropy} with respect to p, as PyTorch's: g·(p − t) / max(p(1 − p), 1e-12). */
+    default Tensor binaryCrossEntropyBackward(Tensor p, Tensor t, Tensor gradOut) {
+        checkSameShape("binaryCrossEntropy backward", p, t);
+        checkSameShape("binaryCrossEntropy backward", p, gradOut);
+        float[] pd = p.compact().data(), td = t.compact().data(), gd = gradOut.compact().data(), dp = new float[pd.length];
+        for (int i = 0; i < pd.length; i++) {
+            double denom = Math.max((1.0 - pd[i]) * pd[i], 1e-12);
+            dp[i] = (float) (gd[i] * (pd[i] - td[i]) / denom);
+        }
+        return Tensor.of(dp, p.shapeRef());
+    }
+
+    private static void checkSameShape(String op, Tensor a, Tensor b) {
+        if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes " + Shape.str(a.shapeRef()) + " and " + Shape.str(b.shapeRef()) + " differ");
+    }
 
     // ---------------------------------------------------------------- DP-SGD operations
     // What privacy.dpsgd.DpSgd needs beyond the primitives, so that one DP step runs unchanged on every backend and

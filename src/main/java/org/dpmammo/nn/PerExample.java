@@ -89,7 +89,7 @@ public final class PerExample {
 
     /** Zero norms [B], for a layer with nothing trainable. */
     public static Tensor zeroNorms(int examples) {
-        return Tensor.zeros(examples);
+        return be().full(0f, examples);
     }
 
     /**

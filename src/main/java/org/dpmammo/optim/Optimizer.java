@@ -5,6 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.nn.Parameter;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
@@ -79,7 +80,7 @@ public abstract class Optimizer {
 
     /** A state tensor of one parameter for {@link #update(Tensor, Tensor, Map)}, zero on first use. */
     protected static Tensor slotTensor(Map<String, Tensor> slots, String name, int size) {
-        return slots.computeIfAbsent(name, k -> Tensor.zeros(size));
+        return slots.computeIfAbsent(name, k -> Backends.current().full(0f, size));
     }
 
     /**

@@ -1,6 +1,8 @@
 package org.dpmammo.backend.cuda;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
@@ -57,7 +59,7 @@ public final class CudaBackend implements Backend {
     /** t as a tensor on this GPU: itself (views kept) if it already lives here, else a contiguous upload. */
     private Tensor resident(Tensor t) {
         if (t.deviceBuffer() instanceof CudaBuffer b && b.device == dev) return t;
-        return upload(t);
+        return copyUp(t);
     }
 
     /** t on this GPU, contiguous: strided views are gathered with ew_strided_copy. */
@@ -68,13 +70,7 @@ public final class CudaBackend implements Backend {
     }
 
     private Tensor gather(Tensor r) {
-        int n = r.numel();
-        CudaBuffer out = new CudaBuffer(dev, n);
-        if (n > 0) {
-            StridedLayout l = StridedLayout.copy(r);
-            dev.launch("elementwise", "ew_strided_copy", LaunchShape.elementwise(n), (long) n, l.packed(), buffer(r).at(0), (long) r.offset(), out.at(0));
-        }
-        return Tensor.onDevice(out, r.shapeRef());
+        return buffer(r).copyOf(r);
     }
 
     private static CudaBuffer buffer(Tensor t) {
@@ -91,6 +87,20 @@ public final class CudaBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- elementwise
+
+    /** Zeroed memory, plus the value through ADD_SCALAR when it is not 0: no host array crosses. */
+    @Override
+    public Tensor full(float value, int... shape) {
+        dev.enter();
+        Tensor zeros = fresh(shape);
+        int n = zeros.numel();
+        if (n > 0) dev.zero(ptr(zeros), n);
+        if (n == 0 || value == 0f) return zeros;
+        Tensor out = fresh(shape);
+        dev.launch("elementwise", "ew_unary", LaunchShape.elementwise(n), KernelCodes.of(UnaryOp.ADD_SCALAR), value, (long) n, ptr(zeros), ptr(out));
+        buffer(zeros).close();
+        return out;
+    }
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
@@ -304,9 +314,7 @@ public final class CudaBackend implements Backend {
         Tensor out = fresh(outShape);
         if (out.numel() == 0) return out;
         Tensor xc = dense(x);
-        try (CudaBuffer idx = uploadInts(index)) {
-            dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, idx.at(0), ptr(xc), ptr(out));
-        }
+        dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, indexOnDevice(index).at(0), ptr(xc), ptr(out));
         return out;
     }
 
@@ -330,9 +338,7 @@ public final class CudaBackend implements Backend {
         dev.zero(ptr(out), out.numel());
         if (src.numel() == 0) return out;
         Tensor sc = dense(src);
-        try (CudaBuffer idx = uploadInts(index)) {
-            dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, idx.at(0), ptr(sc), ptr(out));
-        }
+        dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, indexOnDevice(index).at(0), ptr(sc), ptr(out));
         return out;
     }
 
@@ -340,11 +346,7 @@ public final class CudaBackend implements Backend {
     public Tensor copy(Tensor x) {
         dev.enter();
         Tensor r = resident(x);
-        if (r != x) return r;  // the upload is already a fresh copy
-        if (!r.isContiguous()) return gather(r);
-        Tensor out = fresh(x.shapeRef());
-        dev.copy(ptr(out), ptr(r), r.numel());
-        return out;
+        return r != x ? r : buffer(r).copyOf(r); // an upload is already a fresh copy
     }
 
     @Override
@@ -468,6 +470,30 @@ public final class CudaBackend implements Backend {
         }
         buffer(cols).close();
         return dw;
+    }
+
+    // ---------------------------------------------------------------- losses
+
+    @Override
+    public Tensor binaryCrossEntropy(Tensor p, Tensor t) {
+        dev.enter();
+        if (!p.sameShape(t)) throw new IllegalArgumentException("binaryCrossEntropy: shapes " + Shape.str(p.shapeRef()) + " and " + Shape.str(t.shapeRef()) + " differ");
+        Tensor out = fresh(p.shapeRef());
+        long n = out.numel();
+        if (n > 0) dev.launch("loss", "loss_bce", LaunchShape.elementwise(n), n, ptr(dense(p)), ptr(dense(t)), ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor binaryCrossEntropyBackward(Tensor p, Tensor t, Tensor gradOut) {
+        dev.enter();
+        if (!p.sameShape(t) || !p.sameShape(gradOut)) {
+            throw new IllegalArgumentException("binaryCrossEntropy backward: shapes " + Shape.str(p.shapeRef()) + ", " + Shape.str(t.shapeRef()) + " and " + Shape.str(gradOut.shapeRef()) + " differ");
+        }
+        Tensor out = fresh(p.shapeRef());
+        long n = out.numel();
+        if (n > 0) dev.launch("loss", "loss_bce_backward", LaunchShape.elementwise(n), n, ptr(dense(p)), ptr(dense(t)), ptr(dense(gradOut)), ptr(out));
+        return out;
     }
 
     // ---------------------------------------------------------------- DP-SGD kernels
@@ -611,18 +637,64 @@ public final class CudaBackend implements Backend {
         for (Tensor t : new Tensor[] {p, m, v}) buffer(t).invalidateHost();
     }
 
-    /** Uploads a host tensor, for callers that keep state (optimizer moments) on the device. */
+    /**
+     * A tensor on this GPU: a host tensor uploaded once (constants several ops read, state kept on the device), a
+     * tensor already here returned as it is.
+     */
+    @Override
     public Tensor upload(Tensor t) {
         dev.enter();
+        return resident(t);
+    }
+
+    private Tensor copyUp(Tensor t) {
         Tensor c = t.compact();
         CudaBuffer b = new CudaBuffer(dev, c.numel());
         dev.upload(b.at(0), c.data(), 0, c.numel());
         return Tensor.onDevice(b, t.shapeRef());
     }
 
-    private CudaBuffer uploadInts(int[] values) {
-        CudaBuffer b = new CudaBuffer(dev, values.length);
+    /** Index arrays kept on the device, compared by contents. */
+    private static final int INDEX_CACHE = 256;
+
+    /** An int[] compared and hashed by its contents, as a cache key. */
+    private record IndexKey(int[] values, int hash) {
+        IndexKey(int[] values) {
+            this(values, Arrays.hashCode(values));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof IndexKey k && k.hash == hash && Arrays.equals(k.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /**
+     * The last {@link #INDEX_CACHE} distinct index arrays on the device, least recently used evicted: the indices a
+     * step reads every time (Swin's relative-position index, a slice's positions, a batch's labels) cross once. An
+     * evicted buffer goes back to the allocator at once, which is safe because all work runs in one stream order.
+     */
+    private final Map<IndexKey, CudaBuffer> indices = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<IndexKey, CudaBuffer> eldest) {
+            if (size() <= INDEX_CACHE) return false;
+            eldest.getValue().close();
+            return true;
+        }
+    };
+
+    private synchronized CudaBuffer indexOnDevice(int[] values) {
+        IndexKey key = new IndexKey(values.clone());
+        CudaBuffer b = indices.get(key);
+        if (b != null) return b;
+        b = new CudaBuffer(dev, values.length);
         dev.uploadInts(b.at(0), values);
+        indices.put(key, b);
         return b;
     }
 

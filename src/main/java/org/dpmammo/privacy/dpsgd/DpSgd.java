@@ -303,7 +303,7 @@ public final class DpSgd {
                 }
             }
         }
-        for (Parameter p : trainable.values()) sums.computeIfAbsent(p, q -> Tensor.zeros(q.value().shapeRef()));
+        for (Parameter p : trainable.values()) sums.computeIfAbsent(p, q -> be.full(0f, q.value().shapeRef()));
         if (extra != null) addExtraExamples(be, step, sums);
         // Noise in a fixed parameter order from the step's own keystream, so a resumed run adds the same noise.
         noise.source().seekStep(step);
