@@ -295,7 +295,8 @@ public final class ClassifierTrainer {
         try {
             for (int epoch = progress.nextEpoch; epoch < s.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                List<Tensor> chunkLosses = new ArrayList<>();
+                // The training loss is a statistic of the private set: under DP it is kept only when it will be logged.
+                List<Tensor> chunkLosses = dp == null || s.logPrivateStats() ? new ArrayList<>() : null;
                 ChunkPlan plan = new ChunkPlan();
                 Function<int[], Variable> losses = lossesOf(s, p, loader, epoch, chunkLosses, plan);
                 if (s.freezeBackbone()) p.model().head.train();
@@ -333,8 +334,8 @@ public final class ClassifierTrainer {
     }
 
     /**
-     * Each chunk's per-example losses; they are kept as tensors of the backend (for the epoch's mean loss, read once at
-     * its end) so that a step brings nothing back from a GPU.
+     * Each chunk's per-example losses, when {@code chunkLosses} is not null, are kept as tensors of the backend (for the
+     * epoch's mean loss, read once at its end) so that a step brings nothing back from a GPU.
      */
     private static Function<int[], Variable> lossesOf(Settings s, Parts p, DataLoader loader, int epoch, List<Tensor> chunkLosses, ChunkPlan plan) {
         return idx -> {
@@ -344,13 +345,14 @@ public final class ClassifierTrainer {
             int[] y = new int[idx.length];
             for (int i = 0; i < idx.length; i++) y[i] = p.yTrain()[idx[i]];
             Variable l = NnOps.crossEntropy(logits, y, (float) s.labelSmoothing());
-            chunkLosses.add(l.value());
+            if (chunkLosses != null) chunkLosses.add(l.value());
             return l;
         };
     }
 
-    /** The mean of every loss of the epoch, summed in double in the order the chunks ran; NaN for none. */
+    /** The mean of every loss of the epoch, summed in double in the order the chunks ran; NaN for none or not kept. */
     private static double meanLoss(List<Tensor> chunkLosses) {
+        if (chunkLosses == null) return Double.NaN;
         double sum = 0;
         int seen = 0;
         for (Tensor t : chunkLosses) {
