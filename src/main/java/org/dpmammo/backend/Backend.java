@@ -155,6 +155,16 @@ public interface Backend {
         if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes " + Shape.str(a.shapeRef()) + " and " + Shape.str(b.shapeRef()) + " differ");
     }
 
+    /**
+     * One AdamW step in place where this backend has a fused kernel for it: w ← w·(1 − lr·wd), m ← β₁m + (1 − β₁)g,
+     * v ← β₂v + (1 − β₂)g², w ← w − lr·(m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + eps), on w, m, v of one shape [n] that the
+     * backend holds. Returns false, having done nothing, where it has none or the tensors do not qualify; the
+     * optimizer then composes the same update from the primitives (the default: host backends update in their loop).
+     */
+    default boolean fusedAdamW(Tensor w, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, long step) {
+        return false;
+    }
+
     // ---------------------------------------------------------------- DP-SGD operations
     // What privacy.dpsgd.DpSgd needs beyond the primitives, so that one DP step runs unchanged on every backend and
     // its tensors stay where the backend keeps them. The defaults compute on host arrays, which is what the CPU and

@@ -93,7 +93,7 @@ public final class CudaChecks {
         Tensor pd = gpu.upload(Tensor.of(p.clone(), np)), md = gpu.upload(Tensor.of(m.clone(), np)), vd = gpu.upload(Tensor.of(v.clone(), np));
         for (int step = 1; step <= 3; step++) {
             float[] grad = random(rng, np, -1, 1);
-            gpu.adamw(pd, Tensor.of(grad, np), md, vd, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, step);
+            if (!gpu.fusedAdamW(pd, Tensor.of(grad, np), md, vd, 1e-2, 0.9, 0.999, 1e-8, 0.05, step)) throw new IllegalStateException("fused AdamW refused device tensors");
             DpReference.adamw(p, grad, m, v, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, (float) (1 - Math.pow(0.9, step)), (float) (1 - Math.pow(0.999, step)));
         }
         rows.add(row("dp fused AdamW (3 steps)", "[1000]", pd, p, F32));

@@ -78,8 +78,14 @@ public class Adam extends Optimizer {
         float[] step = slot(slots, "step", 1);
         step[0] += 1;
         double t = step[0];
-        float stepSize = (float) (lr / (1 - Math.pow(beta1, t))), bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, t));
         Tensor wf = w.reshape(n), gf = g.reshape(n);
+        // A backend with a fused kernel (the GPU's dp_adamw) updates w, m and v in place once they all live there.
+        Tensor m0 = slots.get("exp_avg"), v0 = slots.get("exp_avg_sq");
+        if ((decoupled || weightDecay == 0) && m0 != null && v0 != null
+                && be.fusedAdamW(wf, gf, m0, v0, lr, beta1, beta2, eps, decoupled ? weightDecay : 0, (long) t)) {
+            return wf;
+        }
+        float stepSize = (float) (lr / (1 - Math.pow(beta1, t))), bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, t));
         if (decoupled && weightDecay != 0) wf = be.unary(UnaryOp.MUL_SCALAR, wf, (float) (1 - lr * weightDecay));
         Tensor gi = decoupled || weightDecay == 0 ? gf : be.binary(BinaryOp.ADD, gf, be.unary(UnaryOp.MUL_SCALAR, wf, (float) weightDecay));
         Tensor m = be.binary(BinaryOp.ADD, be.unary(UnaryOp.MUL_SCALAR, slotTensor(slots, "exp_avg", n), (float) beta1),

@@ -620,21 +620,23 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * One fused AdamW step, in place on contiguous device tensors p, m, v (made by this backend) with gradient g;
-     * step counts from 1.
+     * One fused AdamW step (dp_adamw), in place on contiguous tensors p, m, v of this GPU with gradient g; step counts
+     * from 1. False, with nothing done, where p, m or v is not such a tensor of p's shape (a first step, whose state is
+     * still on the host): the optimizer then composes the step from primitives.
      */
-    public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, long step) {
+    @Override
+    public boolean fusedAdamW(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, long step) {
         dev.enter();
         for (Tensor t : new Tensor[] {p, m, v}) {
-            if (!(t.deviceBuffer() instanceof CudaBuffer b) || b.device != dev || !t.isContiguous() || !t.sameShape(p)) {
-                throw new IllegalArgumentException("adamw: parameters and moments must be contiguous tensors of shape " + Shape.str(p.shapeRef()) + " on " + dev.describe());
-            }
+            if (!(t.deviceBuffer() instanceof CudaBuffer b) || b.device != dev || !t.isContiguous() || !t.sameShape(p)) return false;
         }
         int n = p.numel();
-        if (n == 0) return;
+        if (n == 0) return true;
         float bc1 = (float) (1 - Math.pow(beta1, step)), bc2 = (float) (1 - Math.pow(beta2, step));
-        dev.launch("dp", "dp_adamw", LaunchShape.elementwise(n), (long) n, ptr(p), ptr(dense(g)), ptr(m), ptr(v), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        dev.launch("dp", "dp_adamw", LaunchShape.elementwise(n), (long) n, ptr(p), ptr(dense(g.reshape(p.shapeRef()))), ptr(m), ptr(v), (float) lr,
+                (float) beta1, (float) beta2, (float) eps, (float) weightDecay, bc1, bc2);
         for (Tensor t : new Tensor[] {p, m, v}) buffer(t).invalidateHost();
+        return true;
     }
 
     /**
