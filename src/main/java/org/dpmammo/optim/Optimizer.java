@@ -22,7 +22,8 @@ import org.dpmammo.tensor.Tensor;
  *
  * <p>Where a parameter or its gradient lives on a device (the CUDA backend's results), the same rule runs as
  * backend operations ({@link #update(Tensor, Tensor, Map)}): the new value and the moments stay on the device, the
- * step counter and the scalar coefficients on the host, and nothing is copied either way. Host parameters take the
+ * step counter and the scalar coefficients on the host; after the first step (which uploads a host value once)
+nothing is copied either way. Host parameters take the
  * plain loops, whose float arithmetic the checkpoints of CPU runs depend on bit for bit.
  */
 public abstract class Optimizer {
