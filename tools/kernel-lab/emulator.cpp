@@ -29,6 +29,7 @@
 #include "conv.cu"
 #include "index.cu"
 #include "dp.cu"
+#include "loss.cu"
 
 using Invoker = void (*)(void**);
 
@@ -50,8 +51,8 @@ static const std::map<std::string, Invoker> kernels = {
     KERNEL(reduce_sum_rows), KERNEL(reduce_max_rows), KERNEL(softmax_rows), KERNEL(softmax_backward_rows),
     KERNEL(sgemm_f32), KERNEL(sgemm_tf32), KERNEL(conv_im2col), KERNEL(conv_col2im), KERNEL(conv_add_bias),
     KERNEL(index_select), KERNEL(index_add), KERNEL(concat_part),
-    KERNEL(dp_sq_norms), KERNEL(dp_ghost_norms), KERNEL(dp_clip_factors), KERNEL(dp_scale_examples),
-    KERNEL(dp_gaussian_noise), KERNEL(dp_adamw),
+    KERNEL(dp_sq_norms), KERNEL(dp_row_dot), KERNEL(dp_ghost_norms), KERNEL(dp_clip_factors), KERNEL(dp_scale_examples),
+    KERNEL(dp_gaussian_noise), KERNEL(dp_adamw), KERNEL(loss_bce), KERNEL(loss_bce_backward),
 };
 
 static void read_exact(void* dst, std::size_t n) {

@@ -3,6 +3,7 @@
 // org/dpmammo/backend/cuda/DpReference.java that the GPU self-test compares against.
 //
 //   dp_sq_norms        ‖g_i‖² of materialised per-example gradients g [B, D]
+//   dp_row_dot         Σ_j a_ij·b_ij per example of a, b [B, D]: the ghost norm's ⟨AAᵀ, GGᵀ⟩ from two Gram matrices
 //   dp_ghost_norms     ‖g_i‖² of a linear layer's weight gradient without materialising it, from its input
 //                      A [B, T, Din] and output gradient G [B, T, Dout]: Σ_{t,s} (a_t·a_s)(g_t·g_s)
 //   dp_clip_factors    c_i = min(1, C / (‖g_i‖ + 1e-6)), from summed squared norms; 0 for a non-finite norm, which
@@ -41,6 +42,25 @@ extern "C" __global__ void dp_sq_norms(int nEx, long long d, const float* __rest
         const float* row = g + i * d;
         double s = 0.0;
         for (long long j = threadIdx.x; j < d; j += blockDim.x) s += (double) row[j] * row[j];
+        part[threadIdx.x] = s;
+        __syncthreads();
+        for (int w = blockDim.x / 2; w > 0; w >>= 1) {
+            if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
+            __syncthreads();
+        }
+        if (threadIdx.x == 0) out[i] = (float) part[0];
+        __syncthreads();
+    }
+}
+
+extern "C" __global__ void dp_row_dot(int nEx, long long d, const float* __restrict__ a, const float* __restrict__ b,
+                                      float* __restrict__ out) {
+    __shared__ double part[256];
+    for (int i = blockIdx.x; i < nEx; i += gridDim.x) {
+        const float* ra = a + i * d;
+        const float* rb = b + i * d;
+        double s = 0.0;
+        for (long long j = threadIdx.x; j < d; j += blockDim.x) s += (double) ra[j] * rb[j];
         part[threadIdx.x] = s;
         __syncthreads();
         for (int w = blockDim.x / 2; w > 0; w >>= 1) {

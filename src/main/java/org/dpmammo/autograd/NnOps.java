@@ -201,24 +201,8 @@ public final class NnOps {
      * log clamped at −100. Targets may lie outside [0, 1] (label smoothing U(0.7, 1.2)); the formula is applied as is.
      */
     public static Variable binaryCrossEntropy(Variable p, Tensor target) {
-        Tensor pv = p.value().compact();
-        Tensor t = target.expand(pv.shapeRef()).contiguous();
-        float[] pd = pv.data(), td = t.data();
-        float[] out = new float[pd.length];
-        for (int i = 0; i < pd.length; i++) {
-            double lp = Math.max(Math.log(pd[i]), -100.0), l1p = Math.max(Math.log1p(-pd[i]), -100.0);
-            out[i] = (float) -(td[i] * lp + (1 - td[i]) * l1p);
-        }
-        return Grad.record("binaryCrossEntropy", Tensor.of(out, pv.shapeRef()), g -> {
-            float[] gd = g.compact().data();
-            float[] dp = new float[pd.length];
-            for (int i = 0; i < pd.length; i++) {
-                // PyTorch's BCELoss backward: (p − t) / max(p(1 − p), 1e-12).
-                double denom = Math.max((1.0 - pd[i]) * pd[i], 1e-12);
-                dp[i] = (float) (gd[i] * (pd[i] - td[i]) / denom);
-            }
-            return new Tensor[] {Tensor.of(dp, pv.shapeRef())};
-        }, p);
+        Tensor pv = p.value(), t = be().upload(target).expand(pv.shapeRef());
+        return Grad.record("binaryCrossEntropy", be().binaryCrossEntropy(pv, t), g -> new Tensor[] {be().binaryCrossEntropyBackward(pv, t, g)}, p);
     }
 
     /**

@@ -162,7 +162,7 @@ public final class Ops {
         Tensor xv = x.value();
         Tensor out = be().sum(xv, axes, keepDims);
         int[] shape = xv.shape();
-        return Grad.record("sum", out, g -> new Tensor[] {g.reshape(keptShape(shape, axes)).expand(shape).contiguous()}, x);
+        return Grad.record("sum", out, g -> new Tensor[] {be().copy(g.reshape(keptShape(shape, axes)).expand(shape))}, x);
     }
 
     /** The input shape with reduced axes set to 1. */
@@ -301,11 +301,11 @@ public final class Ops {
         int[] shape = xv.shape();
         int n = shape[a];
         int s0 = Math.max(0, Math.min(n, start < 0 ? start + n : start));
+        // The adjoint places g at the sliced positions of a zero tensor: indexAdd, so that it runs on the backend.
         return Grad.record("slice", out, g -> {
-            Tensor dx = Tensor.zeros(shape);
-            Tensor view = dx.slice(a, s0, s0 + (g.shapeRef()[a] - 1) * step + 1, step);
-            view.assign(g);
-            return new Tensor[] {dx};
+            int[] at = new int[g.shapeRef()[a]];
+            for (int i = 0; i < at.length; i++) at[i] = s0 + i * step;
+            return new Tensor[] {be().indexAdd(g, a, at, n)};
         }, x);
     }
 

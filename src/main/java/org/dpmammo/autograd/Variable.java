@@ -33,9 +33,12 @@ public class Variable {
         this.node = node;
     }
 
-    /** A leaf that needs no gradient. */
+    /**
+     * A leaf that needs no gradient, held where the current backend computes: an input batch crosses to a device
+     * once here, not again at each op that reads it (a layer's forward and, under DP, its per-example norms).
+     */
     public static Variable constant(Tensor value) {
-        return new Variable(value, false);
+        return new Variable(Backends.current().upload(value), false);
     }
 
     public Tensor value() {
@@ -105,7 +108,7 @@ public class Variable {
         if (value.numel() != 1) {
             throw new IllegalStateException("backward: output of shape " + Shape.str(value.shapeRef()) + " is not a scalar; pass a gradient");
         }
-        backward(Tensor.full(1f, value.shapeRef()));
+        backward(Backends.current().full(1f, value.shapeRef()));
     }
 
     /** Backward with a given gradient of this variable; accumulates into the leaves' {@link #grad()}. */

@@ -1,6 +1,8 @@
 package org.dpmammo.backend;
 
+import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.SnappedGaussian;
 
 /**
  * The primitive ops every device implements. Autograd composes everything else (norms, attention, losses) from
@@ -17,6 +19,20 @@ public interface Backend {
 
     /** Waits until every op queued so far has finished: for timing an asynchronous device; the CPU has nothing queued. */
     default void synchronize() {}
+
+    /**
+     * A host tensor as this backend's own: on a device, one upload, so that a constant read by several ops (a loss
+     * target, a dropout mask, an input batch that a layer also keeps for its gradient) crosses once rather than at
+     * every use. Host backends return it unchanged.
+     */
+    default Tensor upload(Tensor t) {
+        return t;
+    }
+
+    /** A tensor of one value made where this backend keeps tensors (no upload of a host array). */
+    default Tensor full(float value, int... shape) {
+        return Tensor.full(value, shape);
+    }
 
     /** Broadcasting elementwise a ∘ b. */
     Tensor binary(BinaryOp op, Tensor a, Tensor b);
@@ -108,4 +124,114 @@ public interface Backend {
 
     /** Gradient of conv2d with respect to its weight [O, C, kH, kW]. */
     Tensor conv2dBackwardWeight(Tensor x, Tensor gradOut, int kH, int kW, int strideH, int strideW, int padH, int padW);
+
+    /**
+     * PyTorch's BCELoss elementwise, −(t·log p + (1 − t)·log(1 − p)) with each log clamped at −100, for p and t of one
+     * shape (t may be a broadcast view). Computed in double per element; targets outside [0, 1] are used as given.
+     */
+    default Tensor binaryCrossEntropy(Tensor p, Tensor t) {
+        checkSameShape("binaryCrossEntropy", p, t);
+        float[] pd = p.compact().data(), td = t.compact().data(), out = new float[pd.length];
+        for (int i = 0; i < pd.length; i++) {
+            double lp = Math.max(Math.log(pd[i]), -100.0), l1p = Math.max(Math.log1p(-pd[i]), -100.0);
+            out[i] = (float) -(td[i] * lp + (1 - td[i]) * l1p);
+        }
+        return Tensor.of(out, p.shapeRef());
+    }
+
+    /** The gradient of {@link #binaryCrossEntropy} with respect to p, as PyTorch's: g·(p − t) / max(p(1 − p), 1e-12). */
+    default Tensor binaryCrossEntropyBackward(Tensor p, Tensor t, Tensor gradOut) {
+        checkSameShape("binaryCrossEntropy backward", p, t);
+        checkSameShape("binaryCrossEntropy backward", p, gradOut);
+        float[] pd = p.compact().data(), td = t.compact().data(), gd = gradOut.compact().data(), dp = new float[pd.length];
+        for (int i = 0; i < pd.length; i++) {
+            double denom = Math.max((1.0 - pd[i]) * pd[i], 1e-12);
+            dp[i] = (float) (gd[i] * (pd[i] - td[i]) / denom);
+        }
+        return Tensor.of(dp, p.shapeRef());
+    }
+
+    private static void checkSameShape(String op, Tensor a, Tensor b) {
+        if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes " + Shape.str(a.shapeRef()) + " and " + Shape.str(b.shapeRef()) + " differ");
+    }
+
+    /**
+     * One AdamW step in place where this backend has a fused kernel for it: w ← w·(1 − lr·wd), m ← β₁m + (1 − β₁)g,
+     * v ← β₂v + (1 − β₂)g², w ← w − lr·(m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + eps), on w, m, v of one shape [n] that the
+     * backend holds. Returns false, having done nothing, where it has none or the tensors do not qualify; the
+     * optimizer then composes the same update from the primitives (the default: host backends update in their loop).
+     */
+    default boolean fusedAdamW(Tensor w, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, long step) {
+        return false;
+    }
+
+    // ---------------------------------------------------------------- DP-SGD operations
+    // What privacy.dpsgd.DpSgd needs beyond the primitives, so that one DP step runs unchanged on every backend and
+    // its tensors stay where the backend keeps them. The defaults compute on host arrays, which is what the CPU and
+    // reference backends use (they are the CPU's DP arithmetic, bit for bit); a device overrides them with kernels.
+
+    /**
+     * Σ_j a_ij·b_ij per example (axis 0) of two tensors of one shape [B, …], accumulated in double and rounded once:
+     * [B]. With a = b these are the rows' squared norms.
+     */
+    default Tensor rowDot(Tensor a, Tensor b) {
+        if (!a.sameShape(b) || a.rank() == 0) throw new IllegalArgumentException("rowDot: shapes " + Shape.str(a.shapeRef()) + " and " + Shape.str(b.shapeRef()) + " differ or have no example axis");
+        int n = a.size(0), per = n == 0 ? 0 : a.numel() / n;
+        Tensor ac = a.compact(), bc = b.compact();
+        float[] x = ac.data(), y = bc.data(), out = new float[n];
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int k = i * per, e = k + per; k < e; k++) s += (double) x[k] * y[k];
+            out[i] = (float) s;
+        }
+        return Tensor.of(out, n);
+    }
+
+    /**
+     * DP-SGD's clip factors c_i = min(1, C / (‖g_i‖ + 1e-6)) with ‖g_i‖² = Σ_l s_li, from squared norms s [L, B]
+     * (one row per layer, summed in double). A non-finite norm gives 0: the example is dropped rather than
+     * poisoning the sum. C = +∞ gives 1 for every finite norm (no clipping).
+     */
+    default Tensor clipFactors(Tensor sqNorms, double clip) {
+        if (sqNorms.rank() != 2) throw new IllegalArgumentException("clipFactors: squared norms " + Shape.str(sqNorms.shapeRef()) + " are not [layers, examples]");
+        int layers = sqNorms.size(0), n = sqNorms.size(1);
+        float[] s = sqNorms.compact().data(), out = new float[n];
+        for (int i = 0; i < n; i++) {
+            double total = 0;
+            for (int l = 0; l < layers; l++) total += s[l * n + i];
+            out[i] = clipFactor(Math.sqrt(total), clip);
+        }
+        return Tensor.of(out, n);
+    }
+
+    /** The clip factor of each row of x [B, …] by the row's own norm (its squares summed in double): [B]. */
+    default Tensor rowClipFactors(Tensor x, double clip) {
+        if (x.rank() == 0) throw new IllegalArgumentException("rowClipFactors: a scalar has no rows");
+        int n = x.size(0), per = n == 0 ? 0 : x.numel() / n;
+        float[] v = x.compact().data(), out = new float[n];
+        for (int i = 0; i < n; i++) {
+            double sq = 0;
+            for (int k = i * per, e = k + per; k < e; k++) sq += (double) v[k] * v[k];
+            out[i] = clipFactor(Math.sqrt(sq), clip);
+        }
+        return Tensor.of(out, n);
+    }
+
+    /** min(1, C/(‖g‖ + 1e-6)) in double, rounded to float; 0 for a non-finite norm. */
+    static float clipFactor(double norm, double clip) {
+        if (!Double.isFinite(norm)) return 0f;
+        return (float) Math.min(1.0, clip / (norm + 1e-6));
+    }
+
+    /**
+     * x + σ·z as a fresh tensor, z the snapped, hardened N(0, 1) of {@link SnappedGaussian} from ChaCha20 under the
+     * 8-word key, training step {@code step} and substreams firstSubstream, firstSubstream + 1, … (one per
+     * {@link SnappedGaussian#CHUNK} coordinates), snapped to the power-of-two {@code resolution}. Every backend must
+     * draw the same bits for the same arguments (privacy.noise.GaussianNoise reserves the substreams).
+     */
+    default Tensor addGaussianNoise(Tensor x, int[] key, long step, long firstSubstream, double sigma, double resolution) {
+        float[] v = x.toArray();
+        SnappedGaussian.addTo(v, 0, v.length, key, step, firstSubstream, sigma, resolution);
+        return Tensor.of(v, x.shapeRef());
+    }
 }

@@ -136,7 +136,24 @@ public final class BackendCheck {
             p.add(new Probe("conv2d backward-weight" + shape, acc, rng -> new Tensor[] {u(rng, -1, 1, 2, 3, 12, 12), u(rng, -1, 1, 2, 5, o, o)},
                     (b, in) -> b.conv2dBackwardWeight(in[0], in[1], ks, ks, st, st, pd, pd)));
         }
+        dpProbes(p, acc);
         return p;
+    }
+
+    /** The DP step's operations and the BCE loss (the GAN's); seeded noise must be equal to the last bit. */
+    private static void dpProbes(List<Probe> p, double acc) {
+        p.add(new Probe("rowDot", acc, rng -> new Tensor[] {strided(u(rng, -1, 1, 6, 5, 7)), u(rng, -1, 1, 6, 5, 7)}, (b, in) -> b.rowDot(in[0], in[1])));
+        p.add(new Probe("clipFactors [3 layers, 6]", acc, rng -> new Tensor[] {u(rng, 0, 3, 3, 6)}, (b, in) -> b.clipFactors(in[0], 1.5)));
+        p.add(new Probe("clipFactors, non-finite → 0", 0, rng -> new Tensor[] {Tensor.of(new float[] {Float.NaN, Float.POSITIVE_INFINITY, 0, 4}, 1, 4)},
+                (b, in) -> b.clipFactors(in[0], 1.5)));
+        p.add(new Probe("rowClipFactors", acc, rng -> new Tensor[] {u(rng, -1, 1, 5, 4, 3)}, (b, in) -> b.rowClipFactors(in[0], 2.0)));
+        p.add(new Probe("binaryCrossEntropy", 4e-6, rng -> new Tensor[] {u(rng, 0.01f, 0.99f, 4, 9), u(rng, 0.7f, 1.2f, 4, 9)},
+                (b, in) -> b.binaryCrossEntropy(in[0], in[1])));
+        p.add(new Probe("binaryCrossEntropy backward", 4e-6, rng -> new Tensor[] {u(rng, 0.01f, 0.99f, 4, 9), u(rng, 0, 1, 4, 9), u(rng, -1, 1, 4, 9)},
+                (b, in) -> b.binaryCrossEntropyBackward(in[0], in[1], in[2])));
+        int[] key = {11, 22, 33, 44, 55, 66, 77, 88};
+        p.add(new Probe("addGaussianNoise (bits)", 0, rng -> new Tensor[] {u(rng, -3, 3, 3, 8193)},
+                (b, in) -> b.addGaussianNoise(in[0], key, 5, 2, 0.9, Math.scalb(1.0, Math.getExponent(0.9) - 12))));
     }
 
     /** Compares candidate with reference on every probe, drawing inputs from the seed. */

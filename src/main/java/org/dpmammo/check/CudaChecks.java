@@ -71,11 +71,11 @@ public final class CudaChecks {
                 DpReference.ghostNormsMaterialised(a, go, b, t, din, dout), F32));
 
         float[] sq = {0f, 1e-8f, 0.25f, 4f, 1e4f};
-        Tensor c = gpu.clipFactors(Tensor.of(sq, b), 1.5f);
+        Tensor c = gpu.clipFactors(Tensor.of(sq, 1, b), 1.5);
         float[] cRef = DpReference.clipFactors(sq, 1.5f);
         rows.add(row("dp clip factors", "[5]", c, cRef, 1e-6));
         float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, 1f};
-        rows.add(row("dp clip factors, non-finite norms → 0", "[3]", gpu.clipFactors(Tensor.of(bad, 3), 1.5f), DpReference.clipFactors(bad, 1.5f), 0));
+        rows.add(row("dp clip factors, non-finite norms → 0", "[3]", gpu.clipFactors(Tensor.of(bad, 1, 3), 1.5), DpReference.clipFactors(bad, 1.5f), 0));
         rows.add(row("dp clipped sum Aᵀ·diag(c)·G", "[5, 7, 9] [5, 7, 6] [5]", gpu.clippedSum(at, gt, c),
                 DpReference.clippedSum(a, go, cRef, b, t, din, dout), F32));
 
@@ -93,7 +93,7 @@ public final class CudaChecks {
         Tensor pd = gpu.upload(Tensor.of(p.clone(), np)), md = gpu.upload(Tensor.of(m.clone(), np)), vd = gpu.upload(Tensor.of(v.clone(), np));
         for (int step = 1; step <= 3; step++) {
             float[] grad = random(rng, np, -1, 1);
-            gpu.adamw(pd, Tensor.of(grad, np), md, vd, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, step);
+            if (!gpu.fusedAdamW(pd, Tensor.of(grad, np), md, vd, 1e-2, 0.9, 0.999, 1e-8, 0.05, step)) throw new IllegalStateException("fused AdamW refused device tensors");
             DpReference.adamw(p, grad, m, v, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, (float) (1 - Math.pow(0.9, step)), (float) (1 - Math.pow(0.999, step)));
         }
         rows.add(row("dp fused AdamW (3 steps)", "[1000]", pd, p, F32));

@@ -95,15 +95,7 @@ public final class DataLoader implements AutoCloseable {
             public Batch next() {
                 if (!hasNext()) throw new NoSuchElementException();
                 while (ahead.size() < 2 && order.hasNext()) ahead.add(build(order.next(), augmentBase));
-                CompletableFuture<Batch> head = ahead.poll();
-                try {
-                    return head.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while loading a batch", e);
-                } catch (ExecutionException e) {
-                    throw unchecked(e.getCause());
-                }
+                return join(ahead.poll());
             }
         };
     }
@@ -113,9 +105,36 @@ public final class DataLoader implements AutoCloseable {
      * callers that choose their own batches (the classifier trainer's DP-SGD chunks).
      */
     public Batch batch(int[] indices, int epoch) {
-        Rng augment = new Rng(seed).fork(AUGMENT_STREAM).fork(epoch);
+        return join(build(indices, augmentBase(epoch)));
+    }
+
+    /** A batch being decoded ahead of its use by {@link #batch(int[], int, int[])}. */
+    private record Ahead(int[] indices, int epoch, CompletableFuture<Batch> batch) {}
+
+    private Ahead prefetched;
+
+    /**
+     * {@link #batch(int[], int)} with double buffering for callers that choose their own batches: returns the batch of
+     * {@code indices} — from the decoding started by the previous call when that call named these indices as its
+     * {@code next}, else decoded now — and starts decoding {@code next} (if not null) on the worker threads, so it is
+     * ready while the caller computes on this one. Every batch is a function of (seed, epoch, indices) alone, so the
+     * batches are the same, in the same order, whether or not a prefetch ran or was used.
+     */
+    public synchronized Batch batch(int[] indices, int epoch, int[] next) {
+        Ahead p = prefetched;
+        CompletableFuture<Batch> current = p != null && p.epoch() == epoch && Arrays.equals(p.indices(), indices) ? p.batch() : null;
+        if (current == null) current = build(indices, augmentBase(epoch));
+        prefetched = next == null ? null : new Ahead(next.clone(), epoch, build(next, augmentBase(epoch)));
+        return join(current);
+    }
+
+    private long augmentBase(int epoch) {
+        return new Rng(seed).fork(AUGMENT_STREAM).fork(epoch).nextLong();
+    }
+
+    private static Batch join(CompletableFuture<Batch> f) {
         try {
-            return build(indices, augment.nextLong()).get();
+            return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while loading a batch", e);

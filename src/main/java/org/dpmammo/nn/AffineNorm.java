@@ -77,9 +77,13 @@ public abstract class AffineNorm extends PerExampleModule {
     /** γ and β are small: materialise each example's ∂γᵢ = Σ x̂ᵢ ⊙ Gᵢ and ∂βᵢ = Σ Gᵢ as [N, C…] and square. */
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        return perExampleNorms(activation, gradOut).sqNorms().toArray();
+    }
+
+    @Override
+    public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
         int n = activation.size(0);
-        float[] out = new float[n];
-        if (weight == null) return out;
+        if (weight == null) return new PerExample.Norms(PerExample.zeroNorms(n), null);
         Backend be = Backends.current();
         // The parameters' broadcast view, right-aligned to the input's rank, with the example axis kept.
         int[] view = broadcastShape(activation.shapeRef());
@@ -87,15 +91,10 @@ public abstract class AffineNorm extends PerExampleModule {
         Arrays.fill(perExample, 1);
         System.arraycopy(view, 0, perExample, perExample.length - view.length, view.length);
         perExample[0] = n;
-        if (weight.requiresGrad()) {
-            float[] w = PerExample.rowSqNorms(Ops.sumTo(be.binary(BinaryOp.MUL, gradOut, activation), perExample));
-            for (int i = 0; i < n; i++) out[i] += w[i];
-        }
-        if (bias.requiresGrad()) {
-            float[] b = PerExample.rowSqNorms(Ops.sumTo(gradOut, perExample));
-            for (int i = 0; i < n; i++) out[i] += b[i];
-        }
-        return out;
+        Tensor w = weight.requiresGrad() ? PerExample.rowSqNorms(Ops.sumTo(be.binary(BinaryOp.MUL, gradOut, activation), perExample)) : null;
+        Tensor b = bias.requiresGrad() ? PerExample.rowSqNorms(Ops.sumTo(gradOut, perExample)) : null;
+        Tensor out = PerExample.plus(w, b);
+        return new PerExample.Norms(out == null ? PerExample.zeroNorms(n) : out, null);
     }
 
     /** [1, C, 1, …] for an input of the given rank: per-channel parameters on axis 1. */

@@ -73,7 +73,7 @@ public final class Conv2d extends PerExampleModule {
     /** After im2col, a linear layer over T = H'·W' positions with d = C_in·k² and p = C_out (see {@link PerExample#convNorms}). */
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
-        return perExampleNorms(activation, gradOut).sqNorms();
+        return perExampleNorms(activation, gradOut).sqNorms().toArray();
     }
 
     @Override

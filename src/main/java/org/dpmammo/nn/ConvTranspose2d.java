@@ -85,16 +85,19 @@ public final class ConvTranspose2d extends PerExampleModule {
      */
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        return perExampleNorms(activation, gradOut).sqNorms().toArray();
+    }
+
+    @Override
+    public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
         int n = activation.size(0);
-        float[] out = new float[n];
+        Tensor w = null, b = null;
         if (weight.requiresGrad()) {
             Tensor u = Backends.current().unfold(gradOut, kernel, kernel, stride, stride, padding, padding);
-            out = PerExample.convNorms(u, activation.reshape(n, activation.size(1), -1), true, false, false, weight.value().shapeRef()).sqNorms();
+            w = PerExample.convNorms(u, activation.reshape(n, activation.size(1), -1), true, false, false, weight.value().shapeRef()).sqNorms();
         }
-        if (bias != null && bias.requiresGrad()) {
-            float[] b = PerExample.rowSqNorms(Backends.current().sum(gradOut, new int[] {2, 3}, false));
-            for (int i = 0; i < n; i++) out[i] += b[i];
-        }
-        return out;
+        if (bias != null && bias.requiresGrad()) b = PerExample.rowSqNorms(Backends.current().sum(gradOut, new int[] {2, 3}, false));
+        Tensor out = PerExample.plus(w, b);
+        return new PerExample.Norms(out == null ? PerExample.zeroNorms(n) : out, null);
     }
 }

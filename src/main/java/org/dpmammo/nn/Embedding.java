@@ -67,6 +67,28 @@ public final class Embedding extends PerExampleModule {
         return List.of(weight);
     }
 
+    /**
+     * Example i's gradient is its own table: G_i's rows scatter-added at its indices. All examples at once: row r of
+     * example i goes to row i·E + index of one [N·E, dim] table, whose per-example blocks are then squared and summed,
+     * the arithmetic of the per-example loop (rows added in order onto zeros, squares summed in double) on the backend.
+     */
+    @Override
+    public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
+        int n = activation.size(0);
+        if (!weight.requiresGrad() || n == 0) return new PerExample.Norms(PerExample.zeroNorms(n), null);
+        float[] v = activation.toArray();
+        int per = v.length / n;
+        int[] rows = new int[v.length];
+        for (int k = 0; k < v.length; k++) rows[k] = (k / per) * numEmbeddings + (int) v[k];
+        Tensor tables = Backends.current().indexAdd(gradOut.reshape(-1, embeddingDim), 0, rows, n * numEmbeddings);
+        return new PerExample.Norms(PerExample.rowSqNorms(tables.reshape(n, numEmbeddings * embeddingDim)), null);
+    }
+
+    @Override
+    public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
+        return perExampleNorms(activation, gradOut).sqNorms().toArray();
+    }
+
     /** A = indices [N, …] as floats, G [N, …, dim]: scatter-add of G's rows at the indices. */
     @Override
     public Tensor[] gradients(Tensor activation, Tensor gradOut) {

@@ -80,7 +80,7 @@ public final class Linear extends PerExampleModule {
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
         int n = activation.size(0);
         Tensor a = activation.reshape(n, -1, inFeatures), g = gradOut.reshape(n, -1, outFeatures);
-        return PerExample.linearSqNorms(a, g, weight.requiresGrad(), bias != null && bias.requiresGrad());
+        return PerExample.linearSqNorms(a, g, weight.requiresGrad(), bias != null && bias.requiresGrad()).toArray();
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.dpmammo.nn;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
 
@@ -43,75 +44,62 @@ public final class PerExample {
         }
     }
 
-    /** ‖G_iᵀA_i‖² for every example, by whichever form {@link #useGhost} prefers. */
-    public static float[] weightSqNorms(Tensor a, Tensor g) {
+    /** ‖G_iᵀA_i‖² for every example [B], by whichever form {@link #useGhost} prefers. */
+    public static Tensor weightSqNorms(Tensor a, Tensor g) {
         check(a, g);
         return useGhost(a.size(1), a.size(2), g.size(2)) ? weightSqNormsGhost(a, g) : weightSqNormsMaterialised(a, g);
     }
 
-    /** Ghost form: ⟨A_iA_iᵀ, G_iG_iᵀ⟩_F per example, via two batched Gram matrices [B, T, T]. */
-    public static float[] weightSqNormsGhost(Tensor a, Tensor g) {
+    /**
+     * Ghost form: ⟨A_iA_iᵀ, G_iG_iᵀ⟩_F per example, via two batched Gram matrices [B, T, T], clamped at 0 (rounding
+     * can take a tiny norm below it, and a negative squared norm would drop the example).
+     */
+    public static Tensor weightSqNormsGhost(Tensor a, Tensor g) {
         check(a, g);
-        int b = a.size(0), t = a.size(1);
-        if (t == 1) {
+        if (a.size(1) == 1) {
             // T = 1: ‖g aᵀ‖ = ‖a‖·‖g‖.
-            float[] na = rowSqNorms(a), ng = rowSqNorms(g);
-            float[] out = new float[b];
-            for (int i = 0; i < b; i++) out[i] = na[i] * ng[i];
-            return out;
+            return be().binary(BinaryOp.MUL, rowSqNorms(a), rowSqNorms(g));
         }
-        float[] aa = be().matmul(a, a, false, true).compact().data();
-        float[] gg = be().matmul(g, g, false, true).compact().data();
-        float[] out = new float[b];
-        int tt = t * t;
-        for (int i = 0; i < b; i++) {
-            double s = 0;
-            for (int k = i * tt, e = k + tt; k < e; k++) s += (double) aa[k] * gg[k];
-            out[i] = (float) Math.max(0, s);
-        }
-        return out;
+        Tensor aa = be().matmul(a, a, false, true), gg = be().matmul(g, g, false, true);
+        return be().unary(UnaryOp.RELU, be().rowDot(aa, gg), 0f);
     }
 
     /** Materialised form: g_i = G_iᵀA_i [p, d] for each example, squared and summed. */
-    public static float[] weightSqNormsMaterialised(Tensor a, Tensor g) {
+    public static Tensor weightSqNormsMaterialised(Tensor a, Tensor g) {
         check(a, g);
-        float[] per = be().matmul(g, a, true, false).compact().data(); // [B, p, d]
-        int b = a.size(0), pd = g.size(2) * a.size(2);
-        float[] out = new float[b];
-        for (int i = 0; i < b; i++) {
-            double s = 0;
-            for (int k = i * pd, e = k + pd; k < e; k++) s += (double) per[k] * per[k];
-            out[i] = (float) s;
-        }
-        return out;
+        return rowSqNorms(be().matmul(g, a, true, false)); // [B, p, d]
     }
 
     /** ‖Σ_t g_t‖² per example: the bias gradient's squared norm. */
-    public static float[] biasSqNorms(Tensor g) {
-        Tensor summed = be().sum(g, new int[] {1}, false); // [B, p]
-        return rowSqNorms(summed.reshape(g.size(0), 1, g.size(2)));
+    public static Tensor biasSqNorms(Tensor g) {
+        return rowSqNorms(be().sum(g, new int[] {1}, false)); // [B, p]
     }
 
-    /** Σ over all non-batch elements of x², per example. */
-    public static float[] rowSqNorms(Tensor x) {
-        Tensor c = x.compact();
-        int b = x.size(0), per = b == 0 ? 0 : c.numel() / b;
-        float[] d = c.data(), out = new float[b];
-        for (int i = 0; i < b; i++) {
-            double s = 0;
-            for (int k = i * per, e = k + per; k < e; k++) s += (double) d[k] * d[k];
-            out[i] = (float) s;
-        }
-        return out;
+    /** Σ over all non-batch elements of x², per example, accumulated in double: [B]. */
+    public static Tensor rowSqNorms(Tensor x) {
+        return be().rowDot(x, x);
+    }
+
+    /** a + b for per-example norms, where either part may be absent (null). */
+    public static Tensor plus(Tensor a, Tensor b) {
+        if (a == null) return b;
+        if (b == null) return a;
+        return be().binary(BinaryOp.ADD, a, b);
+    }
+
+    /** Zero norms [B], for a layer with nothing trainable. */
+    public static Tensor zeroNorms(int examples) {
+        return be().full(0f, examples);
     }
 
     /**
-     * Per-example squared norms, plus — when the rule materialised them anyway — the per-example gradients [B, …] of
-     * the layer's parameters in {@link PerExampleLayer#perExampleParameters()} order (null entries for frozen ones),
-     * so the clipped sum Σ cᵢ·gᵢ can reuse them instead of recomputing Aᵀ·diag(c)·G (fastDP's MixOpt). When
-     * {@code perExampleGrads} is null the caller takes the book-keeping route through the layer's gradients().
+     * Per-example squared norms [B], plus — when the rule materialised them anyway — the per-example gradients
+     * [B, …] of the layer's parameters in {@link PerExampleLayer#perExampleParameters()} order (null entries for
+     * frozen ones), so the clipped sum Σ cᵢ·gᵢ can reuse them instead of recomputing Aᵀ·diag(c)·G (fastDP's MixOpt).
+     * When {@code perExampleGrads} is null the caller takes the book-keeping route through the layer's gradients().
+     * The norms are a tensor of the current backend, so the DP step never reads them on the host.
      */
-    public record Norms(float[] sqNorms, Tensor[] perExampleGrads) {}
+    public record Norms(Tensor sqNorms, Tensor[] perExampleGrads) {}
 
     /**
      * The linear-form norms; where the weight norm is cheaper materialised (2T² &gt; p·d) the per-example weight
@@ -124,19 +112,22 @@ public final class PerExample {
             return new Norms(linearSqNorms(a, g, weightTrainable, hasBias && biasTrainable), null);
         }
         Tensor w = be().matmul(g, a, true, false); // [B, p, d]
-        float[] norms = rowSqNorms(w);
-        int[] shape = new int[weightShape.length + 1];
-        shape[0] = b;
-        System.arraycopy(weightShape, 0, shape, 1, weightShape.length);
+        Tensor norms = rowSqNorms(w);
         Tensor[] grads = new Tensor[hasBias ? 2 : 1];
-        grads[0] = w.reshape(shape);
+        grads[0] = w.reshape(withExamples(b, weightShape));
         if (hasBias && biasTrainable) {
             Tensor bias = be().sum(g, new int[] {1}, false); // [B, p]
-            float[] nb = rowSqNorms(bias);
-            for (int i = 0; i < b; i++) norms[i] += nb[i];
+            norms = plus(norms, rowSqNorms(bias));
             grads[1] = bias;
         }
         return new Norms(norms, grads);
+    }
+
+    private static int[] withExamples(int b, int[] shape) {
+        int[] out = new int[shape.length + 1];
+        out[0] = b;
+        System.arraycopy(shape, 0, out, 1, shape.length);
+        return out;
     }
 
     /**
@@ -147,58 +138,44 @@ public final class PerExample {
      */
     public static Norms convNorms(Tensor u, Tensor g, boolean weightTrainable, boolean hasBias, boolean biasTrainable, int[] weightShape) {
         int b = u.size(0), d = u.size(1), t = u.size(2), p = g.size(1);
-        float[] norms = new float[b];
+        Tensor norms = null;
         Tensor[] grads = null;
         if (weightTrainable) {
             if (useGhost(t, d, p)) {
-                float[] uu = be().matmul(u, u, true, false).compact().data();
-                float[] gg = be().matmul(g, g, true, false).compact().data();
-                int tt = t * t;
-                for (int i = 0; i < b; i++) {
-                    double s = 0;
-                    for (int k = i * tt, e = k + tt; k < e; k++) s += (double) uu[k] * gg[k];
-                    norms[i] = (float) Math.max(0, s);
-                }
+                Tensor uu = be().matmul(u, u, true, false), gg = be().matmul(g, g, true, false);
+                norms = be().unary(UnaryOp.RELU, be().rowDot(uu, gg), 0f);
             } else {
                 Tensor w = be().matmul(g, u, false, true); // [B, p, d]
                 norms = rowSqNorms(w);
-                int[] shape = new int[weightShape.length + 1];
-                shape[0] = b;
-                System.arraycopy(weightShape, 0, shape, 1, weightShape.length);
                 grads = new Tensor[hasBias ? 2 : 1];
-                grads[0] = w.reshape(shape);
+                grads[0] = w.reshape(withExamples(b, weightShape));
             }
         }
         if (hasBias && biasTrainable) {
             Tensor bias = be().sum(g, new int[] {2}, false); // [B, p]
-            float[] nb = rowSqNorms(bias);
-            for (int i = 0; i < b; i++) norms[i] += nb[i];
+            norms = plus(norms, rowSqNorms(bias));
             if (grads != null) grads[1] = bias;
         }
         // A materialised weight with a frozen bias still needs no second pass; a ghost weight always does.
-        return new Norms(norms, grads);
+        return new Norms(norms == null ? zeroNorms(b) : norms, grads);
     }
 
     /** ‖weight gradient‖² + ‖bias gradient‖² per example of a layer in linear form, skipping frozen parts. */
-    public static float[] linearSqNorms(Tensor a, Tensor g, boolean weightTrainable, boolean biasTrainable) {
-        float[] out = weightTrainable ? weightSqNorms(a, g) : new float[a.size(0)];
-        if (biasTrainable) {
-            float[] b = biasSqNorms(g);
-            for (int i = 0; i < out.length; i++) out[i] += b[i];
-        }
-        return out;
+    public static Tensor linearSqNorms(Tensor a, Tensor g, boolean weightTrainable, boolean biasTrainable) {
+        Tensor out = plus(weightTrainable ? weightSqNorms(a, g) : null, biasTrainable ? biasSqNorms(g) : null);
+        return out == null ? zeroNorms(a.size(0)) : out;
     }
 
-    /** G with example i's rows scaled by c_i: the one place clipping factors enter the sums. */
-    public static Tensor scaleExamples(Tensor g, float[] c) {
+    /** G with example i's rows scaled by c_i (c [B]): the one place clipping factors enter the sums. */
+    public static Tensor scaleExamples(Tensor g, Tensor c) {
         int[] shape = new int[g.rank()];
         java.util.Arrays.fill(shape, 1);
-        shape[0] = c.length;
-        return be().binary(BinaryOp.MUL, g, Tensor.of(c, shape));
+        shape[0] = c.numel();
+        return be().binary(BinaryOp.MUL, g, c.reshape(shape));
     }
 
     /** Σ_i c_i·G_iᵀA_i [p, d] as one GEMM over all B·T rows. */
-    public static Tensor clippedWeightSum(Tensor a, Tensor g, float[] c) {
+    public static Tensor clippedWeightSum(Tensor a, Tensor g, Tensor c) {
         check(a, g);
         int rows = a.size(0) * a.size(1);
         Tensor gs = scaleExamples(g, c).reshape(rows, g.size(2));
@@ -206,17 +183,12 @@ public final class PerExample {
     }
 
     /** Σ_i c_i Σ_t g_{i,t} [p]: the clipped bias gradient. */
-    public static Tensor clippedBiasSum(Tensor g, float[] c) {
+    public static Tensor clippedBiasSum(Tensor g, Tensor c) {
         return be().sum(scaleExamples(g, c), new int[] {0, 1}, false);
     }
 
-    /** Per-example gradients that are cheap to hold, [B, ...] (norm affine parameters, small tables). */
-    public static float[] sqNormsOfMaterialised(Tensor perExample) {
-        return rowSqNorms(perExample);
-    }
-
     /** Σ_i c_i·x_i over the batch axis of materialised per-example gradients [B, ...]. */
-    public static Tensor clippedSumOfMaterialised(Tensor perExample, float[] c) {
+    public static Tensor clippedSumOfMaterialised(Tensor perExample, Tensor c) {
         return be().sum(scaleExamples(perExample, c), new int[] {0}, false);
     }
 }

@@ -63,7 +63,8 @@ public interface PerExampleLayer {
      * {@link PerExample.Norms}); by default only the norms.
      */
     default PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
-        return new PerExample.Norms(perExampleSqNorms(activation, gradOut), null);
+        float[] sq = perExampleSqNorms(activation, gradOut);
+        return new PerExample.Norms(Tensor.of(sq, sq.length), null);
     }
 
     /** Installs (or, with null, removes) the receiver of (A, G); it is read when backward runs. */

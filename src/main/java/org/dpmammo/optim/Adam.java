@@ -2,6 +2,10 @@ package org.dpmammo.optim;
 
 import java.util.List;
 import java.util.Map;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.nn.Parameter;
 import org.dpmammo.tensor.Tensor;
 
@@ -64,6 +68,34 @@ public class Adam extends Optimizer {
             v[i] = b2 * v[i] + c2 * gi * gi;
             w[i] -= stepSize * (m[i] / ((float) Math.sqrt(v[i]) / bc2Sqrt + e));
         }
+    }
+
+    @Override
+    protected Tensor update(Tensor w, Tensor g, Map<String, Tensor> slots) {
+        Backend be = Backends.current();
+        int n = w.numel();
+        double lr = lr();
+        float[] step = slot(slots, "step", 1);
+        step[0] += 1;
+        double t = step[0];
+        Tensor wf = w.reshape(n), gf = g.reshape(n);
+        // A backend with a fused kernel (the GPU's dp_adamw) updates w, m and v in place once they all live there.
+        Tensor m0 = slots.get("exp_avg"), v0 = slots.get("exp_avg_sq");
+        if ((decoupled || weightDecay == 0) && m0 != null && v0 != null
+                && be.fusedAdamW(wf, gf, m0, v0, lr, beta1, beta2, eps, decoupled ? weightDecay : 0, (long) t)) {
+            return wf;
+        }
+        float stepSize = (float) (lr / (1 - Math.pow(beta1, t))), bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, t));
+        if (decoupled && weightDecay != 0) wf = be.unary(UnaryOp.MUL_SCALAR, wf, (float) (1 - lr * weightDecay));
+        Tensor gi = decoupled || weightDecay == 0 ? gf : be.binary(BinaryOp.ADD, gf, be.unary(UnaryOp.MUL_SCALAR, wf, (float) weightDecay));
+        Tensor m = be.binary(BinaryOp.ADD, be.unary(UnaryOp.MUL_SCALAR, slotTensor(slots, "exp_avg", n), (float) beta1),
+                be.unary(UnaryOp.MUL_SCALAR, gi, (float) (1 - beta1)));
+        Tensor v = be.binary(BinaryOp.ADD, be.unary(UnaryOp.MUL_SCALAR, slotTensor(slots, "exp_avg_sq", n), (float) beta2),
+                be.binary(BinaryOp.MUL, be.unary(UnaryOp.MUL_SCALAR, gi, (float) (1 - beta2)), gi));
+        slots.put("exp_avg", m);
+        slots.put("exp_avg_sq", v);
+        Tensor denom = be.unary(UnaryOp.ADD_SCALAR, be.unary(UnaryOp.MUL_SCALAR, be.unary(UnaryOp.SQRT, v, 0f), 1f / bc2Sqrt), (float) eps);
+        return be.binary(BinaryOp.SUB, wf, be.unary(UnaryOp.MUL_SCALAR, be.binary(BinaryOp.DIV, m, denom), stepSize));
     }
 
     @Override

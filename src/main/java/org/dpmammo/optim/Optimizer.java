@@ -5,6 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.nn.Parameter;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
@@ -18,6 +19,12 @@ import org.dpmammo.tensor.Tensor;
  * can be checkpointed: {@link #state()} names them {@code <index>.<slot>} with PyTorch's slot names
  * ({@code momentum_buffer}, {@code exp_avg}, {@code exp_avg_sq}, {@code step}), index being the position in the
  * parameter list. Step counts are floats, as PyTorch's Adam keeps them, exact up to 2^24 steps.
+ *
+ * <p>Where a parameter or its gradient lives on a device (the CUDA backend's results), the same rule runs as
+ * backend operations ({@link #update(Tensor, Tensor, Map)}): the new value and the moments stay on the device, the
+ * step counter and the scalar coefficients on the host; after the first step (which uploads a host value once)
+nothing is copied either way. Host parameters take the
+ * plain loops, whose float arithmetic the checkpoints of CPU runs depend on bit for bit.
  */
 public abstract class Optimizer {
     protected final List<Parameter> params;
@@ -60,8 +67,21 @@ public abstract class Optimizer {
             Parameter p = params.get(i);
             Tensor g = p.grad();
             if (g == null) continue;
-            update(p.mutableValue().data(), g.compact().data(), slots.get(i));
+            if (p.value().isOnDevice() || g.isOnDevice()) p.setValue(update(p.value(), g, slots.get(i)).reshape(p.value().shapeRef()));
+            else update(p.mutableValue().data(), g.compact().data(), slots.get(i));
         }
+    }
+
+    /**
+     * The update of {@link #update(float[], float[], Map)} as operations of the current backend on flat tensors
+     * [numel]: returns the new value, and replaces the slots it advances by the backend's tensors. Agrees with the
+     * loop up to float rounding (the loop keeps some scalars in double).
+     */
+    protected abstract Tensor update(Tensor w, Tensor g, Map<String, Tensor> slots);
+
+    /** A state tensor of one parameter for {@link #update(Tensor, Tensor, Map)}, zero on first use. */
+    protected static Tensor slotTensor(Map<String, Tensor> slots, String name, int size) {
+        return slots.computeIfAbsent(name, k -> Backends.current().full(0f, size));
     }
 
     /**

@@ -2,6 +2,10 @@ package org.dpmammo.optim;
 
 import java.util.List;
 import java.util.Map;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.nn.Parameter;
 import org.dpmammo.tensor.Tensor;
 
@@ -42,6 +46,23 @@ public final class SGD extends Optimizer {
             }
             w[i] = (float) (w[i] - lr * d);
         }
+    }
+
+    @Override
+    protected Tensor update(Tensor w, Tensor g, Map<String, Tensor> slots) {
+        Backend be = Backends.current();
+        int n = w.numel();
+        Tensor wf = w.reshape(n), d = g.reshape(n);
+        if (weightDecay != 0) d = be.binary(BinaryOp.ADD, d, be.unary(UnaryOp.MUL_SCALAR, wf, (float) weightDecay));
+        if (momentum != 0) {
+            boolean first = !hasSlot(slots, "momentum_buffer");
+            Tensor b = first ? be.copy(d)
+                    : be.binary(BinaryOp.ADD, be.unary(UnaryOp.MUL_SCALAR, slotTensor(slots, "momentum_buffer", n), (float) momentum),
+                            be.unary(UnaryOp.MUL_SCALAR, d, (float) (1 - dampening)));
+            slots.put("momentum_buffer", b);
+            d = nesterov ? be.binary(BinaryOp.ADD, d, be.unary(UnaryOp.MUL_SCALAR, b, (float) momentum)) : b;
+        }
+        return be.binary(BinaryOp.SUB, wf, be.unary(UnaryOp.MUL_SCALAR, d, (float) lr()));
     }
 
     @Override

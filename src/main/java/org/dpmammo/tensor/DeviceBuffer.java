@@ -16,4 +16,14 @@ public interface DeviceBuffer {
 
     /** The device, for messages ("cuda:0"). */
     String device();
+
+    /**
+     * A fresh contiguous copy of {@code view} (a tensor over this buffer), made where the buffer lives: what
+     * {@link Tensor#copy()}, and so contiguous(), compact() and reshape() of a strided view, give for a device tensor,
+     * so that layout changes in the middle of a graph do not bring values to the host. The default copies through the
+     * host, for devices without a copy of their own.
+     */
+    default Tensor copyOf(Tensor view) {
+        return Tensor.of(view.toArray(), view.shapeRef());
+    }
 }

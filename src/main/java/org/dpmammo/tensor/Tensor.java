@@ -138,8 +138,9 @@ public final class Tensor {
         return isContiguous() && offset == 0 && storageLength() == numel() ? this : copy();
     }
 
-    /** A fresh contiguous copy. */
+    /** A fresh contiguous copy; of a device tensor, on its device ({@link DeviceBuffer#copyOf}). */
     public Tensor copy() {
+        if (device != null) return device.copyOf(this);
         float[] out = new float[numel()];
         copyTo(out, 0);
         return of(out, shape);

@@ -19,6 +19,7 @@ import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.data.BatchSampler;
 import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
@@ -113,9 +114,12 @@ public final class ClassifierTrainer {
 
     private ClassifierTrainer() {}
 
-    /** What the run trains on and with: data, labels, model, optimizer, cached features (frozen backbone). */
+    /**
+     * What the run trains on and with: data, labels, model, optimizer, and with a frozen backbone the cached features
+     * as tensors of the run's backend (training rows [N·4, F], one per flip variant, and validation [M, F]).
+     */
     private record Parts(Dataset train, Dataset val, String trainFingerprint, String valFingerprint, int[] yTrain, int[] yVal, ModelSpec spec,
-                         SwinTransformer model, AdamW opt, String initDigest, float[][][] trainFeat, float[][] valFeat) {}
+                         SwinTransformer model, AdamW opt, String initDigest, Tensor trainFeat, Tensor valFeat) {}
 
     /** Where a run stands between epochs: what a resume restores. */
     private static final class Progress {
@@ -202,14 +206,13 @@ public final class ClassifierTrainer {
         for (var prm : model.trainableParameters()) trainable += prm.value().numel();
         log.printf("model: %s, head %s, %,d parameters, %,d trainable%n", spec.swin(), s.head(), model.numParameters(), trainable);
         AdamW opt = new AdamW(model.trainableParameters(), s.lr(), 0.9, 0.999, 1e-8, s.weightDecay());
-        float[][][] trainFeat = null;
-        float[][] valFeat = null;
+        Tensor trainFeat = null, valFeat = null;
         if (s.freezeBackbone()) {
             String key = sha256(spec.toJson() + "|" + initDigest + "|" + trainFingerprint + "|" + valFingerprint);
             Path cache = out.resolve("cache").resolve("features-" + key.substring(0, 16) + ".safetensors");
             FeatureCache fc = FeatureCache.loadOrCompute(cache, model, train, val, s.physicalBatch(), s.threads(), log);
-            trainFeat = fc.train();
-            valFeat = fc.val();
+            trainFeat = fc.trainRows();
+            valFeat = fc.valRows();
         } else if (s.dp() != null) {
             // Under DP every image is decoded before the first step is spent: a broken file costs no budget.
             Datasets.verifyDecodable(train);
@@ -292,24 +295,32 @@ public final class ClassifierTrainer {
         try {
             for (int epoch = progress.nextEpoch; epoch < s.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                double[] lossSum = {0};
-                int[] seen = {0};
-                Function<int[], Variable> losses = lossesOf(s, p, loader, epoch, lossSum, seen);
+                // The training loss is a statistic of the private set: under DP it is kept only when it will be logged.
+                List<Tensor> chunkLosses = dp == null || s.logPrivateStats() ? new ArrayList<>() : null;
+                ChunkPlan plan = new ChunkPlan();
+                Function<int[], Variable> losses = lossesOf(s, p, loader, epoch, chunkLosses, plan);
                 if (s.freezeBackbone()) p.model().head.train();
                 else p.model().train();
                 boolean stopped = false;
                 if (dp != null) {
                     for (int k = 0; k < stepsPerEpoch && !stopped; k++) {
                         long step = (long) epoch * stepsPerEpoch + k;
-                        if (dp.canStep(step)) dp.step(step, losses);
-                        else stopped = true;
+                        if (!dp.canStep(step)) {
+                            stopped = true;
+                        } else {
+                            // This step's chunks and the next one's, so the loader decodes each chunk while the one before computes.
+                            plan.clear();
+                            plan.add(dp.batch(step), s.physicalBatch());
+                            if (k + 1 < stepsPerEpoch) plan.add(dp.batch(step + 1), s.physicalBatch());
+                            dp.step(step, losses);
+                        }
                     }
                     // The calibrating accountant's ε of this run's phase: the ε column and the selection window are in its terms.
                     eps = dp.phaseEpsilon();
                 } else {
-                    nonPrivateEpoch(s, p, epoch, losses);
+                    nonPrivateEpoch(s, p, epoch, losses, plan);
                 }
-                double trainLoss = seen[0] == 0 ? Double.NaN : lossSum[0] / seen[0];
+                double trainLoss = meanLoss(chunkLosses);
                 endEpoch(s, p, dp, prov, progress, epoch, eps, trainLoss, (System.nanoTime() - t0) / 1e9, log);
                 if (stopped) {
                     log.println("DP: the privacy budget is reached (steps were lost to a crash); training stops after epoch " + epoch);
@@ -322,24 +333,68 @@ public final class ClassifierTrainer {
         return eps;
     }
 
-    private static Function<int[], Variable> lossesOf(Settings s, Parts p, DataLoader loader, int epoch, double[] lossSum, int[] seen) {
+    /**
+     * Each chunk's per-example losses, when {@code chunkLosses} is not null, are kept as tensors of the backend (for the
+     * epoch's mean loss, read once at its end) so that a step brings nothing back from a GPU.
+     */
+    private static Function<int[], Variable> lossesOf(Settings s, Parts p, DataLoader loader, int epoch, List<Tensor> chunkLosses, ChunkPlan plan) {
         return idx -> {
             Variable logits = s.freezeBackbone()
-                    ? p.model().head.forward(Variable.constant(gather(trainFeatOf(p.trainFeat(), idx, epoch, s.seed()), idx.length)))
-                    : p.model().forward(Variable.constant(loader.batch(idx, epoch).images()));
+                    ? p.model().head.forward(Variable.constant(featuresOf(p.trainFeat(), idx, epoch, s.seed())))
+                    : p.model().forward(Variable.constant(loader.batch(idx, epoch, plan.after(idx)).images()));
             int[] y = new int[idx.length];
             for (int i = 0; i < idx.length; i++) y[i] = p.yTrain()[idx[i]];
             Variable l = NnOps.crossEntropy(logits, y, (float) s.labelSmoothing());
-            for (float v : l.value().toArray()) lossSum[0] += v;
-            seen[0] += idx.length;
+            if (chunkLosses != null) chunkLosses.add(l.value());
             return l;
         };
     }
 
-    private static void nonPrivateEpoch(Settings s, Parts p, int epoch, Function<int[], Variable> losses) {
+    /** The mean of every loss of the epoch, summed in double in the order the chunks ran; NaN for none or not kept. */
+    private static double meanLoss(List<Tensor> chunkLosses) {
+        if (chunkLosses == null) return Double.NaN;
+        double sum = 0;
+        int seen = 0;
+        for (Tensor t : chunkLosses) {
+            for (float v : t.toArray()) sum += v;
+            seen += t.numel();
+        }
+        return seen == 0 ? Double.NaN : sum / seen;
+    }
+
+    /**
+     * The chunks the loss function is about to be asked for, in order: {@link #after} names the one after a chunk,
+     * which the loader decodes while that chunk computes. A chunk outside the plan just gets no prefetch.
+     */
+    private static final class ChunkPlan {
+        private final List<int[]> chunks = new ArrayList<>();
+        private int at;
+
+        void clear() {
+            chunks.clear();
+            at = 0;
+        }
+
+        /** A batch split into physical chunks as DpSgd and the non-private loop split it. */
+        void add(int[] batch, int physical) {
+            for (int from = 0; from < batch.length; from += physical) chunks.add(java.util.Arrays.copyOfRange(batch, from, Math.min(batch.length, from + physical)));
+        }
+
+        int[] after(int[] chunk) {
+            if (at >= chunks.size() || !java.util.Arrays.equals(chunks.get(at), chunk)) return null;
+            at++;
+            return at < chunks.size() ? chunks.get(at) : null;
+        }
+    }
+
+    private static void nonPrivateEpoch(Settings s, Parts p, int epoch, Function<int[], Variable> losses, ChunkPlan plan) {
         int[] order = new int[p.train().size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
         new Rng(s.seed()).fork(0x5E9).fork(epoch).shuffle(order);
+        for (int from = 0; from < order.length; from += s.batchSize()) {
+            int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + s.batchSize()));
+            if (idx.length > 1) plan.add(idx, s.physicalBatch());
+        }
         for (int from = 0; from < order.length; from += s.batchSize()) {
             int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + s.batchSize()));
             if (idx.length <= 1) continue; // the study skips batches of one example
@@ -440,27 +495,24 @@ public final class ClassifierTrainer {
         SafeTensors.write(s.out().resolve("checkpoints").resolve(RESUME_FILE), all, ints, meta);
     }
 
-    /** Each example's features for this epoch: the flip variant is a pure function of (seed, epoch, example). */
-    private static float[][] trainFeatOf(float[][][] cache, int[] idx, int epoch, long seed) {
-        float[][] rows = new float[idx.length][];
-        for (int i = 0; i < idx.length; i++) rows[i] = cache[idx[i]][FeatureCache.variant(seed, epoch, idx[i])];
-        return rows;
+    /**
+     * Each example's features for this epoch, gathered from the cached rows [N·4, F] on the backend (only the row
+     * numbers cross to a GPU): the flip variant is a pure function of (seed, epoch, example).
+     */
+    private static Tensor featuresOf(Tensor rows, int[] idx, int epoch, long seed) {
+        int[] at = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) at[i] = idx[i] * FeatureCache.VARIANTS + FeatureCache.variant(seed, epoch, idx[i]);
+        return Backends.current().indexSelect(rows, 0, at);
     }
 
-    private static Tensor gather(float[][] rows, int n) {
-        int f = rows.length == 0 ? 0 : rows[0].length;
-        float[] d = new float[n * f];
-        for (int i = 0; i < n; i++) System.arraycopy(rows[i], 0, d, i * f, f);
-        return Tensor.of(d, n, f);
-    }
-
-    private static float[][] headLogits(SwinTransformer model, float[][] feats) {
+    private static float[][] headLogits(SwinTransformer model, Tensor feats) {
         boolean was = model.head.isTraining();
         model.head.eval();
         try (Scope s = Grad.noGrad()) {
-            Tensor z = model.head.forward(Variable.constant(gather(feats, feats.length))).value();
-            float[][] out = new float[feats.length][];
-            for (int i = 0; i < feats.length; i++) out[i] = new float[] {z.get(i, 0), z.get(i, 1)};
+            Tensor z = model.head.forward(Variable.constant(feats)).value();
+            int n = feats.size(0);
+            float[][] out = new float[n][];
+            for (int i = 0; i < n; i++) out[i] = new float[] {z.get(i, 0), z.get(i, 1)};
             return out;
         } finally {
             model.head.train(was);

@@ -126,14 +126,14 @@ public final class DeviceStepCheck {
         int n = captured.get(0)[0].size(0);
         double[] total = new double[n];
         for (int k = 0; k < captured.size(); k++) {
-            float[] sq = order.get(k).perExampleNorms(captured.get(k)[0], captured.get(k)[1]).sqNorms();
+            float[] sq = order.get(k).perExampleNorms(captured.get(k)[0], captured.get(k)[1]).sqNorms().toArray();
             norms.add(sq);
             for (int i = 0; i < n; i++) total[i] += sq[i];
         }
         float[] factors = new float[n];
         for (int i = 0; i < n; i++) factors[i] = (float) Math.min(1.0, clip / (Math.sqrt(total[i]) + 1e-6));
         for (int k = 0; k < captured.size(); k++) {
-            for (Tensor g : order.get(k).gradients(captured.get(k)[0], PerExample.scaleExamples(captured.get(k)[1], factors))) {
+            for (Tensor g : order.get(k).gradients(captured.get(k)[0], PerExample.scaleExamples(captured.get(k)[1], Tensor.of(factors, n)))) {
                 if (g != null) sums.add(g.toArray());
             }
         }

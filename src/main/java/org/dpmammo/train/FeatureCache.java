@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.Backends;
 import org.dpmammo.data.BatchSampler;
 import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
@@ -64,6 +65,24 @@ record FeatureCache(float[][][] train, float[][] val) {
         log.printf("features: %d×%d training and %d validation vectors of %d in %.1f s, cached in %s%n", train.size(), VARIANTS,
                 val.size(), f, (System.nanoTime() - t0) / 1e9, file);
         return new FeatureCache(tr, va);
+    }
+
+    /**
+     * The training features as rows [N·4, F] — row 4i + v is example i under flip variant v — made the current
+     * backend's own: on a GPU the cache is uploaded once and each DP chunk gathers its rows there.
+     */
+    Tensor trainRows() {
+        int f = width();
+        return Backends.current().upload(pack3(train, f).reshape(train.length * VARIANTS, f));
+    }
+
+    /** The validation features [M, F] on the current backend. */
+    Tensor valRows() {
+        return Backends.current().upload(pack2(val, width()));
+    }
+
+    private int width() {
+        return train.length > 0 ? train[0][0].length : val.length > 0 ? val[0].length : 0;
     }
 
     private static float[][] features(SwinTransformer model, Dataset data, Pipeline p, int batch, int threads) throws IOException {

@@ -45,8 +45,8 @@ class LinearFormProperties {
         Tensor a = random(rng, b, t, d), g = random(rng, b, t, p), w = random(rng, p, d);
         float[] c = new float[b];
         for (int i = 0; i < b; i++) c[i] = (float) rng.uniform(0, 1);
-        float[] ghost = PerExample.weightSqNormsGhost(a, g), mat = PerExample.weightSqNormsMaterialised(a, g);
-        float[] bias = PerExample.biasSqNorms(g);
+        float[] ghost = PerExample.weightSqNormsGhost(a, g).toArray(), mat = PerExample.weightSqNormsMaterialised(a, g).toArray();
+        float[] bias = PerExample.biasSqNorms(g).toArray();
         double[] sumW = new double[p * d], sumB = new double[p];
         for (int i = 0; i < b; i++) {
             Tensor[] ref = singleExampleGrads(a, g, w, i);
@@ -58,7 +58,7 @@ class LinearFormProperties {
             for (int k = 0; k < gw.length; k++) sumW[k] += c[i] * gw[k];
             for (int k = 0; k < gb.length; k++) sumB[k] += c[i] * gb[k];
         }
-        float[] clippedW = PerExample.clippedWeightSum(a, g, c).toArray(), clippedB = PerExample.clippedBiasSum(g, c).toArray();
+        float[] clippedW = PerExample.clippedWeightSum(a, g, Tensor.of(c, b)).toArray(), clippedB = PerExample.clippedBiasSum(g, Tensor.of(c, b)).toArray();
         for (int k = 0; k < sumW.length; k++) assertEquals(sumW[k], clippedW[k], 1e-4, "clipped weight sum element " + k);
         for (int k = 0; k < sumB.length; k++) assertEquals(sumB[k], clippedB[k], 1e-4, "clipped bias sum element " + k);
     }

@@ -50,7 +50,7 @@ class PerExampleNormProperties {
         PerExample.Norms withGrads = layer.perExampleNorms(captured[0], captured[1]);
         for (int i = 0; i < n; i++) {
             assertEquals(expected[i], fast[i], 1e-4 * Math.max(1, expected[i]), "example " + i + " of " + layer.getClass().getSimpleName());
-            assertEquals(expected[i], withGrads.sqNorms()[i], 1e-4 * Math.max(1, expected[i]), "example " + i + " (norms with gradients)");
+            assertEquals(expected[i], withGrads.sqNorms().get(i), 1e-4 * Math.max(1, expected[i]), "example " + i + " (norms with gradients)");
         }
         if (withGrads.perExampleGrads() == null) return;
         for (int k = 0; k < params.size(); k++) {

@@ -1,6 +1,8 @@
 package org.dpmammo.backend.cuda;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.dpmammo.backend.Backend;
 import org.dpmammo.backend.IndexShape;
 import org.dpmammo.backend.MatmulShape;
@@ -8,6 +10,7 @@ import org.dpmammo.backend.BinaryOp;
 import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.SnappedGaussian;
 
 /**
  * The CUDA backend: the {@link Backend} primitives plus the DP-SGD kernels, on one GPU through the JCuda driver API.
@@ -58,7 +61,7 @@ public final class CudaBackend implements Backend {
     /** t as a tensor on this GPU: itself (views kept) if it already lives here, else a contiguous upload. */
     private Tensor resident(Tensor t) {
         if (t.deviceBuffer() instanceof CudaBuffer b && b.device == dev) return t;
-        return upload(t);
+        return copyUp(t);
     }
 
     /** t on this GPU, contiguous: strided views are gathered with ew_strided_copy. */
@@ -69,13 +72,7 @@ public final class CudaBackend implements Backend {
     }
 
     private Tensor gather(Tensor r) {
-        int n = r.numel();
-        CudaBuffer out = new CudaBuffer(dev, n);
-        if (n > 0) {
-            StridedLayout l = StridedLayout.copy(r);
-            dev.launch("elementwise", "ew_strided_copy", LaunchShape.elementwise(n), (long) n, l.packed(), buffer(r).at(0), (long) r.offset(), out.at(0));
-        }
-        return Tensor.onDevice(out, r.shapeRef());
+        return buffer(r).copyOf(r);
     }
 
     private static CudaBuffer buffer(Tensor t) {
@@ -92,6 +89,20 @@ public final class CudaBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- elementwise
+
+    /** Zeroed memory, plus the value through ADD_SCALAR when it is not 0: no host array crosses. */
+    @Override
+    public Tensor full(float value, int... shape) {
+        dev.enter();
+        Tensor zeros = fresh(shape);
+        int n = zeros.numel();
+        if (n > 0) dev.zero(ptr(zeros), n);
+        if (n == 0 || value == 0f) return zeros;
+        Tensor out = fresh(shape);
+        dev.launch("elementwise", "ew_unary", LaunchShape.elementwise(n), KernelCodes.of(UnaryOp.ADD_SCALAR), value, (long) n, ptr(zeros), ptr(out));
+        buffer(zeros).close();
+        return out;
+    }
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
@@ -278,9 +289,7 @@ public final class CudaBackend implements Backend {
         Tensor out = fresh(sh.outShape());
         if (out.numel() == 0) return out;
         Tensor xc = dense(x);
-        try (CudaBuffer idx = uploadInts(index)) {
-            dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, idx.at(0), ptr(xc), ptr(out));
-        }
+        dev.launch("index", "index_select", LaunchShape.elementwise(out.numel()), (long) outer, len, index.length, inner, indexOnDevice(index).at(0), ptr(xc), ptr(out));
         return out;
     }
 
@@ -293,9 +302,7 @@ public final class CudaBackend implements Backend {
         dev.zero(ptr(out), out.numel());
         if (src.numel() == 0) return out;
         Tensor sc = dense(src);
-        try (CudaBuffer idx = uploadInts(index)) {
-            dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, idx.at(0), ptr(sc), ptr(out));
-        }
+        dev.launch("index", "index_add", LaunchShape.elementwise(sc.numel()), (long) outer, axisSize, index.length, inner, indexOnDevice(index).at(0), ptr(sc), ptr(out));
         return out;
     }
 
@@ -303,11 +310,7 @@ public final class CudaBackend implements Backend {
     public Tensor copy(Tensor x) {
         dev.enter();
         Tensor r = resident(x);
-        if (r != x) return r;  // the upload is already a fresh copy
-        if (!r.isContiguous()) return gather(r);
-        Tensor out = fresh(x.shapeRef());
-        dev.copy(ptr(out), ptr(r), r.numel());
-        return out;
+        return r != x ? r : buffer(r).copyOf(r); // an upload is already a fresh copy
     }
 
     @Override
@@ -433,6 +436,30 @@ public final class CudaBackend implements Backend {
         return dw;
     }
 
+    // ---------------------------------------------------------------- losses
+
+    @Override
+    public Tensor binaryCrossEntropy(Tensor p, Tensor t) {
+        dev.enter();
+        if (!p.sameShape(t)) throw new IllegalArgumentException("binaryCrossEntropy: shapes " + Shape.str(p.shapeRef()) + " and " + Shape.str(t.shapeRef()) + " differ");
+        Tensor out = fresh(p.shapeRef());
+        long n = out.numel();
+        if (n > 0) dev.launch("loss", "loss_bce", LaunchShape.elementwise(n), n, ptr(dense(p)), ptr(dense(t)), ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor binaryCrossEntropyBackward(Tensor p, Tensor t, Tensor gradOut) {
+        dev.enter();
+        if (!p.sameShape(t) || !p.sameShape(gradOut)) {
+            throw new IllegalArgumentException("binaryCrossEntropy backward: shapes " + Shape.str(p.shapeRef()) + ", " + Shape.str(t.shapeRef()) + " and " + Shape.str(gradOut.shapeRef()) + " differ");
+        }
+        Tensor out = fresh(p.shapeRef());
+        long n = out.numel();
+        if (n > 0) dev.launch("loss", "loss_bce_backward", LaunchShape.elementwise(n), n, ptr(dense(p)), ptr(dense(t)), ptr(dense(gradOut)), ptr(out));
+        return out;
+    }
+
     // ---------------------------------------------------------------- DP-SGD kernels
 
     /** ‖g_i‖² of materialised per-example gradients g [B, ...] as a [B] tensor. */
@@ -457,13 +484,38 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** c_i = min(1, C / (‖g_i‖ + 1e-6)) from squared norms [B]. */
-    public Tensor clipFactors(Tensor sqNorms, float clip) {
+    /** Σ_j a_ij·b_ij per example in double (dp_row_dot; dp_sq_norms when a and b are one tensor). */
+    @Override
+    public Tensor rowDot(Tensor a, Tensor b) {
         dev.enter();
-        int b = sqNorms.numel();
-        Tensor out = fresh(new int[] {b});
-        if (b > 0) dev.launch("dp", "dp_clip_factors", LaunchShape.elementwise(b), b, ptr(dense(sqNorms)), clip, ptr(out));
+        if (!a.sameShape(b) || a.rank() == 0) throw new IllegalArgumentException("rowDot: shapes " + Shape.str(a.shapeRef()) + " and " + Shape.str(b.shapeRef()) + " differ or have no example axis");
+        if (a == b) return perExampleSqNorms(a);
+        int n = a.size(0);
+        long d = n == 0 ? 0 : a.numel() / n;
+        Tensor out = fresh(new int[] {n});
+        if (n > 0) dev.launch("dp", "dp_row_dot", LaunchShape.perExample(n), n, d, ptr(dense(a)), ptr(dense(b)), ptr(out));
         return out;
+    }
+
+    /**
+     * c_i = min(1, C / (‖g_i‖ + 1e-6)) from squared norms [L, B]: the layers' rows summed (in float, where the CPU
+     * sums in double: a difference of rounding only), then dp_clip_factors.
+     */
+    @Override
+    public Tensor clipFactors(Tensor sqNorms, double clip) {
+        dev.enter();
+        if (sqNorms.rank() != 2) throw new IllegalArgumentException("clipFactors: squared norms " + Shape.str(sqNorms.shapeRef()) + " are not [layers, examples]");
+        int b = sqNorms.size(1);
+        Tensor total = sqNorms.size(0) == 1 ? sqNorms.reshape(b) : sum(sqNorms, new int[] {0}, false);
+        Tensor out = fresh(new int[] {b});
+        if (b > 0) dev.launch("dp", "dp_clip_factors", LaunchShape.elementwise(b), b, ptr(dense(total)), (float) clip, ptr(out));
+        return out;
+    }
+
+    @Override
+    public Tensor rowClipFactors(Tensor x, double clip) {
+        Tensor sq = perExampleSqNorms(x);
+        return clipFactors(sq.reshape(1, sq.numel()), clip);
     }
 
     /** The clipped per-example sum Aᵀ·diag(c)·G [Din, Dout] of a linear layer, for a [B, T, Din], g [B, T, Dout], c [B]. */
@@ -487,8 +539,8 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** Coordinates per noise substream: GaussianNoise's chunk, which dp.cu's NOISE_CHUNK repeats. */
-    public static final int NOISE_CHUNK = 8192;
+    /** Coordinates per noise substream: SnappedGaussian's chunk, which dp.cu's NOISE_CHUNK repeats. */
+    public static final int NOISE_CHUNK = SnappedGaussian.CHUNK;
 
     /**
      * x + N(0, σ²) elementwise (a fresh tensor), snapped to {@code resolution}: the noise GaussianNoise.addTo draws on
@@ -496,6 +548,7 @@ public final class CudaBackend implements Backend {
      * first + 1, …, one per {@link #NOISE_CHUNK} coordinates), which the caller reserves from its RandomSource
      * exactly as the CPU path would. σ = 0 returns a copy, as the CPU path leaves values alone.
      */
+    @Override
     public Tensor addGaussianNoise(Tensor x, int[] key, long step, long firstSubstream, double sigma, double resolution) {
         dev.enter();
         Tensor out = copy(x);
@@ -531,35 +584,83 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * One fused AdamW step, in place on contiguous device tensors p, m, v (made by this backend) with gradient g;
-     * step counts from 1.
+     * One fused AdamW step (dp_adamw), in place on contiguous tensors p, m, v of this GPU with gradient g; step counts
+     * from 1. False, with nothing done, where p, m or v is not such a tensor of p's shape (a first step, whose state is
+     * still on the host): the optimizer then composes the step from primitives.
      */
-    public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, long step) {
+    @Override
+    public boolean fusedAdamW(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, long step) {
         dev.enter();
         for (Tensor t : new Tensor[] {p, m, v}) {
-            if (!(t.deviceBuffer() instanceof CudaBuffer b) || b.device != dev || !t.isContiguous() || !t.sameShape(p)) {
-                throw new IllegalArgumentException("adamw: parameters and moments must be contiguous tensors of shape " + Shape.str(p.shapeRef()) + " on " + dev.describe());
-            }
+            if (!(t.deviceBuffer() instanceof CudaBuffer b) || b.device != dev || !t.isContiguous() || !t.sameShape(p)) return false;
         }
         int n = p.numel();
-        if (n == 0) return;
+        if (n == 0) return true;
         float bc1 = (float) (1 - Math.pow(beta1, step)), bc2 = (float) (1 - Math.pow(beta2, step));
-        dev.launch("dp", "dp_adamw", LaunchShape.elementwise(n), (long) n, ptr(p), ptr(dense(g)), ptr(m), ptr(v), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        dev.launch("dp", "dp_adamw", LaunchShape.elementwise(n), (long) n, ptr(p), ptr(dense(g.reshape(p.shapeRef()))), ptr(m), ptr(v), (float) lr,
+                (float) beta1, (float) beta2, (float) eps, (float) weightDecay, bc1, bc2);
         for (Tensor t : new Tensor[] {p, m, v}) buffer(t).invalidateHost();
+        return true;
     }
 
-    /** Uploads a host tensor, for callers that keep state (optimizer moments) on the device. */
+    /**
+     * A tensor on this GPU: a host tensor uploaded once (constants several ops read, state kept on the device), a
+     * tensor already here returned as it is.
+     */
+    @Override
     public Tensor upload(Tensor t) {
         dev.enter();
+        return resident(t);
+    }
+
+    private Tensor copyUp(Tensor t) {
         Tensor c = t.compact();
         CudaBuffer b = new CudaBuffer(dev, c.numel());
         dev.upload(b.at(0), c.data(), 0, c.numel());
         return Tensor.onDevice(b, t.shapeRef());
     }
 
-    private CudaBuffer uploadInts(int[] values) {
-        CudaBuffer b = new CudaBuffer(dev, values.length);
+    /** Index arrays kept on the device, compared by contents. */
+    private static final int INDEX_CACHE = 256;
+
+    /** An int[] compared and hashed by its contents, as a cache key. */
+    private record IndexKey(int[] values, int hash) {
+        IndexKey(int[] values) {
+            this(values, Arrays.hashCode(values));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof IndexKey k && k.hash == hash && Arrays.equals(k.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /**
+     * The last {@link #INDEX_CACHE} distinct index arrays on the device, least recently used evicted: the indices a
+     * step reads every time (Swin's relative-position index, a slice's positions, a batch's labels) cross once. An
+     * evicted buffer goes back to the allocator at once, which is safe because all work runs in one stream order.
+     */
+    private final Map<IndexKey, CudaBuffer> indices = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<IndexKey, CudaBuffer> eldest) {
+            if (size() <= INDEX_CACHE) return false;
+            eldest.getValue().close();
+            return true;
+        }
+    };
+
+    private synchronized CudaBuffer indexOnDevice(int[] values) {
+        IndexKey key = new IndexKey(values.clone());
+        CudaBuffer b = indices.get(key);
+        if (b != null) return b;
+        b = new CudaBuffer(dev, values.length);
         dev.uploadInts(b.at(0), values);
+        indices.put(key, b);
         return b;
     }
 

@@ -2,6 +2,7 @@ package org.dpmammo.backend.cuda;
 
 import java.lang.ref.Cleaner;
 import org.dpmammo.tensor.DeviceBuffer;
+import org.dpmammo.tensor.Tensor;
 
 /**
  * Floats in device memory from the device's {@link CachingAllocator}. The block goes back to the cache when the
@@ -48,6 +49,22 @@ final class CudaBuffer implements DeviceBuffer, AutoCloseable {
     @Override
     public String device() {
         return device.name();
+    }
+
+    /** A contiguous copy of a view over this buffer, on the device: one copy, or ew_strided_copy for a strided view. */
+    @Override
+    public Tensor copyOf(Tensor view) {
+        if (view.deviceBuffer() != this) throw new IllegalArgumentException("copyOf: the tensor does not live in this buffer");
+        device.enter();
+        int n = view.numel();
+        CudaBuffer out = new CudaBuffer(device, n);
+        if (n > 0 && view.isContiguous()) {
+            device.copy(out.at(0), at(view.offset()), n);
+        } else if (n > 0) {
+            StridedLayout l = StridedLayout.copy(view);
+            device.launch("elementwise", "ew_strided_copy", LaunchShape.elementwise(n), (long) n, l.packed(), at(0), (long) view.offset(), out.at(0));
+        }
+        return Tensor.onDevice(out, view.shapeRef());
     }
 
     /** Called after a kernel wrote this buffer in place, so the next host read downloads again. */

@@ -28,7 +28,7 @@ import jcuda.driver.JCudaDriver;
  */
 final class CudaDevice implements KernelDevice {
     /** Kernel families, one per src/main/cuda/*.cu. */
-    private static final String[] FAMILIES = {"elementwise", "reduce", "softmax", "sgemm", "sgemm_tf32", "conv", "index", "dp"};
+    private static final String[] FAMILIES = {"elementwise", "reduce", "softmax", "sgemm", "sgemm_tf32", "conv", "index", "dp", "loss"};
     private static final String RESOURCES = "/org/dpmammo/cuda/";
     private static final boolean SYNC_EACH = Boolean.getBoolean("dpmammo.cuda.sync");
 

@@ -76,7 +76,7 @@ public final class GpuBenchRunner {
         Tensor pe = randn(gpu, 102_000, 1.0, bsz, perEx);
         double norms = time(gpu, repeats, () -> gpu.perExampleSqNorms(pe));
         rows.add(line("dp per-example sq norms", bsz + "x" + perEx, norms, 4.0 * bsz * perEx / norms * 1e-9, "GB/s"));
-        Tensor c = gpu.clipFactors(gpu.perExampleSqNorms(pe), 1f);
+        Tensor c = gpu.clipFactors(gpu.perExampleSqNorms(pe).reshape(1, -1), 1.0);
         double clipped = time(gpu, repeats, () -> gpu.clippedSum(act, grad, c));
         rows.add(line("dp clipped sum Aᵀ·diag(c)·G", bsz + "x" + t + "x" + d, clipped, 2.0 * bsz * t * d * d / clipped * 1e-9, "GFLOP/s"));
         int params = 100_000_000;
@@ -86,7 +86,7 @@ public final class GpuBenchRunner {
         Tensor p = randn(gpu, 104_000, 1.0, params), g = randn(gpu, 104_001, 1.0, params);
         Tensor m = randn(gpu, 104_002, 0.0, params), v = randn(gpu, 104_003, 0.0, params);
         long[] step = {1};
-        double adam = time(gpu, repeats, () -> gpu.adamw(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, step[0]++));
+        double adam = time(gpu, repeats, () -> gpu.fusedAdamW(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.01, step[0]++));
         rows.add(line("dp fused AdamW", params + "", adam, 28.0 * params / adam * 1e-9, "GB/s"));
         return rows;
     }

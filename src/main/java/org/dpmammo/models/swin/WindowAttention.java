@@ -88,12 +88,28 @@ public final class WindowAttention extends PerExampleModule {
         Variable q = Ops.mulScalar(part(qkvAll, 0, n, nW, t, d), (float) Math.pow(d, -0.5));
         Variable k = part(qkvAll, 1, n, nW, t, d), v = part(qkvAll, 2, n, nW, t, d);
         Variable attn = addRelativePositionBias(Ops.matmul(q, k, false, true)); // [N, nW, h, T, T]
-        attn = sh > 0 ? NnOps.softmax(attn, WindowGeometry.shiftMask(h, w, window, sh)) : NnOps.softmax(attn);
+        attn = sh > 0 ? NnOps.softmax(attn, shiftMask(h, w, sh)) : NnOps.softmax(attn);
         Variable out = Ops.reshape(Ops.permute(Ops.matmul(attn, v), 0, 1, 3, 2, 4), n, nW, t, dim);
         out = proj.forward(out);
         out = NnOps.windowReverse(Ops.reshape(out, n * nW, t, dim), window, n, h, w);
         if (sh > 0) out = Ops.roll(Ops.roll(out, sh, 1), sh, 2);
         return out;
+    }
+
+    /** The shifted-window mask of the last grid, kept on the backend it was made for, so a device gets it once. */
+    private Tensor mask;
+    private int maskH, maskW;
+    private Backend maskBackend;
+
+    private Tensor shiftMask(int h, int w, int sh) {
+        Backend be = Backends.current();
+        if (mask == null || maskH != h || maskW != w || maskBackend != be) {
+            mask = be.upload(WindowGeometry.shiftMask(h, w, window, sh));
+            maskH = h;
+            maskW = w;
+            maskBackend = be;
+        }
+        return mask;
     }
 
     private static Variable part(Variable qkvAll, int which, int n, int nW, int t, int d) {
@@ -128,14 +144,14 @@ public final class WindowAttention extends PerExampleModule {
 
     @Override
     public float[] perExampleSqNorms(Tensor activation, Tensor gradOut) {
-        return perExampleNorms(activation, gradOut).sqNorms();
+        return perExampleNorms(activation, gradOut).sqNorms().toArray();
     }
 
     /** Materialised: the per-example tables are small, and the clipped sum then reuses them. */
     @Override
     public PerExample.Norms perExampleNorms(Tensor activation, Tensor gradOut) {
-        if (!relativePositionBiasTable.requiresGrad()) return new PerExample.Norms(new float[gradOut.size(0)], new Tensor[1]);
+        if (!relativePositionBiasTable.requiresGrad()) return new PerExample.Norms(PerExample.zeroNorms(gradOut.size(0)), new Tensor[1]);
         Tensor g = perExampleTableGradients(gradOut);
-        return new PerExample.Norms(PerExample.sqNormsOfMaterialised(g), new Tensor[] {g});
+        return new PerExample.Norms(PerExample.rowSqNorms(g), new Tensor[] {g});
     }
 }

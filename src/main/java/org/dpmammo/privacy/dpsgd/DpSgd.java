@@ -10,6 +10,10 @@ import java.util.Map;
 import java.util.function.Function;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.backend.Backend;
+import org.dpmammo.backend.Backends;
+import org.dpmammo.backend.BinaryOp;
+import org.dpmammo.backend.UnaryOp;
 import org.dpmammo.nn.MixesExamples;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.Parameter;
@@ -57,8 +61,59 @@ public final class DpSgd {
         }
     }
 
-    /** What one step did: realised batch size, how many examples were clipped, their mean pre-clip norm. */
-    public record StepStats(int batchSize, int clipped, double meanNorm) {}
+    /**
+     * What one step did: realised batch size, how many examples were clipped, their mean pre-clip norm. The norms stay
+     * tensors of the step's backend until {@link #clipped()} or {@link #meanNorm()} is asked for, so a caller that
+     * does not log them costs the device no download.
+     */
+    public static final class StepStats {
+        private final int batchSize;
+        private final double clip;
+        /** Per chunk, the squared norms [layers, examples]; empty when nothing was captured. */
+        private final List<Tensor> chunkNorms;
+        private int clipped = -1;
+        private double meanNorm;
+
+        StepStats(int batchSize, double clip, List<Tensor> chunkNorms) {
+            this.batchSize = batchSize;
+            this.clip = clip;
+            this.chunkNorms = chunkNorms;
+        }
+
+        public int batchSize() {
+            return batchSize;
+        }
+
+        public int clipped() {
+            summarise();
+            return clipped;
+        }
+
+        public double meanNorm() {
+            summarise();
+            return meanNorm;
+        }
+
+        /** ‖gᵢ‖ = √(Σ_l sₗᵢ) in double, as the clip factors read it; an example with no captured layer has norm 0. */
+        private void summarise() {
+            if (clipped >= 0) return;
+            int count = 0;
+            double sum = 0;
+            for (Tensor t : chunkNorms) {
+                int layers = t.size(0), n = t.size(1);
+                float[] s = t.compact().data();
+                for (int i = 0; i < n; i++) {
+                    double total = 0;
+                    for (int l = 0; l < layers; l++) total += s[l * n + i];
+                    double norm = Math.sqrt(total);
+                    sum += norm;
+                    if (!(norm <= clip)) count++;
+                }
+            }
+            clipped = count;
+            meanNorm = batchSize == 0 ? 0 : sum / batchSize;
+        }
+    }
 
     private final Module model;
     private final Optimizer optimizer;
@@ -220,77 +275,76 @@ public final class DpSgd {
             throw new BudgetExhaustedException("step " + (step + ledgerOffset + 1) + " would exceed the " + maxSteps + " steps the privacy budget allows");
         }
         if (ledger != null) ledger.reserve(phaseId, step + ledgerOffset + 1);
-        Map<Parameter, float[]> sums = new IdentityHashMap<>();
-        for (Parameter p : trainable.values()) sums.put(p, new float[p.value().numel()]);
-        int clipped = 0;
-        double normSum = 0;
+        Backend be = Backends.current();
+        // The clipped sums stay tensors of the backend (on a GPU they never visit the host); null until a chunk adds.
+        Map<Parameter, Tensor> sums = new IdentityHashMap<>();
+        List<Tensor> chunkNorms = new ArrayList<>();
         for (int from = 0; from < batch.length; from += config.physicalBatch()) {
             int[] chunk = Arrays.copyOfRange(batch, from, Math.min(batch.length, from + config.physicalBatch()));
             List<Capture> captures = backwardWithCapture(chunk, perExampleLosses);
-            float[][] layerNorms = new float[captures.size()][];
+            if (captures.isEmpty()) continue;
             PerExample.Norms[] norms = new PerExample.Norms[captures.size()];
+            Tensor[] rows = new Tensor[captures.size()];
             for (int k = 0; k < captures.size(); k++) {
                 Capture c = captures.get(k);
                 norms[k] = c.layer().perExampleNorms(c.activation(), c.gradOut());
-                layerNorms[k] = norms[k].sqNorms();
+                rows[k] = norms[k].sqNorms().reshape(1, chunk.length);
             }
-            float[][] factors = clipFactors(layerNorms, chunk.length);
-            for (int i = 0; i < chunk.length; i++) {
-                double total = 0;
-                for (float[] n : layerNorms) total += n[i];
-                double norm = Math.sqrt(total);
-                normSum += norm;
-                if (!(norm <= config.maxGradNorm())) clipped++;
-            }
+            Tensor layerNorms = be.concat(rows, 0); // [layers, examples]
+            chunkNorms.add(layerNorms);
+            Tensor[] factors = clipFactors(be, rows, layerNorms);
             for (int k = 0; k < captures.size(); k++) {
                 Capture c = captures.get(k);
                 Tensor[] grads = clippedSums(c, norms[k], factors[k]);
                 List<Parameter> ps = c.layer().perExampleParameters();
                 for (int j = 0; j < ps.size(); j++) {
                     if (grads[j] == null || !ps.get(j).requiresGrad()) continue;
-                    float[] acc = sums.get(ps.get(j));
-                    float[] g = grads[j].toArray();
-                    for (int t = 0; t < acc.length; t++) acc[t] += g[t];
+                    accumulate(be, sums, ps.get(j), grads[j]);
                 }
             }
         }
-        if (extra != null) addExtraExamples(step, sums);
+        for (Parameter p : trainable.values()) sums.computeIfAbsent(p, q -> be.full(0f, q.value().shapeRef()));
+        if (extra != null) addExtraExamples(be, step, sums);
         // Noise in a fixed parameter order from the step's own keystream, so a resumed run adds the same noise.
         noise.source().seekStep(step);
         double std = fault == TestFault.SKIP_NOISE ? 0 : config.noiseMultiplier() * config.maxGradNorm();
         float scale = (float) (1.0 / config.expectedBatchSize());
-        for (Parameter p : trainable.values()) {
-            float[] acc = sums.get(p);
-            noise.addTo(acc, 0, acc.length, std);
-            for (int t = 0; t < acc.length; t++) acc[t] *= scale;
-        }
-        if (publicGradient != null) addPublicGradient(publicGradient, sums);
-        for (Parameter p : trainable.values()) p.setGrad(Tensor.of(sums.get(p), p.value().shapeRef()));
+        for (Parameter p : trainable.values()) sums.put(p, be.unary(UnaryOp.MUL_SCALAR, noise.addTo(sums.get(p), std), scale));
+        if (publicGradient != null) addPublicGradient(be, publicGradient, sums);
+        for (Parameter p : trainable.values()) p.setGrad(sums.get(p));
         optimizer.step();
         optimizer.zeroGrad();
-        return new StepStats(batch.length, clipped, batch.length == 0 ? 0 : normSum / batch.length);
+        return new StepStats(batch.length, config.maxGradNorm(), chunkNorms);
+    }
+
+    /**
+     * sum += g for one parameter; the first addition is 0 + g (ADD_SCALAR 0), which is bit for bit what adding g to a
+     * zero-filled sum gives (a −0 becomes +0), without a zero tensor to upload.
+     */
+    private static void accumulate(Backend be, Map<Parameter, Tensor> sums, Parameter p, Tensor g) {
+        Tensor shaped = g.reshape(p.value().shapeRef());
+        Tensor acc = sums.get(p);
+        sums.put(p, acc == null ? be.unary(UnaryOp.ADD_SCALAR, shaped, 0f) : be.binary(BinaryOp.ADD, acc, shaped));
     }
 
     /** Runs the public backward on cleared gradients and adds its result, scaled to norm at most C, to the sums. */
-    private void addPublicGradient(Runnable publicGradient, Map<Parameter, float[]> sums) {
+    private void addPublicGradient(Backend be, Runnable publicGradient, Map<Parameter, Tensor> sums) {
         for (Parameter p : trainable.values()) p.zeroGrad();
         publicGradient.run();
-        double sq = 0;
+        List<Tensor> flat = new ArrayList<>();
+        for (Parameter p : trainable.values()) if (p.grad() != null) flat.add(p.grad().reshape(1, -1));
+        if (flat.isEmpty()) return;
+        // One norm over all parameters, squares summed in double in parameter order.
+        Tensor c = be.rowClipFactors(be.concat(flat.toArray(new Tensor[0]), 1), config.maxGradNorm());
         for (Parameter p : trainable.values()) {
             if (p.grad() == null) continue;
-            for (float v : p.grad().toArray()) sq += (double) v * v;
-        }
-        float c = factor(Math.sqrt(sq), config.maxGradNorm());
-        for (Parameter p : trainable.values()) {
-            if (p.grad() == null) continue;
-            float[] acc = sums.get(p), g = p.grad().toArray();
-            for (int t = 0; t < acc.length; t++) acc[t] += c * g[t];
+            sums.put(p, be.binary(BinaryOp.ADD, sums.get(p), be.binary(BinaryOp.MUL, p.grad(), c)));
             p.zeroGrad();
         }
     }
 
     /** Clips each extra example to norm C and adds it, split by parameter, to the step's sums. */
-    private void addExtraExamples(long step, Map<Parameter, float[]> sums) {
+    private void addExtraExamples(Backend be, long step, Map<Parameter, Tensor> sums) {
         int size = trainableSize();
         for (float[] g : extra.at(step)) {
             if (g.length != size) throw new IllegalArgumentException("extra example of " + g.length + " values for " + size + " trainable values");
@@ -299,15 +353,16 @@ public final class DpSgd {
             float c = clip(Math.sqrt(sq), config.maxGradNorm());
             int at = 0;
             for (Parameter p : trainable.values()) {
-                float[] acc = sums.get(p);
-                for (int t = 0; t < acc.length; t++) acc[t] += c * g[at + t];
-                at += acc.length;
+                int n = p.value().numel();
+                Tensor part = Tensor.of(Arrays.copyOfRange(g, at, at + n), p.value().shapeRef());
+                sums.put(p, be.binary(BinaryOp.ADD, sums.get(p), be.unary(UnaryOp.MUL_SCALAR, part, c)));
+                at += n;
             }
         }
     }
 
     /** Σ cᵢ·gᵢ per parameter: from the materialised per-example gradients if the norm rule kept them, else Aᵀ·diag(c)·G. */
-    private static Tensor[] clippedSums(Capture c, PerExample.Norms norms, float[] factors) {
+    private static Tensor[] clippedSums(Capture c, PerExample.Norms norms, Tensor factors) {
         Tensor[] perExample = norms.perExampleGrads();
         if (perExample == null) return c.layer().gradients(c.activation(), PerExample.scaleExamples(c.gradOut(), factors));
         Tensor[] out = new Tensor[perExample.length];
@@ -343,20 +398,18 @@ public final class DpSgd {
         return captures;
     }
 
-    /** cᵢ per capture (rows) and example (columns): flat uses the total norm, per-layer each layer's own. */
-    private float[][] clipFactors(float[][] layerNorms, int n) {
-        float[][] f = new float[layerNorms.length][n];
-        double c = config.maxGradNorm();
+    /**
+     * cᵢ per capture: flat clipping reads the total norm over all layers ([layers, examples] summed in double), per-layer
+     * clipping each layer's own row against C/√L. SKIP_CLIPPING clips at +∞: factor 1, and still 0 for a non-finite norm.
+     */
+    private Tensor[] clipFactors(Backend be, Tensor[] rows, Tensor layerNorms) {
+        Tensor[] f = new Tensor[rows.length];
+        boolean off = fault == TestFault.SKIP_CLIPPING;
         if (config.clipping() == Clipping.FLAT) {
-            for (int i = 0; i < n; i++) {
-                double total = 0;
-                for (float[] l : layerNorms) total += l[i];
-                float ci = clip(Math.sqrt(total), c);
-                for (float[] row : f) row[i] = ci;
-            }
+            Arrays.fill(f, be.clipFactors(layerNorms, off ? Double.POSITIVE_INFINITY : config.maxGradNorm()));
         } else {
-            double perLayer = c / Math.sqrt(Math.max(1, layers.size()));
-            for (int k = 0; k < layerNorms.length; k++) for (int i = 0; i < n; i++) f[k][i] = clip(Math.sqrt(layerNorms[k][i]), perLayer);
+            double perLayer = off ? Double.POSITIVE_INFINITY : config.maxGradNorm() / Math.sqrt(Math.max(1, layers.size()));
+            for (int k = 0; k < rows.length; k++) f[k] = be.clipFactors(rows[k], perLayer);
         }
         return f;
     }
@@ -364,12 +417,6 @@ public final class DpSgd {
     /** The clip factor, or 1 under the SKIP_CLIPPING test fault (which still drops non-finite norms). */
     private float clip(double norm, double c) {
         if (fault == TestFault.SKIP_CLIPPING) return Double.isFinite(norm) ? 1f : 0f;
-        return factor(norm, c);
-    }
-
-    /** min(1, C/(‖g‖ + 1e-6)); a non-finite norm drops the example (factor 0) rather than poisoning the sum. */
-    static float factor(double norm, double c) {
-        if (!Double.isFinite(norm)) return 0f;
-        return (float) Math.min(1.0, c / (norm + 1e-6));
+        return Backend.clipFactor(norm, c);
     }
 }

@@ -260,7 +260,10 @@ public final class PrivateTraining implements AutoCloseable {
         return lo;
     }
 
-    /** The Poisson batch of model step {@code step}. */
+    /**
+     * The Poisson batch of model step {@code step}: a pure function of the run's key and the step, so a trainer may
+     * ask for the next step's batch early to decode its images while this step computes. It spends nothing.
+     */
     public int[] batch(long step) {
         return sampler.batch(step);
     }

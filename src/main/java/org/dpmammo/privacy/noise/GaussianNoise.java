@@ -1,6 +1,8 @@
 package org.dpmammo.privacy.noise;
 
-import org.dpmammo.util.Parallel;
+import org.dpmammo.backend.Backends;
+import org.dpmammo.tensor.Tensor;
+import org.dpmammo.util.SnappedGaussian;
 
 /**
  * Gaussian noise for DP-SGD, N(0, std²) per coordinate, hardened against floating-point attacks.
@@ -34,41 +36,38 @@ public final class GaussianNoise {
         return Math.scalb(1.0, Math.getExponent(std) - 12);
     }
 
-    /** Coordinates per substream: each chunk of this many draws from its own keystream, on any thread. */
-    static final int CHUNK = 8192;
-
     /**
      * Adds N(0, std²) to values[off, off + len) in place, snapped to {@link #resolution(double)}. std = 0 leaves the
-     * values unchanged (the non-private limit, used by tests). The coordinates are cut into fixed chunks, each with
-     * its own substream of the source's current step, and filled in parallel: the result does not depend on the
-     * thread count. Within a chunk, each Box–Muller pair yields two normals (cosine and sine), so a coordinate costs
-     * two pairs.
+     * values unchanged (the non-private limit, used by tests). The coordinates are cut into fixed chunks
+     * ({@link SnappedGaussian#CHUNK}), each with its own substream of the source's current step, and filled in
+     * parallel: the result does not depend on the thread count. Within a chunk, each Box–Muller pair yields two
+     * normals (cosine and sine), so a coordinate costs two pairs.
      */
     public void addTo(float[] values, int off, int len, double std) {
-        if (!(std >= 0) || Double.isInfinite(std)) throw new IllegalArgumentException("noise standard deviation must be finite and ≥ 0, got " + std);
+        checkStd(std);
         if (std == 0 || len == 0) return;
-        double r = resolution(std);
-        int chunks = (len + CHUNK - 1) / CHUNK;
-        long first = source.reserveSubstreams(chunks);
-        Parallel.forRange(chunks, 1, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                RandomSource.Stream s = source.substream(first + c);
-                for (int i = off + c * CHUNK, end = Math.min(off + len, i + CHUNK); i < end; i++) {
-                    double noisy = values[i] + std * hardenedNormal(s);
-                    values[i] = (float) (Math.rint(noisy / r) * r);
-                }
-            }
-        });
+        long first = source.reserveSubstreams(chunks(len));
+        SnappedGaussian.addTo(values, off, len, source.keyWords(), source.step(), first, std, resolution(std));
     }
 
-    /** (z₁ + z₂ + z₃ + z₄)/2 from two Box–Muller pairs: N(0, 1), with the sampling holes of a single draw filled. */
-    private static double hardenedNormal(RandomSource.Stream s) {
-        double sum = 0;
-        for (int pair = 0; pair < 2; pair++) {
-            double radius = Math.sqrt(-2 * Math.log(s.nextDoubleOpenAtZero()));
-            double angle = 2 * Math.PI * s.nextDouble();
-            sum += radius * (Math.cos(angle) + Math.sin(angle));
-        }
-        return sum / 2;
+    /**
+     * x + N(0, std²) as a fresh tensor on the current backend, drawing exactly what {@link #addTo(float[], int, int,
+     * double)} draws for the same source state (it reserves the same substreams): the CPU backend runs
+     * {@link SnappedGaussian}, the CUDA backend its kernel twin, so a seeded run adds the same noise on either and the
+     * values never visit the host. std = 0 returns x itself.
+     */
+    public Tensor addTo(Tensor x, double std) {
+        checkStd(std);
+        if (std == 0 || x.numel() == 0) return x;
+        long first = source.reserveSubstreams(chunks(x.numel()));
+        return Backends.current().addGaussianNoise(x, source.keyWords(), source.step(), first, std, resolution(std));
+    }
+
+    private static void checkStd(double std) {
+        if (!(std >= 0) || Double.isInfinite(std)) throw new IllegalArgumentException("noise standard deviation must be finite and ≥ 0, got " + std);
+    }
+
+    private static int chunks(int len) {
+        return (len + SnappedGaussian.CHUNK - 1) / SnappedGaussian.CHUNK;
     }
 }

@@ -100,45 +100,17 @@ public final class RandomSource {
         return first;
     }
 
-    /** A sequential generator over one substream of the current step (see {@link #reserveSubstreams}). */
-    public Stream substream(long index) {
-        // The 96-bit nonce of (step, substream): the step in the low 64 bits, the substream above.
-        return new Stream(key, (int) step, (int) (step >>> 32), (int) index);
+    /**
+     * The key words, for the noise operation of a backend ({@link GaussianNoise} passes them with the step and its
+     * reserved substreams). Package-private: the key never leaves the noise code except into that call.
+     */
+    int[] keyWords() {
+        return key.clone();
     }
 
-    /** One keystream read sequentially: uniform doubles from consecutive 64-bit words. */
-    public static final class Stream {
-        private final int[] key;
-        private final int n0, n1, n2;
-        private final int[] block = new int[16];
-        private int counter, used = 16;
-
-        private Stream(int[] key, int n0, int n1, int n2) {
-            this.key = key;
-            this.n0 = n0;
-            this.n1 = n1;
-            this.n2 = n2;
-        }
-
-        private long nextLong() {
-            if (used == 16) {
-                ChaCha20.block(key, counter++, n0, n1, n2, block);
-                used = 0;
-            }
-            long v = ((long) block[used] << 32) | (block[used + 1] & 0xFFFFFFFFL);
-            used += 2;
-            return v;
-        }
-
-        /** Uniform in [0, 1) with 53 bits. */
-        public double nextDouble() {
-            return (nextLong() >>> 11) * 0x1.0p-53;
-        }
-
-        /** Uniform in (0, 1]. */
-        public double nextDoubleOpenAtZero() {
-            return ((nextLong() >>> 11) + 1) * 0x1.0p-53;
-        }
+    /** The step {@link #seekStep} moved to. */
+    long step() {
+        return step;
     }
 
     public int nextInt() {

@@ -29,6 +29,21 @@ public final class EmulatedCuda implements AutoCloseable {
         return backend;
     }
 
+    /** Host-to-device copies (uploads of floats or ints) since the emulator started. */
+    public long uploads() {
+        return device.uploads.get();
+    }
+
+    /** Device-to-host copies since the emulator started. */
+    public long downloads() {
+        return device.downloads.get();
+    }
+
+    /** Records the call site of every transfer into {@code sink} until called with null (for diagnosing a count). */
+    public void traceTransfers(java.util.List<String> sink) {
+        device.trace = sink;
+    }
+
     public Scope asTheGpu() {
         return CudaProvider.substituteForTests(backend);
     }

@@ -21,6 +21,10 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
     private final OutputStream out;
     private final DataInputStream in;
     private final CachingAllocator<Object> allocator;
+    /** Host-to-device and device-to-host copies so far (calls, not bytes): what a test of residency counts. */
+    final java.util.concurrent.atomic.AtomicLong uploads = new java.util.concurrent.atomic.AtomicLong(), downloads = new java.util.concurrent.atomic.AtomicLong();
+    /** Where each transfer came from, when a test asks (null: not recorded). */
+    volatile java.util.List<String> trace;
 
     EmulatedDevice(String executable) throws IOException {
         process = new ProcessBuilder(executable).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -64,6 +68,18 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
         return p.buffer() == null ? 0 : (Long) p.buffer().block + p.byteOffset();
     }
 
+    private void count(java.util.concurrent.atomic.AtomicLong counter, String what) {
+        counter.incrementAndGet();
+        java.util.List<String> t = trace;
+        if (t != null) {
+            StringBuilder b = new StringBuilder(what);
+            for (StackTraceElement e : new Throwable().getStackTrace()) {
+                if (e.getClassName().startsWith("org.dpmammo") && !e.getClassName().contains("EmulatedDevice")) b.append("\n    at ").append(e);
+            }
+            t.add(b.toString());
+        }
+    }
+
     @Override
     public String describe() {
         return "emulated CUDA device (kernels on the CPU)";
@@ -92,6 +108,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
 
     @Override
     public synchronized void upload(DevPtr dst, float[] src, int offset, int n) {
+        count(uploads, "up " + n);
         ByteBuffer b = request('U', 16 + 4 * n).putLong(address(dst)).putLong(4L * n);
         for (int i = 0; i < n; i++) b.putFloat(src[offset + i]);
         send(b);
@@ -99,6 +116,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
 
     @Override
     public synchronized void uploadInts(DevPtr dst, int[] src) {
+        count(uploads, "up ints " + src.length);
         ByteBuffer b = request('U', 16 + 4 * src.length).putLong(address(dst)).putLong(4L * src.length);
         for (int v : src) b.putInt(v);
         send(b);
@@ -106,6 +124,7 @@ final class EmulatedDevice implements KernelDevice, AutoCloseable {
 
     @Override
     public synchronized float[] download(DevPtr src, long floats) {
+        count(downloads, "down " + floats);
         send(request('D', 16).putLong(address(src)).putLong(4 * floats));
         try {
             ByteBuffer b = ByteBuffer.wrap(in.readNBytes(Math.toIntExact(4 * floats))).order(ByteOrder.LITTLE_ENDIAN);

@@ -115,6 +115,41 @@ class EmulatedNoiseTest {
         }
     }
 
+    /**
+     * What DpSgd does per step: one GaussianNoise over a sequence of parameter tensors, each call reserving its own
+     * substreams, on whichever backend is current. On the emulated device the tensors never leave it, and the noise
+     * is the CPU path's (host arrays through GaussianNoise.addTo(float[]…)) bit for bit.
+     */
+    @Test
+    void theDpStepsNoiseOnTheDeviceIsTheCpusBitForBit() {
+        int[] sizes = {3, CudaBackend.NOISE_CHUNK + 17, 1, 2 * CudaBackend.NOISE_CHUNK};
+        double std = 0.8 * 1.5;
+        float[][] cpu = new float[sizes.length][];
+        GaussianNoise hostNoise = new GaussianNoise(RandomSource.deterministic(21, "noise"));
+        hostNoise.source().seekStep(6);
+        for (int k = 0; k < sizes.length; k++) {
+            cpu[k] = values(100 + k, sizes[k], 2f);
+            hostNoise.addTo(cpu[k], 0, sizes[k], std);
+        }
+        GaussianNoise deviceNoise = new GaussianNoise(RandomSource.deterministic(21, "noise"));
+        deviceNoise.source().seekStep(6);
+        try (org.dpmammo.util.Scope s = org.dpmammo.backend.Backends.use(emu)) {
+            for (int k = 0; k < sizes.length; k++) {
+                Tensor x = emu.upload(Tensor.of(values(100 + k, sizes[k], 2f), sizes[k]));
+                Tensor y = deviceNoise.addTo(x, std);
+                org.junit.jupiter.api.Assertions.assertTrue(y.isOnDevice(), "the noisy tensor stays on the device");
+                assertSameBits(cpu[k], y.toArray(), GaussianNoise.resolution(std), "parameter " + k + " of " + sizes[k]);
+            }
+        }
+        // And the CPU backend's noise operation (SnappedGaussian through Backend's default) is the same stream too.
+        GaussianNoise cpuBackend = new GaussianNoise(RandomSource.deterministic(21, "noise"));
+        cpuBackend.source().seekStep(6);
+        for (int k = 0; k < sizes.length; k++) {
+            Tensor y = cpuBackend.addTo(Tensor.of(values(100 + k, sizes[k], 2f), sizes[k]), std);
+            assertSameBits(cpu[k], y.toArray(), GaussianNoise.resolution(std), "CPU backend, parameter " + k);
+        }
+    }
+
     @Test
     void zeroStandardDeviationLeavesValuesAndAnExhaustedSubstreamSpaceIsRefused() {
         float[] x = values(1, 10, 1f);

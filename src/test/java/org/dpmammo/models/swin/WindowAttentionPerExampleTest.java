@@ -96,7 +96,7 @@ class WindowAttentionPerExampleTest {
             }
             assertTrue(scale > 1e-3, "example " + i + " has a vanishing table gradient; the comparison would be vacuous");
             for (int k = 0; k < size; k++) assertEquals(want[k], perExample[i * size + k], 1e-5 * scale, "example " + i + ", element " + k);
-            assertEquals(sq, norms.sqNorms()[i], 1e-4 * sq, "example " + i + " squared norm");
+            assertEquals(sq, norms.sqNorms().get(i), 1e-4 * sq, "example " + i + " squared norm");
         }
     }
 }

@@ -90,7 +90,7 @@ class GaussianNoiseTest {
 
     @Test
     void noiseIsAFunctionOfKeyAndStepOnly() {
-        float[] a = new float[3 * GaussianNoise.CHUNK + 5], b = a.clone(), c = a.clone();
+        float[] a = new float[3 * org.dpmammo.util.SnappedGaussian.CHUNK + 5], b = a.clone(), c = a.clone();
         RandomSource s1 = RandomSource.deterministic(4, "noise"), s2 = RandomSource.deterministic(4, "noise");
         s1.seekStep(9);
         s2.seekStep(9);
