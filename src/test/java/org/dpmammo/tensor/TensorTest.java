@@ -34,7 +34,8 @@ class TensorTest {
 
     @Test
     void hasNaNFindsOneNaNAnywhereInLargeAndSmallTensors() {
-        // Large enough that the scan is split over threads; the NaN in the first, a middle and the last element.
+        // Short and long; the NaN in the first, a middle and the last element. (CpuBackend.hasNaN, the threaded SIMD
+        // scan, is checked against this one in NanScanTest.)
         for (int n : new int[] {7, (1 << 15) - 1, 3 * (1 << 16) + 5}) {
             Tensor t = Tensor.zeros(n);
             for (int i = 0; i < n; i++) t.data()[i] = i % 3 == 0 ? Float.POSITIVE_INFINITY : -i;

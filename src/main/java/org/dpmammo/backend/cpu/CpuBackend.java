@@ -157,6 +157,7 @@ public final class CpuBackend implements Backend {
         for (int i = r0; i < r1; i++) rows *= shape[i];
         for (int i = r1; i < shape.length; i++) cols *= shape[i];
         float[] out = new float[outer * cols];
+        if (out.length == 0) return Tensor.of(out, reducedShape(shape, reduced, keepDims));
         float[] d = c.data();
         int off = c.offset(), nRows = rows, nCols = cols;
         int splits = Math.max(1, Math.min((cols + 15) / 16, (2 * Parallel.threads() + outer - 1) / outer));

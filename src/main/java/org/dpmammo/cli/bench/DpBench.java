@@ -146,6 +146,28 @@ public final class DpBench implements Benchmark.OnDevice {
         return new Timing(ms[reps / 2], Math.max(0, peak - base));
     }
 
+    /**
+     * The median over {@code reps} back-to-back pairs of DP step time / plain step time, which goes first alternating.
+     * On a shared machine the two medians of {@link #measure}, taken a minute apart, see different neighbours; a pair
+     * of adjacent steps sees nearly the same ones.
+     */
+    private static double pairedRatio(int reps, Runnable plainStep, Runnable dpStep) {
+        double[] r = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            double first = timeMs(i % 2 == 0 ? plainStep : dpStep), second = timeMs(i % 2 == 0 ? dpStep : plainStep);
+            r[i] = i % 2 == 0 ? second / first : first / second;
+        }
+        Arrays.sort(r);
+        return r[reps / 2];
+    }
+
+    private static double timeMs(Runnable step) {
+        long t0 = System.nanoTime();
+        step.run();
+        Backends.current().synchronize();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
     @Override
     public void run(CommandLine cl, PrintStream out, boolean json) throws Exception {
         int batch = CliSupport.intOpt(cl, "batch", 64);
@@ -171,15 +193,17 @@ public final class DpBench implements Benchmark.OnDevice {
                 Module plain = c.model().get();
                 if (headOnly) c.freezeAllButHead().accept(plain);
                 Adam adam = new Adam(plain.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0);
-                Timing p = measure(reps, () -> {
+                Runnable plainStep = () -> {
                     Ops.mean(losses(plain, x).apply(all), false).backward();
                     adam.step();
                     adam.zeroGrad();
-                });
+                };
+                Timing p = measure(reps, plainStep);
 
                 Module priv = c.model().get();
                 if (headOnly) c.freezeAllButHead().accept(priv);
                 Timing d;
+                double pairedRatio;
                 // The real DP step, write-ahead ledger included, through the driver every trainer uses; a throwaway ledger.
                 Path tmp = Files.createTempDirectory("dpmammo-bench-dp");
                 try (PrivateTraining dp = PrivateTraining.open(new PrivateTraining.Spec(null, "bench", 1e-5, 1.0, "rdp", Randomness.secure(), batch,
@@ -187,20 +211,23 @@ public final class DpBench implements Benchmark.OnDevice {
                         new PrivateTraining.Records("bench", 10 * batch, null), priv, new Adam(priv.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0),
                         tmp.resolve("ledger.json"), tmp, null, Double.POSITIVE_INFINITY, System.err)) {
                     long[] step = {0};
-                    d = measure(reps, () -> {
+                    Runnable dpStep = () -> {
                         try {
                             // The benchmark's batch is fixed (all examples), not Poisson: it measures the step's cost.
                             dp.dpSgd().step(step[0]++, all, losses(priv, x));
                         } catch (java.io.IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }
-                    });
+                    };
+                    d = measure(reps, dpStep);
+                    pairedRatio = pairedRatio(reps, plainStep, dpStep);
                 } finally {
                     deleteTree(tmp);
                 }
                 String name = c.name() + (headOnly ? ", head only" : ", all trainable");
-                lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
-                        d.medianMs() / p.medianMs(), p.peakBytes() / 1e6, d.peakBytes() / 1e6, (double) d.peakBytes() / Math.max(1, p.peakBytes())));
+                lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
+                        d.medianMs() / p.medianMs(), pairedRatio, p.peakBytes() / 1e6, d.peakBytes() / 1e6,
+                        (double) d.peakBytes() / Math.max(1, p.peakBytes())));
                 ObjectNode r = rows.addObject();
                 r.put("model", c.name());
                 r.put("trainable", headOnly ? "head" : "all");
@@ -208,6 +235,7 @@ public final class DpBench implements Benchmark.OnDevice {
                 r.put("nonPrivateMs", p.medianMs());
                 r.put("dpMs", d.medianMs());
                 r.put("timeRatio", d.medianMs() / p.medianMs());
+                r.put("pairedTimeRatio", pairedRatio);
                 r.put("nonPrivatePeakBytes", p.peakBytes());
                 r.put("dpPeakBytes", d.peakBytes());
             }
@@ -222,7 +250,8 @@ public final class DpBench implements Benchmark.OnDevice {
         }
         out.printf("DP-SGD overhead, batch %d, %d threads, on %s (median of %d steps; peak heap above the idle baseline)%n", batch, Parallel.threads(),
                 Backends.current().describe(), reps);
-        out.printf("%-48s %10s %10s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "plain MB", "DP MB", "memory");
+        out.printf("(paired: median over %d back-to-back pairs of one plain and one DP step, order alternating, of DP time / plain time)%n", reps);
+        out.printf("%-48s %10s %10s %8s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "paired", "plain MB", "DP MB", "memory");
         lines.forEach(out::println);
     }
 
