@@ -20,7 +20,7 @@ import org.dpmammo.util.Scope;
  */
 public final class DemoCommand implements Command {
     /** Phantom splits: 64×64 patches (the GAN's smallest size), disjoint generator seeds per split. */
-    static final String TRAIN = "phantom:64:400:101", VAL = "phantom:64:160:102", TEST = "phantom:64:300:103", EXTERNAL = "phantom:64:300:104";
+    static final String TRAIN = "phantom:64:800:101", VAL = "phantom:64:160:102", TEST = "phantom:64:300:103", EXTERNAL = "phantom:64:300:104";
 
     @Override
     public String name() {
@@ -68,7 +68,7 @@ public final class DemoCommand implements Command {
             tests.put("phantom test", TEST);
             tests.put("phantom test B", EXTERNAL);
             data = new ExperimentData(TRAIN, VAL, tests, null, ExperimentCommand.studySynthetic(),
-                    "built-in phantom patches, 64×64: train 400, val 160, two test sets of 300 (independent draws)");
+                    "built-in phantom patches, 64×64: train 800, val 160, two test sets of 300 (independent draws)");
         }
         ExperimentConfig config = ExperimentConfig.preset("demo");
         if (cl.hasOption("accountant")) config = ExperimentCommand.withAccountants(config, cl.getOptionValue("accountant"));
