@@ -31,7 +31,10 @@ final class Headline {
         Results.Group best = atEps.stream().max(Comparator.comparingDouble(g -> g.mean(test, "auroc"))).orElseThrow();
         double r = real.mean(test, "auroc");
         Results.Group pretrain = find(atEps, Condition.PRETRAIN_DP);
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "At ε = %s, the strongest privacy in this run, ", GridPlan.epsilonText(eps)));
+        // How many seeds stand behind the means: one seed's difference of a few hundredths can be test-set noise.
+        int seeds = real.members().size();
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "At ε = %s, the strongest privacy in this run (%s), ", GridPlan.epsilonText(eps),
+                seeds == 1 ? "one seed" : "mean of " + seeds + " seeds"));
         if (best == real) {
             s.append(String.format(Locale.ROOT, "real-only DP training was best with AUROC %.3f on %s", r, test)).append(ordering(pretrain, r, test));
         } else {

@@ -24,7 +24,7 @@ class HeadlineTest {
         String s = headline(cell(Condition.REAL, 1, 42, 0.62), cell(Condition.REAL, 8, 42, 0.75), cell(Condition.REAL, INF, 42, 0.91),
                 cell(Condition.PRETRAIN_DP, 1, 42, 0.78), cell(Condition.PRETRAIN_DP, 8, 42, 0.80), cell(Condition.SYNTH, 1, 42, 0.70),
                 cell(Condition.REAL_SYNTH, 1, 42, 0.64));
-        assertEquals("At ε = 1, the strongest privacy in this run, synthetic pretraining → DP fine-tuning was best with AUROC 0.780 on internal test, "
+        assertEquals("At ε = 1, the strongest privacy in this run (one seed), synthetic pretraining → DP fine-tuning was best with AUROC 0.780 on internal test, "
                 + "0.160 above real-only DP (0.620), the study's ordering, and real-only training without DP reached 0.910 (privacy at ε = 1 cost it 0.290).", s);
     }
 
@@ -40,7 +40,7 @@ class HeadlineTest {
     @Test
     void anotherConditionBestWithPretrainingBehindReal() {
         String s = headline(cell(Condition.REAL, 1, 42, 0.60), cell(Condition.REAL_SYNTH, 1, 42, 0.72), cell(Condition.PRETRAIN_DP, 1, 42, 0.55));
-        assertTrue(s.startsWith("At ε = 1, the strongest privacy in this run, real + synthetic was best with AUROC 0.720 on internal test, 0.120 above real-only DP (0.600)"), s);
+        assertTrue(s.startsWith("At ε = 1, the strongest privacy in this run (one seed), real + synthetic was best with AUROC 0.720 on internal test, 0.120 above real-only DP (0.600)"), s);
         assertTrue(s.contains("unlike the study, synthetic pretraining → DP fine-tuning (0.550) fell 0.050 behind"), s);
         assertFalse(s.contains("without DP"), "no ε = ∞ cell, nothing to say about it: " + s);
     }
@@ -60,7 +60,7 @@ class HeadlineTest {
         cells.add(cell(Condition.REAL, 1, "prv", 42, 0.99, 1.0));
         cells.add(cell(Condition.PRETRAIN_DP, 1, "prv", 42, 0.10, 1.0));
         String s = Headline.of(Results.groups(cells), TEST, "rdp");
-        assertTrue(s.startsWith("At ε = 2, the strongest privacy in this run, synthetic pretraining → DP fine-tuning was best with AUROC 0.750 on internal test, "
+        assertTrue(s.startsWith("At ε = 2, the strongest privacy in this run (mean of 2 seeds), synthetic pretraining → DP fine-tuning was best with AUROC 0.750 on internal test, "
                 + "0.100 above real-only DP (0.650)"), s);
     }
 
