@@ -86,7 +86,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             // Synthetic-only runs without DP alone: the GAN is not private, so DP on its samples protects no real
-            // record (end-to-end ε stays ∞) and those two cells cost a tenth of the demo's time for nothing.
+            // record (end-to-end ε stays ∞), and those two cells took a tenth of the demo's time.
             // Settings measured on the phantom (docs/RESULTS.md, "The demo"): 24 epochs take the non-private CNN
             // past AUROC 0.85; the pretraining's best validation epoch comes early, so 10 suffice.
             case "demo" -> {
