@@ -74,6 +74,9 @@ public final class Report {
         html.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>dpmammo experiment ").append(esc(config.preset()))
                 .append("</title><style>").append(CSS).append("</style></head><body>");
         html.append("<h1>dpmammo experiment: ").append(esc(config.preset())).append(" preset</h1>");
+        // What the run showed, in one sentence computed from its results, before any detail.
+        String headline = Headline.of(Results.groups(results), tests().get(0), config.accountants().get(0));
+        if (headline != null) html.append("<p class=\"headline\">").append(esc(headline)).append("</p>");
         int cells = plan.cells().size();
         html.append("<p class=\"meta\">").append(results.size()).append(" of ").append(cells).append(" cells finished · seeds ")
                 .append(esc(config.seeds().toString())).append(" · δ = ").append(config.delta()).append(" · C = ").append(config.maxGradNorm())
@@ -410,7 +413,7 @@ public final class Report {
 
     private static final String CSS = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1320px;color:#222;padding:0 16px}"
             + "h1{font-size:24px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}"
-            + ".meta{color:#555}.note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}table{border-collapse:collapse;font-size:12.5px;margin:8px 0}"
+            + ".meta{color:#555}.headline{font-size:17px;background:#eef6ee;border-left:4px solid #3a7d44;padding:8px 12px}.note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}table{border-collapse:collapse;font-size:12.5px;margin:8px 0}"
             + "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;vertical-align:top}th{background:#f3f3f3;text-align:center}"
             + "td:first-child{text-align:left}.study{color:#888;font-size:11.5px}"
             + ".grid{display:flex;flex-wrap:wrap;gap:12px}figure{margin:4px}figcaption{font-size:12px;color:#555;max-width:520px}"

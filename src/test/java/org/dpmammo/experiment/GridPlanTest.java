@@ -18,16 +18,18 @@ class GridPlanTest {
     static final double INF = Double.POSITIVE_INFINITY;
 
     @Test
-    void demoGridIsOneGanOnePretrainingAndTwelveCells() {
+    void demoGridIsOneGanOnePretrainingAndTenCells() {
         GridPlan plan = GridPlan.of(ExperimentConfig.preset("demo"), false);
         List<Job> jobs = plan.jobs();
-        assertEquals(14, jobs.size());
+        assertEquals(12, jobs.size());
         // shared work first, so every cell of the seed finds it done
         assertEquals(new GanJob(42), jobs.get(0));
         assertEquals(new PretrainJob(42), jobs.get(1));
-        assertEquals(12, plan.cells().size());
+        // real, real + synthetic and pretrain_dp at ε ∈ {1, 8, ∞}; synthetic only at ∞ alone (its GAN is not private)
+        assertEquals(10, plan.cells().size());
+        assertEquals(List.of(new Cell(Condition.SYNTH, INF, null, 42)), plan.cells().stream().filter(c -> c.condition() == Condition.SYNTH).toList());
         assertEquals(new Cell(Condition.REAL, 1, "rdp", 42), jobs.get(2));
-        assertEquals(new Cell(Condition.PRETRAIN_DP, INF, null, 42), jobs.get(13));
+        assertEquals(new Cell(Condition.PRETRAIN_DP, INF, null, 42), jobs.get(11));
     }
 
     @Test
@@ -65,26 +67,26 @@ class GridPlanTest {
     @Test
     void finishedJobsAreSkippedOnRestart(@TempDir Path root) throws Exception {
         GridPlan plan = GridPlan.of(ExperimentConfig.preset("demo"), false);
-        assertEquals(14, plan.pending(root).size());
+        assertEquals(12, plan.pending(root).size());
         Files.createDirectories(root.resolve(new GanJob(42).syntheticDir()));
-        Cell done = new Cell(Condition.SYNTH, 8, "rdp", 42);
+        Cell done = new Cell(Condition.REAL_SYNTH, 8, "rdp", 42);
         Files.createDirectories(root.resolve(done.dir()));
         Files.writeString(root.resolve(done.marker()), "{}");
         // a cell folder without result.json (killed mid-training) is still pending
         Files.createDirectories(root.resolve(new Cell(Condition.REAL, 1, "rdp", 42).dir()));
         List<Job> pending = plan.pending(root);
-        assertEquals(12, pending.size());
+        assertEquals(10, pending.size());
         assertTrue(!pending.contains(done) && !pending.contains(new GanJob(42)) && pending.contains(new Cell(Condition.REAL, 1, "rdp", 42)));
     }
 
     @Test
     void twoAccountantsPlanEveryDpCellTwiceAndEveryNonDpCellOnce(@TempDir Path root) throws Exception {
         GridPlan plan = GridPlan.of(ExperimentConfig.preset("demo").withAccountants(List.of("rdp", "prv")), false);
-        // the demo's 4 conditions at ε ∈ {1, 8} under each accountant, and at ε = ∞ once
-        assertEquals(4 * 2 * 2 + 4, plan.cells().size());
-        assertEquals(2 + 20, plan.jobs().size(), "one GAN and one pretraining, shared by both accountants");
+        // the demo's 3 conditions with DP cells at ε ∈ {1, 8} under each accountant, and all 4 at ε = ∞ once
+        assertEquals(3 * 2 * 2 + 4, plan.cells().size());
+        assertEquals(2 + 16, plan.jobs().size(), "one GAN and one pretraining, shared by both accountants");
         for (Condition c : Condition.values()) {
-            for (double e : List.of(1.0, 8.0)) {
+            for (double e : c == Condition.SYNTH ? List.<Double>of() : List.of(1.0, 8.0)) {
                 assertTrue(plan.cells().contains(new Cell(c, e, "rdp", 42)) && plan.cells().contains(new Cell(c, e, "prv", 42)), c + " " + e);
             }
             assertEquals(1, plan.cells().stream().filter(x -> x.condition() == c && !x.dp()).count(), c.key);
