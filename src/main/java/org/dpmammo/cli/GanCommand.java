@@ -101,8 +101,12 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("upsample").hasArg().argName("transposed|resize")
                 .desc("how G doubles its resolution: transposed = the study's ConvTranspose2d k4 s2; resize = nearest x2 then Conv2d k3 (no checkerboard, 9/4 the cost)").build());
         o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
+        o.addOption(Option.builder().longOpt("width-d").hasArg().argName("W").desc("the discriminator's width ndf alone (after --width); a smaller D has less DP noise in total").build());
         o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default: paper 8, the study's; cpu 16)").build());
         o.addOption(Option.builder().longOpt("lr").hasArg().argName("LR").desc("Adam learning rate of both networks (default: paper 1e-4, the study's; cpu 2e-4)").build());
+        o.addOption(Option.builder().longOpt("d-steps").hasArg().argName("N").desc("discriminator steps per generator step (default 1, the study's); under --dp every D step is a DP step, planned and spent").build());
+        o.addOption(Option.builder().longOpt("ema-decay").hasArg().argName("D").desc("keep an exponential moving average of G's weights with decay D in [0, 1) for samples and sampling checkpoints (default 0: none)").build());
+        o.addOption(Option.builder().longOpt("beta1-d").hasArg().argName("B").desc("the discriminator's Adam beta1 (default: as G's, 0.5)").build());
         o.addOption(Option.builder().longOpt("no-augment").desc("turn off the flips and light random resized crop").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("data loading threads (default 1)").build());
         o.addOption(Option.builder().longOpt("dp").desc("train the discriminator with DP-SGD (Poisson batches, per-example clipping, Gaussian noise, ledger)").build());
@@ -137,7 +141,7 @@ public final class GanCommand implements Command {
         try {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
             int width = CliSupport.intOpt(cl, "width", base.ngf());
-            base = new GanConfig(base.imageSize(), base.latentSize(), width, width, base.embeddingSize(),
+            base = new GanConfig(base.imageSize(), base.latentSize(), width, CliSupport.intOpt(cl, "width-d", width), base.embeddingSize(),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-g", cl.getOptionValue("norm", base.generatorNorm().name()))),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-d", cl.getOptionValue("norm", base.discriminatorNorm().name()))),
                     cl.hasOption("real-range") ? GanConfig.RealRange.parse(cl.getOptionValue("real-range")) : base.realRange(),
@@ -150,6 +154,10 @@ public final class GanCommand implements Command {
         GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
                 study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
                 positive(cl, "threads", 1), dpOptions(cl));
+        double ema = CliSupport.doubleOpt(cl, "ema-decay", 0), beta1D = CliSupport.doubleOpt(cl, "beta1-d", opts.beta1());
+        if (!(ema >= 0 && ema < 1)) throw new UsageException("--ema-decay must be in [0, 1), got " + cl.getOptionValue("ema-decay"));
+        if (!(beta1D >= 0 && beta1D < 1)) throw new UsageException("--beta1-d must be in [0, 1), got " + cl.getOptionValue("beta1-d"));
+        opts = opts.withStabilisers(positive(cl, "d-steps", 1), ema, beta1D);
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
         if (opts.dp() != null && base.discriminatorNorm().mixesExamples()) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
@@ -157,9 +165,10 @@ public final class GanCommand implements Command {
         // One decode pass before anything is written: a damaged image would otherwise stop the run part-way, after
         // config.json and the first checkpoints (and, under --dp, ledger entries) exist.
         Datasets.verifyDecodable(data);
-        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
-                base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
-                epochs, opts.batchSize(), opts.lr(), opts.seed());
+        out.printf("gan train: %s, %d images; %dx%d, ngf %d, ndf %d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, %d D step(s) per G step, EMA %s, seed %d%n",
+                data.description(), data.size(), base.imageSize(), base.imageSize(), base.ngf(), base.ndf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT),
+                base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]", epochs, opts.batchSize(), opts.lr(), opts.dSteps(),
+                opts.emaDecay() > 0 ? Double.toString(opts.emaDecay()) : "off", opts.seed());
         GanState s;
         try (Scope device = DeviceOption.install(cl, "auto", err)) {
             s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
