@@ -20,6 +20,7 @@ import org.dpmammo.train.gan.GanSampler;
 import org.dpmammo.util.Scope;
 import org.dpmammo.train.gan.GanState;
 import org.dpmammo.train.gan.GanTrainer;
+import org.dpmammo.train.gan.MerfTrainer;
 import org.dpmammo.train.gan.QualityReport;
 
 /** {@code dpmammo gan train|sample|evaluate}: the malignancy-conditioned DCGAN of the study. */
@@ -87,6 +88,11 @@ public final class GanCommand implements Command {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
+        o.addOption(Option.builder().longOpt("model").hasArg().argName("gan|merf")
+                .desc("gan (default): the conditional DCGAN; merf: DP-MERF, one DP release of a random-feature mean embedding per class, then the same generator fitted to it (needs --dp)").build());
+        o.addOption(Option.builder().longOpt("steps").hasArg().argName("N").desc("merf: generator steps (default 2000)").build());
+        o.addOption(Option.builder().longOpt("merf-features").hasArg().argName("D").desc("merf: random Fourier features, even (default " + MERF_FEATURES + ")").build());
+        o.addOption(Option.builder().longOpt("merf-bandwidth").hasArg().argName("L").desc("merf: Gaussian kernel length scale on flattened images in the model's range (default " + MERF_BANDWIDTH + ")").build());
         o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME")
                 .desc("paper: the study's 128x128 model, ngf=ndf=64, InstanceNorm, real images in [0,1], batch 8, Adam 1e-4; cpu (default): 64x64, ngf=ndf=32, BatchNorm, resize upsampling, real images in [-1,1], batch 16, Adam 2e-4").build());
         o.addOption(Option.builder().longOpt("epochs").hasArg().argName("N").desc("epochs (default 50)").build());
@@ -127,7 +133,10 @@ public final class GanCommand implements Command {
                             + "epochs; the gradient of the loss on generated images is added without noise (it reads no record), scaled to norm at most C, and the generator is post-processing. "
                             + "Every step is written ahead to the ledger (RUN/ledger.json, or --ledger FILE) under the training records' content ids: a "
                             + "classifier that spends against the same ledger composes with it on the records they share (privacy ledger report shows "
-                            + "the combined ε). DP randomness is secure unless --reproducible-dp is given. DP needs instance norm or none in the discriminator (--norm-d instance|none).", o, SOURCES);
+                            + "the combined ε). DP randomness is secure unless --reproducible-dp is given. DP needs instance norm or none in the discriminator (--norm-d instance|none). "
+                            + "--model merf (DP-MERF) instead releases, once, each class's mean of random Fourier features of the images with Gaussian noise "
+                            + "(one DP step at q = 1, sensitivity 1, in the same ledger) and fits the generator to the released embedding for --steps steps; "
+                            + "gan sample reads either kind of checkpoint.", o, SOURCES);
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
@@ -137,6 +146,11 @@ public final class GanCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         Path runDir = CliSupport.outFolder(cl, false); // --resume continues in it
+        String model = cl.getOptionValue("model", "gan");
+        if (!model.equals("gan") && !model.equals("merf")) throw new UsageException("--model must be gan or merf, got '" + model + "'");
+        for (String name : model.equals("gan") ? new String[] {"steps", "merf-features", "merf-bandwidth"} : new String[] {"d-steps", "ema-decay", "beta1-d", "width-d", "norm-d", "max-grad-norm", "epochs"}) {
+            if (cl.hasOption(name)) throw new UsageException("--" + name + " does not apply to --model " + model);
+        }
         GanConfig base;
         try {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
@@ -149,6 +163,7 @@ public final class GanCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        if (model.equals("merf")) return merf(cl, base, data, runDir, out, err);
         int epochs = positive(cl, "epochs", 50);
         GanTrainer.Options study = GanTrainer.Options.preset(cl.getOptionValue("preset", "cpu"), base, epochs, CliSupport.longOpt(cl, "seed", 42));
         GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
@@ -174,6 +189,35 @@ public final class GanCommand implements Command {
             s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
         }
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));
+        return 0;
+    }
+
+    /**
+     * DP-MERF's defaults. The length scale is the median pairwise distance of the study's published synthetic patches
+     * (a public set) at 64 px in [−1, 1], 21.9: the median heuristic without looking at private images.
+     */
+    private static final int MERF_FEATURES = 1000;
+    private static final double MERF_BANDWIDTH = 22;
+
+    private static int merf(CommandLine cl, GanConfig base, Dataset data, Path runDir, PrintStream out, PrintStream err) throws Exception {
+        GanTrainer.Dp dp = dpOptions(cl);
+        if (dp == null) throw new UsageException("--model merf needs --dp --target-epsilon E (it is a DP generator)");
+        GanTrainer.Options preset = GanTrainer.Options.preset(cl.getOptionValue("preset", "cpu"), base, 1, CliSupport.longOpt(cl, "seed", 42));
+        MerfTrainer.Options o;
+        try {
+            o = new MerfTrainer.Options(base, positive(cl, "merf-features", MERF_FEATURES), CliSupport.doubleOpt(cl, "merf-bandwidth", MERF_BANDWIDTH),
+                    positive(cl, "steps", 2000), positive(cl, "batch", 64), learningRate(cl, preset.lr()), preset.seed(), positive(cl, "checkpoint-every", 100), dp);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Datasets.verifyDecodable(data);
+        out.printf("gan train --model merf: %s, %d images; generator %dx%d, ngf %d, %s norm, %s upsampling; %d features, length scale %s; %d steps of %d, lr %s, seed %d%n",
+                data.description(), data.size(), base.imageSize(), base.imageSize(), base.ngf(), base.generatorNorm().name().toLowerCase(Locale.ROOT),
+                base.upsampling().name().toLowerCase(Locale.ROOT), o.features(), o.bandwidth(), o.steps(), o.batchSize(), o.lr(), o.seed());
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
+            MerfTrainer.run(o, data, runDir, cl.hasOption("resume"), out);
+        }
+        out.printf("done: checkpoints in %s%n", runDir.resolve("checkpoints"));
         return 0;
     }
 

@@ -30,6 +30,12 @@ import org.dpmammo.util.Rng;
 public final class GanState {
     public static final String FORMAT = "dpmammo-gan-checkpoint/1";
     private static final String EMA_PREFIX = "generator_ema.";
+    /**
+     * Metadata key naming what trained the checkpoint's generator: {@link #KIND} for a GAN training state,
+     * {@code MerfTrainer.KIND} for a DP-MERF generator (checkpoints from before the key are GAN states). Both hold
+     * {@code generator.} and sample alike; each trainer refuses to continue the other's.
+     */
+    public static final String KIND_KEY = "kind", KIND = "gan";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long INIT_STREAM = 0x494E4954L;
 
@@ -114,6 +120,7 @@ public final class GanState {
         Map<String, String> meta = new LinkedHashMap<>(extraMetadata);
         meta.put("ema_decay", Double.toString(emaDecay));
         meta.put("format", FORMAT);
+        meta.put(KIND_KEY, KIND);
         meta.put("config", configJson(config));
         meta.put("epoch", Integer.toString(epoch));
         meta.put("seed", Long.toString(seed));
@@ -137,6 +144,8 @@ public final class GanState {
     public void load(Path file) throws IOException {
         SafeTensors.Contents c = SafeTensors.read(file);
         GanConfig saved = configOf(c, file);
+        String kind = c.metadata().getOrDefault(KIND_KEY, KIND);
+        if (!KIND.equals(kind)) throw new BadInputException(file + ": a " + kind + " checkpoint, not a GAN training state; continue it with gan train --model " + kind);
         if (!saved.equals(config)) throw new BadInputException(file + ": checkpoint model " + saved + " differs from this run's " + config);
         generator.loadStateDict(section(c.tensors(), "generator."), true);
         discriminator.loadStateDict(section(c.tensors(), "discriminator."), true);
