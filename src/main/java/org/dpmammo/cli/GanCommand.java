@@ -90,7 +90,7 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
         o.addOption(Option.builder().longOpt("model").hasArg().argName("gan|merf")
                 .desc("gan (default): the conditional DCGAN; merf: DP-MERF, one DP release of a random-feature mean embedding per class, then the same generator fitted to it (needs --dp)").build());
-        o.addOption(Option.builder().longOpt("steps").hasArg().argName("N").desc("merf: generator steps (default 2000)").build());
+        o.addOption(Option.builder().longOpt("steps").hasArg().argName("N").desc("merf: generator steps (default 600; with --model merf, --width defaults to 16, --batch to 32, --lr to 1e-3: the measured recipe, docs/GAN.md)").build());
         o.addOption(Option.builder().longOpt("merf-features").hasArg().argName("D").desc("merf: random Fourier features, even (default " + MERF_FEATURES + ")").build());
         o.addOption(Option.builder().longOpt("merf-bandwidth").hasArg().argName("L").desc("merf: Gaussian kernel length scale on flattened images in the model's range (default " + MERF_BANDWIDTH + ")").build());
         o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME")
@@ -154,7 +154,8 @@ public final class GanCommand implements Command {
         GanConfig base;
         try {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
-            int width = CliSupport.intOpt(cl, "width", base.ngf());
+            // DP-MERF's generator is fitted for a few hundred steps: its measured recipe uses half the GAN's width.
+            int width = CliSupport.intOpt(cl, "width", model.equals("merf") ? MERF_WIDTH : base.ngf());
             base = new GanConfig(base.imageSize(), base.latentSize(), width, CliSupport.intOpt(cl, "width-d", width), base.embeddingSize(),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-g", cl.getOptionValue("norm", base.generatorNorm().name()))),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-d", cl.getOptionValue("norm", base.discriminatorNorm().name()))),
@@ -196,17 +197,16 @@ public final class GanCommand implements Command {
      * DP-MERF's defaults. The length scale is the median pairwise distance of the study's published synthetic patches
      * (a public set) at 64 px in [−1, 1], 21.9: the median heuristic without looking at private images.
      */
-    private static final int MERF_FEATURES = 1000;
-    private static final double MERF_BANDWIDTH = 22;
+    private static final int MERF_FEATURES = 1000, MERF_WIDTH = 16, MERF_STEPS = 600, MERF_BATCH = 32;
+    private static final double MERF_BANDWIDTH = 22, MERF_LR = 1e-3;
 
     private static int merf(CommandLine cl, GanConfig base, Dataset data, Path runDir, PrintStream out, PrintStream err) throws Exception {
         GanTrainer.Dp dp = dpOptions(cl);
         if (dp == null) throw new UsageException("--model merf needs --dp --target-epsilon E (it is a DP generator)");
-        GanTrainer.Options preset = GanTrainer.Options.preset(cl.getOptionValue("preset", "cpu"), base, 1, CliSupport.longOpt(cl, "seed", 42));
         MerfTrainer.Options o;
         try {
             o = new MerfTrainer.Options(base, positive(cl, "merf-features", MERF_FEATURES), CliSupport.doubleOpt(cl, "merf-bandwidth", MERF_BANDWIDTH),
-                    positive(cl, "steps", 2000), positive(cl, "batch", 64), learningRate(cl, preset.lr()), preset.seed(), positive(cl, "checkpoint-every", 100), dp);
+                    positive(cl, "steps", MERF_STEPS), positive(cl, "batch", MERF_BATCH), learningRate(cl, MERF_LR), CliSupport.longOpt(cl, "seed", 42), positive(cl, "checkpoint-every", 50), dp);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
