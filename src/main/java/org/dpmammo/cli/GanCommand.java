@@ -20,6 +20,7 @@ import org.dpmammo.train.gan.GanSampler;
 import org.dpmammo.util.Scope;
 import org.dpmammo.train.gan.GanState;
 import org.dpmammo.train.gan.GanTrainer;
+import org.dpmammo.train.gan.MerfTrainer;
 import org.dpmammo.train.gan.QualityReport;
 
 /** {@code dpmammo gan train|sample|evaluate}: the malignancy-conditioned DCGAN of the study. */
@@ -87,6 +88,11 @@ public final class GanCommand implements Command {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(Option.builder().longOpt("data").hasArg().argName("DIR").desc("labelled training images (required)").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("RUN").desc("run folder (required)").build());
+        o.addOption(Option.builder().longOpt("model").hasArg().argName("gan|merf")
+                .desc("gan (default): the conditional DCGAN; merf: DP-MERF, one DP release of a random-feature mean embedding per class, then the same generator fitted to it (needs --dp)").build());
+        o.addOption(Option.builder().longOpt("steps").hasArg().argName("N").desc("merf: generator steps (default 600; with --model merf, --width defaults to 16, --batch to 32, --lr to 1e-3: the measured recipe, docs/GAN.md)").build());
+        o.addOption(Option.builder().longOpt("merf-features").hasArg().argName("D").desc("merf: random Fourier features, even (default " + MERF_FEATURES + ")").build());
+        o.addOption(Option.builder().longOpt("merf-bandwidth").hasArg().argName("L").desc("merf: Gaussian kernel length scale on flattened images in the model's range (default " + MERF_BANDWIDTH + ")").build());
         o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME")
                 .desc("paper: the study's 128x128 model, ngf=ndf=64, InstanceNorm, real images in [0,1], batch 8, Adam 1e-4; cpu (default): 64x64, ngf=ndf=32, BatchNorm, resize upsampling, real images in [-1,1], batch 16, Adam 2e-4").build());
         o.addOption(Option.builder().longOpt("epochs").hasArg().argName("N").desc("epochs (default 50)").build());
@@ -101,8 +107,12 @@ public final class GanCommand implements Command {
         o.addOption(Option.builder().longOpt("upsample").hasArg().argName("transposed|resize")
                 .desc("how G doubles its resolution: transposed = the study's ConvTranspose2d k4 s2; resize = nearest x2 then Conv2d k3 (no checkerboard, 9/4 the cost)").build());
         o.addOption(Option.builder().longOpt("width").hasArg().argName("W").desc("override the preset's ngf = ndf").build());
+        o.addOption(Option.builder().longOpt("width-d").hasArg().argName("W").desc("the discriminator's width ndf alone (after --width); a smaller D has less DP noise in total").build());
         o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("batch size (default: paper 8, the study's; cpu 16)").build());
         o.addOption(Option.builder().longOpt("lr").hasArg().argName("LR").desc("Adam learning rate of both networks (default: paper 1e-4, the study's; cpu 2e-4)").build());
+        o.addOption(Option.builder().longOpt("d-steps").hasArg().argName("N").desc("discriminator steps per generator step (default 1, the study's); under --dp every D step is a DP step, planned and spent").build());
+        o.addOption(Option.builder().longOpt("ema-decay").hasArg().argName("D").desc("keep an exponential moving average of G's weights with decay D in [0, 1) for samples and sampling checkpoints (default 0: none)").build());
+        o.addOption(Option.builder().longOpt("beta1-d").hasArg().argName("B").desc("the discriminator's Adam beta1 (default: as G's, 0.5)").build());
         o.addOption(Option.builder().longOpt("no-augment").desc("turn off the flips and light random resized crop").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().argName("T").desc("data loading threads (default 1)").build());
         o.addOption(Option.builder().longOpt("dp").desc("train the discriminator with DP-SGD (Poisson batches, per-example clipping, Gaussian noise, ledger)").build());
@@ -123,7 +133,10 @@ public final class GanCommand implements Command {
                             + "epochs; the gradient of the loss on generated images is added without noise (it reads no record), scaled to norm at most C, and the generator is post-processing. "
                             + "Every step is written ahead to the ledger (RUN/ledger.json, or --ledger FILE) under the training records' content ids: a "
                             + "classifier that spends against the same ledger composes with it on the records they share (privacy ledger report shows "
-                            + "the combined ε). DP randomness is secure unless --reproducible-dp is given. DP needs instance norm or none in the discriminator (--norm-d instance|none).", o, SOURCES);
+                            + "the combined ε). DP randomness is secure unless --reproducible-dp is given. DP needs instance norm or none in the discriminator (--norm-d instance|none). "
+                            + "--model merf (DP-MERF) instead releases, once, each class's mean of random Fourier features of the images with Gaussian noise "
+                            + "(one DP step at q = 1, sensitivity 1, in the same ledger) and fits the generator to the released embedding for --steps steps; "
+                            + "gan sample reads either kind of checkpoint.", o, SOURCES);
             return 0;
         }
         Dataset data = openData(CliSupport.required(cl, "data"));
@@ -133,11 +146,17 @@ public final class GanCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         Path runDir = CliSupport.outFolder(cl, false); // --resume continues in it
+        String model = cl.getOptionValue("model", "gan");
+        if (!model.equals("gan") && !model.equals("merf")) throw new UsageException("--model must be gan or merf, got '" + model + "'");
+        for (String name : model.equals("gan") ? new String[] {"steps", "merf-features", "merf-bandwidth"} : new String[] {"d-steps", "ema-decay", "beta1-d", "width-d", "norm-d", "max-grad-norm", "epochs"}) {
+            if (cl.hasOption(name)) throw new UsageException("--" + name + " does not apply to --model " + model);
+        }
         GanConfig base;
         try {
             base = GanConfig.preset(cl.getOptionValue("preset", "cpu"));
-            int width = CliSupport.intOpt(cl, "width", base.ngf());
-            base = new GanConfig(base.imageSize(), base.latentSize(), width, width, base.embeddingSize(),
+            // DP-MERF's generator is fitted for a few hundred steps: its measured recipe uses half the GAN's width.
+            int width = CliSupport.intOpt(cl, "width", model.equals("merf") ? MERF_WIDTH : base.ngf());
+            base = new GanConfig(base.imageSize(), base.latentSize(), width, CliSupport.intOpt(cl, "width-d", width), base.embeddingSize(),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-g", cl.getOptionValue("norm", base.generatorNorm().name()))),
                     GanConfig.Norm.parse(cl.getOptionValue("norm-d", cl.getOptionValue("norm", base.discriminatorNorm().name()))),
                     cl.hasOption("real-range") ? GanConfig.RealRange.parse(cl.getOptionValue("real-range")) : base.realRange(),
@@ -145,11 +164,16 @@ public final class GanCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        if (model.equals("merf")) return merf(cl, base, data, runDir, out, err);
         int epochs = positive(cl, "epochs", 50);
         GanTrainer.Options study = GanTrainer.Options.preset(cl.getOptionValue("preset", "cpu"), base, epochs, CliSupport.longOpt(cl, "seed", 42));
         GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
                 study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
                 positive(cl, "threads", 1), dpOptions(cl));
+        double ema = CliSupport.doubleOpt(cl, "ema-decay", 0), beta1D = CliSupport.doubleOpt(cl, "beta1-d", opts.beta1());
+        if (!(ema >= 0 && ema < 1)) throw new UsageException("--ema-decay must be in [0, 1), got " + cl.getOptionValue("ema-decay"));
+        if (!(beta1D >= 0 && beta1D < 1)) throw new UsageException("--beta1-d must be in [0, 1), got " + cl.getOptionValue("beta1-d"));
+        opts = opts.withStabilisers(positive(cl, "d-steps", 1), ema, beta1D);
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
         if (opts.dp() != null && base.discriminatorNorm().mixesExamples()) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
@@ -157,14 +181,43 @@ public final class GanCommand implements Command {
         // One decode pass before anything is written: a damaged image would otherwise stop the run part-way, after
         // config.json and the first checkpoints (and, under --dp, ledger entries) exist.
         Datasets.verifyDecodable(data);
-        out.printf("gan train: %s, %d images; %dx%d, ngf=ndf=%d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, seed %d%n", data.description(), data.size(),
-                base.imageSize(), base.imageSize(), base.ngf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT), base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]",
-                epochs, opts.batchSize(), opts.lr(), opts.seed());
+        out.printf("gan train: %s, %d images; %dx%d, ngf %d, ndf %d, %s norm, %s upsampling, real images %s; %d epochs, batch %d, lr %s, %d D step(s) per G step, EMA %s, seed %d%n",
+                data.description(), data.size(), base.imageSize(), base.imageSize(), base.ngf(), base.ndf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT),
+                base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]", epochs, opts.batchSize(), opts.lr(), opts.dSteps(),
+                opts.emaDecay() > 0 ? Double.toString(opts.emaDecay()) : "off", opts.seed());
         GanState s;
         try (Scope device = DeviceOption.install(cl, "auto", err)) {
             s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
         }
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));
+        return 0;
+    }
+
+    /**
+     * DP-MERF's defaults. The length scale is the median pairwise distance of the study's published synthetic patches
+     * (a public set) at 64 px in [−1, 1], 21.9: the median heuristic without looking at private images.
+     */
+    private static final int MERF_FEATURES = 1000, MERF_WIDTH = 16, MERF_STEPS = 600, MERF_BATCH = 32;
+    private static final double MERF_BANDWIDTH = 22, MERF_LR = 1e-3;
+
+    private static int merf(CommandLine cl, GanConfig base, Dataset data, Path runDir, PrintStream out, PrintStream err) throws Exception {
+        GanTrainer.Dp dp = dpOptions(cl);
+        if (dp == null) throw new UsageException("--model merf needs --dp --target-epsilon E (it is a DP generator)");
+        MerfTrainer.Options o;
+        try {
+            o = new MerfTrainer.Options(base, positive(cl, "merf-features", MERF_FEATURES), CliSupport.doubleOpt(cl, "merf-bandwidth", MERF_BANDWIDTH),
+                    positive(cl, "steps", MERF_STEPS), positive(cl, "batch", MERF_BATCH), learningRate(cl, MERF_LR), CliSupport.longOpt(cl, "seed", 42), positive(cl, "checkpoint-every", 50), dp);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Datasets.verifyDecodable(data);
+        out.printf("gan train --model merf: %s, %d images; generator %dx%d, ngf %d, %s norm, %s upsampling; %d features, length scale %s; %d steps of %d, lr %s, seed %d%n",
+                data.description(), data.size(), base.imageSize(), base.imageSize(), base.ngf(), base.generatorNorm().name().toLowerCase(Locale.ROOT),
+                base.upsampling().name().toLowerCase(Locale.ROOT), o.features(), o.bandwidth(), o.steps(), o.batchSize(), o.lr(), o.seed());
+        try (Scope device = DeviceOption.install(cl, "auto", err)) {
+            MerfTrainer.run(o, data, runDir, cl.hasOption("resume"), out);
+        }
+        out.printf("done: checkpoints in %s%n", runDir.resolve("checkpoints"));
         return 0;
     }
 

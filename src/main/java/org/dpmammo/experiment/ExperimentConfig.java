@@ -60,6 +60,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
      * The GAN trained per seed when no synthetic set is given, and how many labelled samples it writes. With
      * {@code dpEpsilon} (null: the study's non-private GAN) its discriminator trains with DP-SGD to that ε at the
      * experiment's δ and C (InstanceNorm in D), and every cell that uses its samples reports the composed end-to-end ε.
+     * {@code model} "merf" is DP-MERF instead (needs {@code dpEpsilon}; one Gaussian release, then the generator fitted
+     * for {@code epochs} × ⌈N/32⌉ steps of 32, i.e. each epoch generates as many images as there are real ones).
      */
     public record Gan(String model, int epochs, int samples, Double dpEpsilon) {
         public Gan(String model, int epochs, int samples) {
@@ -242,7 +244,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         Pretrain pre = new Pretrain(positiveInt(p, "epochs", "pretrain."), positive(p, "lr", "pretrain."));
         JsonNode n = o.get("gan");
         String ganModel = text(n, "model", "gan.");
-        if (!List.of("paper", "cpu").contains(ganModel)) throw new IllegalArgumentException("config key 'gan.model': expected paper or cpu, got '" + ganModel + "'");
+        if (!List.of("paper", "cpu", "merf").contains(ganModel)) throw new IllegalArgumentException("config key 'gan.model': expected paper, cpu or merf, got '" + ganModel + "'");
         JsonNode dpEps = n.get("dp_epsilon");
         Double ganEpsilon = null;
         if (dpEps != null && !dpEps.isNull()) {
@@ -250,6 +252,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             Calibration.checkTrainingTarget(dpEps.asDouble(), "config key 'gan.dp_epsilon'");
             ganEpsilon = dpEps.asDouble();
         }
+        if (ganModel.equals("merf") && ganEpsilon == null) throw new IllegalArgumentException("config key 'gan.dp_epsilon': gan.model merf (DP-MERF) is a DP generator and needs its ε");
         Gan gan = new Gan(ganModel, positiveInt(n, "epochs", "gan."), positiveInt(n, "samples", "gan."), ganEpsilon);
         JsonNode pp = o.get("public_pretraining");
         PublicPretraining pub = null;

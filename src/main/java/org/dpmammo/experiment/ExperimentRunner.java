@@ -165,8 +165,10 @@ public final class ExperimentRunner {
                 throw new IllegalArgumentException("config key 'gan.dp_epsilon': the experiment trains no GAN when a synthetic set is given; drop --synthetic or the key");
             }
             try {
-                PrivacyPlanner.plan(realSize, GanTrainer.Options.study(StudyTrainers.ganModel(config), 1, 0).batchSize(), config.gan().epochs(), ganEpsilon,
-                        config.delta(), PrivacyPlanner.accountant(config.accountants().get(0)));
+                boolean merf = config.gan().model().equals("merf");
+                // DP-MERF is one release at q = 1; the GAN's discriminator runs the study's batches for its epochs.
+                PrivacyPlanner.plan(realSize, merf ? realSize : GanTrainer.Options.study(StudyTrainers.ganModel(config), 1, 0).batchSize(),
+                        merf ? 1 : config.gan().epochs(), ganEpsilon, config.delta(), PrivacyPlanner.accountant(config.accountants().get(0)));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException("config key 'gan.dp_epsilon': ε cannot be reached (" + e.getMessage() + ")", e);
             }

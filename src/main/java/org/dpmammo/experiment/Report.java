@@ -323,7 +323,8 @@ public final class Report {
         boolean ownGan = plan.jobs().stream().anyMatch(j -> j instanceof GridPlan.GanJob);
         boolean dpGan = ownGan && config.gan().dpEpsilon() != null;
         html.append("<p>").append(dpGan
-                ? "The GANs' discriminators were trained <b>under DP</b> (target ε " + num(config.gan().dpEpsilon()) + ") on the real training set: "
+                ? (config.gan().model().equals("merf") ? "The generators are DP-MERF's: one Gaussian release <b>under DP</b> of the real training set's class-conditional random-feature embedding (target ε "
+                        : "The GANs' discriminators were trained <b>under DP</b> (target ε ") + num(config.gan().dpEpsilon()) + ") on the real training set: "
                         + "conditions that use synthetic data compose the generator's spend with the classifier's (when the classifier also read real records). "
                 : ownGan
                 ? "The GANs were trained <b>without DP</b> on the real training set, as the study's was"

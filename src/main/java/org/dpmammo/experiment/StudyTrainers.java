@@ -12,6 +12,8 @@ import org.dpmammo.train.ClassifierTrainer;
 import org.dpmammo.train.gan.GanSampler;
 import org.dpmammo.train.gan.GanState;
 import org.dpmammo.train.gan.GanTrainer;
+import org.dpmammo.train.gan.MerfTrainer;
+import org.dpmammo.models.gan.Generator;
 
 /**
  * The grid's steps on the project's own trainers: {@link GanTrainer} (the study's conditional DCGAN, trained without
@@ -40,12 +42,33 @@ public final class StudyTrainers implements Trainers {
      */
     static void trainGan(ExperimentConfig config, long seed, Dataset realTrain, Path runDir, Path samplesDir, PrintStream log) throws IOException {
         ExperimentConfig.Gan g = config.gan();
+        if (g.model().equals(MerfTrainer.KIND)) {
+            MerfTrainer.Options m = merfOptions(config, seed, realTrain.size());
+            Generator generator = MerfTrainer.run(m, realTrain, runDir, MerfTrainer.lastCheckpoint(runDir.resolve("checkpoints")) != null
+                    || Files.exists(runDir.resolve(MerfTrainer.EMBEDDING_FILE)), log);
+            generator.eval();
+            GanSampler.write(generator, "balanced", g.samples(), seed, samplesDir);
+            return;
+        }
         GanTrainer.Options study = GanTrainer.Options.preset(g.model(), ganModel(config), g.epochs(), seed);
         GanTrainer.Options o = new GanTrainer.Options(study.model(), study.epochs(), study.batchSize(), study.lr(), study.beta1(),
                 study.beta2(), seed, study.augment(), study.checkpointEvery(), study.collapseFraction(), config.threads(), ganDp(config, seed));
         GanState state = GanTrainer.run(o, realTrain, runDir, true, log);
         state.generator.eval();
         GanSampler.write(state.generator, "balanced", g.samples(), seed, samplesDir);
+    }
+
+    /**
+     * DP-MERF as measured in docs/GAN.md: the cpu generator at width 16, 1000 random features, length scale 22, batches
+     * of 32 at Adam 1e-3; the experiment's δ, its first accountant and the seed's DP randomness. C is fixed at 1.
+     */
+    static MerfTrainer.Options merfOptions(ExperimentConfig config, long seed, int realSize) {
+        GanConfig cpu = GanConfig.cpu();
+        GanConfig model = new GanConfig(cpu.imageSize(), cpu.latentSize(), 16, 16, cpu.embeddingSize(), cpu.generatorNorm(), GanConfig.Norm.NONE, cpu.realRange(),
+                cpu.upsampling());
+        GanTrainer.Dp dp = new GanTrainer.Dp(config.gan().dpEpsilon(), config.delta(), 1.0, config.accountants().get(0), config.dpRandomness(seed), 64);
+        int steps = config.gan().epochs() * ((realSize + 31) / 32);
+        return new MerfTrainer.Options(model, 1000, 22, steps, 32, 1e-3, seed, 50, dp);
     }
 
     /** The GAN preset, with InstanceNorm in the discriminator when it trains under DP (BatchNorm mixes examples). */

@@ -114,6 +114,14 @@ class GanCommandTest {
             {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "1", "--delta", "1"},
             {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "1", "--accountant", "moments"},
             {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--dp", "--target-epsilon", "1", "--norm", "batch"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--d-steps", "0"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--ema-decay", "1"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--beta1-d", "-0.1"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--model", "vae"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--model", "merf"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--model", "merf", "--dp", "--target-epsilon", "1", "--d-steps", "2"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--model", "merf", "--dp", "--target-epsilon", "1", "--merf-features", "999"},
+            {"gan", "train", "--data", "phantom:64:16:1", "--out", tmp.toString(), "--steps", "10"},
         };
         for (String[] args : bad) {
             MainTest.Run r = new MainTest.Run(args);

@@ -70,6 +70,10 @@ class ExperimentConfigTest {
         assertTrue(error("{\"gan\": {\"dp_epsilon\": \"inf\"}}").contains("'gan.dp_epsilon'"));
         assertEquals(10.0, ExperimentConfig.parse("{\"gan\": {\"dp_epsilon\": 10}}").gan().dpEpsilon());
         assertEquals(null, ExperimentConfig.preset("paper").gan().dpEpsilon());
+        // DP-MERF is a DP generator: it is refused without its ε.
+        assertTrue(error("{\"gan\": {\"model\": \"merf\"}}").contains("'gan.dp_epsilon'"));
+        assertTrue(error("{\"gan\": {\"model\": \"vae\"}}").contains("'gan.model'"));
+        assertEquals("merf", ExperimentConfig.parse("{\"gan\": {\"model\": \"merf\", \"dp_epsilon\": 6}}").gan().model());
     }
 
     @Test

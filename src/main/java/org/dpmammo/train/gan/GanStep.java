@@ -12,13 +12,17 @@ import org.dpmammo.util.Rng;
 /**
  * One iteration of the study's loop (docs/STUDY.md §2.5): draw fake conditions and z, generate; one Adam step on D with
  * BCE(D(x, c), U(0.7, 1.2)) + BCE(D(G(z, c'), c'), 0); then one Adam step on G with the non-saturating
- * BCE(D(G(z, c'), c'), 1), the same fake batch passed through the updated D.
+ * BCE(D(G(z, c'), c'), 1), the same fake batch passed through the updated D. With several D steps per G step
+ * ({@code --d-steps}), an iteration may end after D's step: G's loss and D(G(z)) after D's step are then NaN.
  */
 public final class GanStep {
-    /** Losses and mean discriminator outputs of one iteration: D(x), D(G(z)) before D's step, D(G(z)) after it. */
-    public record Result(double lossD, double lossG, double dReal, double dFake, double dFakeAfter) {
+    /**
+     * Losses and mean discriminator outputs of one iteration: D(x), D(G(z)) before D's step, D(G(z)) after it;
+     * {@code generatorStepped} false when the iteration was D's step alone (lossG and dFakeAfter NaN).
+     */
+    public record Result(double lossD, double lossG, double dReal, double dFake, double dFakeAfter, boolean generatorStepped) {
         public boolean finite() {
-            return Double.isFinite(lossD) && Double.isFinite(lossG);
+            return Double.isFinite(lossD) && (!generatorStepped || Double.isFinite(lossG));
         }
     }
 
@@ -29,10 +33,15 @@ public final class GanStep {
 
     /** Runs one D step and one G step on real images [B, 1, S, S] (already in the model's range) and their labels. */
     public static Result run(GanState s, Tensor real, int[] labels, Rng rng) {
+        return run(s, real, labels, rng, true);
+    }
+
+    /** One D step on the batch, then G's step only if {@code stepGenerator}. */
+    public static Result run(GanState s, Tensor real, int[] labels, Rng rng, boolean stepGenerator) {
         int b = labels.length;
         Tensor z = latent(rng, b, s.config.latentSize());
         int[] fakeLabels = fakeLabels(rng, b);
-        return run(s, real, labels, z, fakeLabels, smoothTargets(rng, b));
+        return run(s, real, labels, z, fakeLabels, smoothTargets(rng, b), stepGenerator);
     }
 
     /** z [B, nz, 1, 1] from N(0, 1). */
@@ -62,6 +71,10 @@ public final class GanStep {
      * (GanTorchFixtureTest).
      */
     public static Result run(GanState s, Tensor real, int[] labels, Tensor z, int[] fakeLabels, float[] smooth) {
+        return run(s, real, labels, z, fakeLabels, smooth, true);
+    }
+
+    private static Result run(GanState s, Tensor real, int[] labels, Tensor z, int[] fakeLabels, float[] smooth, boolean stepGenerator) {
         int b = labels.length;
         Variable fake = s.generator.forward(Variable.constant(z), fakeLabels);
 
@@ -72,8 +85,8 @@ public final class GanStep {
         lossD.backward();
         s.optD.step();
 
-        double[] g = generatorStep(s, fake, fakeLabels);
-        return new Result(lossD.value().item(), g[0], mean(pReal), mean(pFake), g[1]);
+        double[] g = stepGenerator ? generatorStep(s, fake, fakeLabels) : NO_G_STEP;
+        return new Result(lossD.value().item(), g[0], mean(pReal), mean(pFake), g[1], stepGenerator);
     }
 
     /**
@@ -113,6 +126,11 @@ public final class GanStep {
      * <p>{@code dReal} is NaN when the Poisson batch is empty (it still is a step: noise is added and spent).
      */
     public static Result runDp(GanState s, DpSgd dp, long step, int[] batch, RealBatches real, int fakeBatch, Rng rng) throws IOException {
+        return runDp(s, dp, step, batch, real, fakeBatch, rng, true);
+    }
+
+    /** The DP iteration with G's step only if {@code stepGenerator}: D's step is a DP step (and spent) either way. */
+    public static Result runDp(GanState s, DpSgd dp, long step, int[] batch, RealBatches real, int fakeBatch, Rng rng, boolean stepGenerator) throws IOException {
         Tensor z = latent(rng, fakeBatch, s.config.latentSize());
         int[] fakeLabels = fakeLabels(rng, fakeBatch);
         Variable fake = s.generator.forward(Variable.constant(z), fakeLabels);
@@ -140,14 +158,17 @@ public final class GanStep {
             fakeStats[1] = mean(pFake);
         });
 
-        double[] g = generatorStep(s, fake, fakeLabels);
+        double[] g = stepGenerator ? generatorStep(s, fake, fakeLabels) : NO_G_STEP;
         double realLoss = batch.length == 0 ? 0 : realSums[0] / batch.length;
         double dReal = batch.length == 0 ? Double.NaN : realSums[1] / batch.length;
-        return new Result(realLoss + fakeStats[0], g[0], dReal, fakeStats[1], g[1]);
+        return new Result(realLoss + fakeStats[0], g[0], dReal, fakeStats[1], g[1], stepGenerator);
     }
 
+    /** G's loss and D(G(z)) after D's step for an iteration without G's step. */
+    private static final double[] NO_G_STEP = {Double.NaN, Double.NaN};
+
     /**
-     * G's step through the updated D; returns G's loss and the mean D(G(z)). D is frozen for it: its weight gradients
+     * G's step through the updated D (then the EMA of G's weights, if the state keeps one); returns G's loss and the mean D(G(z)). D is frozen for it: its weight gradients
      * would be thrown away, so they are not computed at all.
      */
     private static double[] generatorStep(GanState s, Variable fake, int[] fakeLabels) {
@@ -158,6 +179,7 @@ public final class GanStep {
             Variable lossG = bce(pGen, Tensor.full(1f, fakeLabels.length));
             lossG.backward();
             s.optG.step();
+            s.updateEma();
             return new double[] {lossG.value().item(), mean(pGen)};
         } finally {
             s.discriminator.setFrozen(false);

@@ -45,18 +45,30 @@ import org.dpmammo.util.Rng;
  */
 public final class GanTrainer {
     /**
-     * Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on. Mode collapse is flagged
-     * when a class's fixed-noise sample diversity falls below {@code collapseFraction} of the real images' diversity
-     * of that class (under DP, of {@link #DP_REFERENCE_DIVERSITY}: the real set's diversity is private). {@code dp}
-     * is null for the study's non-private training.
+     * Training settings; the study's are batch 8, Adam 1e-4 (0.5, 0.999), augmentation on, one D step per G step, no
+     * EMA. Mode collapse is flagged when a class's fixed-noise sample diversity falls below {@code collapseFraction}
+     * of the real images' diversity of that class (under DP, of {@link #DP_REFERENCE_DIVERSITY}: the real set's
+     * diversity is private). {@code dp} is null for the study's non-private training. {@code dSteps}: D steps per G
+     * step (Bie, Kamath &amp; Zhang 2023: under DP the noise on each D step, not the number of G steps, is the
+     * bottleneck); every D step is a batch (under DP a DP step, planned and spent). {@code emaDecay}: 0 for none, else
+     * samples and checkpoints' sampling generator are an exponential moving average of G's weights.
+     * {@code beta1D}: D's Adam β₁ (G keeps {@code beta1}).
      */
     public record Options(GanConfig model, int epochs, int batchSize, double lr, double beta1, double beta2, long seed,
-            boolean augment, int checkpointEvery, double collapseFraction, int dataThreads, Dp dp) {
+            boolean augment, int checkpointEvery, double collapseFraction, int dataThreads, Dp dp, int dSteps, double emaDecay, double beta1D) {
         public Options {
-            if (epochs < 1 || batchSize < 1 || checkpointEvery < 1 || dataThreads < 1) {
-                throw new IllegalArgumentException("epochs, batch size, checkpoint interval and data threads must be positive");
+            if (epochs < 1 || batchSize < 1 || checkpointEvery < 1 || dataThreads < 1 || dSteps < 1) {
+                throw new IllegalArgumentException("epochs, batch size, checkpoint interval, data threads and D steps must be positive");
             }
             if (!(collapseFraction >= 0 && collapseFraction < 1)) throw new IllegalArgumentException("collapse fraction must be in [0, 1), got " + collapseFraction);
+            if (!(emaDecay >= 0 && emaDecay < 1)) throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + emaDecay);
+            if (!(beta1D >= 0 && beta1D < 1)) throw new IllegalArgumentException("D's β₁ must be in [0, 1), got " + beta1D);
+        }
+
+        /** One D step per G step, no EMA, D's β₁ as G's: the study's loop. */
+        public Options(GanConfig model, int epochs, int batchSize, double lr, double beta1, double beta2, long seed,
+                boolean augment, int checkpointEvery, double collapseFraction, int dataThreads, Dp dp) {
+            this(model, epochs, batchSize, lr, beta1, beta2, seed, augment, checkpointEvery, collapseFraction, dataThreads, dp, 1, 0, beta1);
         }
 
         public static Options study(GanConfig model, int epochs, long seed) {
@@ -75,7 +87,12 @@ public final class GanTrainer {
         }
 
         public Options withDp(Dp dp) {
-            return new Options(model, epochs, batchSize, lr, beta1, beta2, seed, augment, checkpointEvery, collapseFraction, dataThreads, dp);
+            return new Options(model, epochs, batchSize, lr, beta1, beta2, seed, augment, checkpointEvery, collapseFraction, dataThreads, dp, dSteps, emaDecay, beta1D);
+        }
+
+        /** The same settings with D steps per G step, EMA decay and D's β₁ replaced. */
+        public Options withStabilisers(int dSteps, double emaDecay, double beta1D) {
+            return new Options(model, epochs, batchSize, lr, beta1, beta2, seed, augment, checkpointEvery, collapseFraction, dataThreads, dp, dSteps, emaDecay, beta1D);
         }
     }
 
@@ -118,7 +135,7 @@ public final class GanTrainer {
 
     /** Trains into out (resuming from its last checkpoint if asked) and returns the final state. */
     public static GanState run(Options o, Dataset data, Path out, boolean resume, PrintStream log) throws IOException {
-        return run(o, new GanState(o.model(), o.seed(), o.lr(), o.beta1(), o.beta2()), data, out, resume, log);
+        return run(o, new GanState(o.model(), o.seed(), o.lr(), o.beta1(), o.beta2(), o.beta1D(), o.emaDecay()), data, out, resume, log);
     }
 
     /** Trains a given fresh state (tests start from a damaged one to check the non-finite stop). */
@@ -213,6 +230,8 @@ public final class GanTrainer {
             Iterator<DataLoader.Batch> it = dp == null ? loader.epoch(epoch) : null;
             while (dp == null ? it.hasNext() : steps < stepsPerEpoch) {
                 long step = (long) (epoch - 1) * stepsPerEpoch + steps;
+                // G steps after every dSteps-th D step, counted over the whole run, so a resume keeps the rhythm.
+                boolean stepG = (step + 1) % o.dSteps() == 0;
                 if (dp != null && !dp.training.canStep(step)) {
                     budgetReached = true;
                     break;
@@ -221,12 +240,12 @@ public final class GanTrainer {
                 try {
                     if (dp == null) {
                         DataLoader.Batch batch = it.next();
-                        r = GanStep.run(state, batch.images(), batch.labels(), rng);
+                        r = GanStep.run(state, batch.images(), batch.labels(), rng, stepG);
                         images += batch.size();
                     } else {
                         int[] batch = dp.training.batch(step);
                         // The augmentation stream is keyed by the step, so every step augments afresh.
-                        r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng);
+                        r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng, stepG);
                         images += batch.length;
                     }
                 } catch (ArithmeticException e) {
@@ -244,7 +263,7 @@ public final class GanTrainer {
                 long now = System.nanoTime();
                 if (now - lastLog > 10_000_000_000L || steps == stepsPerEpoch) {
                     lastLog = now;
-                    log.printf("epoch %d/%d step %d/%d %s loss_G %.4f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
+                    log.printf("epoch %d/%d D step %d/%d %s loss_G %.4f  D(G(z)) %.3f  %.1f img/s%n", epoch, o.epochs(), steps, stepsPerEpoch,
                             privateStats ? String.format(" loss_D %.4f  D(x) %.3f ", sum[0] / count[0], sum[2] / count[2]) : "",
                             sum[1] / count[1], sum[3] / count[3], images / ((now - t0) / 1e9));
                 }
@@ -349,7 +368,7 @@ public final class GanTrainer {
     private static List<GrayImage> fixedSamples(GanState s, int[] labels, long seed) {
         s.generator.eval();
         try {
-            return GanSampler.generate(s.generator, labels, new Rng(seed).fork(FIXED_STREAM), labels.length);
+            return GanSampler.generate(s.sampler(), labels, new Rng(seed).fork(FIXED_STREAM), labels.length);
         } finally {
             s.generator.train();
         }
@@ -416,7 +435,7 @@ public final class GanTrainer {
 
     /** Settings a resumed run must share with the run it continues; epochs, checkpoint interval and data path may change. */
     private static final List<String> RESUME_INVARIANTS = List.of("image_size", "latent_size", "ngf", "ndf", "embedding_size", "norm_g", "norm_d",
-            "real_range", "upsampling", "batch_size", "lr", "betas", "label_smoothing", "augment", "seed");
+            "real_range", "upsampling", "batch_size", "lr", "betas", "label_smoothing", "augment", "seed", "d_steps", "ema_decay", "beta1_d");
 
     /**
      * A resume with another batch size, learning rate or seed would run on silently while config.json, rewritten
@@ -441,6 +460,9 @@ public final class GanTrainer {
         m.put("batch_size", o.batchSize());
         m.put("lr", o.lr());
         m.put("betas", List.of(o.beta1(), o.beta2()));
+        m.put("beta1_d", o.beta1D());
+        m.put("d_steps", o.dSteps());
+        m.put("ema_decay", o.emaDecay());
         m.put("label_smoothing", List.of(GanStep.SMOOTH_LO, GanStep.SMOOTH_HI));
         m.put("augment", o.augment());
         m.put("seed", o.seed());
