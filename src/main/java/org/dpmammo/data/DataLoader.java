@@ -120,11 +120,16 @@ public final class DataLoader implements AutoCloseable {
      * ready while the caller computes on this one. Every batch is a function of (seed, epoch, indices) alone, so the
      * batches are the same, in the same order, whether or not a prefetch ran or was used.
      */
-    public synchronized Batch batch(int[] indices, int epoch, int[] next) {
+    public Batch batch(int[] indices, int epoch, int[] next) {
+        return batch(indices, epoch, next == null ? null : new ChunkPlan.Chunk(next, epoch));
+    }
+
+    /** {@link #batch(int[], int, int[])} where the next chunk may have another augmentation key (the GAN's next step). */
+    public synchronized Batch batch(int[] indices, int epoch, ChunkPlan.Chunk next) {
         Ahead p = prefetched;
         CompletableFuture<Batch> current = p != null && p.epoch() == epoch && Arrays.equals(p.indices(), indices) ? p.batch() : null;
         if (current == null) current = build(indices, augmentBase(epoch));
-        prefetched = next == null ? null : new Ahead(next.clone(), epoch, build(next, augmentBase(epoch)));
+        prefetched = next == null ? null : new Ahead(next.indices().clone(), next.key(), build(next.indices(), augmentBase(next.key())));
         return join(current);
     }
 

@@ -21,6 +21,7 @@ import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backends;
 import org.dpmammo.data.BatchSampler;
+import org.dpmammo.data.ChunkPlan;
 import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
@@ -310,8 +311,8 @@ public final class ClassifierTrainer {
                         } else {
                             // This step's chunks and the next one's, so the loader decodes each chunk while the one before computes.
                             plan.clear();
-                            plan.add(dp.batch(step), s.physicalBatch());
-                            if (k + 1 < stepsPerEpoch) plan.add(dp.batch(step + 1), s.physicalBatch());
+                            plan.add(dp.batch(step), s.physicalBatch(), epoch);
+                            if (k + 1 < stepsPerEpoch) plan.add(dp.batch(step + 1), s.physicalBatch(), epoch);
                             dp.step(step, losses);
                         }
                     }
@@ -362,38 +363,13 @@ public final class ClassifierTrainer {
         return seen == 0 ? Double.NaN : sum / seen;
     }
 
-    /**
-     * The chunks the loss function is about to be asked for, in order: {@link #after} names the one after a chunk,
-     * which the loader decodes while that chunk computes. A chunk outside the plan just gets no prefetch.
-     */
-    private static final class ChunkPlan {
-        private final List<int[]> chunks = new ArrayList<>();
-        private int at;
-
-        void clear() {
-            chunks.clear();
-            at = 0;
-        }
-
-        /** A batch split into physical chunks as DpSgd and the non-private loop split it. */
-        void add(int[] batch, int physical) {
-            for (int from = 0; from < batch.length; from += physical) chunks.add(java.util.Arrays.copyOfRange(batch, from, Math.min(batch.length, from + physical)));
-        }
-
-        int[] after(int[] chunk) {
-            if (at >= chunks.size() || !java.util.Arrays.equals(chunks.get(at), chunk)) return null;
-            at++;
-            return at < chunks.size() ? chunks.get(at) : null;
-        }
-    }
-
     private static void nonPrivateEpoch(Settings s, Parts p, int epoch, Function<int[], Variable> losses, ChunkPlan plan) {
         int[] order = new int[p.train().size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
         new Rng(s.seed()).fork(0x5E9).fork(epoch).shuffle(order);
         for (int from = 0; from < order.length; from += s.batchSize()) {
             int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + s.batchSize()));
-            if (idx.length > 1) plan.add(idx, s.physicalBatch());
+            if (idx.length > 1) plan.add(idx, s.physicalBatch(), epoch);
         }
         for (int from = 0; from < order.length; from += s.batchSize()) {
             int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + s.batchSize()));

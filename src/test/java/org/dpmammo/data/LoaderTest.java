@@ -92,6 +92,35 @@ class LoaderTest {
         }
     }
 
+    /**
+     * A plan across keys (the GAN's steps: each step augments under its own key): the chunk after the last of step 5
+     * is step 6's first, prefetched under key 6, and every batch is the one decoded alone under its key.
+     */
+    @Test
+    void aPlanAcrossAugmentationKeysPrefetchesUnderTheNextKey() throws IOException {
+        ChunkPlan plan = new ChunkPlan();
+        int[] step5 = {3, 9, 14, 20, 1}, step6 = {7, 30, 36};
+        plan.add(step5, 2, 5);
+        plan.add(step6, 2, 6);
+        int[][] chunks = {{3, 9}, {14, 20}, {1}, {7, 30}, {36}};
+        int[] keys = {5, 5, 5, 6, 6};
+        try (DataLoader alone = new DataLoader(data, Pipeline.classifier(32, true), BatchSampler.sequential(1), 4, 2, false);
+             DataLoader ahead = new DataLoader(data, Pipeline.classifier(32, true), BatchSampler.sequential(1), 4, 2, true)) {
+            for (int k = 0; k < chunks.length; k++) {
+                ChunkPlan.Chunk next = plan.after(chunks[k]);
+                if (k + 1 < chunks.length) {
+                    assertArrayEquals(chunks[k + 1], next.indices(), "the plan names chunk " + (k + 1));
+                    assertEquals(keys[k + 1], next.key());
+                } else {
+                    assertEquals(null, next);
+                }
+                float[] a = alone.batch(chunks[k], keys[k]).images().toArray(), b = ahead.batch(chunks[k], keys[k], next).images().toArray();
+                for (int i = 0; i < a.length; i++) assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), "chunk " + k + " value " + i);
+            }
+        }
+        assertEquals(null, new ChunkPlan().after(new int[] {1}), "an unplanned chunk gets no prefetch");
+    }
+
     @Test
     void anySamplerIncludingEmptyBatches() throws IOException {
         // A test sampler in the spirit of Poisson sampling: fixed batches, some empty, with a repeat.

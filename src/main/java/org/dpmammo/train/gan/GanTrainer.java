@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.dpmammo.data.BatchSampler;
+import org.dpmammo.data.ChunkPlan;
 import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.GrayImage;
@@ -228,6 +229,7 @@ public final class GanTrainer {
             int steps = 0;
             long t0 = System.nanoTime(), lastLog = t0, images = 0;
             Iterator<DataLoader.Batch> it = dp == null ? loader.epoch(epoch) : null;
+            ChunkPlan plan = new ChunkPlan();
             while (dp == null ? it.hasNext() : steps < stepsPerEpoch) {
                 long step = (long) (epoch - 1) * stepsPerEpoch + steps;
                 // G steps after every dSteps-th D step, counted over the whole run, so a resume keeps the rhythm.
@@ -244,8 +246,13 @@ public final class GanTrainer {
                         images += batch.size();
                     } else {
                         int[] batch = dp.training.batch(step);
-                        // The augmentation stream is keyed by the step, so every step augments afresh.
-                        r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step), o.batchSize(), rng, stepG);
+                        // The augmentation stream is keyed by the step, so every step augments afresh. This step's
+                        // chunks and the next one's are planned, so each is decoded while the one before computes.
+                        plan.clear();
+                        plan.add(batch, o.dp().physicalBatch(), (int) step);
+                        if (steps + 1 < stepsPerEpoch) plan.add(dp.training.batch(step + 1), o.dp().physicalBatch(), (int) step + 1);
+                        r = GanStep.runDp(state, dp.training.dpSgd(), step, batch, idx -> loader.batch(idx, (int) step, plan.after(idx)), o.batchSize(),
+                                rng, stepG);
                         images += batch.length;
                     }
                 } catch (ArithmeticException e) {
