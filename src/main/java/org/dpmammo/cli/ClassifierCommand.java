@@ -49,7 +49,7 @@ public final class ClassifierCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+        if (Command.asksForHelp(args)) {
             PrintStream p = args.length == 0 ? err : out;
             p.println("usage: dpmammo classifier <subcommand> [options]   (each has --help)");
             p.println();

@@ -40,7 +40,7 @@ public final class GanCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+        if (Command.asksForHelp(args)) {
             PrintStream p = args.length == 0 ? err : out;
             p.println("usage: dpmammo gan <subcommand> [options]   (each has --help)");
             p.println();
@@ -185,10 +185,12 @@ public final class GanCommand implements Command {
                 data.description(), data.size(), base.imageSize(), base.imageSize(), base.ngf(), base.ndf(), base.normDescription(), base.upsampling().name().toLowerCase(Locale.ROOT),
                 base.realRange() == GanConfig.RealRange.UNIT ? "[0,1]" : "[-1,1]", epochs, opts.batchSize(), opts.lr(), opts.dSteps(),
                 opts.emaDecay() > 0 ? Double.toString(opts.emaDecay()) : "off", opts.seed());
-        GanState s;
-        try (Scope device = DeviceOption.install(cl, "auto", err)) {
-            s = GanTrainer.run(opts, data, runDir, cl.hasOption("resume"), out);
-        }
+        GanTrainer.Options settings = opts;
+        GanState s = CliSupport.inRunFolder(runDir, () -> {
+            try (Scope device = DeviceOption.install(cl, "auto", err)) {
+                return GanTrainer.run(settings, data, runDir, cl.hasOption("resume"), out);
+            }
+        });
         out.printf("done: epoch %d; checkpoints in %s%n", s.epoch(), runDir.resolve("checkpoints"));
         return 0;
     }
@@ -214,9 +216,12 @@ public final class GanCommand implements Command {
         out.printf("gan train --model merf: %s, %d images; generator %dx%d, ngf %d, %s norm, %s upsampling; %d features, length scale %s; %d steps of %d, lr %s, seed %d%n",
                 data.description(), data.size(), base.imageSize(), base.imageSize(), base.ngf(), base.generatorNorm().name().toLowerCase(Locale.ROOT),
                 base.upsampling().name().toLowerCase(Locale.ROOT), o.features(), o.bandwidth(), o.steps(), o.batchSize(), o.lr(), o.seed());
-        try (Scope device = DeviceOption.install(cl, "auto", err)) {
-            MerfTrainer.run(o, data, runDir, cl.hasOption("resume"), out);
-        }
+        CliSupport.inRunFolder(runDir, () -> {
+            try (Scope device = DeviceOption.install(cl, "auto", err)) {
+                MerfTrainer.run(o, data, runDir, cl.hasOption("resume"), out);
+                return null;
+            }
+        });
         out.printf("done: checkpoints in %s%n", runDir.resolve("checkpoints"));
         return 0;
     }
