@@ -307,7 +307,7 @@ public final class ClassifierCommand implements Command {
         }
         if (out != null && !c.thresholdFromValidation()) {
             out.printf(Locale.ROOT, "%s: %s, head %s; no validation threshold in the file, so malignant means P(malignant) ≥ %.1f%n",
-                    f, c.spec().swin(), c.spec().head().name().toLowerCase(Locale.ROOT), c.threshold());
+                    f, c.spec().describeBackbone(), c.spec().head().name().toLowerCase(Locale.ROOT), c.threshold());
         }
         return c;
     }
