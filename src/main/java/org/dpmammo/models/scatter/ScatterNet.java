@@ -25,7 +25,9 @@ import org.dpmammo.util.Rng;
  * <p>Feature: for each scattering channel k, log(mean |S_k| + 10⁻³) over the whole map and over its central
  * half (the mass sits in the middle of a patch), so F = 2·channels. Each of the six groups (order 0, 1, 2 × whole,
  * centre) is then standardised within the example — a normalisation with no statistics from any data set, as
- * GroupNorm; the groups keep the orders' very different scales from swamping one another.
+ * GroupNorm; the groups keep the orders' very different scales from swamping one another. S0 is alone in its
+ * group, so it standardises to 0: the mean intensity does not reach the head (folding it into the order-1 group
+ * scored the same in tools/scattering_features.py).
  *
  * <p>The images come as the classifier pipeline makes them, [N, 3, S, S] in [−1, 1] with equal channels; channel 0
  * mapped back to [0, 1] is transformed. Scattering an image costs milliseconds and the grid meets the same images
@@ -66,7 +68,7 @@ public final class ScatterNet extends ImageClassifier {
             group[c] = scattering.order(c);
             group[k + c] = 3 + scattering.order(c);
         }
-        // γ = 1, β = 0: the identity on a vector already standardised as a whole.
+        // γ = 1, β = 0: on a vector of mean 0 and variance (F − 2)/F (the two S0 entries are 0), a scaling by √(F/(F − 2)).
         norm = registerModule("norm", new LayerNorm(2 * k));
         this.head = registerModule("head", SwinTransformer.newHead(head, 2 * k, numClasses, rng));
     }
