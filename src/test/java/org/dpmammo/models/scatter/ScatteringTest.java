@@ -41,6 +41,17 @@ class ScatteringTest {
     }
 
     @Test
+    void matchesTheNumpyReference() throws Exception {
+        int n = 32;
+        float[] img = new float[n * n];
+        for (int i = 0; i < img.length; i++) img[i] = (float) (0.5 + 0.5 * Math.sin(0.37 * i + 0.011 * i * i / n));
+        float[] s = new Scattering(n, 2, 8).transform(img);
+        java.util.List<String> want = java.nio.file.Files.readAllLines(java.nio.file.Path.of("src/test/resources/fixtures/scattering-32/reference.txt"));
+        assertEquals(want.size(), s.length);
+        for (int i = 0; i < s.length; i++) assertEquals(Double.parseDouble(want.get(i)), s[i], 1e-6, "value " + i);
+    }
+
+    @Test
     void zerothAndFinestFirstOrderEqualDirectSpatialConvolution() {
         int n = 16, J = 2, L = 8;
         Scattering sc = new Scattering(n, J, L);
