@@ -105,5 +105,9 @@ class ExperimentConfigTest {
         assertTrue(m.contains("'classifier.model'") && m.contains("scatter"), m);
         String k = error("{\"preset\": \"cpu\", \"classifier\": {\"backbone\": \"scatter\"}}");
         assertTrue(k.contains("unknown key 'classifier.backbone'"), k);
+        assertTrue(ExperimentConfig.preset("cpu").classifier().linearHeads());
+        assertEquals("mlp", ExperimentConfig.preset("paper").classifier().head());
+        String h = error("{\"preset\": \"cpu\", \"classifier\": {\"head\": \"deep\"}}");
+        assertTrue(h.contains("'classifier.head'") && h.contains("mlp or linear"), h);
     }
 }
