@@ -78,7 +78,7 @@ public final class MassClassifier {
 
     /** The side of the square input the model takes (224 for swin_t). */
     public int imageSize() {
-        return classifier.model().config.imageSize();
+        return classifier.model().imageSize();
     }
 
     /** The decision threshold on P(malignant). */

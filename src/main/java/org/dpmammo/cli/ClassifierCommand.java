@@ -83,8 +83,9 @@ public final class ClassifierCommand implements Command {
         o.addOption(Option.builder().longOpt("train").hasArgs().argName("DIR").desc("training data (repeatable: real and synthetic folders are mixed)").build());
         o.addOption(opt("val", "DIR", "validation data, used for model selection"));
         o.addOption(opt("out", "RUN", "run folder"));
-        o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64), tiny (32×32, tests) or vit (ViT-style: one stage of "
-                + "global attention with relative-position bias, mean-pooled, no class token; 64×64); default paper"));
+        o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64), tiny (32×32, tests), vit (ViT-style: one stage of "
+                + "global attention with relative-position bias, mean-pooled, no class token; 64×64) or scatter (fixed wavelet-scattering "
+                + "features, J = 3, L = 8, at 64×64, the learnt part a per-feature affine and the head; needs no pretrained weights); default paper"));
         o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation (and DP randomness with --reproducible-dp); default 42"));
         o.addOption(opt("epochs", "N", "epochs; default 300 (the study's)"));
         o.addOption(opt("batch-size", "B", "logical batch (expected batch under DP); default 128"));
@@ -309,7 +310,7 @@ public final class ClassifierCommand implements Command {
         }
         if (out != null && !c.thresholdFromValidation()) {
             out.printf(Locale.ROOT, "%s: %s, head %s; no validation threshold in the file, so malignant means P(malignant) ≥ %.1f%n",
-                    f, c.spec().swin(), c.spec().head().name().toLowerCase(Locale.ROOT), c.threshold());
+                    f, c.spec().describeBackbone(), c.spec().head().name().toLowerCase(Locale.ROOT), c.threshold());
         }
         return c;
     }

@@ -69,6 +69,8 @@ public final class ExperimentRunner {
             // finished RDP grid trains only the PRV cells and reuses everything else.
             before.remove("accountant");
             now.remove("accountant");
+            // classifier.head came later; a folder written before it ran the study's heads.
+            if (before.get("classifier") instanceof ObjectNode c && !c.has("head")) c.put("head", "mlp");
             if (!before.equals(now)) {
                 throw new IllegalArgumentException(root + " holds an experiment with another config; use another --out or the same config to resume it");
             }
@@ -272,7 +274,7 @@ public final class ExperimentRunner {
                 case SYNTH -> List.of(synthetic(c.seed()));
             };
             boolean fromPretrained = c.condition() == Condition.PRETRAIN_DP;
-            ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), false, fromPretrained,
+            ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), false, fromPretrained || config.classifier().linearHeads(),
                     fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), c.accountant(), config.classifier().epochs(),
                     config.classifier().lr()), log);
         }

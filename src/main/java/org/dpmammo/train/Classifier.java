@@ -10,6 +10,7 @@ import org.dpmammo.data.BatchSampler;
 import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Pipeline;
+import org.dpmammo.models.ImageClassifier;
 import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.StateDictFiles;
@@ -19,7 +20,7 @@ import org.dpmammo.util.Rng;
 import org.dpmammo.util.Scope;
 
 /** A trained classifier read back from its checkpoint, with the validation threshold chosen when it was saved. */
-public record Classifier(SwinTransformer model, ModelSpec spec, double threshold, Map<String, String> metadata) {
+public record Classifier(ImageClassifier model, ModelSpec spec, double threshold, Map<String, String> metadata) {
     public static final String THRESHOLD_KEY = "dpmammo.threshold";
 
     /** The architectures a plain state dict can be read as: torchvision's swin_t and the presets. */
@@ -40,7 +41,7 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
             throw new NoModelDescription(checkpoint + ": not a dpmammo classifier checkpoint (no '" + ModelSpec.KEY + "' metadata)");
         }
         ModelSpec s = ModelSpec.fromJson(spec);
-        SwinTransformer m = s.build(new Rng(0));
+        ImageClassifier m = s.build(new Rng(0));
         m.loadStateDict(c.tensors(), true);
         m.eval();
         return new Classifier(m, s, threshold(checkpoint, c.metadata().get(THRESHOLD_KEY)), c.metadata());
@@ -85,7 +86,7 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
             }
         }
         ModelSpec spec = new ModelSpec(ModelSpec.preset(arch.equals("swin_t") ? "paper" : arch), head, 2);
-        SwinTransformer m = spec.build(new Rng(0));
+        ImageClassifier m = spec.build(new Rng(0));
         Module.LoadReport r = m.loadStateDict(t, false);
         if (!r.clean()) throw new StateDictFiles.FormatException(file + ": does not fit " + arch + ": " + summary(r));
         m.eval();
@@ -142,7 +143,7 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
     /** P(benign) for inputs already prepared as the evaluation transform makes them: [N, 3, size, size] in [−1, 1]. */
     public double[] probabilities(Tensor inputs) {
         int[] s = inputs.shapeRef();
-        int size = model.config.imageSize();
+        int size = model.imageSize();
         if (s.length != 4 || s[1] != 3 || s[2] != size || s[3] != size) {
             throw new IllegalArgumentException("inputs of shape " + Shape.str(s) + ": this classifier takes [N, 3, " + size + ", " + size + "]");
         }
@@ -158,16 +159,16 @@ public record Classifier(SwinTransformer model, ModelSpec spec, double threshold
         }
     }
 
-    static double[] probabilities(SwinTransformer model, Dataset data, int batch, int threads) throws IOException {
+    static double[] probabilities(ImageClassifier model, Dataset data, int batch, int threads) throws IOException {
         return benignProbabilities(logits(model, data, batch, threads));
     }
 
     /** Logits [N, 2] in eval mode with the evaluation transform. */
-    static float[][] logits(SwinTransformer model, Dataset data, int batch, int threads) throws IOException {
+    static float[][] logits(ImageClassifier model, Dataset data, int batch, int threads) throws IOException {
         boolean was = model.isTraining();
         model.eval();
         float[][] out = new float[data.size()][];
-        try (DataLoader loader = new DataLoader(data, Pipeline.classifier(model.config.imageSize(), false),
+        try (DataLoader loader = new DataLoader(data, Pipeline.classifier(model.imageSize(), false),
                 BatchSampler.sequential(batch), 0, threads, false); Scope s = Grad.noGrad()) {
             var it = loader.epoch(0);
             int at = 0;

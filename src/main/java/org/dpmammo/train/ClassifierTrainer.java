@@ -26,6 +26,7 @@ import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Datasets;
 import org.dpmammo.data.Pipeline;
+import org.dpmammo.models.ImageClassifier;
 import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.nn.Module;
 import org.dpmammo.nn.SafeTensors;
@@ -120,7 +121,7 @@ public final class ClassifierTrainer {
      * as tensors of the run's backend (training rows [N·4, F], one per flip variant, and validation [M, F]).
      */
     private record Parts(Dataset train, Dataset val, String trainFingerprint, String valFingerprint, int[] yTrain, int[] yVal, ModelSpec spec,
-                         SwinTransformer model, AdamW opt, String initDigest, Tensor trainFeat, Tensor valFeat) {}
+ImageClassifier model, AdamW opt, String initDigest, Tensor trainFeat, Tensor valFeat) {}
 
     /** Where a run stands between epochs: what a resume restores. */
     private static final class Progress {
@@ -199,13 +200,13 @@ public final class ClassifierTrainer {
         String trainFingerprint = train.fingerprint(), valFingerprint = val.fingerprint();
         log.printf("train: %d images (%d benign) from %s%nval: %d images (%d benign)%n", train.size(), sum(yTrain),
                 train.description(), val.size(), sum(yVal));
-        ModelSpec spec = new ModelSpec(ModelSpec.preset(s.preset()), s.head(), 2);
-        SwinTransformer model = spec.build(new Rng(s.seed()));
+        ModelSpec spec = ModelSpec.of(s.preset(), s.head(), 2);
+        ImageClassifier model = spec.build(new Rng(s.seed()));
         String initDigest = s.initWeights() == null ? "seed:" + s.seed() : loadInitWeights(s.initWeights(), model, out, log);
         if (s.freezeBackbone()) model.freezeBackbone();
         long trainable = 0;
         for (var prm : model.trainableParameters()) trainable += prm.value().numel();
-        log.printf("model: %s, head %s, %,d parameters, %,d trainable%n", spec.swin(), s.head(), model.numParameters(), trainable);
+        log.printf("model: %s, head %s, %,d parameters, %,d trainable%n", spec.describeBackbone(), s.head(), model.numParameters(), trainable);
         AdamW opt = new AdamW(model.trainableParameters(), s.lr(), 0.9, 0.999, 1e-8, s.weightDecay());
         Tensor trainFeat = null, valFeat = null;
         if (s.freezeBackbone()) {
@@ -221,7 +222,7 @@ public final class ClassifierTrainer {
         return new Parts(train, val, trainFingerprint, valFingerprint, yTrain, yVal, spec, model, opt, initDigest, trainFeat, valFeat);
     }
 
-    private static String loadInitWeights(Path file, SwinTransformer model, Path out, PrintStream log) throws IOException {
+    private static String loadInitWeights(Path file, ImageClassifier model, Path out, PrintStream log) throws IOException {
         Module.LoadReport r = org.dpmammo.nn.StateDictFiles.load(file, model, false);
         int loaded = model.stateDict().size() - r.missing().size() - r.misShaped().size();
         if (loaded == 0) throw new IllegalArgumentException(file + ": no tensor matches the model (" + r + ")");
@@ -245,7 +246,7 @@ public final class ClassifierTrainer {
         plan.warnings().forEach(w -> log.println("accountant: " + w));
         log.printf("DP-SGD: N %d, q %.6f, %d steps, σ %.4f, C %.3g, δ %.3g, target ε %.3g (%s), %s randomness%n", p.train().size(), plan.sampleRate(), plan.steps(),
                 plan.noiseMultiplier(), d.maxGradNorm(), d.delta(), d.targetEpsilon(), accountant.name().toUpperCase(java.util.Locale.ROOT), d.randomness().label());
-        Module dpModel = s.freezeBackbone() ? p.model().head : p.model();
+        Module dpModel = s.freezeBackbone() ? p.model().head() : p.model();
         Path ledger = d.ledger() != null ? d.ledger() : out.resolve("ledger.json");
         return PrivateTraining.open(new PrivateTraining.Spec(null, "classifier DP-AdamW", d.delta(), d.maxGradNorm(), d.accountant(), d.randomness(),
                         s.physicalBatch(), DpSgd.Clipping.FLAT, d.budget()),
@@ -292,7 +293,7 @@ public final class ClassifierTrainer {
         int stepsPerEpoch = dp == null ? 0 : (int) (dp.schedule().steps() / s.epochs());
         double eps = dp == null ? 0 : dp.phaseEpsilon();
         DataLoader loader = s.freezeBackbone() ? null
-                : new DataLoader(p.train(), Pipeline.classifier(p.spec().swin().imageSize(), true), BatchSampler.sequential(1), s.seed(), s.threads(), true);
+                : new DataLoader(p.train(), Pipeline.classifier(p.model().imageSize(), true), BatchSampler.sequential(1), s.seed(), s.threads(), true);
         try {
             for (int epoch = progress.nextEpoch; epoch < s.epochs(); epoch++) {
                 long t0 = System.nanoTime();
@@ -300,7 +301,7 @@ public final class ClassifierTrainer {
                 List<Tensor> chunkLosses = dp == null || s.logPrivateStats() ? new ArrayList<>() : null;
                 ChunkPlan plan = new ChunkPlan();
                 Function<int[], Variable> losses = lossesOf(s, p, loader, epoch, chunkLosses, plan);
-                if (s.freezeBackbone()) p.model().head.train();
+                if (s.freezeBackbone()) p.model().head().train();
                 else p.model().train();
                 boolean stopped = false;
                 if (dp != null) {
@@ -341,7 +342,7 @@ public final class ClassifierTrainer {
     private static Function<int[], Variable> lossesOf(Settings s, Parts p, DataLoader loader, int epoch, List<Tensor> chunkLosses, ChunkPlan plan) {
         return idx -> {
             Variable logits = s.freezeBackbone()
-                    ? p.model().head.forward(Variable.constant(featuresOf(p.trainFeat(), idx, epoch, s.seed())))
+                    ? p.model().head().forward(Variable.constant(featuresOf(p.trainFeat(), idx, epoch, s.seed())))
                     : p.model().forward(Variable.constant(loader.batch(idx, epoch, plan.after(idx)).images()));
             int[] y = new int[idx.length];
             for (int i = 0; i < idx.length; i++) y[i] = p.yTrain()[idx[i]];
@@ -481,17 +482,17 @@ public final class ClassifierTrainer {
         return Backends.current().indexSelect(rows, 0, at);
     }
 
-    private static float[][] headLogits(SwinTransformer model, Tensor feats) {
-        boolean was = model.head.isTraining();
-        model.head.eval();
+    private static float[][] headLogits(ImageClassifier model, Tensor feats) {
+        boolean was = model.head().isTraining();
+        model.head().eval();
         try (Scope s = Grad.noGrad()) {
-            Tensor z = model.head.forward(Variable.constant(feats)).value();
+            Tensor z = model.head().forward(Variable.constant(feats)).value();
             int n = feats.size(0);
             float[][] out = new float[n][];
             for (int i = 0; i < n; i++) out[i] = new float[] {z.get(i, 0), z.get(i, 1)};
             return out;
         } finally {
-            model.head.train(was);
+            model.head().train(was);
         }
     }
 

@@ -16,13 +16,13 @@ import org.dpmammo.data.DataLoader;
 import org.dpmammo.data.Dataset;
 import org.dpmammo.data.Pipeline;
 import org.dpmammo.data.Transforms;
-import org.dpmammo.models.swin.SwinTransformer;
+import org.dpmammo.models.ImageClassifier;
 import org.dpmammo.nn.SafeTensors;
 import org.dpmammo.tensor.Tensor;
 import org.dpmammo.util.Scope;
 
 /**
- * Pooled backbone features of a frozen Swin: for every training example all 4 flip variants (0 none, 1 horizontal,
+ * Pooled backbone features of a frozen backbone (Swin or scattering): for every training example all 4 flip variants (0 none, 1 horizontal,
  * 2 vertical, 3 both) and for every validation example the unflipped image. Stored as safetensors (train [N, 4, F],
  * val [M, F]) under a name derived from the model, its weights and the data, so a resumed run reuses them.
  */
@@ -37,9 +37,9 @@ record FeatureCache(float[][][] train, float[][] val) {
         return (int) ((z ^ (z >>> 31)) >>> 62);
     }
 
-    static FeatureCache loadOrCompute(Path file, SwinTransformer model, Dataset train, Dataset val, int batch, int threads,
+    static FeatureCache loadOrCompute(Path file, ImageClassifier model, Dataset train, Dataset val, int batch, int threads,
                                       PrintStream log) throws IOException {
-        int f = model.config.numFeatures();
+        int f = model.numFeatures();
         if (Files.exists(file)) {
             Map<String, Tensor> t = SafeTensors.read(file).tensors();
             log.println("features: reusing " + file);
@@ -47,7 +47,7 @@ record FeatureCache(float[][][] train, float[][] val) {
         }
         long t0 = System.nanoTime();
         float[][][] tr = new float[train.size()][VARIANTS][];
-        int size = model.config.imageSize();
+        int size = model.imageSize();
         for (int v = 0; v < VARIANTS; v++) {
             Pipeline p = new Pipeline(List.of(Transforms.randomFlipHorizontal((v & 1) != 0 ? 1 : 0),
                     Transforms.randomFlipVertical((v & 2) != 0 ? 1 : 0), Transforms.resizeStep(size, size),
@@ -85,7 +85,7 @@ record FeatureCache(float[][][] train, float[][] val) {
         return train.length > 0 ? train[0][0].length : val.length > 0 ? val[0].length : 0;
     }
 
-    private static float[][] features(SwinTransformer model, Dataset data, Pipeline p, int batch, int threads) throws IOException {
+    private static float[][] features(ImageClassifier model, Dataset data, Pipeline p, int batch, int threads) throws IOException {
         boolean was = model.isTraining();
         model.eval();
         float[][] out = new float[data.size()][];

@@ -100,4 +100,18 @@ class ExperimentConfigTest {
         assertTrue(error("{\"accountant\": [1]}").contains("'accountant': expected rdp or prv, got 1"));
         assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.preset("demo").withAccountants(List.of("rdp", "")));
     }
+
+    @Test
+    void theCpuPresetTrainsOnScatteringFeaturesAndAMisspeltModelIsRefused() {
+        assertEquals("scatter", ExperimentConfig.preset("cpu").classifier().model());
+        assertEquals("scatter", ExperimentConfig.parse("{\"preset\": \"demo\", \"classifier\": {\"model\": \"scatter\"}}").classifier().model());
+        String m = error("{\"preset\": \"cpu\", \"classifier\": {\"model\": \"scater\"}}");
+        assertTrue(m.contains("'classifier.model'") && m.contains("scatter"), m);
+        String k = error("{\"preset\": \"cpu\", \"classifier\": {\"backbone\": \"scatter\"}}");
+        assertTrue(k.contains("unknown key 'classifier.backbone'"), k);
+        assertTrue(ExperimentConfig.preset("cpu").classifier().linearHeads());
+        assertEquals("mlp", ExperimentConfig.preset("paper").classifier().head());
+        String h = error("{\"preset\": \"cpu\", \"classifier\": {\"head\": \"deep\"}}");
+        assertTrue(h.contains("'classifier.head'") && h.contains("mlp or linear"), h);
+    }
 }

@@ -1,6 +1,7 @@
 package org.dpmammo.models.swin;
 
 import org.dpmammo.autograd.Ops;
+import org.dpmammo.models.ImageClassifier;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.nn.Conv2d;
 import org.dpmammo.nn.Init;
@@ -8,7 +9,6 @@ import org.dpmammo.nn.LayerNorm;
 import org.dpmammo.nn.LeakyReLU;
 import org.dpmammo.nn.Linear;
 import org.dpmammo.nn.Module;
-import org.dpmammo.nn.Parameter;
 import org.dpmammo.nn.Sequential;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.util.Rng;
@@ -29,7 +29,7 @@ import org.dpmammo.util.Rng;
  * <p>Heads: {@link Head#LINEAR} is Linear(F → K) (torchvision's, and the study's full fine-tune); {@link Head#MLP} is
  * the study's frozen-backbone head Linear(F → F/2) → LeakyReLU(0.2) → Linear(F/2 → K) (head.0, head.2).
  */
-public final class SwinTransformer extends Module {
+public final class SwinTransformer extends ImageClassifier {
     public enum Head { LINEAR, MLP }
 
     public final SwinConfig config;
@@ -78,7 +78,7 @@ public final class SwinTransformer extends Module {
     }
 
     /** A fresh head of the given kind, for {@code f} features. */
-    static Module newHead(Head kind, int f, int numClasses, Rng rng) {
+    public static Module newHead(Head kind, int f, int numClasses, Rng rng) {
         if (kind == Head.LINEAR) {
             Linear l = new Linear(f, numClasses, rng);
             Init.truncNormal(l.weight, 0.02, rng);
@@ -88,25 +88,29 @@ public final class SwinTransformer extends Module {
         return new Sequential(new Linear(f, f / 2, rng), new LeakyReLU(0.2f), new Linear(f / 2, numClasses, rng));
     }
 
+    @Override
+    public int imageSize() {
+        return config.imageSize();
+    }
+
+    @Override
+    public int numFeatures() {
+        return config.numFeatures();
+    }
+
+    @Override
+    public Module head() {
+        return head;
+    }
+
     /** The pooled feature [N, F]: features, final norm, mean over the token grid. */
+    @Override
     public Variable features(Variable images) {
         int[] s = images.value().shapeRef();
         if (s.length != 4 || s[1] != 3 || s[2] != config.imageSize() || s[3] != config.imageSize()) {
             throw new IllegalArgumentException("swin: input " + Shape.str(s) + ", expected [N, 3, " + config.imageSize() + ", " + config.imageSize() + "]");
         }
         return Ops.mean(norm.forward(features.forward(images)), false, 1, 2);
-    }
-
-    /** Logits [N, K]. */
-    @Override
-    public Variable forward(Variable images) {
-        return head.forward(features(images));
-    }
-
-    /** Freezes every parameter except the head's (the study's frozen-backbone variants). */
-    public void freezeBackbone() {
-        setFrozen(true);
-        for (Parameter p : head.parameters()) p.setFrozen(false);
     }
 
     /** torchvision's Permute([0, 2, 3, 1]) after the patch embedding: NCHW → NHWC, no parameters. */
