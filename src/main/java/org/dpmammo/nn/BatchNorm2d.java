@@ -2,6 +2,8 @@ package org.dpmammo.nn;
 
 import org.dpmammo.autograd.NnOps;
 import org.dpmammo.autograd.Ops;
+import org.dpmammo.util.Scope;
+import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.tensor.Shape;
 import org.dpmammo.tensor.Tensor;
@@ -74,6 +76,10 @@ public final class BatchNorm2d extends Module implements MixesExamples {
 
     /** running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance; in double. */
     private void updateRunningStats(Tensor x, long count) {
+        if (x.isOnDevice()) {
+            updateRunningStatsOnDevice(x, count);
+            return;
+        }
         float[] xd = x.toArray();
         int n = x.size(0), c = numFeatures, plane = x.size(2) * x.size(3);
         float[] rm = runningMean().toArray(), rv = runningVar().toArray();
@@ -94,5 +100,25 @@ public final class BatchNorm2d extends Module implements MixesExamples {
         setBuffer("running_mean", Tensor.of(rm, c));
         setBuffer("running_var", Tensor.of(rv, c));
         setBuffer("num_batches_tracked", Tensor.scalar((float) (numBatchesTracked() + 1)).reshape());
+    }
+
+    /**
+     * The same update with the backend's ops, in float, for an input on a device: the statistics and the counter stay
+     * there, where reading them to the host would cost a round trip per layer per step.
+     */
+    private void updateRunningStatsOnDevice(Tensor x, long count) {
+        int[] view = {1, numFeatures, 1, 1};
+        float m = (float) momentum;
+        try (Scope noGrad = Grad.noGrad()) {
+            Variable v = Variable.constant(x);
+            Variable mean = Ops.mean(v, false, 0, 2, 3);
+            Variable centred = Ops.sub(v, Ops.reshape(mean, view));
+            Variable var = Ops.mulScalar(Ops.sum(Ops.square(centred), false, 0, 2, 3), 1f / (count - 1));
+            Variable rm = Ops.add(Ops.mulScalar(Variable.constant(runningMean()), 1 - m), Ops.mulScalar(mean, m));
+            Variable rv = Ops.add(Ops.mulScalar(Variable.constant(runningVar()), 1 - m), Ops.mulScalar(var, m));
+            setBuffer("running_mean", rm.value());
+            setBuffer("running_var", rv.value());
+            setBuffer("num_batches_tracked", Ops.addScalar(Variable.constant(buffer("num_batches_tracked")), 1).value());
+        }
     }
 }
