@@ -147,9 +147,9 @@ class EmulatedGpuCommandsTest {
             }
             onBoth(d, "cpu", args.toArray(String[]::new));
             onBoth(d, "cuda", args.toArray(String[]::new));
-            // The non-private GAN's BatchNorm keeps its running statistics on the device in float (the host sums in
-            // double), so a logged value printed to 6 decimals may differ in its last place; the DP run (instance
-            // norm) logs the same digits.
+            // The two backends sum in different orders (the CPU's GEMM blocks K by its kernel's width; the device's
+            // BatchNorm keeps its running statistics in float where the host sums in double), so a logged value of
+            // the non-private run, printed to 6 decimals, may differ in its last place; the DP run logs the same digits.
             assertCsvWithin(csv(d.resolve("cpu/losses.csv"), "images_per_s"), csv(d.resolve("cuda/losses.csv"), "images_per_s"), dp ? 0 : 1.5e-6,
                     dp ? "DP" : "non-private");
             Path ck = Path.of("checkpoints", "epoch_0001.safetensors");

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.dpmammo.data.BatchSampler;
 import org.dpmammo.data.ChunkPlan;
 import org.dpmammo.data.DataLoader;
@@ -200,7 +199,7 @@ public final class GanTrainer {
                 if (o.dp() == null) PrivateDiscriminator.refuseDpCheckpoint(last);
                 refuseChangedSettings(out.resolve("config.json"), config(o, data));
                 state.load(last);
-                rows.addAll(readRows(out.resolve("losses.csv"), state.epoch()));
+                rows.addAll(RunFiles.rowsUpTo(out.resolve("losses.csv"), state.epoch()));
                 log.printf("resuming from %s (epoch %d)%n", last, state.epoch());
             } else if (resume) {
                 log.println("nothing to resume in " + out + "; starting a new run");
@@ -388,29 +387,7 @@ public final class GanTrainer {
 
     /** The checkpoint with the highest epoch in the folder, or null. */
     public static Path lastCheckpoint(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) return null;
-        Path best = null;
-        int bestEpoch = -1;
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Matcher m = CKPT.matcher(p.getFileName().toString());
-                if (m.matches() && Integer.parseInt(m.group(1)) > bestEpoch) {
-                    bestEpoch = Integer.parseInt(m.group(1));
-                    best = p;
-                }
-            }
-        }
-        return best;
-    }
-
-    private static List<String> readRows(Path csv, int upToEpoch) throws IOException {
-        List<String> out = new ArrayList<>();
-        if (!Files.exists(csv)) return out;
-        for (String line : Files.readAllLines(csv)) {
-            if (line.isBlank() || line.startsWith("epoch") || line.startsWith("#")) continue;
-            if (Integer.parseInt(line.substring(0, line.indexOf(','))) <= upToEpoch) out.add(line);
-        }
-        return out;
+        return RunFiles.highestNumbered(dir, CKPT);
     }
 
     /**

@@ -11,9 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.data.BatchSampler;
@@ -222,7 +220,7 @@ public final class MerfTrainer {
             done = Integer.parseInt(c.metadata().get("step"));
             log.printf("resuming from %s (step %d)%n", last, done);
         }
-        List<String> rows = new ArrayList<>(readRows(out.resolve("losses.csv"), done));
+        List<String> rows = new ArrayList<>(RunFiles.rowsUpTo(out.resolve("losses.csv"), done));
         long t0 = System.nanoTime();
         double lossSum = 0;
         int lossCount = 0;
@@ -348,28 +346,6 @@ public final class MerfTrainer {
 
     /** The step checkpoint with the highest step in the folder, or null. */
     public static Path lastCheckpoint(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) return null;
-        Path best = null;
-        int bestStep = -1;
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Matcher m = CKPT.matcher(p.getFileName().toString());
-                if (m.matches() && Integer.parseInt(m.group(1)) > bestStep) {
-                    bestStep = Integer.parseInt(m.group(1));
-                    best = p;
-                }
-            }
-        }
-        return best;
-    }
-
-    private static List<String> readRows(Path csv, int upToStep) throws IOException {
-        List<String> out = new ArrayList<>();
-        if (!Files.exists(csv)) return out;
-        for (String line : Files.readAllLines(csv)) {
-            if (line.isBlank() || line.startsWith("step")) continue;
-            if (Integer.parseInt(line.substring(0, line.indexOf(','))) <= upToStep) out.add(line);
-        }
-        return out;
+        return RunFiles.highestNumbered(dir, CKPT);
     }
 }
