@@ -18,10 +18,11 @@ import argparse
 import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn as nn
+
+import safetensors_io
 
 
 def norm_layer(kind, channels):
@@ -93,41 +94,6 @@ def init_weights(m):
     elif isinstance(m, nn.BatchNorm2d):
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.zeros_(m.bias)
-
-
-def read_safetensors(path):
-    """Minimal reader (F16, F32 and I64 only): 8-byte little-endian header length, JSON header, raw data."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    out = {}
-    for name, e in header.items():
-        a, b = e["data_offsets"]
-        dtype = {"F16": torch.float16, "F32": torch.float32, "I64": torch.int64}[e["dtype"]]
-        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=dtype).reshape(e["shape"]).clone()
-    return out, meta
-
-
-def write_safetensors(path, tensors, metadata):
-    """F16, F32 and I64 in the given order; the header padded with spaces to a multiple of 8, as dpmammo writes."""
-    codes = {torch.float16: ("F16", "<f2"), torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        code, little_endian = codes[t.dtype]
-        raw = t.detach().contiguous().numpy().astype(little_endian).tobytes()
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for b in blobs:
-            f.write(b)
 
 
 # The fixture's model: 64x64 (the smallest size dpmammo accepts), z of 4, embedding 2, ngf 2, ndf 1. D's condition
@@ -225,7 +191,7 @@ def make_fixture(out_dir):
             config["upsampling"] = upsampling
         meta = {"format": FIXTURE_VERSION, "config": json.dumps(config),
                 "torch": torch.__version__, "generator": "tools/gan_reference.py --make-fixture"}
-        write_safetensors(path, tensors, meta)
+        safetensors_io.write(path, tensors, meta)
         print(f"{line}\n  wrote {path}: {len(tensors)} tensors, {os.path.getsize(path):,} bytes")
 
 
@@ -247,7 +213,7 @@ def main():
             print(f"{size}x{size}, ngf=ndf=64: generator {count(Generator(size)):,} parameters, "
                   f"discriminator {count(Discriminator(size)):,}")
         return
-    tensors, meta = read_safetensors(args.checkpoint)
+    tensors, meta = safetensors_io.read(args.checkpoint)
     cfg = json.loads(meta["config"])
     g = Generator(cfg["image_size"], cfg["latent_size"], cfg["ngf"], cfg["embedding_size"], cfg.get("norm_g", cfg.get("norm")),
                   cfg.get("upsampling", "transposed"))

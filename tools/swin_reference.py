@@ -12,52 +12,16 @@
                      metadata) into torchvision strictly, runs it, and prints the largest relative logit difference.
 
 Needs torch and torchvision (tested with torch 1.13 / torchvision 0.14); safetensors files are written and read here
-with struct and json, so the safetensors package is not needed.
+by tools/safetensors_io.py, so the safetensors package is not needed.
 """
 import json
-import struct
 import sys
 
 import torch
 import torchvision
 from torchvision.models.swin_transformer import SwinTransformer
 
-DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
-
-
-def save(path, tensors, metadata):
-    header = {"__metadata__": metadata} if metadata else {}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        code, _ = DTYPES[t.dtype]
-        raw = t.numpy().astype(DTYPES[t.dtype][1]).tobytes()
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for b in blobs:
-            f.write(b)
-
-
-def load(path):
-    import numpy as np
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    out = {}
-    for name, e in header.items():
-        np_type = {"F32": "<f4", "I64": "<i8"}[e["dtype"]]
-        a, b = e["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np_type).copy()).reshape(e["shape"])
-    return out, meta
-
+import safetensors_io
 
 def build(cfg):
     return SwinTransformer(patch_size=[cfg["patch"], cfg["patch"]], embed_dim=cfg["embed"], depths=cfg["depths"],
@@ -92,8 +56,8 @@ def fixture(out_dir):
         logits, stages = run(model, x)
     meta = {"config": json.dumps(cfg), "torch": torch.__version__, "torchvision": torchvision.__version__,
             "generator": "tools/swin_reference.py fixture"}
-    save(out_dir + "/model.safetensors", model.state_dict(), meta)
-    save(out_dir + "/io.safetensors", {"x.input": x, **stages, "x.logits": logits}, meta)
+    safetensors_io.write(out_dir + "/model.safetensors", model.state_dict(), meta)
+    safetensors_io.write(out_dir + "/io.safetensors", {"x.input": x, **stages, "x.logits": logits}, meta)
     print("logits", logits)
 
 
@@ -104,12 +68,12 @@ def full(path):
     with torch.no_grad():
         logits = model(x)
     meta = {"torch": torch.__version__, "torchvision": torchvision.__version__}
-    save(path, {**model.state_dict(), "x.input": x, "x.logits": logits}, meta)
+    safetensors_io.write(path, {**model.state_dict(), "x.input": x, "x.logits": logits}, meta)
     print("wrote", path, "logits[0,:5]", logits[0, :5])
 
 
 def check(path):
-    tensors, meta = load(path)
+    tensors, meta = safetensors_io.read(path)
     cfg = json.loads(meta["config"])
     x, expected = tensors.pop("x.input"), tensors.pop("x.logits")
     model = build(cfg).eval()
@@ -123,7 +87,7 @@ def check(path):
 
 def convert(src, dst):
     state = torch.load(src, map_location="cpu")
-    save(dst, {k: v for k, v in state.items()}, {"source": src, "torch": torch.__version__})
+    safetensors_io.write(dst, {k: v for k, v in state.items()}, {"source": src, "torch": torch.__version__})
     print("wrote", dst, len(state), "tensors")
 
 

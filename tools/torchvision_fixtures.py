@@ -33,7 +33,6 @@ Tested with torch 1.13 / torchvision 0.14 (Debian python3-torch, python3-torchvi
 """
 import collections
 import io
-import json
 import os
 import pickle
 import struct
@@ -43,6 +42,8 @@ import zipfile
 import torch
 import torchvision
 from torchvision.models.swin_transformer import SwinTransformer
+
+import safetensors_io
 
 PAYLOAD_MARKER = "/tmp/dpmammo-pickle-payload-ran"
 TINY = {"image": 32, "patch": 4, "embed": 24, "depths": [2, 2], "heads": [2, 4], "window": 4}
@@ -62,25 +63,6 @@ def perturb(model):
                 p.add_(0.3 * torch.randn_like(p))
         model.head.weight.normal_(0, 0.5)
         model.head.bias.normal_(0, 0.1)
-
-
-def save_safetensors(path, tensors, metadata):
-    codes = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        code, np_type = codes[t.dtype]
-        raw = t.detach().contiguous().numpy().astype(np_type).tobytes()
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for b in blobs:
-            f.write(b)
 
 
 def with_views(state):
@@ -168,7 +150,7 @@ def main(out_dir):
     torch.save(views, out_dir + "/swin_tiny.pth")
     torch.save(views, out_dir + "/swin_tiny_legacy.pth", _use_new_zipfile_serialization=False)
     meta = {"generator": "tools/torchvision_fixtures.py", "torch": torch.__version__, "torchvision": torchvision.__version__}
-    save_safetensors(out_dir + "/swin_tiny.safetensors", state, meta)
+    safetensors_io.write(out_dir + "/swin_tiny.safetensors", state, meta)
 
     imagenet = build(1000)
     imagenet.load_state_dict({k: v for k, v in state.items() if not k.startswith("head.")}, strict=False)
@@ -178,7 +160,7 @@ def main(out_dir):
     torch.save(imagenet.state_dict(), out_dir + "/swin_tiny_1000_fp16.pth")
     with torch.no_grad():
         logits_1000 = imagenet.float()(x)
-    save_safetensors(out_dir + "/io.safetensors", {"x.input": x, "x.logits": logits, "x.logits_1000": logits_1000}, meta)
+    safetensors_io.write(out_dir + "/io.safetensors", {"x.input": x, "x.logits": logits, "x.logits_1000": logits_1000}, meta)
 
     malicious(out_dir)
     assert not os.path.exists(PAYLOAD_MARKER), "writing the fixtures must not run the payload"
