@@ -108,23 +108,19 @@ public final class DataLoader implements AutoCloseable {
         return join(build(indices, augmentBase(epoch)));
     }
 
-    /** A batch being decoded ahead of its use by {@link #batch(int[], int, int[])}. */
+    /** A batch being decoded ahead of its use by {@link #batch(int[], int, ChunkPlan.Chunk)}. */
     private record Ahead(int[] indices, int epoch, CompletableFuture<Batch> batch) {}
 
     private Ahead prefetched;
 
     /**
      * {@link #batch(int[], int)} with double buffering for callers that choose their own batches: returns the batch of
-     * {@code indices} — from the decoding started by the previous call when that call named these indices as its
-     * {@code next}, else decoded now — and starts decoding {@code next} (if not null) on the worker threads, so it is
-     * ready while the caller computes on this one. Every batch is a function of (seed, epoch, indices) alone, so the
-     * batches are the same, in the same order, whether or not a prefetch ran or was used.
+     * {@code indices} under augmentation key {@code epoch} — from the decoding started by the previous call when that
+     * call named these indices and this key as its {@code next}, else decoded now — and starts decoding {@code next}
+     * (if not null; under its own key, e.g. the GAN's next step) on the worker threads, so it is ready while the caller
+     * computes on this one. Every batch is a function of (seed, key, indices) alone, so the batches are the same, in
+     * the same order, whether or not a prefetch ran or was used.
      */
-    public Batch batch(int[] indices, int epoch, int[] next) {
-        return batch(indices, epoch, next == null ? null : new ChunkPlan.Chunk(next, epoch));
-    }
-
-    /** {@link #batch(int[], int, int[])} where the next chunk may have another augmentation key (the GAN's next step). */
     public synchronized Batch batch(int[] indices, int epoch, ChunkPlan.Chunk next) {
         Ahead p = prefetched;
         CompletableFuture<Batch> current = p != null && p.epoch() == epoch && Arrays.equals(p.indices(), indices) ? p.batch() : null;

@@ -76,7 +76,7 @@ class LoaderTest {
             for (int k = 0; k < chunks.length; k++) plain.add(l.batch(chunks[k], epochs[k]));
         }
         try (DataLoader l = new DataLoader(data, Pipeline.classifier(32, true), BatchSampler.sequential(1), 4, 2, true)) {
-            for (int k = 0; k < chunks.length; k++) ahead.add(l.batch(chunks[k], epochs[k], hints[k]));
+            for (int k = 0; k < chunks.length; k++) ahead.add(l.batch(chunks[k], epochs[k], hints[k] == null ? null : new ChunkPlan.Chunk(hints[k], epochs[k])));
         }
         for (int k = 0; k < chunks.length; k++) {
             assertArrayEquals(chunks[k], ahead.get(k).indices(), "chunk " + k + " indices");
