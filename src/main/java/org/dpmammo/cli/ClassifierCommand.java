@@ -143,8 +143,8 @@ public final class ClassifierCommand implements Command {
         if (!(delta > 0 && delta < 1)) throw new UsageException("--delta: expected a value in (0, 1), got " + delta);
         double c = CliSupport.doubleOpt(cl, "max-grad-norm", 1.0);
         if (!(c > 0 && c < Double.POSITIVE_INFINITY)) throw new UsageException("--max-grad-norm: expected a positive value, got " + c);
-        int epochs = positive(cl, "epochs", 300);
-        int batch = positive(cl, "batch-size", 128);
+        int epochs = CliSupport.positiveInt(cl, "epochs", 300);
+        int batch = CliSupport.positiveInt(cl, "batch-size", 128);
         double lr = CliSupport.doubleOpt(cl, "lr", 1e-5);
         if (!(lr > 0)) throw new UsageException("--lr: expected a positive value, got " + lr);
         double wd = CliSupport.doubleOpt(cl, "weight-decay", 1e-8);
@@ -155,8 +155,8 @@ public final class ClassifierCommand implements Command {
         ClassifierTrainer.Dp dpSettings = dp ? new ClassifierTrainer.Dp(eps, delta, c, accountant, DpOptions.randomness(cl, seed), DpOptions.ledger(cl),
                 DpOptions.budget(cl)) : null;
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset, seed, epochs, batch, lr, wd, ls,
-                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, positive(cl, "physical-batch", 16),
-                positive(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
+                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, CliSupport.positiveInt(cl, "physical-batch", 16),
+                CliSupport.positiveInt(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
         ClassifierTrainer.Result r;
         r = CliSupport.inRunFolder(outDir, () -> {
             try (Scope device = DeviceOption.install(cl, "auto", err)) {
@@ -195,7 +195,7 @@ public final class ClassifierCommand implements Command {
         String[] data = cl.getOptionValues("data");
         if (data == null) throw new UsageException("missing required option --data");
         for (String d : data) requireExists(d, "--data");
-        int resamples = positive(cl, "bootstrap", 1000);
+        int resamples = CliSupport.positiveInt(cl, "bootstrap", 1000);
         long seed = CliSupport.longOpt(cl, "seed", 0);
         ObjectNode doc = Lazy.JSON.createObjectNode();
         doc.put("checkpoint", cl.getOptionValue("checkpoint"));
@@ -208,7 +208,7 @@ public final class ClassifierCommand implements Command {
             int[] y = Classifier.labels(ds);
             double[] p;
             try (Scope device = Backends.use(backend)) {
-                p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+                p = c.probabilities(ds, 16, CliSupport.positiveInt(cl, "threads", 2));
             }
             Metrics.Report r = Metrics.report(y, p, c.threshold(), resamples, seed);
             ObjectNode set = sets.addObject();
@@ -262,7 +262,7 @@ public final class ClassifierCommand implements Command {
         Dataset ds = Datasets.open(d);
         double[] p;
         try (Scope device = DeviceOption.install(cl, "auto", err)) {
-            p = c.probabilities(ds, 16, positive(cl, "threads", 2));
+            p = c.probabilities(ds, 16, CliSupport.positiveInt(cl, "threads", 2));
         }
         StringBuilder sb = new StringBuilder("name,label,p_benign,p_malignant,argmax,malignant_at_threshold\n");
         for (int i = 0; i < p.length; i++) {
@@ -338,11 +338,5 @@ public final class ClassifierCommand implements Command {
         if (!(path.equals("phantom") || path.startsWith("phantom:")) && !Files.exists(Path.of(path))) {
             throw new UsageException(option + ": " + path + " does not exist");
         }
-    }
-
-    private static int positive(CommandLine cl, String name, int dflt) {
-        int v = CliSupport.intOpt(cl, name, dflt);
-        if (v <= 0) throw new UsageException("--" + name + ": expected a positive whole number, got " + v);
-        return v;
     }
 }

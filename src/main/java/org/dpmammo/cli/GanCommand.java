@@ -71,7 +71,7 @@ public final class GanCommand implements Command {
         ClassifierCommand.targetInRange(eps);
         try {
             return new GanTrainer.Dp(eps, CliSupport.doubleOpt(cl, "delta", 1e-4), CliSupport.doubleOpt(cl, "max-grad-norm", 1.0),
-                    cl.getOptionValue("accountant", "rdp"), DpOptions.randomness(cl, CliSupport.longOpt(cl, "seed", 42)), positive(cl, "physical-batch", 64),
+                    cl.getOptionValue("accountant", "rdp"), DpOptions.randomness(cl, CliSupport.longOpt(cl, "seed", 42)), CliSupport.positiveInt(cl, "physical-batch", 64),
                     DpOptions.ledger(cl), DpOptions.budget(cl), DpOptions.logPrivateStats(cl));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
@@ -165,15 +165,15 @@ public final class GanCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         if (model.equals("merf")) return merf(cl, base, data, runDir, out, err);
-        int epochs = positive(cl, "epochs", 50);
+        int epochs = CliSupport.positiveInt(cl, "epochs", 50);
         GanTrainer.Options study = GanTrainer.Options.preset(cl.getOptionValue("preset", "cpu"), base, epochs, CliSupport.longOpt(cl, "seed", 42));
-        GanTrainer.Options opts = new GanTrainer.Options(base, epochs, positive(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
-                study.seed(), !cl.hasOption("no-augment"), positive(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
-                positive(cl, "threads", 1), dpOptions(cl));
+        GanTrainer.Options opts = new GanTrainer.Options(base, epochs, CliSupport.positiveInt(cl, "batch", study.batchSize()), learningRate(cl, study.lr()), study.beta1(), study.beta2(),
+                study.seed(), !cl.hasOption("no-augment"), CliSupport.positiveInt(cl, "checkpoint-every", study.checkpointEvery()), study.collapseFraction(),
+                CliSupport.positiveInt(cl, "threads", 1), dpOptions(cl));
         double ema = CliSupport.doubleOpt(cl, "ema-decay", 0), beta1D = CliSupport.doubleOpt(cl, "beta1-d", opts.beta1());
         if (!(ema >= 0 && ema < 1)) throw new UsageException("--ema-decay must be in [0, 1), got " + cl.getOptionValue("ema-decay"));
         if (!(beta1D >= 0 && beta1D < 1)) throw new UsageException("--beta1-d must be in [0, 1), got " + cl.getOptionValue("beta1-d"));
-        opts = opts.withStabilisers(positive(cl, "d-steps", 1), ema, beta1D);
+        opts = opts.withStabilisers(CliSupport.positiveInt(cl, "d-steps", 1), ema, beta1D);
         if (data.size() < opts.batchSize()) throw new UsageException("--data has " + data.size() + " images, fewer than one batch of " + opts.batchSize());
         if (opts.dp() != null && base.discriminatorNorm().mixesExamples()) {
             throw new UsageException("--dp needs instance norm or none in the discriminator: BatchNorm mixes the examples of a batch, so per-example gradients do not exist (use --norm-d instance or none)");
@@ -207,8 +207,8 @@ public final class GanCommand implements Command {
         if (dp == null) throw new UsageException("--model merf needs --dp --target-epsilon E (it is a DP generator)");
         MerfTrainer.Options o;
         try {
-            o = new MerfTrainer.Options(base, positive(cl, "merf-features", MERF_FEATURES), CliSupport.doubleOpt(cl, "merf-bandwidth", MERF_BANDWIDTH),
-                    positive(cl, "steps", MERF_STEPS), positive(cl, "batch", MERF_BATCH), learningRate(cl, MERF_LR), CliSupport.longOpt(cl, "seed", 42), positive(cl, "checkpoint-every", 50), dp);
+            o = new MerfTrainer.Options(base, CliSupport.positiveInt(cl, "merf-features", MERF_FEATURES), CliSupport.doubleOpt(cl, "merf-bandwidth", MERF_BANDWIDTH),
+                    CliSupport.positiveInt(cl, "steps", MERF_STEPS), CliSupport.positiveInt(cl, "batch", MERF_BATCH), learningRate(cl, MERF_LR), CliSupport.longOpt(cl, "seed", 42), CliSupport.positiveInt(cl, "checkpoint-every", 50), dp);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -246,7 +246,7 @@ public final class GanCommand implements Command {
         }
         Path ck = Path.of(CliSupport.required(cl, "checkpoint"));
         if (!Files.isRegularFile(ck)) throw new UsageException("--checkpoint " + ck + ": no such file");
-        int count = positive(cl, "count", 100);
+        int count = CliSupport.positiveInt(cl, "count", 100);
         // Sample sets are not merged: a second set in the same folder would reuse the file names of the first.
         Path dir = CliSupport.outFolder(cl, true);
         Generator g;
@@ -284,10 +284,10 @@ public final class GanCommand implements Command {
         }
         Dataset real = openData(CliSupport.required(cl, "real"));
         Dataset synth = openData(CliSupport.required(cl, "synthetic"));
-        int size = positive(cl, "size", 128);
+        int size = CliSupport.positiveInt(cl, "size", 128);
         if (size < 16) throw new UsageException("--size must be at least 16, got " + size);
-        int k = positive(cl, "k", 3);
-        int repeats = positive(cl, "repeats", 3);
+        int k = CliSupport.positiveInt(cl, "k", 3);
+        int repeats = CliSupport.positiveInt(cl, "repeats", 3);
         if (Math.min(real.size(), synth.size()) < 4) throw new UsageException("need at least 4 real and 4 synthetic images, got " + real.size() + " and " + synth.size());
         QualityReport.Report r = QualityReport.evaluate(QualityReport.extract(real, size), QualityReport.extract(synth, size), repeats, k,
                 CliSupport.longOpt(cl, "seed", 0));
@@ -304,11 +304,5 @@ public final class GanCommand implements Command {
         } catch (java.io.IOException e) {
             throw new UsageException(e.getMessage());
         }
-    }
-
-    private static int positive(CommandLine cl, String name, int dflt) {
-        int v = CliSupport.intOpt(cl, name, dflt);
-        if (v < 1) throw new UsageException("--" + name + " must be positive, got " + v);
-        return v;
     }
 }
