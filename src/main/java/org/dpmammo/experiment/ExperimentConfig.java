@@ -42,12 +42,16 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
-    /** The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the scattering model scatter; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2). */
+    /**
+     * The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the scattering model scatter; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2).
+     * {@code augMultiplicity} K (1–4, "aug_multiplicity") averages each example's gradient over K of its flip variants
+     * in the cells that train a head on a frozen backbone (ClassifierTrainer); 1, the study's one random flip, elsewhere.
+     */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
-                             int physicalBatch, String initWeights, String head) {
+                             int physicalBatch, String initWeights, String head, int augMultiplicity) {
         /** The study's heads: an MLP on a frozen backbone, linear where a pretrained model is fine-tuned. */
         public Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing, int physicalBatch, String initWeights) {
-            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, "mlp");
+            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, "mlp", 1);
         }
 
         /** Whether a cell that does not fine-tune a pretrained model trains a linear head ("head": "linear") rather than the study's MLP. */
@@ -100,7 +104,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             // (they beat the study's MLP head with and without DP on these features) trained 30 epochs; synthetic
             // pretraining learns the features' affine and a linear head (15 epochs).
             case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
-                    new Classifier("scatter", 30, 128, 1e-3, 1e-8, 0.1, 64, null, "linear"), new Pretrain(15, 1e-3), new Gan("cpu", 36, 3000), null, 2, false);
+                    new Classifier("scatter", 30, 128, 1e-3, 1e-8, 0.1, 64, null, "linear", 1), new Pretrain(15, 1e-3), new Gan("cpu", 36, 3000), null, 2, false);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             // Synthetic-only runs without DP alone: the GAN is not private, so DP on its samples protects no real
@@ -186,6 +190,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         c.put("physical_batch", classifier.physicalBatch());
         c.put("init_weights", classifier.initWeights());
         c.put("head", classifier.head());
+        c.put("aug_multiplicity", classifier.augMultiplicity());
         ObjectNode p = o.putObject("pretrain");
         p.put("epochs", pretrain.epochs());
         p.put("lr", pretrain.lr());
@@ -256,7 +261,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         JsonNode init = c.get("init_weights");
         Classifier cl = new Classifier(model, positiveInt(c, "epochs", "classifier."), positiveInt(c, "batch_size", "classifier."),
                 positive(c, "lr", "classifier."), wd, ls, positiveInt(c, "physical_batch", "classifier."),
-                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."), head(c));
+                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."), head(c), augMultiplicity(c, model));
         JsonNode p = o.get("pretrain");
         Pretrain pre = new Pretrain(positiveInt(p, "epochs", "pretrain."), positive(p, "lr", "pretrain."));
         JsonNode n = o.get("gan");
@@ -293,6 +298,15 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         String h = text(c, "head", "classifier.");
         if (!HEADS.contains(h)) throw new IllegalArgumentException("config key 'classifier.head': expected " + String.join(" or ", HEADS) + ", got '" + h + "'");
         return h;
+    }
+
+    /** classifier.aug_multiplicity: 1–4 flip variants per example; absent in configs written before the key existed, which meant 1. */
+    private static int augMultiplicity(JsonNode c, String model) {
+        if (c.get("aug_multiplicity") == null) return 1;
+        int k = positiveInt(c, "aug_multiplicity", "classifier.");
+        if (k > 4) throw new IllegalArgumentException("config key 'classifier.aug_multiplicity': at most 4 (the flip variants), got " + k);
+        if (k > 1 && model.equals("cnn")) throw new IllegalArgumentException("config key 'classifier.aug_multiplicity': the cnn trains end to end; multiplicity needs a frozen backbone's cached features");
+        return k;
     }
 
     /** "accountant": one name or a non-empty list of distinct names, each rdp or prv. */
