@@ -42,7 +42,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
     public static final List<String> PRESETS = List.of("paper", "cpu", "demo");
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
-    /** The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the scattering model scatter; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2). */
+    /** The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the fixed-feature models scatter, radiomics, scatter_radiomics; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2). */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
                              int physicalBatch, String initWeights, String head) {
         /** The study's heads: an MLP on a frozen backbone, linear where a pretrained model is fine-tuned. */
