@@ -35,7 +35,7 @@ public record ModelSpec(SwinConfig swin, ScatterNet.Config scatter, RadiomicsNet
 
     /**
      * The named preset with a head: "paper" (torchvision swin_t, 224×224), "cpu" (the reduced Swin, 64×64), "tiny"
-     * (32×32, for tests and smoke runs), "vit" (a ViT-style global-attention model at 64×64, see {@link SwinConfig#vit})
+     * (32×32, for tests and smoke runs), "vit" (a ViT-style global-attention model at 64×64, see {@link SwinConfig#vit}),
      * "scatter" (fixed wavelet-scattering features at 64×64, {@link ScatterNet}), "radiomics" (fixed hand-crafted
      * features at 64×64, {@link RadiomicsNet}) or "scatter_radiomics" (both, concatenated).
      */
@@ -68,7 +68,8 @@ public record ModelSpec(SwinConfig swin, ScatterNet.Config scatter, RadiomicsNet
     public String describeBackbone() {
         if (swin != null) return swin.toString();
         if (scatter != null) return "scattering " + scatter;
-        return radiomics.scattering() == null ? "radiomics " + radiomics : "radiomics + scattering " + radiomics;
+        int side = radiomics.imageSize();
+        return radiomics.scattering() == null ? "radiomics " + side + "×" + side : "radiomics + scattering " + radiomics.scattering();
     }
 
     public String toJson() {
