@@ -43,7 +43,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
     /**
-     * The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the scattering model scatter; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2).
+     * The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the fixed-feature models scatter, radiomics, scatter_radiomics; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2).
      * {@code augMultiplicity} K (1–4, "aug_multiplicity") averages each example's gradient over K of its flip variants
      * in the cells that train a head on a frozen backbone (ClassifierTrainer); 1, the study's one random flip, elsewhere.
      */
