@@ -121,38 +121,58 @@ final class Fft {
 
     /**
      * Forward transform of a real sequence x (length N; shorter input is zero-padded) into bins 0..N/2 of its
-     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, bin k stored at {@link #bin}(k). The N real values are packed as N/2
-     * complex ones (even samples real, odd imaginary), transformed at half length and untangled.
+     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, bin k stored at {@link #bin}(k) of re and im (length N/2 + 1). The N
+     * real values are packed as N/2 complex ones (even samples real, odd imaginary) straight into re and im,
+     * transformed at half length and untangled in place.
      */
     void realForward(double[] x, double[] re, double[] im) {
-        double[] zr = new double[h];
-        double[] zi = new double[h];
         forChunks(h, (from, to) -> {
-            for (int k = from; k < to && 2 * k < x.length; k++) {
-                zr[k] = x[2 * k];
-                if (2 * k + 1 < x.length) zi[k] = x[2 * k + 1];
+            for (int k = from; k < to; k++) {
+                re[k] = 2 * k < x.length ? x[2 * k] : 0;
+                im[k] = 2 * k + 1 < x.length ? x[2 * k + 1] : 0;
             }
         });
-        decimateInFrequency(zr, zi, 0, h, 1);
-        // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2.
-        re[0] = zr[0] + zi[0];
+        decimateInFrequency(re, im, 0, h, 1);
+        // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2, and
+        // position 1 (k = N/4) is its own partner.
+        double z0r = re[0];
+        double z0i = im[0];
+        re[0] = z0r + z0i;
         im[0] = 0;
-        re[h] = zr[0] - zi[0];
+        re[h] = z0r - z0i;
         im[h] = 0;
-        forChunks(h, (from, to) -> {
-            for (int p = Math.max(1, from); p < to; p++) {
-                int b = partner(p);
-                // E = FFT of the even samples, O = FFT of the odd ones, from Z_k and conj(Z_{h−k}).
-                double er = 0.5 * (zr[p] + zr[b]);
-                double ei = 0.5 * (zi[p] - zi[b]);
-                double or = 0.5 * (zi[p] + zi[b]);
-                double oi = -0.5 * (zr[p] - zr[b]);
-                double c = cos[h + p];
-                double s = sin[h + p];
-                re[p] = er + c * or - s * oi;
-                im[p] = ei + c * oi + s * or;
+        if (h > 1) untangle(re, im, 1, 1);
+        // Pairs (p, partner(p)) with p in the first half of its block [B, 2B): pair i ≥ 1 has p = i + highestOneBit(i).
+        forChunks(h / 2, (from, to) -> {
+            for (int i = Math.max(1, from); i < to; i++) {
+                int p = i + Integer.highestOneBit(i);
+                untangle(re, im, p, partner(p));
             }
         });
+    }
+
+    /**
+     * Turns Z at positions p and b = partner(p) (bins k and N/2 − k) into X_k and X_{N/2−k} in place: E = FFT of the
+     * even samples, O = FFT of the odd ones, from Z_k and conj(Z_{h−k}); X_k = E_k + w^k·O_k.
+     */
+    private void untangle(double[] re, double[] im, int p, int b) {
+        double pr = re[p];
+        double pi = im[p];
+        double br = re[b];
+        double bi = im[b];
+        double er = 0.5 * (pr + br);
+        double ei = 0.5 * (pi - bi);
+        double or = 0.5 * (pi + bi);
+        double oi = -0.5 * (pr - br);
+        re[p] = er + cos[h + p] * or - sin[h + p] * oi;
+        im[p] = ei + cos[h + p] * oi + sin[h + p] * or;
+        if (b == p) return;
+        er = 0.5 * (br + pr);
+        ei = 0.5 * (bi - pi);
+        or = 0.5 * (bi + pi);
+        oi = -0.5 * (br - pr);
+        re[b] = er + cos[h + b] * or - sin[h + b] * oi;
+        im[b] = ei + cos[h + b] * oi + sin[h + b] * or;
     }
 
     /** Inverse of {@link #realForward} (spectrum in its order), including the 1/N, writing N real samples into x. */
