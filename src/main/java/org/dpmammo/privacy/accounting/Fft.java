@@ -209,28 +209,85 @@ final class Fft {
 
     /**
      * Radix-2 decimation in frequency on [off, off + len): natural order in, bit-reversed order out, unnormalised,
-     * e^{−2πi·sign·jk/len}. Depth first, so that once a sub-transform fits in cache all its stages run there; only
-     * the top log2(N/BLOCK) stages stream memory.
+     * e^{−2πi·sign·jk/len}. Stages run two at a time ({@link #frequencyButterflies2}). Depth first, so that once a
+     * sub-transform fits in cache all its stages run there; only the top log2(N/BLOCK) stages stream memory.
      */
     private void decimateInFrequency(double[] re, double[] im, int off, int len, double sign) {
         if (len > BLOCK) {
+            int quarter = len / 4;
             if (len >= PARALLEL_FROM) {
-                // The butterflies of one stage are independent: chunks of them run in parallel, then the halves.
-                forChunks(len / 2, (from, to) -> frequencyButterflies(re, im, off, len, sign, from, to));
+                // The butterflies of two stages are independent per index: chunks of them run in parallel, then the
+                // quarters.
+                forChunks(quarter, (from, to) -> frequencyButterflies2(re, im, off, len, sign, from, to));
                 ForkJoinTask.invokeAll(
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, len / 2, sign)),
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + len / 2, len / 2, sign)));
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, quarter, sign)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + quarter, quarter, sign)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 2 * quarter, quarter, sign)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 3 * quarter, quarter, sign)));
             } else {
-                frequencyButterflies(re, im, off, len, sign, 0, len / 2);
-                decimateInFrequency(re, im, off, len / 2, sign);
-                decimateInFrequency(re, im, off + len / 2, len / 2, sign);
+                frequencyButterflies2(re, im, off, len, sign, 0, quarter);
+                for (int part = 0; part < 4; part++) decimateInFrequency(re, im, off + part * quarter, quarter, sign);
             }
             return;
         }
-        for (int span = len; span >= 2; span >>= 1) {
+        int span = len;
+        for (; span >= 4; span >>= 2) {
             for (int start = off; start < off + len; start += span) {
-                frequencyButterflies(re, im, start, span, sign, 0, span / 2);
+                frequencyButterflies2(re, im, start, span, sign, 0, span / 4);
             }
+        }
+        if (span == 2) {
+            for (int start = off; start < off + len; start += 2) frequencyButterflies(re, im, start, 2, sign, 0, 1);
+        }
+    }
+
+    /**
+     * Two stages at once: the stage that splits [start, start + span) into halves, then the stages that split each
+     * half, for the four points k + j·span/4 (j < 4) of each k ∈ [from, to) ⊂ [0, span/4). The arithmetic is exactly
+     * that of {@link #frequencyButterflies} run stage after stage (same operations, same twiddles, same order per
+     * point), so results are bit-identical; the intermediate values stay in registers instead of making another
+     * pass through memory.
+     */
+    private void frequencyButterflies2(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+        int half = span >> 1;
+        int quarter = span >> 2;
+        for (int k = from; k < to; k++) {
+            int p0 = start + k;
+            int p1 = p0 + quarter;
+            int p2 = p1 + quarter;
+            int p3 = p2 + quarter;
+            // Stage of length span: (p0, p2) with twiddle k, (p1, p3) with twiddle k + span/4.
+            double wr = cos[half + k];
+            double wi = sign * sin[half + k];
+            double dr = re[p0] - re[p2];
+            double di = im[p0] - im[p2];
+            double a0r = re[p0] + re[p2];
+            double a0i = im[p0] + im[p2];
+            double a2r = dr * wr - di * wi;
+            double a2i = dr * wi + di * wr;
+            wr = cos[half + k + quarter];
+            wi = sign * sin[half + k + quarter];
+            dr = re[p1] - re[p3];
+            di = im[p1] - im[p3];
+            double a1r = re[p1] + re[p3];
+            double a1i = im[p1] + im[p3];
+            double a3r = dr * wr - di * wi;
+            double a3i = dr * wi + di * wr;
+            // Stage of length span/2 on each half: (p0, p1) and (p2, p3), both with twiddle k.
+            wr = cos[quarter + k];
+            wi = sign * sin[quarter + k];
+            dr = a0r - a1r;
+            di = a0i - a1i;
+            re[p0] = a0r + a1r;
+            im[p0] = a0i + a1i;
+            re[p1] = dr * wr - di * wi;
+            im[p1] = dr * wi + di * wr;
+            dr = a2r - a3r;
+            di = a2i - a3i;
+            re[p2] = a2r + a3r;
+            im[p2] = a2i + a3i;
+            re[p3] = dr * wr - di * wi;
+            im[p3] = dr * wi + di * wr;
         }
     }
 

@@ -186,6 +186,12 @@ public final class PrvAccountant implements Accountant {
      * number of cores.
      */
     private static final int CHUNK = 1 << 18;
+    /**
+     * Cells per chunk of the discretisation. Smaller than {@link #CHUNK}: only the PRV's support below the tail cut
+     * costs anything (about a tenth of the grid, a few CHUNKs at most), and it has to split into enough chunks to
+     * keep every core busy.
+     */
+    private static final int CELL_CHUNK = 1 << 15;
 
     /**
      * The far upper tail of each step's PRV is left out of its pmf from the first cell t_j > 0 whose left boundary
@@ -220,11 +226,11 @@ public final class PrvAccountant implements Accountant {
         double sMax = fs[1];
         prv.cdfAndSurvival(tMin, fs);
         double mass = 1 - fs[0] - sMax;
-        int chunks = (size + CHUNK - 1) / CHUNK;
+        int chunks = (size + CELL_CHUNK - 1) / CELL_CHUNK;
         // Per chunk: compensated partial sums of t_j·pmf_j, combined in chunk order below.
         double[][] means = new double[chunks][];
         IntStream.range(0, chunks).parallel().forEach(c -> means[c] = discretiseChunk(prv, tMin, dt, sMax, mass, tailCut * mass, pmf,
-                c * CHUNK, Math.min(size, (c + 1) * CHUNK)));
+                c * CELL_CHUNK, Math.min(size, (c + 1) * CELL_CHUNK)));
         double meanSum = 0;
         double meanComp = 0;
         for (double[] m : means) {
