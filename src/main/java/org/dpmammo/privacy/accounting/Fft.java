@@ -132,7 +132,7 @@ final class Fft {
                 im[k] = 2 * k + 1 < x.length ? x[2 * k + 1] : 0;
             }
         });
-        decimateInFrequency(re, im, 0, h, 1);
+        decimateInFrequency(re, im, 0, h);
         // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2, and
         // position 1 (k = N/4) is its own partner.
         double z0r = re[0];
@@ -197,7 +197,7 @@ final class Fft {
                 zi[p] = ei + or;
             }
         });
-        decimateInTime(zr, zi, 0, h, -1);
+        decimateInTime(zr, zi, 0, h);
         double scale = 1.0 / h;
         forChunks(h, (from, to) -> {
             for (int k = from; k < to; k++) {
@@ -209,35 +209,35 @@ final class Fft {
 
     /**
      * Radix-2 decimation in frequency on [off, off + len): natural order in, bit-reversed order out, unnormalised,
-     * e^{−2πi·sign·jk/len}. Stages run two at a time ({@link #frequencyButterflies2}). Depth first, so that once a
+     * e^{−2πijk/len} (the forward direction). Stages run two at a time ({@link #frequencyButterflies2}). Depth first, so that once a
      * sub-transform fits in cache all its stages run there; only the top log2(N/BLOCK) stages stream memory.
      */
-    private void decimateInFrequency(double[] re, double[] im, int off, int len, double sign) {
+    private void decimateInFrequency(double[] re, double[] im, int off, int len) {
         if (len > BLOCK) {
             int quarter = len / 4;
             if (len >= PARALLEL_FROM) {
                 // The butterflies of two stages are independent per index: chunks of them run in parallel, then the
                 // quarters.
-                forChunks(quarter, (from, to) -> frequencyButterflies2(re, im, off, len, sign, from, to));
+                forChunks(quarter, (from, to) -> frequencyButterflies2(re, im, off, len, from, to));
                 ForkJoinTask.invokeAll(
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, quarter, sign)),
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + quarter, quarter, sign)),
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 2 * quarter, quarter, sign)),
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 3 * quarter, quarter, sign)));
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, quarter)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + quarter, quarter)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 2 * quarter, quarter)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 3 * quarter, quarter)));
             } else {
-                frequencyButterflies2(re, im, off, len, sign, 0, quarter);
-                for (int part = 0; part < 4; part++) decimateInFrequency(re, im, off + part * quarter, quarter, sign);
+                frequencyButterflies2(re, im, off, len, 0, quarter);
+                for (int part = 0; part < 4; part++) decimateInFrequency(re, im, off + part * quarter, quarter);
             }
             return;
         }
         int span = len;
         for (; span >= 4; span >>= 2) {
             for (int start = off; start < off + len; start += span) {
-                frequencyButterflies2(re, im, start, span, sign, 0, span / 4);
+                frequencyButterflies2(re, im, start, span, 0, span / 4);
             }
         }
         if (span == 2) {
-            for (int start = off; start < off + len; start += 2) frequencyButterflies(re, im, start, 2, sign, 0, 1);
+            for (int start = off; start < off + len; start += 2) frequencyButterflies(re, im, start, 2, 0, 1);
         }
     }
 
@@ -248,7 +248,7 @@ final class Fft {
      * point), so results are bit-identical; the intermediate values stay in registers instead of making another
      * pass through memory.
      */
-    private void frequencyButterflies2(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+    private void frequencyButterflies2(double[] re, double[] im, int start, int span, int from, int to) {
         int half = span >> 1;
         int quarter = span >> 2;
         for (int k = from; k < to; k++) {
@@ -258,7 +258,7 @@ final class Fft {
             int p3 = p2 + quarter;
             // Stage of length span: (p0, p2) with twiddle k, (p1, p3) with twiddle k + span/4.
             double wr = cos[half + k];
-            double wi = sign * sin[half + k];
+            double wi = sin[half + k];
             double dr = re[p0] - re[p2];
             double di = im[p0] - im[p2];
             double a0r = re[p0] + re[p2];
@@ -266,7 +266,7 @@ final class Fft {
             double a2r = dr * wr - di * wi;
             double a2i = dr * wi + di * wr;
             wr = cos[half + k + quarter];
-            wi = sign * sin[half + k + quarter];
+            wi = sin[half + k + quarter];
             dr = re[p1] - re[p3];
             di = im[p1] - im[p3];
             double a1r = re[p1] + re[p3];
@@ -275,7 +275,7 @@ final class Fft {
             double a3i = dr * wi + di * wr;
             // Stage of length span/2 on each half: (p0, p1) and (p2, p3), both with twiddle k.
             wr = cos[quarter + k];
-            wi = sign * sin[quarter + k];
+            wi = sin[quarter + k];
             dr = a0r - a1r;
             di = a0i - a1i;
             re[p0] = a0r + a1r;
@@ -295,11 +295,11 @@ final class Fft {
      * Butterflies k ∈ [from, to) of one stage, which splits [start, start + span) into the inputs of two
      * half-length transforms.
      */
-    private void frequencyButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+    private void frequencyButterflies(double[] re, double[] im, int start, int span, int from, int to) {
         int half = span >> 1;
         for (int k = from; k < to; k++) {
             double wr = cos[half + k];
-            double wi = sign * sin[half + k];
+            double wi = sin[half + k];
             int p = start + k;
             int q = p + half;
             double dr = re[p] - re[q];
@@ -313,35 +313,35 @@ final class Fft {
 
     /**
      * Radix-2 decimation in time on [off, off + len): bit-reversed order in, natural order out, unnormalised,
-     * e^{−2πi·sign·jk/len}. Depth first like {@link #decimateInFrequency}.
+     * e^{+2πijk/len} (the inverse direction). Depth first like {@link #decimateInFrequency}.
      */
-    private void decimateInTime(double[] re, double[] im, int off, int len, double sign) {
+    private void decimateInTime(double[] re, double[] im, int off, int len) {
         if (len > BLOCK) {
             if (len >= PARALLEL_FROM) {
                 ForkJoinTask.invokeAll(
-                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off, len / 2, sign)),
-                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off + len / 2, len / 2, sign)));
-                forChunks(len / 2, (from, to) -> timeButterflies(re, im, off, len, sign, from, to));
+                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off, len / 2)),
+                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off + len / 2, len / 2)));
+                forChunks(len / 2, (from, to) -> timeButterflies(re, im, off, len, from, to));
             } else {
-                decimateInTime(re, im, off, len / 2, sign);
-                decimateInTime(re, im, off + len / 2, len / 2, sign);
-                timeButterflies(re, im, off, len, sign, 0, len / 2);
+                decimateInTime(re, im, off, len / 2);
+                decimateInTime(re, im, off + len / 2, len / 2);
+                timeButterflies(re, im, off, len, 0, len / 2);
             }
             return;
         }
         for (int span = 2; span <= len; span <<= 1) {
             for (int start = off; start < off + len; start += span) {
-                timeButterflies(re, im, start, span, sign, 0, span / 2);
+                timeButterflies(re, im, start, span, 0, span / 2);
             }
         }
     }
 
     /** Butterflies k ∈ [from, to) of one stage, which combines the halves of [start, start + span) into a transform of length span. */
-    private void timeButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+    private void timeButterflies(double[] re, double[] im, int start, int span, int from, int to) {
         int half = span >> 1;
         for (int k = from; k < to; k++) {
             double wr = cos[half + k];
-            double wi = sign * sin[half + k];
+            double wi = -sin[half + k];
             int p = start + k;
             int q = p + half;
             double tr = re[q] * wr - im[q] * wi;
