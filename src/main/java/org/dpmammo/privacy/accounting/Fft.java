@@ -1,6 +1,7 @@
 package org.dpmammo.privacy.accounting;
 
 import java.lang.ref.SoftReference;
+import java.util.Arrays;
 import java.util.concurrent.ForkJoinTask;
 import java.util.stream.IntStream;
 
@@ -121,18 +122,27 @@ final class Fft {
 
     /**
      * Forward transform of a real sequence x (length N; shorter input is zero-padded) into bins 0..N/2 of its
-     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, bin k stored at {@link #bin}(k) of re and im (length N/2 + 1). The N
-     * real values are packed as N/2 complex ones (even samples real, odd imaginary) straight into re and im,
-     * transformed at half length and untangled in place.
+     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, returned as {re, im} (length N/2 + 1 each) with bin k at {@link #bin}(k).
+     * x must be zero outside [from, to), which is not read: a discretised PRV is zero but for a short window, and the
+     * first stage skips what is known to be zero. The N real values are packed as N/2 complex ones (even samples
+     * real, odd imaginary) straight into the spectrum arrays, transformed at half length and untangled in place.
      */
-    void realForward(double[] x, double[] re, double[] im) {
-        forChunks(h, (from, to) -> {
-            for (int k = from; k < to; k++) {
-                re[k] = 2 * k < x.length ? x[2 * k] : 0;
+    double[][] realForward(double[] x, int from, int to) {
+        if (from < 0 || from > to || to > Math.min(x.length, n)) {
+            throw new IllegalArgumentException("window [" + from + ", " + to + ") of " + x.length + " samples for length " + n);
+        }
+        double[] re = new double[h + 1];
+        double[] im = new double[h + 1];
+        // Complex points [lo, hi) hold the window; the rest stay zero as allocated.
+        int lo = from / 2;
+        int hi = (to + 1) / 2;
+        forChunks(hi - lo, (a, b) -> {
+            for (int k = lo + a; k < lo + b; k++) {
+                re[k] = x[2 * k];
                 im[k] = 2 * k + 1 < x.length ? x[2 * k + 1] : 0;
             }
         });
-        decimateInFrequency(re, im, 0, h);
+        forwardHalf(re, im, lo, hi);
         // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2, and
         // position 1 (k = N/4) is its own partner.
         double z0r = re[0];
@@ -143,12 +153,13 @@ final class Fft {
         im[h] = 0;
         if (h > 1) untangle(re, im, 1, 1);
         // Pairs (p, partner(p)) with p in the first half of its block [B, 2B): pair i ≥ 1 has p = i + highestOneBit(i).
-        forChunks(h / 2, (from, to) -> {
-            for (int i = Math.max(1, from); i < to; i++) {
+        forChunks(h / 2, (a, b) -> {
+            for (int i = Math.max(1, a); i < b; i++) {
                 int p = i + Integer.highestOneBit(i);
                 untangle(re, im, p, partner(p));
             }
         });
+        return new double[][] {re, im};
     }
 
     /**
@@ -205,6 +216,40 @@ final class Fft {
                 x[2 * k + 1] = zi[k] * scale;
             }
         });
+    }
+
+    /**
+     * The whole half-length forward transform of re and im, which are zero outside [lo, hi). The first two stages
+     * (one pass) skip the indices k whose four points k + j·N/8 are all zero: their outputs are zero, which they
+     * already are. The rest is {@link #decimateInFrequency}.
+     */
+    private void forwardHalf(double[] re, double[] im, int lo, int hi) {
+        if (h <= BLOCK || hi - lo >= h) {
+            decimateInFrequency(re, im, 0, h);
+            return;
+        }
+        int quarter = h / 4;
+        // Point k + j·quarter lies in [lo, hi) for k in [lo − j·quarter, hi − j·quarter): four intervals of k, merged.
+        int[][] runs = new int[4][];
+        for (int j = 0; j < 4; j++) runs[j] = new int[] {Math.max(0, lo - j * quarter), Math.min(quarter, hi - j * quarter)};
+        Arrays.sort(runs, (x, y) -> Integer.compare(x[0], y[0]));
+        int end = 0;
+        for (int[] run : runs) {
+            int start = Math.max(run[0], end);
+            if (start < run[1]) {
+                forChunks(run[1] - start, (a, b) -> frequencyButterflies2(re, im, 0, h, start + a, start + b));
+                end = run[1];
+            }
+        }
+        if (h >= PARALLEL_FROM) {
+            ForkJoinTask.invokeAll(
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, 0, quarter)),
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, quarter, quarter)),
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, 2 * quarter, quarter)),
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, 3 * quarter, quarter)));
+        } else {
+            for (int part = 0; part < 4; part++) decimateInFrequency(re, im, part * quarter, quarter);
+        }
     }
 
     /**

@@ -140,11 +140,11 @@ public final class PrvAccountant implements Accountant {
         int bandwidth = bins;
         for (Segment s : segments) {
             double[] pmf = new double[size];
-            totalShift += s.steps() * discretise(new PrivacyLossDistribution(s.sampleRate(), s.noiseMultiplier()), tMin, tMax, dt,
-                    cut, pmf);
-            double[] re = new double[bins];
-            double[] im = new double[bins];
-            fft.realForward(pmf, re, im);
+            Cells cells = discretise(new PrivacyLossDistribution(s.sampleRate(), s.noiseMultiplier()), tMin, tMax, dt, cut, pmf);
+            totalShift += s.steps() * cells.shift();
+            double[][] spectrum = fft.realForward(pmf, cells.from(), cells.to());
+            double[] re = spectrum[0];
+            double[] im = spectrum[1];
             long steps = s.steps();
             boolean first = accRe == null;
             if (first) {
@@ -214,11 +214,16 @@ public final class PrvAccountant implements Accountant {
     }
 
     /**
-     * Fills pmf[j] with the truncated PRV's mass in [t_j − Δ/2, t_j + Δ/2] (clipped to [tMin, tMax]), except the far
-     * upper tail beyond {@link #tailCut} (left zero), and returns the shift that makes the discrete mean equal the
-     * continuous one.
+     * A discretised segment: the shift that makes the discrete mean equal the continuous one, and the cells [from, to)
+     * outside which its pmf is zero.
      */
-    private static double discretise(PrivacyLossDistribution prv, double tMin, double tMax, double dt, double tailCut,
+    private record Cells(double shift, int from, int to) {}
+
+    /**
+     * Fills pmf[j] with the truncated PRV's mass in [t_j − Δ/2, t_j + Δ/2] (clipped to [tMin, tMax]), except the far
+     * upper tail beyond {@link #tailCut} (left zero).
+     */
+    private static Cells discretise(PrivacyLossDistribution prv, double tMin, double tMax, double dt, double tailCut,
                                       double[] pmf) throws Unavailable {
         int size = pmf.length;
         double[] fs = new double[2];
@@ -233,7 +238,13 @@ public final class PrvAccountant implements Accountant {
                 c * CELL_CHUNK, Math.min(size, (c + 1) * CELL_CHUNK)));
         double meanSum = 0;
         double meanComp = 0;
+        int from = size;
+        int to = 0;
         for (double[] m : means) {
+            if (m[2] < m[3]) {
+                from = Math.min(from, (int) m[2]);
+                to = Math.max(to, (int) m[3]);
+            }
             double t = meanSum + m[0];
             meanComp += Math.abs(meanSum) >= Math.abs(m[0]) ? (meanSum - t) + m[0] : (m[0] - t) + meanSum;
             meanSum = t;
@@ -243,10 +254,13 @@ public final class PrvAccountant implements Accountant {
         if (!(Math.abs(shift) < dt / 2)) {
             throw new Unavailable("the discrete mean differs from the continuous mean by more than half the mesh");
         }
-        return shift;
+        return new Cells(shift, Math.min(from, to), to);
     }
 
-    /** Cells [from, to) of {@link #discretise}; returns the compensated sum of t_j·pmf_j as {sum, compensation}. */
+    /**
+     * Cells [from, to) of {@link #discretise}; returns the compensated sum of t_j·pmf_j and the cells it wrote as
+     * {sum, compensation, first, end}: the chunk's pmf is zero outside [first, end).
+     */
     private static double[] discretiseChunk(PrivacyLossDistribution prv, double tMin, double dt, double sMax, double mass,
                                             double survivalCut, double[] pmf, int from, int to) {
         int size = pmf.length;
@@ -260,7 +274,8 @@ public final class PrvAccountant implements Accountant {
         else prv.cdfAndSurvival(tMin + (first - 1) * dt + dt / 2, lo);
         double sum = 0;
         double comp = 0;
-        for (int j = first; j < to; j++) {
+        int j = first;
+        for (; j < to; j++) {
             double tj = tMin + j * dt;
             // At most survivalCut of mass (before normalising) from here on: the cut tail (pmf is already zero there).
             // S is decreasing, so every chunk cuts at the same place.
@@ -282,7 +297,7 @@ public final class PrvAccountant implements Accountant {
             lo = hi;
             hi = swap;
         }
-        return new double[] {sum, comp};
+        return new double[] {sum, comp, first, j};
     }
 
     /**

@@ -24,9 +24,9 @@ class TailSumsTest {
         double sd = 20;
         for (int j = 0; j < n; j++) x[j] = Math.exp(-0.5 * Math.pow((j - mu) / sd, 2)) / (sd * Math.sqrt(2 * Math.PI));
         Fft fft = new Fft(n);
-        double[] re = new double[n / 2 + 1];
-        double[] im = new double[n / 2 + 1];
-        fft.realForward(x, re, im);
+        double[][] spectrum = fft.realForward(x, 0, n);
+        double[] re = spectrum[0];
+        double[] im = spectrum[1];
         int bandwidth = 0;
         for (int k = 0; k <= n / 2; k++) {
             int p = fft.bin(k);
