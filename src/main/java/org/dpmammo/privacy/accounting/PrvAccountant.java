@@ -12,10 +12,11 @@ import java.util.stream.IntStream;
  *
  * <p>Each segment's PRV is truncated to [−L, L], discretised on a grid of mesh Δ, shifted so that its mean is
  * exact, raised to its number of steps by FFT and multiplied with the other segments' spectra. ε is read off the
- * composed distribution; the reported ε is the upper end of the paper's error bound: true ε ≤ ε_upper =
- * ε(δ − δ_err) + ε_err. L comes from the RDP bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2).
- * One departure, for speed: each step's far upper tail, where less than 10⁻⁶·δ_err/N of its mass lies, is left out
- * of its pmf and the bound is read at δ − δ_err − 10⁻⁶·δ_err instead (see {@link #tailCut}).
+ * composed distribution (from its spectrum, in closed form where that is narrow: {@link TailSums}); the reported ε
+ * is the upper end of the paper's error bound: true ε ≤ ε_upper = ε(δ − δ_err) + ε_err. L comes from the RDP
+ * bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2). One departure, for speed: each step's far
+ * upper tail, where less than 10⁻⁶·δ_err/N of its mass lies, is left out of its pmf and the bound is read at
+ * δ − δ_err − 10⁻⁶·δ_err instead (see {@link #tailCut}).
  *
  * <p>Discretisation, the convolution power and the large FFT stages run on the common fork/join pool in chunks of
  * fixed size, so results do not depend on the number of cores.
