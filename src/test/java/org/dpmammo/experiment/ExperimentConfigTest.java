@@ -102,8 +102,8 @@ class ExperimentConfigTest {
     }
 
     @Test
-    void theCpuPresetTrainsOnScatteringFeaturesAndAMisspeltModelIsRefused() {
-        assertEquals("scatter", ExperimentConfig.preset("cpu").classifier().model());
+    void theCpuPresetTrainsOnRadiomicsFeaturesAndAMisspeltModelIsRefused() {
+        assertEquals("radiomics", ExperimentConfig.preset("cpu").classifier().model());
         assertEquals("scatter", ExperimentConfig.parse("{\"preset\": \"demo\", \"classifier\": {\"model\": \"scatter\"}}").classifier().model());
         String m = error("{\"preset\": \"cpu\", \"classifier\": {\"model\": \"scater\"}}");
         assertTrue(m.contains("'classifier.model'") && m.contains("scatter"), m);
