@@ -129,6 +129,30 @@ class ExperimentRunnerTest {
         assertTrue(e.getMessage().contains("another config"), e.getMessage());
     }
 
+    /** classifier.finetune full makes the pretrain_dp DP cells, and only them, train the whole pretrained model. */
+    @Test
+    void fullFineTuningReachesOnlyThePretrainDpCells(@TempDir Path root) throws Exception {
+        FakeTrainers head = new FakeTrainers();
+        run(root.resolve("head"), head);
+        com.fasterxml.jackson.databind.node.ObjectNode json = config().toJson();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("classifier")).put("finetune", "full");
+        ExperimentConfig full = ExperimentConfig.fromJson(json);
+        FakeTrainers t = new FakeTrainers();
+        new ExperimentRunner(full, data(), root.resolve("full"), t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        assertEquals(head.fullModel.size(), t.fullModel.size());
+        int pretrainDp = 0;
+        for (Map.Entry<Path, Boolean> e : t.fullModel.entrySet()) {
+            String dir = root.resolve("full").relativize(e.getKey()).toString();
+            boolean dpFineTune = dir.startsWith("cells/pretrain_dp");
+            // the pretrainings (synthetic and public) train their whole model in both configs
+            boolean pretraining = !dir.startsWith("cells/");
+            assertEquals(dpFineTune || pretraining, e.getValue(), dir);
+            assertEquals(pretraining, head.fullModel.get(root.resolve("head").resolve(dir)), dir);
+            if (dpFineTune) pretrainDp++;
+        }
+        assertEquals(2, pretrainDp); // ε = 8 for both seeds; the ε = ∞ cell evaluates the pretrained model as it is
+    }
+
     /**
      * With a DP GAN, a cell's end-to-end ε composes everything that read the real records: the generator when the cell
      * uses its samples, the classifier's phase when it trained on real records under DP; checked against the RDP
