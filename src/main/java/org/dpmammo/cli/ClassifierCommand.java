@@ -84,8 +84,10 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("val", "DIR", "validation data, used for model selection"));
         o.addOption(opt("out", "RUN", "run folder"));
         o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64), tiny (32×32, tests), vit (ViT-style: one stage of "
-                + "global attention with relative-position bias, mean-pooled, no class token; 64×64) or scatter (fixed wavelet-scattering "
-                + "features, J = 3, L = 8, at 64×64, the learnt part a per-feature affine and the head; needs no pretrained weights); default paper"));
+                + "global attention with relative-position bias, mean-pooled, no class token; 64×64), scatter (fixed wavelet-scattering "
+                + "features, J = 3, L = 8, at 64×64, the learnt part a per-feature affine and the head; needs no pretrained weights), radiomics "
+                + "(the same on 26 fixed radiomics features: first order, GLCM texture, central-mass shape) or scatter_radiomics (both "
+                + "concatenated); default paper"));
         o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation (and DP randomness with --reproducible-dp); default 42"));
         o.addOption(opt("epochs", "N", "epochs; default 300 (the study's)"));
         o.addOption(opt("batch-size", "B", "logical batch (expected batch under DP); default 128"));
@@ -104,6 +106,7 @@ public final class ClassifierCommand implements Command {
                 + "or prv (tighter, so less noise for the same ε)"));
         DpOptions.add(o);
         o.addOption(opt("physical-batch", "B", "examples per forward/backward pass (memory); default 16"));
+        o.addOption(opt("aug-multiplicity", "K", "with --freeze backbone: each example's gradient is the mean over K of its 4 flip variants (1-4; default 1, one random flip)"));
         o.addOption(opt("threads", "T", "image decoding threads; default 2"));
         o.addOption(opt("resume", null, "continue the run in --out from its last completed epoch"));
         DeviceOption.add(o, "auto");
@@ -152,10 +155,13 @@ public final class ClassifierCommand implements Command {
         double ls = CliSupport.doubleOpt(cl, "label-smoothing", 0.1);
         if (!(ls >= 0 && ls <= 1)) throw new UsageException("--label-smoothing: expected a value in [0, 1], got " + ls);
         long seed = CliSupport.longOpt(cl, "seed", 42);
+        int augMultiplicity = CliSupport.positiveInt(cl, "aug-multiplicity", 1);
+        if (augMultiplicity > 4) throw new UsageException("--aug-multiplicity: expected 1 to 4 (the flip variants), got " + augMultiplicity);
+        if (augMultiplicity > 1 && !freeze.equals("backbone")) throw new UsageException("--aug-multiplicity needs --freeze backbone (the cached flip variants)");
         ClassifierTrainer.Dp dpSettings = dp ? new ClassifierTrainer.Dp(eps, delta, c, accountant, DpOptions.randomness(cl, seed), DpOptions.ledger(cl),
                 DpOptions.budget(cl)) : null;
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(List.of(trains), val, outDir, preset, seed, epochs, batch, lr, wd, ls,
-                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, CliSupport.positiveInt(cl, "physical-batch", 16),
+                SwinTransformer.Head.valueOf(head.toUpperCase(Locale.ROOT)), freeze.equals("backbone"), init, CliSupport.positiveInt(cl, "physical-batch", 16), augMultiplicity,
                 CliSupport.positiveInt(cl, "threads", 2), cl.hasOption("resume"), DpOptions.logPrivateStats(cl), dpSettings);
         ClassifierTrainer.Result r;
         r = CliSupport.inRunFolder(outDir, () -> {

@@ -44,23 +44,26 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
     public static final List<String> ACCOUNTANTS = List.of("rdp", "prv");
 
     /**
-     * The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the scattering model scatter; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2).
+     * The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the fixed-feature models scatter, radiomics, scatter_radiomics; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2).
+     * {@code augMultiplicity} K (1–4, "aug_multiplicity") averages each example's gradient over K of its flip variants
+     * in the cells that train a head on a frozen backbone (ClassifierTrainer); 1, the study's one random flip, elsewhere.
      *
      * @param finetune what the pretrain_dp cells train under DP: "head" (the study: the pretrained model's last layer)
      *     or "full" (every trainable parameter: all of the CNN, the Swin, or the scattering model's affine and head)
      * @param activation the CNN's activation, one of DemoCnn.ACTIVATIONS ("leaky_relu" for every other model, which has its own)
      */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
-                             int physicalBatch, String initWeights, String head, String finetune, String activation) {
+                             int physicalBatch, String initWeights, String head, int augMultiplicity, String finetune, String activation) {
         /** The study's heads: an MLP on a frozen backbone, linear where a pretrained model is fine-tuned. */
         public Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing, int physicalBatch, String initWeights) {
-            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, "mlp");
+            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, "mlp", 1);
         }
 
         /** The study's head-only fine-tuning and the default activation. */
         public Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing, int physicalBatch, String initWeights,
-                          String head) {
-            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, head, FINETUNES.get(0), DemoCnn.ACTIVATIONS.get(0));
+                          String head, int augMultiplicity) {
+            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, head, augMultiplicity, FINETUNES.get(0),
+                    DemoCnn.ACTIVATIONS.get(0));
         }
 
         /** Whether a cell that does not fine-tune a pretrained model trains a linear head ("head": "linear") rather than the study's MLP. */
@@ -120,7 +123,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             // (they beat the study's MLP head with and without DP on these features) trained 30 epochs; synthetic
             // pretraining learns the features' affine and a linear head (15 epochs).
             case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
-                    new Classifier("scatter", 30, 128, 1e-3, 1e-8, 0.1, 64, null, "linear"), new Pretrain(15, 1e-3), new Gan("cpu", 36, 3000), null, 2, false);
+                    new Classifier("scatter", 30, 128, 1e-3, 1e-8, 0.1, 64, null, "linear", 1), new Pretrain(15, 1e-3), new Gan("cpu", 36, 3000), null, 2, false);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             // Synthetic-only runs without DP alone: the GAN is not private, so DP on its samples protects no real
@@ -206,6 +209,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         c.put("physical_batch", classifier.physicalBatch());
         c.put("init_weights", classifier.initWeights());
         c.put("head", classifier.head());
+        c.put("aug_multiplicity", classifier.augMultiplicity());
         c.put("finetune", classifier.finetune());
         c.put("activation", classifier.activation());
         ObjectNode p = o.putObject("pretrain");
@@ -278,7 +282,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         JsonNode init = c.get("init_weights");
         Classifier cl = new Classifier(model, positiveInt(c, "epochs", "classifier."), positiveInt(c, "batch_size", "classifier."),
                 positive(c, "lr", "classifier."), wd, ls, positiveInt(c, "physical_batch", "classifier."),
-                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."), head(c), choice(c, "finetune", FINETUNES), activation(c, model));
+                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."), head(c), augMultiplicity(c, model),
+                choice(c, "finetune", FINETUNES), activation(c, model));
         JsonNode p = o.get("pretrain");
         Pretrain pre = new Pretrain(positiveInt(p, "epochs", "pretrain."), positive(p, "lr", "pretrain."));
         JsonNode n = o.get("gan");
@@ -332,6 +337,15 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             throw new IllegalArgumentException("config key 'classifier.activation': '" + a + "' applies to classifier.model cnn only, not '" + model + "'");
         }
         return a;
+    }
+
+    /** classifier.aug_multiplicity: 1–4 flip variants per example; absent in configs written before the key existed, which meant 1. */
+    private static int augMultiplicity(JsonNode c, String model) {
+        if (c.get("aug_multiplicity") == null) return 1;
+        int k = positiveInt(c, "aug_multiplicity", "classifier.");
+        if (k > 4) throw new IllegalArgumentException("config key 'classifier.aug_multiplicity': at most 4 (the flip variants), got " + k);
+        if (k > 1 && model.equals("cnn")) throw new IllegalArgumentException("config key 'classifier.aug_multiplicity': the cnn trains end to end; multiplicity needs a frozen backbone's cached features");
+        return k;
     }
 
     /** "accountant": one name or a non-empty list of distinct names, each rdp or prv. */

@@ -70,10 +70,11 @@ public final class ExperimentRunner {
             // finished RDP grid trains only the PRV cells and reuses everything else.
             before.remove("accountant");
             now.remove("accountant");
-            // classifier.head, .finetune and .activation came later; a folder written before them ran the study's
-            // heads, head-only fine-tuning and the CNN's LeakyReLU.
+            // classifier.head, .aug_multiplicity, .finetune and .activation came later; a folder written before them
+            // ran the study's heads, one flip per example, head-only fine-tuning and the CNN's LeakyReLU.
             if (before.get("classifier") instanceof ObjectNode c) {
                 if (!c.has("head")) c.put("head", "mlp");
+                if (!c.has("aug_multiplicity")) c.put("aug_multiplicity", 1);
                 if (!c.has("finetune")) c.put("finetune", ExperimentConfig.FINETUNES.get(0));
                 if (!c.has("activation")) c.put("activation", DemoCnn.ACTIVATIONS.get(0));
             }

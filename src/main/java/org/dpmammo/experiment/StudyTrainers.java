@@ -98,7 +98,7 @@ public final class StudyTrainers implements Trainers {
         Path init = job.initWeights() != null ? job.initWeights() : c.initWeights() == null ? null : Path.of(c.initWeights());
         ClassifierTrainer.Settings s = new ClassifierTrainer.Settings(job.train(), job.val(), job.out(), c.model(), job.seed(), job.epochs(),
                 c.batchSize(), job.lr(), c.weightDecay(), c.labelSmoothing(), job.linearHead() ? SwinTransformer.Head.LINEAR : SwinTransformer.Head.MLP,
-                !job.fullModel(), init, c.physicalBatch(), config.threads(), true, false,
+                !job.fullModel(), init, c.physicalBatch(), job.fullModel() ? 1 : c.augMultiplicity(), config.threads(), true, false,
                 job.dp() ? new ClassifierTrainer.Dp(job.epsilon(), config.delta(), config.maxGradNorm(), job.accountant(), config.dpRandomness(job.seed()), null,
                         Double.POSITIVE_INFINITY) : null);
         return ClassifierTrainer.run(s, log).bestCheckpoint();

@@ -88,8 +88,17 @@ public final class ClassifierTrainer {
     /** Every setting of a training run, resolved; {@code dp} is null for non-private training. */
     public record Settings(List<String> train, String val, Path out, String preset, long seed, int epochs, int batchSize,
                            double lr, double weightDecay, double labelSmoothing, SwinTransformer.Head head,
-                           boolean freezeBackbone, Path initWeights, int physicalBatch, int threads, boolean resume,
+                           boolean freezeBackbone, Path initWeights, int physicalBatch, int augMultiplicity, int threads, boolean resume,
                            boolean logPrivateStats, Dp dp) {
+        public Settings {
+            if (augMultiplicity < 1 || augMultiplicity > FeatureCache.VARIANTS) {
+                throw new IllegalArgumentException("augmentation multiplicity " + augMultiplicity + " outside 1.." + FeatureCache.VARIANTS + " (the flip variants)");
+            }
+            if (augMultiplicity > 1 && !freezeBackbone) {
+                throw new IllegalArgumentException("augmentation multiplicity " + augMultiplicity + " needs a frozen backbone (the cached flip variants)");
+            }
+        }
+
         ObjectNode toJson() {
             ObjectNode o = JSON.createObjectNode();
             o.set("train", JSON.valueToTree(train));
@@ -107,6 +116,8 @@ public final class ClassifierTrainer {
             o.put("dp", dp != null);
             if (dp != null) o.setAll(dp.toJson());
             o.put("physical_batch", physicalBatch);
+            // Written only when used, so that resume files of runs from before the setting existed still match.
+            if (augMultiplicity > 1) o.put("aug_multiplicity", augMultiplicity);
             return o;
         }
     }
@@ -341,15 +352,36 @@ ImageClassifier model, AdamW opt, String initDigest, Tensor trainFeat, Tensor va
      */
     private static Function<int[], Variable> lossesOf(Settings s, Parts p, DataLoader loader, int epoch, List<Tensor> chunkLosses, ChunkPlan plan) {
         return idx -> {
-            Variable logits = s.freezeBackbone()
-                    ? p.model().head().forward(Variable.constant(featuresOf(p.trainFeat(), idx, epoch, s.seed())))
-                    : p.model().forward(Variable.constant(loader.batch(idx, epoch, plan.after(idx)).images()));
             int[] y = new int[idx.length];
             for (int i = 0; i < idx.length; i++) y[i] = p.yTrain()[idx[i]];
-            Variable l = NnOps.crossEntropy(logits, y, (float) s.labelSmoothing());
+            Variable l = s.augMultiplicity() > 1 ? augmentedLosses(s, p, idx, y, epoch)
+                    : NnOps.crossEntropy(s.freezeBackbone()
+                            ? p.model().head().forward(Variable.constant(featuresOf(p.trainFeat(), idx, epoch, s.seed(), 1)))
+                            : p.model().forward(Variable.constant(loader.batch(idx, epoch, plan.after(idx)).images())), y, (float) s.labelSmoothing());
             if (chunkLosses != null) chunkLosses.add(l.value());
             return l;
         };
+    }
+
+    /**
+     * Augmentation multiplicity (De et al. 2022): each example's loss is the mean over K of its flip variants, so its
+     * gradient — the one DP-SGD clips — is the mean of K augmented gradients. The head sees the features as [B, K, F],
+     * K tokens per example, so the per-example rules sum the K rows into one example's gradient; the sensitivity
+     * and the accounting are those of one example, as without augmentation.
+     */
+    private static Variable augmentedLosses(Settings s, Parts p, int[] idx, int[] y, int epoch) {
+        return multiplicityLosses(p.model().head(), featuresOf(p.trainFeat(), idx, epoch, s.seed(), s.augMultiplicity()), y, s.augMultiplicity(),
+                (float) s.labelSmoothing());
+    }
+
+    /** Per-example losses [B] of {@code head} on rows [B·K, F] (K rows per example, in order): each the mean over its K rows. */
+    static Variable multiplicityLosses(Module head, Tensor rows, int[] y, int k, float smoothing) {
+        int b = y.length;
+        Variable logits = head.forward(Variable.constant(rows.reshape(b, k, rows.size(1))));
+        int[] yk = new int[b * k];
+        for (int i = 0; i < yk.length; i++) yk[i] = y[i / k];
+        Variable perRow = NnOps.crossEntropy(Ops.reshape(logits, b * k, logits.value().size(2)), yk, smoothing);
+        return Ops.mean(Ops.reshape(perRow, b, k), false, 1);
     }
 
     /** The mean of every loss of the epoch, summed in double in the order the chunks ran; NaN for none or not kept. */
@@ -474,11 +506,16 @@ ImageClassifier model, AdamW opt, String initDigest, Tensor trainFeat, Tensor va
 
     /**
      * Each example's features for this epoch, gathered from the cached rows [N·4, F] on the backend (only the row
-     * numbers cross to a GPU): the flip variant is a pure function of (seed, epoch, example).
+     * numbers cross to a GPU): {@code k} distinct flip variants per example, rows i·k … i·k + k − 1 for example i,
+     * the first a pure function of (seed, epoch, example) and the others the variants after it (k = 4: all four).
      */
-    private static Tensor featuresOf(Tensor rows, int[] idx, int epoch, long seed) {
-        int[] at = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) at[i] = idx[i] * FeatureCache.VARIANTS + FeatureCache.variant(seed, epoch, idx[i]);
+    private static Tensor featuresOf(Tensor rows, int[] idx, int epoch, long seed, int k) {
+        int v = FeatureCache.VARIANTS;
+        int[] at = new int[idx.length * k];
+        for (int i = 0; i < idx.length; i++) {
+            int first = FeatureCache.variant(seed, epoch, idx[i]);
+            for (int j = 0; j < k; j++) at[i * k + j] = idx[i] * v + (first + j) % v;
+        }
         return Backends.current().indexSelect(rows, 0, at);
     }
 

@@ -12,8 +12,8 @@ import org.dpmammo.data.FileDataset;
 import org.dpmammo.data.GrayImage;
 import org.dpmammo.data.ImageIo;
 import org.dpmammo.data.SharedData;
+import org.dpmammo.models.radiomics.RadiomicsFeatures;
 import org.dpmammo.train.gan.QualityReport;
-import org.dpmammo.train.gan.RadiomicsFeatures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

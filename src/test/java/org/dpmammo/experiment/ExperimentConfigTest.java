@@ -143,4 +143,16 @@ class ExperimentConfigTest {
         assertTrue(s.contains("'classifier.activation'") && s.contains("cnn") && s.contains("'scatter'"), s);
         assertEquals("leaky_relu", ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"activation\": \"leaky_relu\"}}").classifier().activation());
     }
+
+    @Test
+    void augmentationMultiplicityIsOneToFourOnFrozenBackbonesOnly() {
+        assertEquals(1, ExperimentConfig.preset("cpu").classifier().augMultiplicity());
+        ExperimentConfig four = ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"aug_multiplicity\": 4}}");
+        assertEquals(4, four.classifier().augMultiplicity());
+        assertEquals(4, ExperimentConfig.parse(four.toJson().toString()).classifier().augMultiplicity());
+        String big = error("{\"preset\": \"cpu\", \"classifier\": {\"aug_multiplicity\": 5}}");
+        assertTrue(big.contains("'classifier.aug_multiplicity'") && big.contains("at most 4"), big);
+        String cnn = error("{\"preset\": \"demo\", \"classifier\": {\"aug_multiplicity\": 2}}");
+        assertTrue(cnn.contains("'classifier.aug_multiplicity'") && cnn.contains("cnn"), cnn);
+    }
 }

@@ -129,6 +129,19 @@ class ExperimentRunnerTest {
         assertTrue(e.getMessage().contains("another config"), e.getMessage());
     }
 
+    /** A folder written before classifier.aug_multiplicity, .finetune and .activation existed resumes under their defaults. */
+    @Test
+    void aFolderFromBeforeTheNewerClassifierKeysResumes(@TempDir Path root) throws Exception {
+        run(root, new FakeTrainers());
+        Path file = root.resolve("config.json");
+        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) ExperimentConfig.JSON.readTree(file.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.get("classifier")).remove(List.of("aug_multiplicity", "finetune", "activation"));
+        Files.writeString(file, ExperimentConfig.JSON.writeValueAsString(old));
+        FakeTrainers again = new FakeTrainers();
+        run(root, again);
+        assertTrue(again.calls.isEmpty(), "nothing retrained: " + again.calls.keySet());
+    }
+
     /** classifier.finetune full makes the pretrain_dp DP cells, and only them, train the whole pretrained model. */
     @Test
     void fullFineTuningReachesOnlyThePretrainDpCells(@TempDir Path root) throws Exception {

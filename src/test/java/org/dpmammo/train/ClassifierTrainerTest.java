@@ -38,7 +38,7 @@ class ClassifierTrainerTest {
     static ClassifierTrainer.Settings settings(List<String> train, String val, Path out, int epochs, boolean freeze, Path init, ClassifierTrainer.Dp dp,
             boolean resume) {
         return new ClassifierTrainer.Settings(train, val, out, "tiny", 5, epochs, 12, 1e-3, 1e-8, 0.1,
-                freeze ? SwinTransformer.Head.MLP : SwinTransformer.Head.LINEAR, freeze, init, 16, 1, resume, false, dp);
+                freeze ? SwinTransformer.Head.MLP : SwinTransformer.Head.LINEAR, freeze, init, 16, 1, 1, resume, false, dp);
     }
 
     /** ε = 8 at δ = 1e-4, C = 1; reproducible randomness, so that runs can be compared. */

@@ -1,18 +1,11 @@
 package org.dpmammo.models.scatter;
 
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.dpmammo.autograd.Variable;
+import org.dpmammo.models.FixedFeatures;
 import org.dpmammo.models.ImageClassifier;
 import org.dpmammo.models.swin.SwinTransformer;
 import org.dpmammo.nn.LayerNorm;
 import org.dpmammo.nn.Module;
-import org.dpmammo.tensor.Shape;
-import org.dpmammo.tensor.Tensor;
-import org.dpmammo.util.Parallel;
 import org.dpmammo.util.Rng;
 
 /**
@@ -29,10 +22,8 @@ import org.dpmammo.util.Rng;
  * group, so it standardises to 0: the mean intensity does not reach the head (folding it into the order-1 group
  * scored the same in tools/scattering_features.py).
  *
- * <p>The images come as the classifier pipeline makes them, [N, 3, S, S] in [−1, 1] with equal channels; channel 0
- * mapped back to [0, 1] is transformed. Scattering an image costs milliseconds and the grid meets the same images
- * again and again (flip variants, conditions, seeds, evaluation), so the normalised scattering vector of each
- * distinct input (by SHA-256 of its pixels) is kept in a bounded process-wide memo.
+ * <p>Channel 0 of the pipeline's [−1, 1] images, mapped back to [0, 1], is transformed; each distinct image's
+ * normalised vector is computed once per process ({@link FixedFeatures}).
  */
 public final class ScatterNet extends ImageClassifier {
     /** The shape: input side S, scales J, orientations L. */
@@ -43,18 +34,9 @@ public final class ScatterNet extends ImageClassifier {
         }
     }
 
-    private static final int MEMO_ENTRIES = 60_000;
-    private static final Map<String, float[]> MEMO = new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, float[]> e) {
-            return size() > MEMO_ENTRIES;
-        }
-    };
-
     public final Config config;
     public final SwinTransformer.Head headKind;
     private final Scattering scattering;
-    private final int[] group;
     public final LayerNorm norm;
     private final Module head;
 
@@ -63,11 +45,6 @@ public final class ScatterNet extends ImageClassifier {
         this.headKind = head;
         this.scattering = new Scattering(config.imageSize(), config.scales(), config.angles());
         int k = scattering.channels();
-        group = new int[2 * k];
-        for (int c = 0; c < k; c++) {
-            group[c] = scattering.order(c);
-            group[k + c] = 3 + scattering.order(c);
-        }
         // γ = 1, β = 0: on a vector of mean 0 and variance (F − 2)/F (the two S0 entries are 0), a scaling by √(F/(F − 2)).
         norm = registerModule("norm", new LayerNorm(2 * k));
         this.head = registerModule("head", SwinTransformer.newHead(head, 2 * k, numClasses, rng));
@@ -80,7 +57,7 @@ public final class ScatterNet extends ImageClassifier {
 
     @Override
     public int numFeatures() {
-        return group.length;
+        return 2 * scattering.channels();
     }
 
     @Override
@@ -91,45 +68,23 @@ public final class ScatterNet extends ImageClassifier {
     /** Features [N, F]: the fixed part as a constant, then the affine (differentiable in its parameters). */
     @Override
     public Variable features(Variable images) {
-        Tensor x = images.value();
-        int[] s = x.shapeRef();
-        int size = config.imageSize();
-        if (s.length != 4 || s[1] != 3 || s[2] != size || s[3] != size) {
-            throw new IllegalArgumentException("scatternet: input " + Shape.str(s) + ", expected [N, 3, " + size + ", " + size + "]");
-        }
-        Tensor c = x.compact();
-        float[] d = c.data();
-        int n = s[0], f = group.length, plane = size * size, image = 3 * plane;
-        float[] out = new float[n * f];
-        Parallel.forRange(n, 1, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float[] pixels = new float[plane];
-                for (int p = 0; p < plane; p++) pixels[p] = (d[i * image + p] + 1f) / 2f;
-                System.arraycopy(fixedFeatures(pixels), 0, out, i * f, f);
-            }
-        });
-        return norm.forward(Variable.constant(Tensor.of(out, n, f)));
+        String id = "scatter/" + config.imageSize() + "/" + config.scales() + "/" + config.angles();
+        return norm.forward(Variable.constant(FixedFeatures.batch("scatternet", id, images.value(), config.imageSize(), numFeatures(),
+                pixels -> pooled(scattering, pixels))));
     }
 
-    /** The normalised pooled log-scattering vector of one image in [0, 1], from the memo when it was seen before. */
-    float[] fixedFeatures(float[] pixels) {
-        String key = key(pixels);
-        float[] v;
-        synchronized (MEMO) {
-            v = MEMO.get(key);
-        }
-        if (v != null) return v;
-        v = pooled(scattering, pixels, group);
-        synchronized (MEMO) {
-            MEMO.put(key, v);
-        }
-        return v;
-    }
-
-    /** log(mean |S_k| + 10⁻³) over the whole map and the central half, then standardised within each group. */
-    static float[] pooled(Scattering sc, float[] pixels, int[] group) {
+    /**
+     * The fixed feature of one image in [0, 1]: log(mean |S_k| + 10⁻³) over the whole map and the central half, then
+     * standardised within each (order × region) group.
+     */
+    public static float[] pooled(Scattering sc, float[] pixels) {
         float[] s = sc.transform(pixels);
         int k = sc.channels(), o = sc.outputSize(), lo = o / 4, hi = o - o / 4;
+        int[] group = new int[2 * k];
+        for (int c = 0; c < k; c++) {
+            group[c] = sc.order(c);
+            group[k + c] = 3 + sc.order(c);
+        }
         double[] v = new double[2 * k];
         for (int c = 0; c < k; c++) {
             double all = 0, centre = 0;
@@ -158,18 +113,5 @@ public final class ScatterNet extends ImageClassifier {
             for (int i = 0; i < v.length; i++) if (group[i] == g) out[i] = (float) ((v[i] - mean) / sd);
         }
         return out;
-    }
-
-    private String key(float[] pixels) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((config.imageSize() + "/" + config.scales() + "/" + config.angles()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            ByteBuffer b = ByteBuffer.allocate(pixels.length * 4);
-            for (float p : pixels) b.putFloat(p);
-            md.update(b.array());
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -9,6 +9,7 @@ import org.dpmammo.data.Dataset;
 import org.dpmammo.data.FloatImage;
 import org.dpmammo.data.Labels;
 import org.dpmammo.data.Transforms;
+import org.dpmammo.models.radiomics.RadiomicsFeatures;
 import org.dpmammo.util.Rng;
 
 /**

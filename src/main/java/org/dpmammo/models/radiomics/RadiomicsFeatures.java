@@ -1,4 +1,4 @@
-package org.dpmammo.train.gan;
+package org.dpmammo.models.radiomics;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
