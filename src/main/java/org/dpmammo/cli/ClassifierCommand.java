@@ -86,8 +86,8 @@ public final class ClassifierCommand implements Command {
         o.addOption(opt("preset", "NAME", "paper (Swin-T, 224×224), cpu (reduced Swin, 64×64), tiny (32×32, tests), vit (ViT-style: one stage of "
                 + "global attention with relative-position bias, mean-pooled, no class token; 64×64), scatter (fixed wavelet-scattering "
                 + "features, J = 3, L = 8, at 64×64, the learnt part a per-feature affine and the head; needs no pretrained weights), radiomics "
-                + "(the same on 26 fixed radiomics features: first order, GLCM texture, central-mass shape) or scatter_radiomics (both "
-                + "concatenated); default paper"));
+                + "(the same on 26 fixed radiomics features: first order, GLCM texture, central-mass shape; at 64×64), radiomics_128 "
+                + "(the same at 128×128) or scatter_radiomics (both concatenated, 64×64); default paper"));
         o.addOption(opt("seed", "S", "seed for initialisation, shuffling, augmentation (and DP randomness with --reproducible-dp); default 42"));
         o.addOption(opt("epochs", "N", "epochs; default 300 (the study's)"));
         o.addOption(opt("batch-size", "B", "logical batch (expected batch under DP); default 128"));

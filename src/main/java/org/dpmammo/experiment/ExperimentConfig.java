@@ -49,7 +49,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
      * in the cells that train a head on a frozen backbone (ClassifierTrainer); 1, the study's one random flip, elsewhere.
      *
      * @param finetune what the pretrain_dp cells train under DP: "head" (the study: the pretrained model's last layer)
-     *     or "full" (every trainable parameter: all of the CNN, the Swin, or the scattering model's affine and head)
+     *     or "full" (every trainable parameter: all of the CNN, the Swin, or a fixed-feature model's affine and head)
      * @param activation the CNN's activation, one of DemoCnn.ACTIVATIONS ("leaky_relu" for every other model, which has its own)
      */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
@@ -118,12 +118,12 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
             // The study's protocol as published: Swin-T at 224, 300 epochs, AdamW 1e-5, batch 128, the 1400-epoch GAN.
             case "paper" -> new ExperimentConfig("paper", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
                     new Classifier("paper", 300, 128, 1e-5, 1e-8, 0.1, 16, null), new Pretrain(300, 1e-5), new Gan("paper", 1400, 3000), null, 2, false);
-            // The same grid on features two CPU cores can afford without ImageNet: fixed wavelet scattering at 64 px
-            // (ScatterNet; a random frozen Swin gave AUROC 0.56-0.60 in every cell, docs/RESULTS.md), linear heads
-            // (they beat the study's MLP head with and without DP on these features) trained 30 epochs; synthetic
-            // pretraining learns the features' affine and a linear head (15 epochs).
+            // The same grid on features two CPU cores can afford without ImageNet: 26 fixed radiomics features of the
+            // 64 px patch (RadiomicsNet), linear heads trained 30 epochs; synthetic pretraining learns the features'
+            // affine and a linear head (15 epochs). Measured against wavelet scattering, scattering + radiomics, 128 px,
+            // larger batches and augmentation multiplicity on the same grid: under DP radiomics scored best (docs/RESULTS.md).
             case "cpu" -> new ExperimentConfig("cpu", study, List.of(42L, 43L, 44L), 1e-4, 1.0, List.of("rdp"),
-                    new Classifier("scatter", 30, 128, 1e-3, 1e-8, 0.1, 64, null, "linear", 1), new Pretrain(15, 1e-3), new Gan("cpu", 36, 3000), null, 2, false);
+                    new Classifier("radiomics", 30, 128, 1e-3, 1e-8, 0.1, 64, null, "linear", 1), new Pretrain(15, 1e-3), new Gan("cpu", 36, 3000), null, 2, false);
             // Minutes: ε ∈ {1, 8, ∞}, one seed, a GAN of a few epochs, and the small CNN in place of the Swin (see
             // CnnTrainers: without ImageNet weights a frozen tiny Swin gives features that carry almost nothing).
             // Synthetic-only runs without DP alone: the GAN is not private, so DP on its samples protects no real
@@ -330,7 +330,7 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         return v;
     }
 
-    /** classifier.activation: only the CNN's can be chosen; the Swin and scattering models keep their own. */
+    /** classifier.activation: only the CNN's can be chosen; the Swin and fixed-feature models keep their own. */
     private static String activation(JsonNode c, String model) {
         String a = choice(c, "activation", DemoCnn.ACTIVATIONS);
         if (!model.equals("cnn") && !a.equals(DemoCnn.ACTIVATIONS.get(0))) {

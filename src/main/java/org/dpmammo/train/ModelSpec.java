@@ -22,7 +22,7 @@ public record ModelSpec(SwinConfig swin, ScatterNet.Config scatter, RadiomicsNet
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The names {@link #of} knows, for validation and help texts. */
-    public static final List<String> PRESETS = List.of("paper", "cpu", "tiny", "vit", "scatter", "radiomics", "scatter_radiomics");
+    public static final List<String> PRESETS = List.of("paper", "cpu", "tiny", "vit", "scatter", "radiomics", "radiomics_128", "scatter_radiomics");
 
     public ModelSpec {
         int set = (swin != null ? 1 : 0) + (scatter != null ? 1 : 0) + (radiomics != null ? 1 : 0);
@@ -37,12 +37,14 @@ public record ModelSpec(SwinConfig swin, ScatterNet.Config scatter, RadiomicsNet
      * The named preset with a head: "paper" (torchvision swin_t, 224×224), "cpu" (the reduced Swin, 64×64), "tiny"
      * (32×32, for tests and smoke runs), "vit" (a ViT-style global-attention model at 64×64, see {@link SwinConfig#vit}),
      * "scatter" (fixed wavelet-scattering features at 64×64, {@link ScatterNet}), "radiomics" (fixed hand-crafted
-     * features at 64×64, {@link RadiomicsNet}) or "scatter_radiomics" (both, concatenated).
+     * features at 64×64, {@link RadiomicsNet}), "radiomics_128" (the same at 128×128, the patches' own size) or
+     * "scatter_radiomics" (both, concatenated, at 64×64).
      */
     public static ModelSpec of(String preset, SwinTransformer.Head head, int classes) {
         return switch (preset) {
             case "scatter" -> new ModelSpec(null, ScatterNet.Config.preset(), null, head, classes);
             case "radiomics" -> new ModelSpec(null, null, RadiomicsNet.Config.preset(), head, classes);
+            case "radiomics_128" -> new ModelSpec(null, null, new RadiomicsNet.Config(128, null), head, classes);
             case "scatter_radiomics" -> new ModelSpec(null, null, RadiomicsNet.Config.withScattering(), head, classes);
             default -> new ModelSpec(preset(preset), head, classes);
         };

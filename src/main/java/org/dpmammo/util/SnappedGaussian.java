@@ -48,12 +48,18 @@ public final class SnappedGaussian {
         return sum / 2;
     }
 
-    /** One substream read sequentially: uniform doubles from consecutive 64-bit words. */
+    /**
+     * One substream read sequentially: uniform doubles from consecutive 64-bit words. The keystream is computed
+     * {@link ChaCha20#lanes()} blocks at a time (word-major, see {@link ChaCha20#blocks}); a chunk's last batch may
+     * compute a few blocks it never reads, which changes nothing that is read.
+     */
     private static final class Stream {
         private final int[] key;
         private final int n0, n1, n2;
-        private final int[] block = new int[16];
-        private int counter, used = 16;
+        private final int lanes = ChaCha20.lanes();
+        private final int[] words = new int[16 * lanes];
+        /** The next batch's first block counter; the block being read within the batch and its next word. */
+        private int counter, block = lanes - 1, word = 16;
 
         Stream(int[] key, long step, long substream) {
             this.key = key;
@@ -63,12 +69,16 @@ public final class SnappedGaussian {
         }
 
         private long nextLong() {
-            if (used == 16) {
-                ChaCha20.block(key, counter++, n0, n1, n2, block);
-                used = 0;
+            if (word == 16) {
+                word = 0;
+                if (++block == lanes) {
+                    ChaCha20.blocks(key, counter, n0, n1, n2, words);
+                    counter += lanes;
+                    block = 0;
+                }
             }
-            long v = ((long) block[used] << 32) | (block[used + 1] & 0xFFFFFFFFL);
-            used += 2;
+            long v = ((long) words[word * lanes + block] << 32) | (words[(word + 1) * lanes + block] & 0xFFFFFFFFL);
+            word += 2;
             return v;
         }
 

@@ -102,8 +102,8 @@ class ExperimentConfigTest {
     }
 
     @Test
-    void theCpuPresetTrainsOnScatteringFeaturesAndAMisspeltModelIsRefused() {
-        assertEquals("scatter", ExperimentConfig.preset("cpu").classifier().model());
+    void theCpuPresetTrainsOnRadiomicsFeaturesAndAMisspeltModelIsRefused() {
+        assertEquals("radiomics", ExperimentConfig.preset("cpu").classifier().model());
         assertEquals("scatter", ExperimentConfig.parse("{\"preset\": \"demo\", \"classifier\": {\"model\": \"scatter\"}}").classifier().model());
         String m = error("{\"preset\": \"cpu\", \"classifier\": {\"model\": \"scater\"}}");
         assertTrue(m.contains("'classifier.model'") && m.contains("scatter"), m);
@@ -139,8 +139,10 @@ class ExperimentConfigTest {
         String a = error("{\"preset\": \"demo\", \"classifier\": {\"activation\": \"relu\"}}");
         assertTrue(a.contains("'classifier.activation': expected leaky_relu or tanh, got 'relu'"), a);
         // the Swin and scattering models have their own activations: choosing one for them would be silently ignored
-        String s = error("{\"preset\": \"cpu\", \"classifier\": {\"activation\": \"tanh\"}}");
+        String s = error("{\"preset\": \"cpu\", \"classifier\": {\"model\": \"scatter\", \"activation\": \"tanh\"}}");
         assertTrue(s.contains("'classifier.activation'") && s.contains("cnn") && s.contains("'scatter'"), s);
+        String p = error("{\"preset\": \"paper\", \"classifier\": {\"activation\": \"tanh\"}}");
+        assertTrue(p.contains("'classifier.activation'") && p.contains("'paper'"), p);
         assertEquals("leaky_relu", ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"activation\": \"leaky_relu\"}}").classifier().activation());
     }
 

@@ -53,11 +53,14 @@ class FullFineTuningTest {
     }
 
     @Test
-    void theScatteringModelFineTunesItsHeadOrAlsoItsAffine(@TempDir Path dir) throws Exception {
-        ExperimentConfig c = ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"batch_size\": 8}, \"reproducible_dp\": true}");
-        List<List<String>> ch = fineTune(new StudyTrainers(c, dir.resolve("features")), "phantom:64:24:1", "phantom:64:12:2", dir);
-        assertTrue(!ch.get(0).isEmpty() && ch.get(0).stream().allMatch(k -> k.startsWith("head.")), "head only: " + ch.get(0));
-        assertFalse(ch.get(1).stream().allMatch(k -> k.startsWith("head.")), "full: " + ch.get(1));
-        assertTrue(ch.get(1).containsAll(List.of("norm.weight", "norm.bias")), "full: " + ch.get(1));
+    void theFixedFeatureModelsFineTuneTheirHeadOrAlsoTheirAffine(@TempDir Path dir) throws Exception {
+        for (String model : List.of("scatter", "radiomics")) {
+            ExperimentConfig c = ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"model\": \"" + model + "\", \"batch_size\": 8},"
+                    + " \"reproducible_dp\": true}");
+            List<List<String>> ch = fineTune(new StudyTrainers(c, dir.resolve(model).resolve("features")), "phantom:64:24:1", "phantom:64:12:2", dir.resolve(model));
+            assertTrue(!ch.get(0).isEmpty() && ch.get(0).stream().allMatch(k -> k.startsWith("head.")), model + ", head only: " + ch.get(0));
+            assertFalse(ch.get(1).stream().allMatch(k -> k.startsWith("head.")), model + ", full: " + ch.get(1));
+            assertTrue(ch.get(1).containsAll(List.of("norm.weight", "norm.bias")), model + ", full: " + ch.get(1));
+        }
     }
 }

@@ -25,7 +25,7 @@ class ModelSpecTest {
     void theFixedFeaturePresetsRoundTripThroughJson() {
         assertEquals(new RadiomicsNet.Config(64, null), ModelSpec.of("radiomics", SwinTransformer.Head.LINEAR, 2).radiomics());
         assertEquals(new RadiomicsNet.Config(64, ScatterNet.Config.preset()), ModelSpec.of("scatter_radiomics", SwinTransformer.Head.MLP, 2).radiomics());
-        for (String preset : new String[] {"scatter", "radiomics", "scatter_radiomics", "tiny"}) {
+        for (String preset : new String[] {"scatter", "radiomics", "radiomics_128", "scatter_radiomics", "tiny"}) {
             ModelSpec s = ModelSpec.of(preset, SwinTransformer.Head.MLP, 2);
             assertEquals(s, ModelSpec.fromJson(s.toJson()), preset);
         }

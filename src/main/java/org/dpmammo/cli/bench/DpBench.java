@@ -147,25 +147,33 @@ public final class DpBench implements Benchmark.OnDevice {
     }
 
     /**
-     * The median over {@code reps} back-to-back pairs of DP step time / plain step time, which goes first alternating.
-     * On a shared machine the two medians of {@link #measure}, taken a minute apart, see different neighbours; a pair
-     * of adjacent steps sees nearly the same ones.
+     * The medians over {@code reps} back-to-back pairs of DP step / plain step, which goes first alternating: {wall-time
+     * ratio, process-CPU-time ratio}. On a shared machine the two medians of {@link #measure}, taken a minute apart,
+     * see different neighbours; a pair of adjacent steps sees nearly the same ones, and CPU time is what the neighbours
+     * move least (it still counts the JIT and collector threads of this process).
      */
-    private static double pairedRatio(int reps, Runnable plainStep, Runnable dpStep) {
-        double[] r = new double[reps];
+    private static double[] pairedRatios(int reps, Runnable plainStep, Runnable dpStep) {
+        double[] wall = new double[reps], cpu = new double[reps];
         for (int i = 0; i < reps; i++) {
-            double first = timeMs(i % 2 == 0 ? plainStep : dpStep), second = timeMs(i % 2 == 0 ? dpStep : plainStep);
-            r[i] = i % 2 == 0 ? second / first : first / second;
+            boolean plainFirst = i % 2 == 0;
+            double[] first = time(plainFirst ? plainStep : dpStep), second = time(plainFirst ? dpStep : plainStep);
+            double[] plain = plainFirst ? first : second, dp = plainFirst ? second : first;
+            wall[i] = dp[0] / plain[0];
+            cpu[i] = dp[1] / Math.max(1e-9, plain[1]);
         }
-        Arrays.sort(r);
-        return r[reps / 2];
+        Arrays.sort(wall);
+        Arrays.sort(cpu);
+        return new double[] {wall[reps / 2], cpu[reps / 2]};
     }
 
-    private static double timeMs(Runnable step) {
-        long t0 = System.nanoTime();
+    private static final com.sun.management.OperatingSystemMXBean OS = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** {wall ms, process CPU ms} of one step. */
+    private static double[] time(Runnable step) {
+        long c0 = OS.getProcessCpuTime(), t0 = System.nanoTime();
         step.run();
         Backends.current().synchronize();
-        return (System.nanoTime() - t0) / 1e6;
+        return new double[] {(System.nanoTime() - t0) / 1e6, (OS.getProcessCpuTime() - c0) / 1e6};
     }
 
     @Override
@@ -203,7 +211,7 @@ public final class DpBench implements Benchmark.OnDevice {
                 Module priv = c.model().get();
                 if (headOnly) c.freezeAllButHead().accept(priv);
                 Timing d;
-                double pairedRatio;
+                double[] paired;
                 // The real DP step, write-ahead ledger included, through the driver every trainer uses; a throwaway ledger.
                 Path tmp = Files.createTempDirectory("dpmammo-bench-dp");
                 try (PrivateTraining dp = PrivateTraining.open(new PrivateTraining.Spec(null, "bench", 1e-5, 1.0, "rdp", Randomness.secure(), batch,
@@ -220,13 +228,13 @@ public final class DpBench implements Benchmark.OnDevice {
                         }
                     };
                     d = measure(reps, dpStep);
-                    pairedRatio = pairedRatio(reps, plainStep, dpStep);
+                    paired = pairedRatios(reps, plainStep, dpStep);
                 } finally {
                     deleteTree(tmp);
                 }
                 String name = c.name() + (headOnly ? ", head only" : ", all trainable");
-                lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
-                        d.medianMs() / p.medianMs(), pairedRatio, p.peakBytes() / 1e6, d.peakBytes() / 1e6,
+                lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %7.2fx %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
+                        d.medianMs() / p.medianMs(), paired[0], paired[1], p.peakBytes() / 1e6, d.peakBytes() / 1e6,
                         (double) d.peakBytes() / Math.max(1, p.peakBytes())));
                 ObjectNode r = rows.addObject();
                 r.put("model", c.name());
@@ -235,7 +243,8 @@ public final class DpBench implements Benchmark.OnDevice {
                 r.put("nonPrivateMs", p.medianMs());
                 r.put("dpMs", d.medianMs());
                 r.put("timeRatio", d.medianMs() / p.medianMs());
-                r.put("pairedTimeRatio", pairedRatio);
+                r.put("pairedTimeRatio", paired[0]);
+                r.put("pairedCpuTimeRatio", paired[1]);
                 r.put("nonPrivatePeakBytes", p.peakBytes());
                 r.put("dpPeakBytes", d.peakBytes());
             }
@@ -250,8 +259,9 @@ public final class DpBench implements Benchmark.OnDevice {
         }
         out.printf("DP-SGD overhead, batch %d, %d threads, on %s (median of %d steps; peak heap above the idle baseline)%n", batch, Parallel.threads(),
                 Backends.current().describe(), reps);
-        out.printf("(paired: median over %d back-to-back pairs of one plain and one DP step, order alternating, of DP time / plain time)%n", reps);
-        out.printf("%-48s %10s %10s %8s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "paired", "plain MB", "DP MB", "memory");
+        out.printf("(paired: median over %d back-to-back pairs of one plain and one DP step, order alternating, of DP time / plain time;"
+                + " paired CPU: the same with process CPU time)%n", reps);
+        out.printf("%-48s %10s %10s %8s %8s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "paired", "p. CPU", "plain MB", "DP MB", "memory");
         lines.forEach(out::println);
     }
 

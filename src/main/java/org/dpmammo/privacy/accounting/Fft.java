@@ -1,6 +1,7 @@
 package org.dpmammo.privacy.accounting;
 
 import java.lang.ref.SoftReference;
+import java.util.Arrays;
 import java.util.concurrent.ForkJoinTask;
 import java.util.stream.IntStream;
 
@@ -121,38 +122,68 @@ final class Fft {
 
     /**
      * Forward transform of a real sequence x (length N; shorter input is zero-padded) into bins 0..N/2 of its
-     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, bin k stored at {@link #bin}(k). The N real values are packed as N/2
-     * complex ones (even samples real, odd imaginary), transformed at half length and untangled.
+     * spectrum X_k = Σ_j x_j e^{−2πijk/N}, returned as {re, im} (length N/2 + 1 each) with bin k at {@link #bin}(k).
+     * x must be zero outside [from, to), which is not read: a discretised PRV is zero but for a short window, and the
+     * first stage skips what is known to be zero. The N real values are packed as N/2 complex ones (even samples
+     * real, odd imaginary) straight into the spectrum arrays, transformed at half length and untangled in place.
      */
-    void realForward(double[] x, double[] re, double[] im) {
-        double[] zr = new double[h];
-        double[] zi = new double[h];
-        forChunks(h, (from, to) -> {
-            for (int k = from; k < to && 2 * k < x.length; k++) {
-                zr[k] = x[2 * k];
-                if (2 * k + 1 < x.length) zi[k] = x[2 * k + 1];
+    double[][] realForward(double[] x, int from, int to) {
+        if (from < 0 || from > to || to > Math.min(x.length, n)) {
+            throw new IllegalArgumentException("window [" + from + ", " + to + ") of " + x.length + " samples for length " + n);
+        }
+        double[] re = new double[h + 1];
+        double[] im = new double[h + 1];
+        // Complex points [lo, hi) hold the window; the rest stay zero as allocated.
+        int lo = from / 2;
+        int hi = (to + 1) / 2;
+        forChunks(hi - lo, (a, b) -> {
+            for (int k = lo + a; k < lo + b; k++) {
+                re[k] = x[2 * k];
+                im[k] = 2 * k + 1 < x.length ? x[2 * k + 1] : 0;
             }
         });
-        decimateInFrequency(zr, zi, 0, h, 1);
-        // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2.
-        re[0] = zr[0] + zi[0];
+        forwardHalf(re, im, lo, hi);
+        // Position p holds Z_k for k = reverse(p); position 0 holds Z_0, which also gives the Nyquist bin N/2, and
+        // position 1 (k = N/4) is its own partner.
+        double z0r = re[0];
+        double z0i = im[0];
+        re[0] = z0r + z0i;
         im[0] = 0;
-        re[h] = zr[0] - zi[0];
+        re[h] = z0r - z0i;
         im[h] = 0;
-        forChunks(h, (from, to) -> {
-            for (int p = Math.max(1, from); p < to; p++) {
-                int b = partner(p);
-                // E = FFT of the even samples, O = FFT of the odd ones, from Z_k and conj(Z_{h−k}).
-                double er = 0.5 * (zr[p] + zr[b]);
-                double ei = 0.5 * (zi[p] - zi[b]);
-                double or = 0.5 * (zi[p] + zi[b]);
-                double oi = -0.5 * (zr[p] - zr[b]);
-                double c = cos[h + p];
-                double s = sin[h + p];
-                re[p] = er + c * or - s * oi;
-                im[p] = ei + c * oi + s * or;
+        if (h > 1) untangle(re, im, 1, 1);
+        // Pairs (p, partner(p)) with p in the first half of its block [B, 2B): pair i ≥ 1 has p = i + highestOneBit(i).
+        forChunks(h / 2, (a, b) -> {
+            for (int i = Math.max(1, a); i < b; i++) {
+                int p = i + Integer.highestOneBit(i);
+                untangle(re, im, p, partner(p));
             }
         });
+        return new double[][] {re, im};
+    }
+
+    /**
+     * Turns Z at positions p and b = partner(p) (bins k and N/2 − k) into X_k and X_{N/2−k} in place: E = FFT of the
+     * even samples, O = FFT of the odd ones, from Z_k and conj(Z_{h−k}); X_k = E_k + w^k·O_k.
+     */
+    private void untangle(double[] re, double[] im, int p, int b) {
+        double pr = re[p];
+        double pi = im[p];
+        double br = re[b];
+        double bi = im[b];
+        double er = 0.5 * (pr + br);
+        double ei = 0.5 * (pi - bi);
+        double or = 0.5 * (pi + bi);
+        double oi = -0.5 * (pr - br);
+        re[p] = er + cos[h + p] * or - sin[h + p] * oi;
+        im[p] = ei + cos[h + p] * oi + sin[h + p] * or;
+        if (b == p) return;
+        er = 0.5 * (br + pr);
+        ei = 0.5 * (bi - pi);
+        or = 0.5 * (bi + pi);
+        oi = -0.5 * (br - pr);
+        re[b] = er + cos[h + b] * or - sin[h + b] * oi;
+        im[b] = ei + cos[h + b] * oi + sin[h + b] * or;
     }
 
     /** Inverse of {@link #realForward} (spectrum in its order), including the 1/N, writing N real samples into x. */
@@ -177,7 +208,7 @@ final class Fft {
                 zi[p] = ei + or;
             }
         });
-        decimateInTime(zr, zi, 0, h, -1);
+        decimateInTime(zr, zi, 0, h);
         double scale = 1.0 / h;
         forChunks(h, (from, to) -> {
             for (int k = from; k < to; k++) {
@@ -188,29 +219,120 @@ final class Fft {
     }
 
     /**
-     * Radix-2 decimation in frequency on [off, off + len): natural order in, bit-reversed order out, unnormalised,
-     * e^{−2πi·sign·jk/len}. Depth first, so that once a sub-transform fits in cache all its stages run there; only
-     * the top log2(N/BLOCK) stages stream memory.
+     * The whole half-length forward transform of re and im, which are zero outside [lo, hi). The first two stages
+     * (one pass) skip the indices k whose four points k + j·N/8 are all zero: their outputs are zero, which they
+     * already are. The rest is {@link #decimateInFrequency}.
      */
-    private void decimateInFrequency(double[] re, double[] im, int off, int len, double sign) {
+    private void forwardHalf(double[] re, double[] im, int lo, int hi) {
+        if (h <= BLOCK || hi - lo >= h) {
+            decimateInFrequency(re, im, 0, h);
+            return;
+        }
+        int quarter = h / 4;
+        // Point k + j·quarter lies in [lo, hi) for k in [lo − j·quarter, hi − j·quarter): four intervals of k, merged.
+        int[][] runs = new int[4][];
+        for (int j = 0; j < 4; j++) runs[j] = new int[] {Math.max(0, lo - j * quarter), Math.min(quarter, hi - j * quarter)};
+        Arrays.sort(runs, (x, y) -> Integer.compare(x[0], y[0]));
+        int end = 0;
+        for (int[] run : runs) {
+            int start = Math.max(run[0], end);
+            if (start < run[1]) {
+                forChunks(run[1] - start, (a, b) -> frequencyButterflies2(re, im, 0, h, start + a, start + b));
+                end = run[1];
+            }
+        }
+        if (h >= PARALLEL_FROM) {
+            ForkJoinTask.invokeAll(
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, 0, quarter)),
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, quarter, quarter)),
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, 2 * quarter, quarter)),
+                    ForkJoinTask.adapt(() -> decimateInFrequency(re, im, 3 * quarter, quarter)));
+        } else {
+            for (int part = 0; part < 4; part++) decimateInFrequency(re, im, part * quarter, quarter);
+        }
+    }
+
+    /**
+     * Radix-2 decimation in frequency on [off, off + len): natural order in, bit-reversed order out, unnormalised,
+     * e^{−2πijk/len} (the forward direction). Stages run two at a time ({@link #frequencyButterflies2}). Depth first, so that once a
+     * sub-transform fits in cache all its stages run there; only the top log2(N/BLOCK) stages stream memory.
+     */
+    private void decimateInFrequency(double[] re, double[] im, int off, int len) {
         if (len > BLOCK) {
+            int quarter = len / 4;
             if (len >= PARALLEL_FROM) {
-                // The butterflies of one stage are independent: chunks of them run in parallel, then the halves.
-                forChunks(len / 2, (from, to) -> frequencyButterflies(re, im, off, len, sign, from, to));
+                // The butterflies of two stages are independent per index: chunks of them run in parallel, then the
+                // quarters.
+                forChunks(quarter, (from, to) -> frequencyButterflies2(re, im, off, len, from, to));
                 ForkJoinTask.invokeAll(
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, len / 2, sign)),
-                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + len / 2, len / 2, sign)));
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off, quarter)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + quarter, quarter)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 2 * quarter, quarter)),
+                        ForkJoinTask.adapt(() -> decimateInFrequency(re, im, off + 3 * quarter, quarter)));
             } else {
-                frequencyButterflies(re, im, off, len, sign, 0, len / 2);
-                decimateInFrequency(re, im, off, len / 2, sign);
-                decimateInFrequency(re, im, off + len / 2, len / 2, sign);
+                frequencyButterflies2(re, im, off, len, 0, quarter);
+                for (int part = 0; part < 4; part++) decimateInFrequency(re, im, off + part * quarter, quarter);
             }
             return;
         }
-        for (int span = len; span >= 2; span >>= 1) {
+        int span = len;
+        for (; span >= 4; span >>= 2) {
             for (int start = off; start < off + len; start += span) {
-                frequencyButterflies(re, im, start, span, sign, 0, span / 2);
+                frequencyButterflies2(re, im, start, span, 0, span / 4);
             }
+        }
+        if (span == 2) {
+            for (int start = off; start < off + len; start += 2) frequencyButterflies(re, im, start, 2, 0, 1);
+        }
+    }
+
+    /**
+     * Two stages at once: the stage that splits [start, start + span) into halves, then the stages that split each
+     * half, for the four points k + j·span/4 (j < 4) of each k ∈ [from, to) ⊂ [0, span/4). The arithmetic is exactly
+     * that of {@link #frequencyButterflies} run stage after stage (same operations, same twiddles, same order per
+     * point), so results are bit-identical; the intermediate values stay in registers instead of making another
+     * pass through memory.
+     */
+    private void frequencyButterflies2(double[] re, double[] im, int start, int span, int from, int to) {
+        int half = span >> 1;
+        int quarter = span >> 2;
+        for (int k = from; k < to; k++) {
+            int p0 = start + k;
+            int p1 = p0 + quarter;
+            int p2 = p1 + quarter;
+            int p3 = p2 + quarter;
+            // Stage of length span: (p0, p2) with twiddle k, (p1, p3) with twiddle k + span/4.
+            double wr = cos[half + k];
+            double wi = sin[half + k];
+            double dr = re[p0] - re[p2];
+            double di = im[p0] - im[p2];
+            double a0r = re[p0] + re[p2];
+            double a0i = im[p0] + im[p2];
+            double a2r = dr * wr - di * wi;
+            double a2i = dr * wi + di * wr;
+            wr = cos[half + k + quarter];
+            wi = sin[half + k + quarter];
+            dr = re[p1] - re[p3];
+            di = im[p1] - im[p3];
+            double a1r = re[p1] + re[p3];
+            double a1i = im[p1] + im[p3];
+            double a3r = dr * wr - di * wi;
+            double a3i = dr * wi + di * wr;
+            // Stage of length span/2 on each half: (p0, p1) and (p2, p3), both with twiddle k.
+            wr = cos[quarter + k];
+            wi = sin[quarter + k];
+            dr = a0r - a1r;
+            di = a0i - a1i;
+            re[p0] = a0r + a1r;
+            im[p0] = a0i + a1i;
+            re[p1] = dr * wr - di * wi;
+            im[p1] = dr * wi + di * wr;
+            dr = a2r - a3r;
+            di = a2i - a3i;
+            re[p2] = a2r + a3r;
+            im[p2] = a2i + a3i;
+            re[p3] = dr * wr - di * wi;
+            im[p3] = dr * wi + di * wr;
         }
     }
 
@@ -218,11 +340,11 @@ final class Fft {
      * Butterflies k ∈ [from, to) of one stage, which splits [start, start + span) into the inputs of two
      * half-length transforms.
      */
-    private void frequencyButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+    private void frequencyButterflies(double[] re, double[] im, int start, int span, int from, int to) {
         int half = span >> 1;
         for (int k = from; k < to; k++) {
             double wr = cos[half + k];
-            double wi = sign * sin[half + k];
+            double wi = sin[half + k];
             int p = start + k;
             int q = p + half;
             double dr = re[p] - re[q];
@@ -236,35 +358,35 @@ final class Fft {
 
     /**
      * Radix-2 decimation in time on [off, off + len): bit-reversed order in, natural order out, unnormalised,
-     * e^{−2πi·sign·jk/len}. Depth first like {@link #decimateInFrequency}.
+     * e^{+2πijk/len} (the inverse direction). Depth first like {@link #decimateInFrequency}.
      */
-    private void decimateInTime(double[] re, double[] im, int off, int len, double sign) {
+    private void decimateInTime(double[] re, double[] im, int off, int len) {
         if (len > BLOCK) {
             if (len >= PARALLEL_FROM) {
                 ForkJoinTask.invokeAll(
-                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off, len / 2, sign)),
-                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off + len / 2, len / 2, sign)));
-                forChunks(len / 2, (from, to) -> timeButterflies(re, im, off, len, sign, from, to));
+                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off, len / 2)),
+                        ForkJoinTask.adapt(() -> decimateInTime(re, im, off + len / 2, len / 2)));
+                forChunks(len / 2, (from, to) -> timeButterflies(re, im, off, len, from, to));
             } else {
-                decimateInTime(re, im, off, len / 2, sign);
-                decimateInTime(re, im, off + len / 2, len / 2, sign);
-                timeButterflies(re, im, off, len, sign, 0, len / 2);
+                decimateInTime(re, im, off, len / 2);
+                decimateInTime(re, im, off + len / 2, len / 2);
+                timeButterflies(re, im, off, len, 0, len / 2);
             }
             return;
         }
         for (int span = 2; span <= len; span <<= 1) {
             for (int start = off; start < off + len; start += span) {
-                timeButterflies(re, im, start, span, sign, 0, span / 2);
+                timeButterflies(re, im, start, span, 0, span / 2);
             }
         }
     }
 
     /** Butterflies k ∈ [from, to) of one stage, which combines the halves of [start, start + span) into a transform of length span. */
-    private void timeButterflies(double[] re, double[] im, int start, int span, double sign, int from, int to) {
+    private void timeButterflies(double[] re, double[] im, int start, int span, int from, int to) {
         int half = span >> 1;
         for (int k = from; k < to; k++) {
             double wr = cos[half + k];
-            double wi = sign * sin[half + k];
+            double wi = -sin[half + k];
             int p = start + k;
             int q = p + half;
             double tr = re[q] * wr - im[q] * wi;

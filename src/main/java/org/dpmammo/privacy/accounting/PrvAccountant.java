@@ -12,10 +12,11 @@ import java.util.stream.IntStream;
  *
  * <p>Each segment's PRV is truncated to [−L, L], discretised on a grid of mesh Δ, shifted so that its mean is
  * exact, raised to its number of steps by FFT and multiplied with the other segments' spectra. ε is read off the
- * composed distribution; the reported ε is the upper end of the paper's error bound: true ε ≤ ε_upper =
- * ε(δ − δ_err) + ε_err. L comes from the RDP bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2).
- * One departure, for speed: each step's far upper tail, where less than 10⁻⁶·δ_err/N of its mass lies, is left out
- * of its pmf and the bound is read at δ − δ_err − 10⁻⁶·δ_err instead (see {@link #tailCut}).
+ * composed distribution (from its spectrum, in closed form where that is narrow: {@link TailSums}); the reported ε
+ * is the upper end of the paper's error bound: true ε ≤ ε_upper = ε(δ − δ_err) + ε_err. L comes from the RDP
+ * bound at δ_err (Remark 5.6) and Δ = ε_err/√(N·log(12/δ_err)/2). One departure, for speed: each step's far
+ * upper tail, where less than 10⁻⁶·δ_err/N of its mass lies, is left out of its pmf and the bound is read at
+ * δ − δ_err − 10⁻⁶·δ_err instead (see {@link #tailCut}).
  *
  * <p>Discretisation, the convolution power and the large FFT stages run on the common fork/join pool in chunks of
  * fixed size, so results do not depend on the number of cores.
@@ -29,7 +30,7 @@ public final class PrvAccountant implements Accountant {
     public static final double DEFAULT_EPS_ERROR = 0.01;
     /** Opacus' default δ error is δ/1000. */
     public static final double DEFAULT_DELTA_ERROR_FRACTION = 1e-3;
-    /** Largest grid (2^24 points; up to about 2.3 GB of working arrays, see bounds) before falling back to RDP. */
+    /** Largest grid (2^24 points; up to about 1.7 GB of working arrays, see bounds) before falling back to RDP. */
     public static final int DEFAULT_MAX_POINTS = 1 << 24;
     private static final double DOUBLE_EPSILON = Math.ulp(1.0);
 
@@ -121,48 +122,77 @@ public final class PrvAccountant implements Accountant {
         }
 
         int length = Math.max(4, Integer.highestOneBit(size - 1) << 1);
-        // Working set: the pmf, composed and tail-sum arrays (5 × size) and the spectra, scratch and twiddles
-        // (about 6 × length) in doubles. Falling back beats running out of memory half-way.
+        // Working set in doubles: the pmf (size), the accumulated and one segment's spectra (2 × length), the
+        // twiddles (2 × length) and, where the spectrum is not narrow, the composed result and tail sums
+        // (length + 2 × size). Falling back beats running out of memory half-way.
         Runtime rt = Runtime.getRuntime();
-        long need = 8L * (5L * size + 6L * length);
+        long need = 8L * (3L * size + 5L * length);
         if (need > rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) {
             throw new Unavailable(String.format("the grid of %d points needs about %d MB of heap", size, need >> 20));
         }
         Fft fft = Fft.of(length);
         double cut = tailCut(deltaError, total);
         int bins = fft.length() / 2 + 1;
-        double[] accRe = new double[bins];
-        double[] accIm = new double[bins];
-        double[] re = new double[bins];
-        double[] im = new double[bins];
-        Arrays.fill(accRe, 1);
+        // The first segment's spectrum, raised to its power in place, accumulates the product over segments.
+        double[] accRe = null;
+        double[] accIm = null;
         double totalShift = 0;
+        // 1 + the highest frequency whose bin may be non-zero in the product: each segment's kept bins bound it.
+        int bandwidth = bins;
         for (Segment s : segments) {
             double[] pmf = new double[size];
-            totalShift += s.steps() * discretise(new PrivacyLossDistribution(s.sampleRate(), s.noiseMultiplier()), tMin, tMax, dt,
-                    cut, pmf);
-            fft.realForward(pmf, re, im);
+            Cells cells = discretise(new PrivacyLossDistribution(s.sampleRate(), s.noiseMultiplier()), tMin, tMax, dt, cut, pmf);
+            totalShift += s.steps() * cells.shift();
+            double[][] spectrum = fft.realForward(pmf, cells.from(), cells.to());
+            double[] re = spectrum[0];
+            double[] im = spectrum[1];
             long steps = s.steps();
+            boolean first = accRe == null;
+            if (first) {
+                accRe = re;
+                accIm = im;
+            }
+            double[] outRe = accRe;
+            double[] outIm = accIm;
             // Bins are independent: chunks run in parallel.
-            IntStream.range(0, (bins + CHUNK - 1) / CHUNK).parallel()
-                    .forEach(c -> multiplyByPower(re, im, steps, accRe, accIm, c * CHUNK, Math.min(bins, (c + 1) * CHUNK)));
+            int highest = IntStream.range(0, (bins + CHUNK - 1) / CHUNK).parallel()
+                    .map(c -> multiplyByPower(fft, re, im, steps, outRe, outIm, first, c * CHUNK, Math.min(bins, (c + 1) * CHUNK)))
+                    .max().orElse(-1);
+            bandwidth = Math.min(bandwidth, highest + 1);
         }
-        double[] composed = new double[fft.length()];
-        fft.realInverse(accRe, accIm, composed);
         // Grid index j stands for t = (j − m)·Δ with m = size/2 − 1, so a sum of N indices is offset by (N−1)·m;
         // the circular result at (J + (N−1)·m) mod length is the composed mass at grid index J.
         long m = size / 2 - 1;
         int offset = (int) Math.floorMod((total - 1) % fft.length() * m, (long) fft.length());
-        double[] p = new double[size];
-        for (int j = 0; j < size; j++) p[j] = composed[(j + offset) % fft.length()];
-        return readEpsilon(p, tMin + totalShift, dt, delta, deltaError, total * cut, total * cut * tMax);
+        TailSums sums;
+        if (bandwidth <= fft.length() / CLOSED_FORM_RATIO) {
+            sums = TailSums.fromSpectrum(fft, accRe, accIm, Math.max(1, bandwidth), offset, size, dt);
+        } else {
+            double[] composed = new double[fft.length()];
+            fft.realInverse(accRe, accIm, composed);
+            sums = TailSums.fromSamples(composed, offset, size, dt);
+        }
+        return readEpsilon(sums, size, tMin + totalShift, dt, delta, deltaError, total * cut, total * cut * tMax);
     }
+
+    /**
+     * The tail sums are read from the spectrum in closed form ({@link TailSums#fromSpectrum}, about a hundred
+     * binary-search steps of O(bandwidth) transcendental functions each) where the bandwidth is at most the
+     * transform length over this; otherwise the inverse transform is cheaper.
+     */
+    private static final int CLOSED_FORM_RATIO = 256;
 
     /**
      * Cells (or spectrum bins) per chunk: chunks run in parallel, and a fixed size keeps results independent of the
      * number of cores.
      */
     private static final int CHUNK = 1 << 18;
+    /**
+     * Cells per chunk of the discretisation. Smaller than {@link #CHUNK}: only the PRV's support below the tail cut
+     * costs anything (about a tenth of the grid, a few CHUNKs at most), and it has to split into enough chunks to
+     * keep every core busy.
+     */
+    private static final int CELL_CHUNK = 1 << 15;
 
     /**
      * The far upper tail of each step's PRV is left out of its pmf from the first cell t_j > 0 whose left boundary
@@ -185,11 +215,16 @@ public final class PrvAccountant implements Accountant {
     }
 
     /**
-     * Fills pmf[j] with the truncated PRV's mass in [t_j − Δ/2, t_j + Δ/2] (clipped to [tMin, tMax]), except the far
-     * upper tail beyond {@link #tailCut} (left zero), and returns the shift that makes the discrete mean equal the
-     * continuous one.
+     * A discretised segment: the shift that makes the discrete mean equal the continuous one, and the cells [from, to)
+     * outside which its pmf is zero.
      */
-    private static double discretise(PrivacyLossDistribution prv, double tMin, double tMax, double dt, double tailCut,
+    private record Cells(double shift, int from, int to) {}
+
+    /**
+     * Fills pmf[j] with the truncated PRV's mass in [t_j − Δ/2, t_j + Δ/2] (clipped to [tMin, tMax]), except the far
+     * upper tail beyond {@link #tailCut} (left zero).
+     */
+    private static Cells discretise(PrivacyLossDistribution prv, double tMin, double tMax, double dt, double tailCut,
                                       double[] pmf) throws Unavailable {
         int size = pmf.length;
         double[] fs = new double[2];
@@ -197,14 +232,20 @@ public final class PrvAccountant implements Accountant {
         double sMax = fs[1];
         prv.cdfAndSurvival(tMin, fs);
         double mass = 1 - fs[0] - sMax;
-        int chunks = (size + CHUNK - 1) / CHUNK;
+        int chunks = (size + CELL_CHUNK - 1) / CELL_CHUNK;
         // Per chunk: compensated partial sums of t_j·pmf_j, combined in chunk order below.
         double[][] means = new double[chunks][];
         IntStream.range(0, chunks).parallel().forEach(c -> means[c] = discretiseChunk(prv, tMin, dt, sMax, mass, tailCut * mass, pmf,
-                c * CHUNK, Math.min(size, (c + 1) * CHUNK)));
+                c * CELL_CHUNK, Math.min(size, (c + 1) * CELL_CHUNK)));
         double meanSum = 0;
         double meanComp = 0;
+        int from = size;
+        int to = 0;
         for (double[] m : means) {
+            if (m[2] < m[3]) {
+                from = Math.min(from, (int) m[2]);
+                to = Math.max(to, (int) m[3]);
+            }
             double t = meanSum + m[0];
             meanComp += Math.abs(meanSum) >= Math.abs(m[0]) ? (meanSum - t) + m[0] : (m[0] - t) + meanSum;
             meanSum = t;
@@ -214,10 +255,13 @@ public final class PrvAccountant implements Accountant {
         if (!(Math.abs(shift) < dt / 2)) {
             throw new Unavailable("the discrete mean differs from the continuous mean by more than half the mesh");
         }
-        return shift;
+        return new Cells(shift, Math.min(from, to), to);
     }
 
-    /** Cells [from, to) of {@link #discretise}; returns the compensated sum of t_j·pmf_j as {sum, compensation}. */
+    /**
+     * Cells [from, to) of {@link #discretise}; returns the compensated sum of t_j·pmf_j and the cells it wrote as
+     * {sum, compensation, first, end}: the chunk's pmf is zero outside [first, end).
+     */
     private static double[] discretiseChunk(PrivacyLossDistribution prv, double tMin, double dt, double sMax, double mass,
                                             double survivalCut, double[] pmf, int from, int to) {
         int size = pmf.length;
@@ -231,7 +275,8 @@ public final class PrvAccountant implements Accountant {
         else prv.cdfAndSurvival(tMin + (first - 1) * dt + dt / 2, lo);
         double sum = 0;
         double comp = 0;
-        for (int j = first; j < to; j++) {
+        int j = first;
+        for (; j < to; j++) {
             double tj = tMin + j * dt;
             // At most survivalCut of mass (before normalising) from here on: the cut tail (pmf is already zero there).
             // S is decreasing, so every chunk cuts at the same place.
@@ -253,7 +298,7 @@ public final class PrvAccountant implements Accountant {
             lo = hi;
             hi = swap;
         }
-        return new double[] {sum, comp};
+        return new double[] {sum, comp, first, j};
     }
 
     /**
@@ -263,12 +308,15 @@ public final class PrvAccountant implements Accountant {
     private static final int POWER_BATCH = 256;
 
     /**
-     * acc_k ← acc_k·(re_k + i·im_k)^steps for bins k ∈ [from, to), by repeated squaring: faster than polar form
-     * and its error grows only like steps·2^-53. Each bin gets exactly the operations of a scalar square-and-multiply;
-     * running a batch of bins through each squaring at once lets the compiler vectorise the loops.
+     * acc_k ← acc_k·(re_k + i·im_k)^steps for the bins at positions [from, to), or acc_k ← (re_k + i·im_k)^steps
+     * if {@code first} (then acc may be re and im themselves), by repeated squaring: faster than polar form and its
+     * error grows only like steps·2^-53. Each bin gets exactly the operations of a scalar square-and-multiply;
+     * running a batch of bins through each squaring at once lets the compiler vectorise the loops. Returns the
+     * highest frequency (see {@link Fft#bin}) among the bins it did not set to zero, −1 if none: every other bin of
+     * acc is zero now.
      */
-    private static void multiplyByPower(double[] re, double[] im, long steps, double[] accRe, double[] accIm,
-                                        int from, int to) {
+    private static int multiplyByPower(Fft fft, double[] re, double[] im, long steps, double[] accRe, double[] accIm,
+                                       boolean first, int from, int to) {
         double[] rr = new double[POWER_BATCH];
         double[] ri = new double[POWER_BATCH];
         double[] br = new double[POWER_BATCH];
@@ -278,6 +326,7 @@ public final class PrvAccountant implements Accountant {
         // power is 0 to double precision, and so is its product. Most bins are: a step's PRV is narrow, so its
         // spectrum is small away from the lowest frequencies.
         double negligible = Math.exp(-1500.0 / steps);
+        int highest = -1;
         for (int start = from; start < to; ) {
             int n = 0;
             for (; start < to && n < POWER_BATCH; start++) {
@@ -285,6 +334,7 @@ public final class PrvAccountant implements Accountant {
                     accRe[start] = 0;
                     accIm[start] = 0;
                 } else {
+                    highest = Math.max(highest, fft.bin(start));
                     bin[n] = start;
                     br[n] = re[start];
                     bi[n] = im[start];
@@ -312,50 +362,47 @@ public final class PrvAccountant implements Accountant {
             }
             for (int i = 0; i < n; i++) {
                 int b = bin[i];
-                double r = accRe[b] * rr[i] - accIm[b] * ri[i];
-                accIm[b] = accRe[b] * ri[i] + accIm[b] * rr[i];
-                accRe[b] = r;
+                if (first) {
+                    accRe[b] = rr[i];
+                    accIm[b] = ri[i];
+                } else {
+                    double r = accRe[b] * rr[i] - accIm[b] * ri[i];
+                    accIm[b] = accRe[b] * ri[i] + accIm[b] * rr[i];
+                    accRe[b] = r;
+                }
             }
         }
+        return highest;
     }
 
     /**
-     * ε for δ* from the composed distribution p on t_j = t0 + j·Δ. With d1_i = Σ_{j≥i} p_j and
-     * d2_i = Σ_{j≥i} p_j·e^{t_i − t_j}, δ(t_i) = d1_i − d2_i; at the first i with δ(t_i) ≤ δ*,
+     * ε for δ* from the composed distribution p on t_j = t0 + j·Δ, j < size, given its tail sums d1_i = Σ_{j≥i} p_j
+     * and d2_i = Σ_{j≥i} p_j·e^{t_i − t_j}: δ(t_i) = d1_i − d2_i; at the first i with δ(t_i) ≤ δ*,
      * ε = t_i + log((d1_i − δ*)/d2_i). d2 is kept relative to t_i so that nothing overflows at large ε.
      */
-    private Bounds readEpsilon(double[] p, double t0, double dt, double delta, double deltaError, double lostMass,
-                               double maxDrift) throws Unavailable {
-        int n = p.length;
-        double[] d1 = new double[n];
-        double[] d2 = new double[n];
-        double decay = Math.exp(-dt);
-        double s1 = 0;
-        double s2 = 0;
-        for (int i = n - 1; i >= 0; i--) {
-            s1 += p[i];
-            s2 = p[i] + decay * s2;
-            d1[i] = s1;
-            d2[i] = s2;
-        }
+    private Bounds readEpsilon(TailSums sums, int size, double t0, double dt, double delta, double deltaError,
+                               double lostMass, double maxDrift) throws Unavailable {
         // lostMass and maxDrift pay for the cut tails (see tailCut).
-        double upper = epsilonAt(d1, d2, t0, dt, delta - deltaError - lostMass) + epsError;
-        double estimate = epsilonAt(d1, d2, t0, dt, delta);
-        double lower = epsilonAt(d1, d2, t0, dt, delta + deltaError) - epsError - maxDrift;
+        double upper = epsilonAt(sums, size, t0, dt, delta - deltaError - lostMass) + epsError;
+        double estimate = epsilonAt(sums, size, t0, dt, delta);
+        double lower = epsilonAt(sums, size, t0, dt, delta + deltaError) - epsError - maxDrift;
         if (!(upper < Double.POSITIVE_INFINITY)) throw new Unavailable("the composed distribution gives no finite epsilon");
         return new Bounds(lower, estimate, upper);
     }
 
-    private static double epsilonAt(double[] d1, double[] d2, double t0, double dt, double target) throws Unavailable {
+    private static double epsilonAt(TailSums sums, int size, double t0, double dt, double target) throws Unavailable {
         // Binary search for the first i with d2_i − d1_i ≥ −δ*, i.e. δ(t_i) ≤ δ*; δ(t) decreases in t.
+        double[] d = new double[2];
         int lo = 0;
-        int hi = d1.length;
+        int hi = size;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (d2[mid] - d1[mid] >= -target) hi = mid;
+            sums.at(mid, d);
+            if (d[1] - d[0] >= -target) hi = mid;
             else lo = mid + 1;
         }
-        if (lo == 0 || lo == d1.length) throw new Unavailable("delta " + target + " is not reached inside the grid");
-        return t0 + lo * dt + Math.log((d1[lo] - target) / d2[lo]);
+        if (lo == 0 || lo == size) throw new Unavailable("delta " + target + " is not reached inside the grid");
+        sums.at(lo, d);
+        return t0 + lo * dt + Math.log((d[0] - target) / d[1]);
     }
 }

@@ -1,6 +1,7 @@
 package org.dpmammo.privacy.accounting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -36,9 +37,9 @@ class NumericsTest {
             double[] x = new double[n];
             for (int i = 0; i < n; i++) x[i] = r.nextGaussian();
             Fft f = new Fft(n);
-            double[] re = new double[n / 2 + 1];
-            double[] im = new double[n / 2 + 1];
-            f.realForward(x, re, im);
+            double[][] spectrum = f.realForward(x, 0, n);
+            double[] re = spectrum[0];
+            double[] im = spectrum[1];
             // Every bin up to n = 64; a sample of bins above, fewer for the largest (each costs n cosines).
             int step = Math.max(1, n / (n <= 1 << 16 ? 128 : 16));
             for (int k = 0; k <= n / 2; k += step) {
@@ -56,6 +57,41 @@ class NumericsTest {
             f.realInverse(re, im, back);
             for (int j = 0; j < n; j++) assertEquals(x[j], back[j], 1e-12);
         }
+    }
+
+    /**
+     * A PRV's pmf is zero outside a short window, which the transform's first pass skips: the result must be the
+     * transform of the whole sequence (exactly: skipped points are zeros) and match the direct DFT. Windows inside
+     * one quarter, across quarters, at both ends, and at odd offsets that split a packed complex point.
+     */
+    @Test
+    void windowedRealFftIsTheFullTransform() {
+        Random r = new Random(11);
+        int n = 1 << 19;
+        Fft f = new Fft(n);
+        int[][] windows = {{300001, 340003}, {0, 7}, {n / 2 - 5001, n / 2 + 5000}, {n - 9, n}, {65535, 65536 * 5 + 3}};
+        for (int[] w : windows) {
+            double[] x = new double[n];
+            for (int i = w[0]; i < w[1]; i++) x[i] = r.nextDouble();
+            double[][] windowed = f.realForward(x, w[0], w[1]);
+            double[][] full = f.realForward(x, 0, n);
+            for (int p = 0; p <= n / 2; p++) {
+                assertEquals(full[0][p], windowed[0][p], 0.0, "window " + w[0] + " position " + p);
+                assertEquals(full[1][p], windowed[1][p], 0.0, "window " + w[0] + " position " + p);
+            }
+            for (int k : new int[] {0, 1, 977, n / 4, n / 2 - 3, n / 2}) {
+                double sr = 0;
+                double si = 0;
+                for (int j = w[0]; j < w[1]; j++) {
+                    double a = -2 * Math.PI * ((long) j * k % n) / n;
+                    sr += x[j] * Math.cos(a);
+                    si += x[j] * Math.sin(a);
+                }
+                assertEquals(sr, windowed[0][f.bin(k)], 1e-9 * (w[1] - w[0] + 1), "window " + w[0] + " k=" + k);
+                assertEquals(si, windowed[1][f.bin(k)], 1e-9 * (w[1] - w[0] + 1), "window " + w[0] + " k=" + k);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> f.realForward(new double[n], 5, 4));
     }
 
     @Test
