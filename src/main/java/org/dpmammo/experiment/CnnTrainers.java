@@ -28,7 +28,7 @@ public final class CnnTrainers implements Trainers {
         CnnTrainer.Dp dp = job.dp()
                 ? new CnnTrainer.Dp(job.epsilon(), config.delta(), config.maxGradNorm(), job.accountant(), config.dpRandomness(job.seed()))
                 : null;
-        return CnnTrainer.train(new CnnTrainer.Job(job.train(), job.val(), job.out(), job.seed(), job.fullModel(), job.initWeights(), job.epochs(),
+        return CnnTrainer.train(new CnnTrainer.Job(job.train(), job.val(), job.out(), job.seed(), job.fullModel(), job.initWeights(), c.activation(), job.epochs(),
                 job.lr(), c.batchSize(), c.weightDecay(), c.labelSmoothing(), c.physicalBatch(), dp), log);
     }
 

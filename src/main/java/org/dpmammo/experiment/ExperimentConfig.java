@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dpmammo.models.cnn.DemoCnn;
 import org.dpmammo.privacy.accounting.Calibration;
 import org.dpmammo.privacy.noise.Randomness;
 import org.dpmammo.train.ModelSpec;
@@ -46,22 +47,40 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
      * The classifier cells: the model (a Swin preset paper, cpu, tiny, vit; the fixed-feature models scatter, radiomics, scatter_radiomics; see ModelSpec.of) or the demo's small CNN, and the optimiser settings (docs/STUDY.md §3.2).
      * {@code augMultiplicity} K (1–4, "aug_multiplicity") averages each example's gradient over K of its flip variants
      * in the cells that train a head on a frozen backbone (ClassifierTrainer); 1, the study's one random flip, elsewhere.
+     *
+     * @param finetune what the pretrain_dp cells train under DP: "head" (the study: the pretrained model's last layer)
+     *     or "full" (every trainable parameter: all of the CNN, the Swin, or a fixed-feature model's affine and head)
+     * @param activation the CNN's activation, one of DemoCnn.ACTIVATIONS ("leaky_relu" for every other model, which has its own)
      */
     public record Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing,
-                             int physicalBatch, String initWeights, String head, int augMultiplicity) {
+                             int physicalBatch, String initWeights, String head, int augMultiplicity, String finetune, String activation) {
         /** The study's heads: an MLP on a frozen backbone, linear where a pretrained model is fine-tuned. */
         public Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing, int physicalBatch, String initWeights) {
             this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, "mlp", 1);
+        }
+
+        /** The study's head-only fine-tuning and the default activation. */
+        public Classifier(String model, int epochs, int batchSize, double lr, double weightDecay, double labelSmoothing, int physicalBatch, String initWeights,
+                          String head, int augMultiplicity) {
+            this(model, epochs, batchSize, lr, weightDecay, labelSmoothing, physicalBatch, initWeights, head, augMultiplicity, FINETUNES.get(0),
+                    DemoCnn.ACTIVATIONS.get(0));
         }
 
         /** Whether a cell that does not fine-tune a pretrained model trains a linear head ("head": "linear") rather than the study's MLP. */
         public boolean linearHeads() {
             return head.equals("linear");
         }
+
+        /** Whether the pretrain_dp cells DP-fine-tune the whole pretrained model rather than its head. */
+        public boolean finetuneFull() {
+            return finetune.equals("full");
+        }
     }
 
     /** Values of {@code classifier.head}: the study's (MLP on frozen features), or linear heads everywhere. */
     public static final List<String> HEADS = List.of("mlp", "linear");
+    /** Values of {@code classifier.finetune}; the first, the study's, is the default. */
+    public static final List<String> FINETUNES = List.of("head", "full");
 
     /** The full-model pretraining on synthetic data (the study's dbr15). */
     public record Pretrain(int epochs, double lr) {}
@@ -191,6 +210,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         c.put("init_weights", classifier.initWeights());
         c.put("head", classifier.head());
         c.put("aug_multiplicity", classifier.augMultiplicity());
+        c.put("finetune", classifier.finetune());
+        c.put("activation", classifier.activation());
         ObjectNode p = o.putObject("pretrain");
         p.put("epochs", pretrain.epochs());
         p.put("lr", pretrain.lr());
@@ -261,7 +282,8 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         JsonNode init = c.get("init_weights");
         Classifier cl = new Classifier(model, positiveInt(c, "epochs", "classifier."), positiveInt(c, "batch_size", "classifier."),
                 positive(c, "lr", "classifier."), wd, ls, positiveInt(c, "physical_batch", "classifier."),
-                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."), head(c), augMultiplicity(c, model));
+                init == null || init.isNull() ? null : text(c, "init_weights", "classifier."), head(c), augMultiplicity(c, model),
+                choice(c, "finetune", FINETUNES), activation(c, model));
         JsonNode p = o.get("pretrain");
         Pretrain pre = new Pretrain(positiveInt(p, "epochs", "pretrain."), positive(p, "lr", "pretrain."));
         JsonNode n = o.get("gan");
@@ -298,6 +320,23 @@ public record ExperimentConfig(String preset, Map<Condition, List<Double>> grid,
         String h = text(c, "head", "classifier.");
         if (!HEADS.contains(h)) throw new IllegalArgumentException("config key 'classifier.head': expected " + String.join(" or ", HEADS) + ", got '" + h + "'");
         return h;
+    }
+
+    /** A classifier key that names one of values; absent in configs written before the key existed, which meant the first. */
+    private static String choice(JsonNode c, String name, List<String> values) {
+        if (c.get(name) == null) return values.get(0);
+        String v = text(c, name, "classifier.");
+        if (!values.contains(v)) throw new IllegalArgumentException("config key 'classifier." + name + "': expected " + String.join(" or ", values) + ", got '" + v + "'");
+        return v;
+    }
+
+    /** classifier.activation: only the CNN's can be chosen; the Swin and fixed-feature models keep their own. */
+    private static String activation(JsonNode c, String model) {
+        String a = choice(c, "activation", DemoCnn.ACTIVATIONS);
+        if (!model.equals("cnn") && !a.equals(DemoCnn.ACTIVATIONS.get(0))) {
+            throw new IllegalArgumentException("config key 'classifier.activation': '" + a + "' applies to classifier.model cnn only, not '" + model + "'");
+        }
+        return a;
     }
 
     /** classifier.aug_multiplicity: 1–4 flip variants per example; absent in configs written before the key existed, which meant 1. */

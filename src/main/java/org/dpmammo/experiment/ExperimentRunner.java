@@ -21,6 +21,7 @@ import org.dpmammo.experiment.GridPlan.Cell;
 import org.dpmammo.experiment.GridPlan.GanJob;
 import org.dpmammo.experiment.GridPlan.Job;
 import org.dpmammo.experiment.GridPlan.PretrainJob;
+import org.dpmammo.models.cnn.DemoCnn;
 import org.dpmammo.privacy.accounting.PrvAccountant;
 import org.dpmammo.privacy.accounting.RdpAccountant;
 import org.dpmammo.privacy.accounting.Segment;
@@ -69,8 +70,14 @@ public final class ExperimentRunner {
             // finished RDP grid trains only the PRV cells and reuses everything else.
             before.remove("accountant");
             now.remove("accountant");
-            // classifier.head came later; a folder written before it ran the study's heads.
-            if (before.get("classifier") instanceof ObjectNode c && !c.has("head")) c.put("head", "mlp");
+            // classifier.head, .aug_multiplicity, .finetune and .activation came later; a folder written before them
+            // ran the study's heads, one flip per example, head-only fine-tuning and the CNN's LeakyReLU.
+            if (before.get("classifier") instanceof ObjectNode c) {
+                if (!c.has("head")) c.put("head", "mlp");
+                if (!c.has("aug_multiplicity")) c.put("aug_multiplicity", 1);
+                if (!c.has("finetune")) c.put("finetune", ExperimentConfig.FINETUNES.get(0));
+                if (!c.has("activation")) c.put("activation", DemoCnn.ACTIVATIONS.get(0));
+            }
             if (!before.equals(now)) {
                 throw new IllegalArgumentException(root + " holds an experiment with another config; use another --out or the same config to resume it");
             }
@@ -274,7 +281,8 @@ public final class ExperimentRunner {
                 case SYNTH -> List.of(synthetic(c.seed()));
             };
             boolean fromPretrained = c.condition() == Condition.PRETRAIN_DP;
-            ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), false, fromPretrained || config.classifier().linearHeads(),
+            boolean fullModel = fromPretrained && config.classifier().finetuneFull();
+            ckpt = trainers.classifier(new Trainers.ClassifierJob(train, data.val(), out, c.seed(), fullModel, fromPretrained || config.classifier().linearHeads(),
                     fromPretrained ? pretrained(c.seed()) : backbone(), c.epsilon(), c.accountant(), config.classifier().epochs(),
                     config.classifier().lr()), log);
         }

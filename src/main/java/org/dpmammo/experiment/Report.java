@@ -90,8 +90,10 @@ public final class Report {
         if (config.classifier().model().equals("cnn")) {
             html.append("<p class=\"note\">The classifier here is the demo's small CNN (three conv + GroupNorm stages), not the study's Swin-T: ")
                     .append("without ImageNet weights a frozen tiny Swin gives features that carry almost nothing, so the real, real + synthetic ")
-                    .append("and synthetic-only cells train the whole CNN (under DP where ε is finite), and pretrain_dp fine-tunes only the last ")
-                    .append("layer of the synthetic-pretrained CNN. The study's numbers are shown for orientation, not as a like-for-like comparison.</p>");
+                    .append("and synthetic-only cells train the whole CNN (under DP where ε is finite), and pretrain_dp fine-tunes ")
+                    .append(config.classifier().finetuneFull() ? "every layer" : "only the last layer").append(" of the synthetic-pretrained CNN")
+                    .append(config.classifier().activation().equals("tanh") ? " (tanh activations)" : "")
+                    .append(". The study's numbers are shown for orientation, not as a like-for-like comparison.</p>");
         }
         resultsTable();
         if (sideBySide()) accountants();

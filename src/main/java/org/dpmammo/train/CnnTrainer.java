@@ -38,7 +38,7 @@ import org.dpmammo.util.Scope;
  * The tiny Swin cannot stand in for the study's frozen ImageNet backbone: with random frozen weights its features
  * carry almost nothing, so here the grid's frozen-backbone conditions train the whole net (with DP where ε is
  * finite), and the pretrain_dp cells freeze everything but the last linear layer of the synthetic-pretrained net, as
- * the study did.
+ * the study did, or (a job with {@code fullModel}) DP-fine-tune all of it.
  *
  * <p>Same contract as the Swin trainer: DP-Adam with σ calibrated (by the job's accountant, RDP or PRV) for all
  * planned steps through the one DP driver ({@link PrivateTraining}), selection by validation AUPRC inside the ε
@@ -48,16 +48,18 @@ import org.dpmammo.util.Scope;
 public final class CnnTrainer {
     static final int SIZE = DemoCnn.SIZE;
     private static final String RESUME_FILE = "resume.safetensors";
+    /** Checkpoint metadata naming the net's activation; checkpoints written before it existed are LeakyReLU nets. */
+    static final String ACTIVATION_KEY = "dpmammo.activation";
 
     /** DP settings: the target ε, δ, C, the calibrating accountant and where the randomness comes from. */
     public record Dp(double epsilon, double delta, double maxGradNorm, String accountant, Randomness randomness) {}
 
     /**
      * One training run. {@code fullModel} false with {@code initWeights} trains only the last layer (pretrain_dp);
-     * {@code dp} is null for non-private training.
+     * {@code activation} is one of {@link DemoCnn#ACTIVATIONS}; {@code dp} is null for non-private training.
      */
-    public record Job(List<String> train, String val, Path out, long seed, boolean fullModel, Path initWeights, int epochs, double lr, int batchSize,
-                      double weightDecay, double labelSmoothing, int physicalBatch, Dp dp) {
+    public record Job(List<String> train, String val, Path out, long seed, boolean fullModel, Path initWeights, String activation, int epochs, double lr,
+                      int batchSize, double weightDecay, double labelSmoothing, int physicalBatch, Dp dp) {
         double targetEpsilon() {
             return dp == null ? Double.POSITIVE_INFINITY : dp.epsilon();
         }
@@ -126,8 +128,15 @@ public final class CnnTrainer {
         Files.createDirectories(out);
         Data train = load(job.train()), val = load(List.of(job.val()));
         int n = train.y().length;
-        Sequential m = DemoCnn.build(job.seed());
-        if (job.initWeights() != null) SafeTensors.load(job.initWeights(), m, true);
+        Sequential m = DemoCnn.build(job.seed(), job.activation());
+        if (job.initWeights() != null) {
+            // The tensors of a LeakyReLU and a tanh net have the same names and shapes: only the metadata tells them apart.
+            String initActivation = activation(job.initWeights());
+            if (!initActivation.equals(job.activation())) {
+                throw new IllegalArgumentException(job.initWeights() + " is a " + initActivation + " CNN; this run builds a " + job.activation() + " one");
+            }
+            SafeTensors.load(job.initWeights(), m, true);
+        }
         // Starting from a pretrained net (pretrain_dp), only its last linear layer trains, as in the study's dbr156–160.
         if (job.initWeights() != null && !job.fullModel()) {
             String head = (m.size() - 1) + ".";
@@ -190,7 +199,7 @@ public final class CnnTrainer {
                 for (int i = 0; i < pv.length; i++) valLoss -= Math.log(Math.max(1e-12, val.y()[i] == 1 ? pv[i] : 1 - pv[i])) / pv.length;
                 boolean eligible = sel.eligible(eps);
                 boolean isBest = sel.offer(epoch, auprc, valLoss, eps);
-                if (isBest) SafeTensors.save(best, m, Map.of("dpmammo.model", "cnn", "dpmammo.epoch", Integer.toString(epoch)));
+                if (isBest) SafeTensors.save(best, m, Map.of("dpmammo.model", "cnn", "dpmammo.epoch", Integer.toString(epoch), ACTIVATION_KEY, job.activation()));
                 double secs = (System.nanoTime() - t0) / 1e9;
                 csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%b,%b,%.2f%n", epoch, valLoss, auroc, auprc, eps, eligible, isBest, secs));
                 Map<String, String> meta = new LinkedHashMap<>();
@@ -244,9 +253,14 @@ public final class CnnTrainer {
         return Integer.parseInt(c.metadata().get("next_epoch"));
     }
 
+    /** The activation a checkpoint of {@link #train} was built with. */
+    static String activation(Path checkpoint) throws IOException {
+        return SafeTensors.read(checkpoint).metadata().getOrDefault(ACTIVATION_KEY, DemoCnn.ACTIVATIONS.get(0));
+    }
+
     /** P(benign) of every example of data under a checkpoint of {@link #train}. */
     public static double[] predict(Path checkpoint, Dataset data) throws IOException {
-        Sequential m = DemoCnn.build(0);
+        Sequential m = DemoCnn.build(0, activation(checkpoint));
         SafeTensors.load(checkpoint, m, true);
         Pipeline p = new Pipeline(List.of(Transforms.resizeStep(SIZE, SIZE), Transforms.signedStep()));
         Tensor x = Tensor.zeros(data.size(), 1, SIZE, SIZE);

@@ -116,6 +116,37 @@ class ExperimentConfigTest {
     }
 
     @Test
+    void fineTuningAndTheCnnActivationAreChosenByNameAndSurviveTheJson() {
+        // the study's head-only fine-tuning and the CNN's LeakyReLU unless a config says otherwise
+        for (String p : ExperimentConfig.PRESETS) {
+            assertEquals("head", ExperimentConfig.preset(p).classifier().finetune(), p);
+            assertEquals("leaky_relu", ExperimentConfig.preset(p).classifier().activation(), p);
+        }
+        ExperimentConfig c = ExperimentConfig.parse("{\"preset\": \"demo\", \"classifier\": {\"finetune\": \"full\", \"activation\": \"tanh\"}}");
+        assertTrue(c.classifier().finetuneFull());
+        assertEquals("tanh", c.classifier().activation());
+        assertEquals(c.toJson(), ExperimentConfig.parse(c.toJson().toString()).toJson());
+        assertEquals("full", c.toJson().get("classifier").get("finetune").asText());
+        assertTrue(ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"finetune\": \"full\"}}").classifier().finetuneFull());
+        // a config.json written before the keys existed reads as head-only fine-tuning and LeakyReLU
+        com.fasterxml.jackson.databind.node.ObjectNode old = ExperimentConfig.preset("demo").toJson();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.get("classifier")).remove(List.of("finetune", "activation"));
+        assertEquals(ExperimentConfig.preset("demo"), ExperimentConfig.fromJson(old));
+
+        String f = error("{\"preset\": \"cpu\", \"classifier\": {\"finetune\": \"all\"}}");
+        assertTrue(f.contains("'classifier.finetune': expected head or full, got 'all'") && !f.contains("\n"), f);
+        assertTrue(error("{\"preset\": \"demo\", \"classifier\": {\"finetune\": true}}").contains("'classifier.finetune' must be a string"));
+        String a = error("{\"preset\": \"demo\", \"classifier\": {\"activation\": \"relu\"}}");
+        assertTrue(a.contains("'classifier.activation': expected leaky_relu or tanh, got 'relu'"), a);
+        // the Swin and scattering models have their own activations: choosing one for them would be silently ignored
+        String s = error("{\"preset\": \"cpu\", \"classifier\": {\"model\": \"scatter\", \"activation\": \"tanh\"}}");
+        assertTrue(s.contains("'classifier.activation'") && s.contains("cnn") && s.contains("'scatter'"), s);
+        String p = error("{\"preset\": \"paper\", \"classifier\": {\"activation\": \"tanh\"}}");
+        assertTrue(p.contains("'classifier.activation'") && p.contains("'paper'"), p);
+        assertEquals("leaky_relu", ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"activation\": \"leaky_relu\"}}").classifier().activation());
+    }
+
+    @Test
     void augmentationMultiplicityIsOneToFourOnFrozenBackbonesOnly() {
         assertEquals(1, ExperimentConfig.preset("cpu").classifier().augMultiplicity());
         ExperimentConfig four = ExperimentConfig.parse("{\"preset\": \"cpu\", \"classifier\": {\"aug_multiplicity\": 4}}");

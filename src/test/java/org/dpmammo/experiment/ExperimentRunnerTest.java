@@ -129,6 +129,43 @@ class ExperimentRunnerTest {
         assertTrue(e.getMessage().contains("another config"), e.getMessage());
     }
 
+    /** A folder written before classifier.aug_multiplicity, .finetune and .activation existed resumes under their defaults. */
+    @Test
+    void aFolderFromBeforeTheNewerClassifierKeysResumes(@TempDir Path root) throws Exception {
+        run(root, new FakeTrainers());
+        Path file = root.resolve("config.json");
+        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) ExperimentConfig.JSON.readTree(file.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.get("classifier")).remove(List.of("aug_multiplicity", "finetune", "activation"));
+        Files.writeString(file, ExperimentConfig.JSON.writeValueAsString(old));
+        FakeTrainers again = new FakeTrainers();
+        run(root, again);
+        assertTrue(again.calls.isEmpty(), "nothing retrained: " + again.calls.keySet());
+    }
+
+    /** classifier.finetune full makes the pretrain_dp DP cells, and only them, train the whole pretrained model. */
+    @Test
+    void fullFineTuningReachesOnlyThePretrainDpCells(@TempDir Path root) throws Exception {
+        FakeTrainers head = new FakeTrainers();
+        run(root.resolve("head"), head);
+        com.fasterxml.jackson.databind.node.ObjectNode json = config().toJson();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("classifier")).put("finetune", "full");
+        ExperimentConfig full = ExperimentConfig.fromJson(json);
+        FakeTrainers t = new FakeTrainers();
+        new ExperimentRunner(full, data(), root.resolve("full"), t, new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
+        assertEquals(head.fullModel.size(), t.fullModel.size());
+        int pretrainDp = 0;
+        for (Map.Entry<Path, Boolean> e : t.fullModel.entrySet()) {
+            String dir = root.resolve("full").relativize(e.getKey()).toString();
+            boolean dpFineTune = dir.startsWith("cells/pretrain_dp");
+            // the pretrainings (synthetic and public) train their whole model in both configs
+            boolean pretraining = !dir.startsWith("cells/");
+            assertEquals(dpFineTune || pretraining, e.getValue(), dir);
+            assertEquals(pretraining, head.fullModel.get(root.resolve("head").resolve(dir)), dir);
+            if (dpFineTune) pretrainDp++;
+        }
+        assertEquals(2, pretrainDp); // ε = 8 for both seeds; the ε = ∞ cell evaluates the pretrained model as it is
+    }
+
     /**
      * With a DP GAN, a cell's end-to-end ε composes everything that read the real records: the generator when the cell
      * uses its samples, the classifier's phase when it trained on real records under DP; checked against the RDP

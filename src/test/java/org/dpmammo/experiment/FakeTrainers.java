@@ -23,6 +23,8 @@ final class FakeTrainers implements Trainers {
     final Map<Path, Integer> calls = new HashMap<>();
     /** The starting weights each classifier run was given. */
     final Map<Path, Path> inits = new HashMap<>();
+    /** Whether each classifier run was asked to train its whole model. */
+    final Map<Path, Boolean> fullModel = new HashMap<>();
     /** A folder whose next training "crashes" after reserving its steps in the ledger, as a kill would. */
     Path crashOnce;
     /** Whether the GAN "trains under DP": then its run folder gets a ledger of GAN_STEPS steps at q 0.1, σ GAN_SIGMA. */
@@ -47,6 +49,7 @@ final class FakeTrainers implements Trainers {
     public Path classifier(ClassifierJob job, PrintStream log) throws IOException {
         calls.merge(job.out(), 1, Integer::sum);
         if (job.initWeights() != null) inits.put(job.out(), job.initWeights());
+        fullModel.put(job.out(), job.fullModel());
         Files.createDirectories(job.out());
         if (job.dp()) {
             PrivacyLedger ledger = PrivacyLedger.open(job.out().resolve("ledger.json"));
