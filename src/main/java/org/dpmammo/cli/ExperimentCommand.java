@@ -61,7 +61,7 @@ public final class ExperimentCommand implements Command {
     private static int runGrid(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = CliSupport.withHelp(new Options());
         o.addOption(opt("config", "FILE", "JSON config laid over a preset (\"preset\": paper|cpu|demo); unknown keys are errors"));
-        o.addOption(opt("preset", "NAME", "a complete config: paper (the study), cpu (the study's grid on fixed scattering features, for a CPU without pretrained weights) or demo (minutes)"));
+        o.addOption(opt("preset", "NAME", "a complete config: paper (the study), cpu (the study's grid on fixed radiomics features, for a CPU without pretrained weights) or demo (minutes)"));
         o.addOption(opt("out", "DIR", "experiment folder; running again with the same settings resumes it"));
         o.addOption(opt("real-train", "DIR", "real training data"));
         o.addOption(opt("val", "DIR", "validation data (model selection)"));
