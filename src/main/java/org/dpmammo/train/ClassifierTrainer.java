@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.dpmammo.autograd.Grad;
 import org.dpmammo.autograd.NnOps;
+import org.dpmammo.autograd.NotFiniteException;
 import org.dpmammo.autograd.Ops;
 import org.dpmammo.autograd.Variable;
 import org.dpmammo.backend.Backends;
@@ -425,6 +426,7 @@ ImageClassifier model, AdamW opt, String initDigest, Tensor trainFeat, Tensor va
             double secs, PrintStream log) throws IOException {
         Path out = s.out(), ckpt = out.resolve("checkpoints");
         float[][] vl = s.freezeBackbone() ? headLogits(p.model(), p.valFeat()) : Classifier.logits(p.model(), p.val(), s.physicalBatch(), s.threads());
+        requireFinite(vl, epoch);
         double[] pv = Classifier.benignProbabilities(vl);
         int[] yVal = p.yVal();
         double valLoss = Classifier.meanLoss(vl, yVal, s.labelSmoothing());
@@ -517,6 +519,19 @@ ImageClassifier model, AdamW opt, String initDigest, Tensor trainFeat, Tensor va
             for (int j = 0; j < k; j++) at[i * k + j] = idx[i] * v + (first + j) % v;
         }
         return Backends.current().indexSelect(rows, 0, at);
+    }
+
+    /**
+     * Weights driven to ±∞ by a runaway step (a huge --weight-decay or --lr) need not produce a NaN inside the training
+     * step, but they do in the validation logits: that is the run diverging, reported as such (exit 1), not a score
+     * the metrics refuse.
+     */
+    private static void requireFinite(float[][] logits, int epoch) {
+        for (float[] row : logits) {
+            for (float v : row) {
+                if (!Float.isFinite(v)) throw new NotFiniteException("validation logits after epoch " + epoch + " are " + v);
+            }
+        }
     }
 
     private static float[][] headLogits(ImageClassifier model, Tensor feats) {

@@ -138,6 +138,22 @@ class CliFuzzProperties {
         assertTrue(said.get(0).contains("training diverged (try a smaller --lr)"), run.err);
     }
 
+    /**
+     * Found by this fuzz: a weight decay of 9.2e18 drove the weights to infinity without a NaN inside the step, and the
+     * validation metrics' "a score is NaN" came out as a usage error (exit 2) with the run folder left behind.
+     */
+    @Example
+    void weightsDrivenToInfinityAreADivergedRun() throws IOException {
+        Path out = Files.createTempDirectory(root, "decay").resolve("out");
+        String img = root.resolve("images").toString();
+        MainTest.Run run = new MainTest.Run("classifier", "train", "--train", img, "--val", img, "--out", out.toString(), "--preset", "tiny",
+                "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--weight-decay", "9223372036854775808");
+        assertEquals(1, run.rc, run.err);
+        List<String> said = run.err.strip().lines().filter(l -> !isTrace(l)).toList();
+        assertEquals(1, said.size(), run.err);
+        assertTrue(said.get(0).contains("training diverged"), run.err);
+    }
+
     /** Found by this fuzz: an unreadable --init-weights was refused after the run folder had been created. */
     @Example
     void aRefusedRunLeavesNoRunFolder() throws IOException {
