@@ -20,6 +20,12 @@ public record CellResult(Condition condition, double epsilon, String accountant,
                          double epsilonPrv, double epsilonEndToEnd, double sigma, long steps, int bestEpoch, double wallSeconds, String note,
                          LedgerSeen ledger) {
     public static final List<String> METRICS = List.of("accuracy", "f1", "auroc", "auprc");
+    /**
+     * The 95 % percentile bootstrap interval of AUROC on each test set (1000 resamples of its examples, seeded by the
+     * cell's seed), a per-cell figure of results.csv; cells finished before it existed read NaN.
+     */
+    public static final List<String> INTERVALS = List.of("auroc_ci_low", "auroc_ci_high");
+    static final int BOOTSTRAP_RESAMPLES = 1000;
 
     /** A ledger's head and entry count when a result was read from it, and the cell's DP randomness (secure or reproducible). */
     public record LedgerSeen(String head, long entries, String randomness) {}

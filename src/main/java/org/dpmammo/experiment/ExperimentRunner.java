@@ -292,6 +292,7 @@ public final class ExperimentRunner {
             Map<String, Double> m = new LinkedHashMap<>();
             if (ckpt == null) {
                 for (String k : CellResult.METRICS) m.put(k, Double.NaN);
+                for (String k : CellResult.INTERVALS) m.put(k, Double.NaN);
                 note = "no epoch was eligible for selection (ε never inside the window)";
             } else {
                 Dataset d = t.getValue();
@@ -302,6 +303,9 @@ public final class ExperimentRunner {
                 m.put("f1", Metrics.f1(y, p));
                 m.put("auroc", Metrics.auroc(y, p));
                 m.put("auprc", Metrics.averagePrecision(y, p));
+                Metrics.Estimate auroc = Metrics.report(y, p, 0.5, CellResult.BOOTSTRAP_RESAMPLES, c.seed()).auroc();
+                m.put("auroc_ci_low", auroc.lo());
+                m.put("auroc_ci_high", auroc.hi());
                 StringBuilder sb = new StringBuilder("label,p_benign\n");
                 for (int i = 0; i < y.length; i++) sb.append(y[i]).append(',').append(String.format(Locale.ROOT, "%.6f", p[i])).append('\n');
                 AtomicFiles.writeString(out.resolve("predictions-" + Results.slug(t.getKey()) + ".csv"), sb.toString());

@@ -39,9 +39,19 @@ public final class Results {
         return cols;
     }
 
+    /** What results.csv gives per test set and cell: the metrics, then the AUROC interval (summary.csv: the metrics). */
+    private static final List<String> PER_CELL = java.util.stream.Stream.concat(CellResult.METRICS.stream(), CellResult.INTERVALS.stream()).toList();
+
+    /** Column names of the per-test-set AUROC intervals of results.csv, e.g. "internal_test_auroc_ci_low". */
+    static List<String> intervalColumns(List<String> tests) {
+        List<String> cols = new ArrayList<>();
+        for (String t : tests) for (String m : CellResult.INTERVALS) cols.add(slug(t) + "_" + m);
+        return cols;
+    }
+
     static double metric(CellResult r, String column, List<String> tests) {
         for (String t : tests) {
-            for (String m : CellResult.METRICS) {
+            for (String m : PER_CELL) {
                 if ((slug(t) + "_" + m).equals(column)) {
                     Map<String, Double> ms = r.tests().get(t);
                     return ms == null ? Double.NaN : ms.getOrDefault(m, Double.NaN);
@@ -67,9 +77,10 @@ public final class Results {
     }
 
     public static void write(Path root, List<CellResult> results, List<String> tests) throws IOException {
-        List<String> metrics = metricColumns(tests);
+        List<String> metrics = metricColumns(tests), perCell = new ArrayList<>(metrics);
+        perCell.addAll(intervalColumns(tests));
         StringBuilder sb = new StringBuilder("condition,epsilon,accountant,seed");
-        for (String c : metrics) sb.append(',').append(c);
+        for (String c : perCell) sb.append(',').append(c);
         // dp_randomness "reproducible": the cell's noise came from its seed and run id, so its ε is not a guarantee.
         // It goes before the last column (wall_seconds, the one that varies between identical runs).
         for (String c : PRIVACY_COLUMNS) sb.append(',').append(c.equals("wall_seconds") ? "dp_randomness,wall_seconds" : c);
@@ -77,7 +88,7 @@ public final class Results {
         for (CellResult r : results) {
             sb.append(r.condition().key).append(',').append(GridPlan.epsilonText(r.epsilon())).append(',').append(accountant(r.accountant()))
                     .append(',').append(r.seed());
-            for (String c : metrics) sb.append(',').append(num(metric(r, c, tests)));
+            for (String c : perCell) sb.append(',').append(num(metric(r, c, tests)));
             for (String c : PRIVACY_COLUMNS) {
                 if (c.equals("wall_seconds")) sb.append(',').append(r.randomness());
                 sb.append(',').append(num(privacy(r, c)));

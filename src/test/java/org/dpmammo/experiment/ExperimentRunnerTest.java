@@ -67,10 +67,20 @@ class ExperimentRunnerTest {
         assertTrue(html.contains("dbr0") && html.contains("0.778±0.001"));
         assertTrue(html.contains("Privacy ledger") && html.contains("without DP"));
         assertFalse(html.contains("Accountants side by side") || html.contains(" · RDP") || html.contains("dotted"), "one accountant, no side-by-side");
-        String[] row = Files.readAllLines(root.resolve("results.csv")).get(1).split(",");
+        List<String> lines = Files.readAllLines(root.resolve("results.csv"));
+        List<String> head = List.of(lines.get(0).split(","));
+        String[] row = lines.get(1).split(",");
         assertEquals(List.of("real", "1", "rdp", "42"), List.of(row).subList(0, 4));
         // the fake's DP runs record 20 steps at σ = 20/ε: ε spent is what the accountant says for that, not the target
-        assertTrue(Double.parseDouble(row[12]) > 0 && Double.parseDouble(row[12]) < 1, "ε spent " + row[12]);
+        double spent = Double.parseDouble(row[head.indexOf("epsilon_rdp")]);
+        assertTrue(spent > 0 && spent < 1, "ε spent " + spent);
+        // every cell's AUROC has its bootstrap interval around it
+        int auroc = head.indexOf("phantom_test_auroc"), lo = head.indexOf("phantom_test_auroc_ci_low"), hi = head.indexOf("phantom_test_auroc_ci_high");
+        for (String l : lines.subList(1, lines.size())) {
+            String[] r = l.split(",");
+            double a = Double.parseDouble(r[auroc]), l95 = Double.parseDouble(r[lo]), h95 = Double.parseDouble(r[hi]);
+            assertTrue(l95 <= a && a <= h95 && h95 - l95 < 0.6, l);
+        }
         assertTrue(progress.toString().contains("[21/21] done") && progress.toString().contains("ETA"));
     }
 

@@ -43,8 +43,10 @@ class ResultsTest {
         Results.write(root, rs, List.of("internal test"));
         List<String> results = Files.readAllLines(root.resolve("results.csv"));
         assertEquals("condition,epsilon,accountant,seed,internal_test_accuracy,internal_test_f1,internal_test_auroc,internal_test_auprc,"
+                + "internal_test_auroc_ci_low,internal_test_auroc_ci_high,"
                 + "epsilon_rdp,epsilon_prv,epsilon_end_to_end,sigma,steps,best_epoch,dp_randomness,wall_seconds", results.get(0));
-        assertEquals("real,inf,-,42,0.5,0.6,0.8,0.7,inf,0,inf,1.5,100,3,,12.5", results.get(4));
+        // these cells carry no interval (as cells finished before intervals existed): the columns say so
+        assertEquals("real,inf,-,42,0.5,0.6,0.8,0.7,nan,nan,inf,0,inf,1.5,100,3,,12.5", results.get(4));
         List<String> summary = Files.readAllLines(root.resolve("summary.csv"));
         assertEquals(3, summary.size());
         String[] head = summary.get(0).split(","), row = summary.get(1).split(",");
