@@ -88,6 +88,32 @@ class PerExampleNormProperties {
         check(l, x -> l.forward(new Variable(x, true)), input(rng, b, 2, 8, 8), seed);
     }
 
+    /**
+     * Batches beyond {@link Conv2d#NORM_CHUNK}, which the norm pass takes a slice at a time: against the single-example
+     * loop, and bit for bit against the same rule over the whole batch at once (ghost and materialised shapes both).
+     */
+    @Property(tries = 6)
+    void conv2dNormsAcrossChunks(@ForAll @IntRange(min = 17, max = 40) int b, @ForAll @IntRange(min = 0, max = 4) int shape, @ForAll long seed) {
+        int[][] ksp = {{4, 2, 1}, {6, 2, 2}, {4, 1, 0}, {6, 1, 1}, {4, 4, 0}};
+        int[] c = ksp[shape];
+        Rng rng = new Rng(seed);
+        Conv2d l = new Conv2d(2, 3, c[0], c[1], c[2], true, rng);
+        Tensor x = input(rng, b, 2, 8, 8);
+        check(l, v -> l.forward(new Variable(v, true)), x, seed);
+        Variable y = l.forward(new Variable(x, true));
+        Tensor g = TestTensors.randn(rng, y.shape());
+        Tensor u = org.dpmammo.backend.Backends.current().unfold(x, l.kernel, l.kernel, l.stride, l.stride, l.padding, l.padding);
+        PerExample.Norms whole = PerExample.convNorms(u, g.reshape(b, 3, -1), true, true, true, l.weight.value().shapeRef());
+        PerExample.Norms chunked = l.perExampleNorms(x, g);
+        assertEquals(java.util.Arrays.toString(whole.sqNorms().toArray()), java.util.Arrays.toString(chunked.sqNorms().toArray()));
+        assertEquals(whole.perExampleGrads() == null, chunked.perExampleGrads() == null);
+        if (whole.perExampleGrads() != null) {
+            for (int k = 0; k < whole.perExampleGrads().length; k++) {
+                assertEquals(java.util.Arrays.toString(whole.perExampleGrads()[k].toArray()), java.util.Arrays.toString(chunked.perExampleGrads()[k].toArray()));
+            }
+        }
+    }
+
     @Property(tries = 10)
     void convTranspose2d(@ForAll @IntRange(min = 1, max = 3) int b, @ForAll boolean strided, @ForAll long seed) {
         Rng rng = new Rng(seed);
