@@ -1,6 +1,7 @@
 #!/bin/bash
 # Alternates jars (e.g. main's and a branch's) on DpStepPairs, one line per run with the load average before and
-# after, so that the neighbours on a shared machine fall on both alike.
+# after, so that the neighbours on a shared machine fall on both alike. Every jar needs DpBench.Steps (main from
+# 2026-12-06 11:00 UTC on; older jars are measured with `bench dpsgd`, whose paired columns do the same).
 # usage: tools/dp-step/dp_step_pairs.sh gan-d|swin-cpu PAIRS ROUNDS JAR...   (build first: mvn -B -q package -DskipTests)
 set -euo pipefail
 model=$1 pairs=$2 rounds=$3

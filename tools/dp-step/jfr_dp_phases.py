@@ -46,7 +46,7 @@ def main():
         if thread != "main" or not frames:
             continue
         joined = "\n".join(frames)
-        if not re.search(r"DpSgd\.step|DpStepPairs\.lambda", joined):
+        if not re.search(r"DpSgd\.step|DpBench\$Steps\.lambda", joined):
             continue
         phase = next((name for name, pattern in PHASES if re.search(pattern, joined, re.M)), "other")
         counts[phase] += 1

@@ -2,7 +2,7 @@
 # The smallest heap (-Xmx, MB, to within 8 MB) in which N plain steps, and N DP steps, of a `bench dpsgd` model run:
 # the live-memory peak of the step, which the bench's peak-heap column cannot give (that column counts garbage not
 # yet collected, and swings with the collector's timing). Serial collector, so a probe fails only when live data do
-# not fit. Both modes hold both models' weights (DpStepPairs builds both), a few MB here.
+# not fit. Both modes hold both models' weights (DpBench.Steps builds both), a few MB here.
 # usage: tools/dp-step/min_heap.sh gan-d|swin-cpu STEPS JAR   (build first: mvn -B -q package -DskipTests)
 set -euo pipefail
 model=$1 steps=$2 jar=$3

@@ -303,7 +303,7 @@ public final class ExperimentRunner {
                 m.put("f1", Metrics.f1(y, p));
                 m.put("auroc", Metrics.auroc(y, p));
                 m.put("auprc", Metrics.averagePrecision(y, p));
-                Metrics.Estimate auroc = Metrics.report(y, p, 0.5, CellResult.BOOTSTRAP_RESAMPLES, c.seed()).auroc();
+                Metrics.Estimate auroc = Metrics.aurocInterval(y, p, CellResult.BOOTSTRAP_RESAMPLES, c.seed());
                 m.put("auroc_ci_low", auroc.lo());
                 m.put("auroc_ci_high", auroc.hi());
                 StringBuilder sb = new StringBuilder("label,p_benign\n");

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.dpmammo.util.AtomicFiles;
 
 /**
@@ -40,7 +41,7 @@ public final class Results {
     }
 
     /** What results.csv gives per test set and cell: the metrics, then the AUROC interval (summary.csv: the metrics). */
-    private static final List<String> PER_CELL = java.util.stream.Stream.concat(CellResult.METRICS.stream(), CellResult.INTERVALS.stream()).toList();
+    private static final List<String> PER_CELL = Stream.concat(CellResult.METRICS.stream(), CellResult.INTERVALS.stream()).toList();
 
     /** Column names of the per-test-set AUROC intervals of results.csv, e.g. "internal_test_auroc_ci_low". */
     static List<String> intervalColumns(List<String> tests) {

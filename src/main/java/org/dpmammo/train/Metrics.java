@@ -199,10 +199,23 @@ public final class Metrics {
      * for that metric.
      */
     public static Report report(int[] y, double[] p, double threshold, int resamples, long seed) {
-        check(y, p);
         Metric[] ms = {
             Metrics::accuracy, Metrics::f1, Metrics::auroc, Metrics::averagePrecision,
             (yy, pp) -> sensitivity(yy, pp, threshold), (yy, pp) -> specificity(yy, pp, threshold)};
+        Estimate[] e = bootstrap(y, p, ms, resamples, seed);
+        int benign = 0;
+        for (int v : y) benign += v;
+        return new Report(y.length, benign, e[0], e[1], e[2], e[3], threshold, e[4], e[5]);
+    }
+
+    /** AUROC with its 95 % percentile bootstrap interval, on the resamples {@link #report} draws for the same seed. */
+    public static Estimate aurocInterval(int[] y, double[] p, int resamples, long seed) {
+        return bootstrap(y, p, new Metric[] {Metrics::auroc}, resamples, seed)[0];
+    }
+
+    /** Each metric's point value and percentile interval over {@code resamples} resamples of the examples. */
+    private static Estimate[] bootstrap(int[] y, double[] p, Metric[] ms, int resamples, long seed) {
+        check(y, p);
         int n = y.length;
         double[][] samples = new double[ms.length][resamples];
         int[] count = new int[ms.length];
@@ -226,9 +239,7 @@ public final class Metrics {
             Arrays.sort(s);
             e[m] = new Estimate(ms[m].of(y, p), percentile(s, 0.025), percentile(s, 0.975));
         }
-        int benign = 0;
-        for (int v : y) benign += v;
-        return new Report(n, benign, e[0], e[1], e[2], e[3], threshold, e[4], e[5]);
+        return e;
     }
 
     /** Linear interpolation between order statistics (numpy's default percentile). */

@@ -128,14 +128,7 @@ class CliFuzzProperties {
     /** Found by this fuzz: a learning rate of 9.2e18 used to end in "logSoftmax: produced NaN …", naming an op, not the cause. */
     @Example
     void aDivergingRunSaysSoInOneLine() throws IOException {
-        Path out = Files.createTempDirectory(root, "diverge").resolve("out");
-        String img = root.resolve("images").toString();
-        MainTest.Run run = new MainTest.Run("classifier", "train", "--train", img, "--val", img, "--out", out.toString(), "--preset", "tiny",
-                "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--lr", "9223372036854775808");
-        assertEquals(1, run.rc, run.err);
-        List<String> said = run.err.strip().lines().filter(l -> !isTrace(l)).toList();
-        assertEquals(1, said.size(), run.err);
-        assertTrue(said.get(0).contains("training diverged (try a smaller --lr)"), run.err);
+        assertDivergesInOneLine("--lr", "training diverged (try a smaller --lr)");
     }
 
     /**
@@ -144,14 +137,19 @@ class CliFuzzProperties {
      */
     @Example
     void weightsDrivenToInfinityAreADivergedRun() throws IOException {
-        Path out = Files.createTempDirectory(root, "decay").resolve("out");
+        assertDivergesInOneLine("--weight-decay", "training diverged");
+    }
+
+    /** A one-epoch training run with {@code flag} at 2⁶³ fails (exit 1) with one line saying {@code said}. */
+    private static void assertDivergesInOneLine(String flag, String said) throws IOException {
+        Path out = Files.createTempDirectory(root, "diverge").resolve("out");
         String img = root.resolve("images").toString();
         MainTest.Run run = new MainTest.Run("classifier", "train", "--train", img, "--val", img, "--out", out.toString(), "--preset", "tiny",
-                "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--weight-decay", "9223372036854775808");
+                "--epochs", "1", "--batch-size", "4", "--device", "cpu", flag, "9223372036854775808");
         assertEquals(1, run.rc, run.err);
-        List<String> said = run.err.strip().lines().filter(l -> !isTrace(l)).toList();
-        assertEquals(1, said.size(), run.err);
-        assertTrue(said.get(0).contains("training diverged"), run.err);
+        List<String> lines = run.err.strip().lines().filter(l -> !isTrace(l)).toList();
+        assertEquals(1, lines.size(), run.err);
+        assertTrue(lines.get(0).contains(said), run.err);
     }
 
     /** Found by this fuzz: an unreadable --init-weights was refused after the run folder had been created. */

@@ -104,6 +104,8 @@ class MetricsTest {
         }
         // a different seed gives a different interval
         assertTrue(!a.equals(Metrics.report(y, p, 0.5, 300, 8)));
+        // the AUROC interval alone is the report's, resample for resample
+        assertEquals(a.auroc(), Metrics.aurocInterval(y, p, 300, 7));
     }
 
     @Test

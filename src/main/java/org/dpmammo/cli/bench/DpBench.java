@@ -189,48 +189,12 @@ public final class DpBench implements Benchmark.OnDevice {
         List<String> lines = new ArrayList<>();
         for (Case c : cases) {
             for (boolean headOnly : variants) {
-                int[] shape = new int[c.inputShape().length + 1];
-                shape[0] = batch;
-                System.arraycopy(c.inputShape(), 0, shape, 1, c.inputShape().length);
-                Tensor x = Tensor.zeros(shape);
-                Rng rng = new Rng(7);
-                for (int i = 0; i < x.numel(); i++) x.data()[i] = (float) rng.uniform(-1, 1);
-                int[] all = new int[batch];
-                for (int i = 0; i < batch; i++) all[i] = i;
-
-                Module plain = c.model().get();
-                if (headOnly) c.freezeAllButHead().accept(plain);
-                Adam adam = new Adam(plain.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0);
-                Runnable plainStep = () -> {
-                    Ops.mean(losses(plain, x).apply(all), false).backward();
-                    adam.step();
-                    adam.zeroGrad();
-                };
-                Timing p = measure(reps, plainStep);
-
-                Module priv = c.model().get();
-                if (headOnly) c.freezeAllButHead().accept(priv);
-                Timing d;
+                Timing p, d;
                 double[] paired;
-                // The real DP step, write-ahead ledger included, through the driver every trainer uses; a throwaway ledger.
-                Path tmp = Files.createTempDirectory("dpmammo-bench-dp");
-                try (PrivateTraining dp = PrivateTraining.open(new PrivateTraining.Spec(null, "bench", 1e-5, 1.0, "rdp", Randomness.secure(), batch,
-                                DpSgd.Clipping.FLAT, Double.POSITIVE_INFINITY), new PrivateTraining.Schedule(0.1, Long.MAX_VALUE / 4, 1.0),
-                        new PrivateTraining.Records("bench", 10 * batch, null), priv, new Adam(priv.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0),
-                        tmp.resolve("ledger.json"), tmp, null, Double.POSITIVE_INFINITY, System.err)) {
-                    long[] step = {0};
-                    Runnable dpStep = () -> {
-                        try {
-                            // The benchmark's batch is fixed (all examples), not Poisson: it measures the step's cost.
-                            dp.dpSgd().step(step[0]++, all, losses(priv, x));
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    };
-                    d = measure(reps, dpStep);
-                    paired = pairedRatios(reps, plainStep, dpStep);
-                } finally {
-                    deleteTree(tmp);
+                try (Steps steps = Steps.open(c, batch, headOnly)) {
+                    p = measure(reps, steps.plain);
+                    d = measure(reps, steps.dp);
+                    paired = pairedRatios(reps, steps.plain, steps.dp);
                 }
                 String name = c.name() + (headOnly ? ", head only" : ", all trainable");
                 lines.add(String.format(Locale.ROOT, "%-48s %10.1f %10.1f %7.2fx %7.2fx %7.2fx %10.1f %10.1f %7.2fx", name, p.medianMs(), d.medianMs(),
@@ -263,6 +227,85 @@ public final class DpBench implements Benchmark.OnDevice {
                 + " paired CPU: the same with process CPU time)%n", reps);
         out.printf("%-48s %10s %10s %8s %8s %8s %10s %10s %8s%n", "model", "plain ms", "DP ms", "time", "paired", "p. CPU", "plain MB", "DP MB", "memory");
         lines.forEach(out::println);
+    }
+
+    /**
+     * The two steps the bench compares for one model, on one fixed batch of its inputs: a non-private step (mean loss,
+     * backward, Adam) and the real DP step through {@link PrivateTraining}, write-ahead ledger included, into a
+     * throwaway ledger folder that {@link #close} removes. Public so that tools/dp-step can run one kind alone (a
+     * profile, the smallest heap a step fits in).
+     */
+    public static final class Steps implements AutoCloseable {
+        public final Runnable plain, dp;
+        private final PrivateTraining training;
+        private final Path ledgerDir;
+
+        private Steps(Runnable plain, Runnable dp, PrivateTraining training, Path ledgerDir) {
+            this.plain = plain;
+            this.dp = dp;
+            this.training = training;
+            this.ledgerDir = ledgerDir;
+        }
+
+        /** The steps of model {@code key} (one of gan-d, swin-cpu) at this batch, every parameter trainable. */
+        public static Steps open(String key, int batch) throws java.io.IOException {
+            Case c = cases().stream().filter(k -> k.key().equals(key)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown model '" + key + "' (known: " + CASE_KEYS + ")"));
+            return open(c, batch, false);
+        }
+
+        static Steps open(Case c, int batch, boolean headOnly) throws java.io.IOException {
+            int[] shape = new int[c.inputShape().length + 1];
+            shape[0] = batch;
+            System.arraycopy(c.inputShape(), 0, shape, 1, c.inputShape().length);
+            Tensor x = Tensor.zeros(shape);
+            Rng rng = new Rng(7);
+            for (int i = 0; i < x.numel(); i++) x.data()[i] = (float) rng.uniform(-1, 1);
+            int[] all = new int[batch];
+            for (int i = 0; i < batch; i++) all[i] = i;
+
+            Module plain = c.model().get();
+            if (headOnly) c.freezeAllButHead().accept(plain);
+            Adam adam = new Adam(plain.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0);
+            Runnable plainStep = () -> {
+                Ops.mean(losses(plain, x).apply(all), false).backward();
+                adam.step();
+                adam.zeroGrad();
+            };
+
+            Module priv = c.model().get();
+            if (headOnly) c.freezeAllButHead().accept(priv);
+            Path tmp = Files.createTempDirectory("dpmammo-bench-dp");
+            PrivateTraining dp;
+            try {
+                dp = PrivateTraining.open(new PrivateTraining.Spec(null, "bench", 1e-5, 1.0, "rdp", Randomness.secure(), batch,
+                                DpSgd.Clipping.FLAT, Double.POSITIVE_INFINITY), new PrivateTraining.Schedule(0.1, Long.MAX_VALUE / 4, 1.0),
+                        new PrivateTraining.Records("bench", 10 * batch, null), priv, new Adam(priv.trainableParameters(), 1e-4, 0.5, 0.999, 1e-8, 0),
+                        tmp.resolve("ledger.json"), tmp, null, Double.POSITIVE_INFINITY, System.err);
+            } catch (java.io.IOException | RuntimeException e) {
+                deleteTree(tmp);
+                throw e;
+            }
+            long[] step = {0};
+            Runnable dpStep = () -> {
+                try {
+                    // The benchmark's batch is fixed (all examples), not Poisson: it measures the step's cost.
+                    dp.dpSgd().step(step[0]++, all, losses(priv, x));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            return new Steps(plainStep, dpStep, dp, tmp);
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            try {
+                training.close();
+            } finally {
+                deleteTree(ledgerDir);
+            }
+        }
     }
 
     private static void deleteTree(Path dir) throws java.io.IOException {
